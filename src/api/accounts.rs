@@ -1,0 +1,107 @@
+//! Tokens and the caller: `POST /api/v1/tokens`, `GET /api/v1/me`.
+
+use crate::api::answer::Answer;
+use crate::api::body::JsonBody;
+use crate::auth::guards::{ApiUser, ClientAddr};
+use crate::error::{ApiResult, AppError};
+use crate::store::{accounts, audit, reference};
+use rocket::{get, post, State};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+
+/// Credentials for a token.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// The user a token belongs to.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenUser {
+    pub id: i64,
+    pub email: String,
+    pub role: String,
+}
+
+/// A new bearer token (shown once).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: TokenUser,
+}
+
+/// A site in the caller's scope.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SiteRef {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+}
+
+/// The caller.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeResponse {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub sites: Vec<SiteRef>,
+    pub hospital: Option<SiteRef>,
+}
+
+/// Exchange an email and password for a bearer token (12 hours).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenRequest,
+    responses((status = 201, body = TokenResponse), (status = 400, body = crate::api::openapi::ErrorBody),
+        (status = 401, body = crate::api::openapi::ErrorBody), (status = 413, body = crate::api::openapi::ErrorBody),
+        (status = 422, body = crate::api::openapi::ErrorBody), (status = 429, body = crate::api::openapi::ErrorBody)))]
+#[post("/v1/tokens", data = "<body>")]
+pub async fn create_token(
+    db: &State<DatabaseConnection>,
+    addr: ClientAddr,
+    body: Result<JsonBody<TokenRequest>, AppError>,
+) -> ApiResult<Answer> {
+    let body = body?.value;
+    let user = match accounts::authenticate(db.inner(), &body.email, &body.password, &addr.0).await {
+        Ok(u) => u,
+        Err(AppError::Unauthorized) => return Err(AppError::Unauthorized),
+        Err(e) => return Err(e),
+    };
+    let (token, expires_at) = accounts::issue_token(db.inner(), user.id).await?;
+    let identity = crate::auth::guards::load_identity(db.inner(), user.id).await.ok_or(AppError::Unauthorized)?;
+    audit::record(
+        db.inner(),
+        Some(&identity),
+        Some(&addr.0),
+        audit::AuditEntry { action: "token.create", entity: "user", entity_id: Some(user.id), detail: None },
+    )
+    .await?;
+    Answer::created(&TokenResponse {
+        token,
+        expires_at,
+        user: TokenUser { id: user.id, email: user.email, role: user.role },
+    })
+}
+
+/// The caller, their role, and their sites or hospital.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses((status = 200, body = MeResponse), (status = 401, body = crate::api::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/v1/me")]
+pub async fn me(user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
+    let id = user.0;
+    let mut scope: Vec<i64> = id.site_ids.clone();
+    scope.extend(id.user.hospital_site_id);
+    let sites = reference::sites(db.inner(), Some(&scope)).await?;
+    let to_ref = |s: &reference::SiteView| SiteRef { id: s.id, name: s.name.clone(), kind: s.kind.clone() };
+    Answer::ok(&MeResponse {
+        id: id.user.id,
+        email: id.user.email.clone(),
+        display_name: id.user.display_name.clone(),
+        role: id.role.as_str().to_string(),
+        sites: sites.iter().filter(|s| id.site_ids.contains(&s.id)).map(to_ref).collect(),
+        hospital: sites.iter().find(|s| Some(s.id) == id.hospital_id()).map(to_ref),
+    })
+}

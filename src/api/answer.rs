@@ -1,0 +1,135 @@
+//! `Answer`: a status and a JSON body, the one shape API handlers return; and
+//! `run_write`, which runs a write in one transaction under an optional idempotency key.
+
+use crate::db::begin_write;
+use crate::error::{json_response, AppError};
+use crate::store::idempotency::{self, StoredAnswer};
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use serde::Serialize;
+use serde_json::Value;
+use std::future::Future;
+
+/// A JSON answer with its status.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: Status,
+    pub body: Value,
+}
+
+impl Answer {
+    /// 200 with a serialisable body.
+    pub fn ok<T: Serialize>(body: &T) -> Result<Answer, AppError> {
+        Answer::with(Status::Ok, body)
+    }
+    /// 201 with a serialisable body.
+    pub fn created<T: Serialize>(body: &T) -> Result<Answer, AppError> {
+        Answer::with(Status::Created, body)
+    }
+    /// Any status with a serialisable body.
+    pub fn with<T: Serialize>(status: Status, body: &T) -> Result<Answer, AppError> {
+        let body = serde_json::to_value(body).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Answer { status, body })
+    }
+    fn from_error(e: &AppError) -> Answer {
+        Answer { status: e.status(), body: e.to_json() }
+    }
+    fn from_stored(s: StoredAnswer) -> Answer {
+        Answer { status: Status::from_code(s.status).unwrap_or(Status::InternalServerError), body: s.body }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Answer {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        Ok(json_response(self.status, &self.body))
+    }
+}
+
+/// Validate an `Idempotency-Key` header value.
+fn checked_key(key: Option<String>) -> Result<Option<String>, AppError> {
+    match key {
+        None => Ok(None),
+        Some(k) if k.is_empty() || k.chars().count() > 200 => Err(AppError::validation(
+            "Idempotency-Key",
+            "The Idempotency-Key header must be 1 to 200 characters.",
+        )),
+        Some(k) => Ok(Some(k)),
+    }
+}
+
+/// Run a write in one transaction. The action gets the transaction and gives it back with
+/// its result. With a key: a stored answer for the same key and body is replayed; a 2xx is
+/// stored in the same transaction; a 4xx is stored after rolling the action back; a race
+/// between two requests with one key is settled by the unique index (the loser replays).
+pub async fn run_write<F, Fut>(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: Option<String>,
+    route: &str,
+    body: &Value,
+    action: F,
+) -> Result<Answer, AppError>
+where
+    F: FnOnce(DatabaseTransaction) -> Fut,
+    Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
+{
+    let key = checked_key(key)?;
+    let hash = idempotency::request_hash(route, body);
+    if let Some(k) = &key {
+        if let Some(stored) = idempotency::find(db, user_id, k, &hash).await? {
+            return Ok(Answer::from_stored(stored));
+        }
+    }
+    let txn = begin_write(db).await?;
+    if let Some(k) = &key {
+        if let Some(stored) = idempotency::find(&txn, user_id, k, &hash).await? {
+            txn.rollback().await?;
+            return Ok(Answer::from_stored(stored));
+        }
+    }
+    let (txn, result) = action(txn).await;
+    match (result, key) {
+        (Ok(answer), None) => {
+            txn.commit().await?;
+            Ok(answer)
+        }
+        (Ok(answer), Some(k)) => {
+            let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
+            if idempotency::save(&txn, user_id, &k, &hash, &stored).await? {
+                txn.commit().await?;
+                Ok(answer)
+            } else {
+                txn.rollback().await?;
+                replay(db, user_id, &k, &hash).await
+            }
+        }
+        (Err(e), key) => {
+            txn.rollback().await?;
+            let is_client_error = (400..500).contains(&e.status().code);
+            match key {
+                Some(k) if is_client_error => {
+                    let answer = Answer::from_error(&e);
+                    let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
+                    let txn = begin_write(db).await?;
+                    let saved = idempotency::save(&txn, user_id, &k, &hash, &stored).await?;
+                    txn.commit().await?;
+                    if saved {
+                        Ok(answer)
+                    } else {
+                        replay(db, user_id, &k, &hash).await
+                    }
+                }
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+async fn replay(db: &DatabaseConnection, user_id: i64, key: &str, hash: &str) -> Result<Answer, AppError> {
+    match idempotency::find(db, user_id, key, hash).await? {
+        Some(stored) => Ok(Answer::from_stored(stored)),
+        None => Err(AppError::Internal("idempotency answer vanished".into())),
+    }
+}

@@ -1,0 +1,72 @@
+//! The JSON API under `/api` (and, later, the FHIR intake under `/fhir/r4`): routes,
+//! and catchers that answer every error as JSON, never as an HTML page.
+
+pub mod accounts;
+pub mod answer;
+pub mod body;
+pub mod health;
+pub mod openapi;
+pub mod reference;
+
+use crate::error::AppError;
+use rocket::http::Status;
+use rocket::{catch, catchers, routes, Catcher, Request, Route};
+
+/// Routes mounted under `/api`.
+pub fn routes() -> Vec<Route> {
+    routes![
+        openapi::openapi_json,
+        accounts::create_token,
+        accounts::me,
+        reference::neighborhoods,
+        reference::crib_models,
+        reference::sites,
+    ]
+}
+
+/// Routes mounted at the root that belong to the API family (`/healthz`).
+pub fn root_routes() -> Vec<Route> {
+    routes![health::healthz]
+}
+
+#[catch(400)]
+fn bad_request() -> AppError {
+    AppError::BadRequest("The request could not be understood: check the body and the query parameters.".into())
+}
+#[catch(401)]
+fn unauthorized() -> AppError {
+    AppError::Unauthorized
+}
+#[catch(403)]
+fn forbidden() -> AppError {
+    AppError::Forbidden
+}
+#[catch(404)]
+fn not_found() -> AppError {
+    AppError::NotFound
+}
+#[catch(413)]
+fn too_large() -> AppError {
+    AppError::PayloadTooLarge
+}
+#[catch(422)]
+fn unprocessable(req: &Request<'_>) -> AppError {
+    AppError::validation("request", format!("The request to {} has a value of the wrong kind or out of range.", req.uri().path()))
+}
+#[catch(500)]
+fn internal() -> AppError {
+    AppError::Internal("unexpected".into())
+}
+#[catch(default)]
+fn other(status: Status, _req: &Request<'_>) -> crate::api::answer::Answer {
+    let code = if status.code >= 500 { "internal" } else { "bad_request" };
+    crate::api::answer::Answer {
+        status,
+        body: serde_json::json!({"error": code, "message": format!("The request failed: {}.", status.reason_lossy())}),
+    }
+}
+
+/// JSON catchers for `/api`.
+pub fn catchers() -> Vec<Catcher> {
+    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, internal, other]
+}

@@ -1,0 +1,51 @@
+//! The OpenAPI 3 document of every `/api` and `/fhir` operation, generated from the
+//! handlers' `#[utoipa::path]` attributes, served at `GET /api/openapi.json`.
+
+use rocket::get;
+use rocket::serde::json::Json;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The error body every `/api` error has.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code, e.g. `validation_failed`.
+    pub error: String,
+    /// A sentence for a person.
+    pub message: String,
+    /// The fields at fault, each with its problems.
+    pub fields: Option<BTreeMap<String, Vec<String>>>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "cribs", description = "Free portable-crib program: stock, eligibility, education, handouts, referrals, reports."),
+    paths(
+        crate::api::health::healthz,
+        crate::api::accounts::create_token,
+        crate::api::accounts::me,
+        crate::api::reference::neighborhoods,
+        crate::api::reference::crib_models,
+        crate::api::reference::sites,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document.
+#[get("/openapi.json")]
+pub fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

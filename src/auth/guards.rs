@@ -1,0 +1,206 @@
+//! Request guards that say in a handler's signature who may call it.
+//!
+//! `ApiUser` (bearer token; a session cookie too for GET), `ApiManager`; `PageUser`
+//! (session cookie), `PageManager`, `PageAdmin`. A guard that fails answers 401/403 and
+//! the catchers turn that into JSON under `/api` or a login redirect / error page elsewhere.
+//! Scope (which site, which hospital) is checked with `Identity::can_act_at` and friends;
+//! an out-of-scope record answers 404.
+
+use crate::auth::{session, token::sha256_hex};
+use crate::domain::role::Role;
+use crate::entity::{api_token, user, user_site};
+use rocket::http::{Method, Status};
+use rocket::outcome::{try_outcome, Outcome};
+use rocket::request::{self, FromRequest, Request};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+/// Who is making the request, with what role and scope.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user: user::Model,
+    pub role: Role,
+    /// Sites the user belongs to (site staff).
+    pub site_ids: Vec<i64>,
+}
+
+impl Identity {
+    /// Managers and admins.
+    pub fn is_manager(&self) -> bool {
+        self.role.sees_everything()
+    }
+
+    /// May this user act for (hand out at, count stock at, receive at) this site?
+    pub fn can_act_at(&self, site_id: i64) -> bool {
+        self.is_manager() || (self.role == Role::SiteStaff && self.site_ids.contains(&site_id))
+    }
+
+    /// The nurse's hospital, if a nurse.
+    pub fn hospital_id(&self) -> Option<i64> {
+        if self.role == Role::Nurse {
+            self.user.hospital_site_id
+        } else {
+            None
+        }
+    }
+}
+
+/// Load an active user and their memberships.
+pub async fn load_identity(db: &DatabaseConnection, user_id: i64) -> Option<Identity> {
+    let user = user::Entity::find_by_id(user_id).one(db).await.ok()??;
+    if !user.active {
+        return None;
+    }
+    let role = Role::parse(&user.role)?;
+    let site_ids = user_site::Entity::find()
+        .filter(user_site::Column::UserId.eq(user.id))
+        .all(db)
+        .await
+        .ok()?
+        .into_iter()
+        .map(|m| m.site_id)
+        .collect();
+    Some(Identity { user, role, site_ids })
+}
+
+/// Whether the request came over TLS (sets the cookie's Secure flag).
+pub fn is_tls(req: &Request<'_>) -> bool {
+    req.rocket().config().tls_enabled()
+}
+
+async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Option<Identity> {
+    let header = req.headers().get_one("Authorization")?;
+    let raw = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
+    if raw.is_empty() || raw.len() > 200 {
+        return None;
+    }
+    let found = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(sha256_hex(raw)))
+        .one(db)
+        .await
+        .ok()??;
+    if found.expires_at <= chrono::Utc::now() {
+        return None;
+    }
+    load_identity(db, found.user_id).await
+}
+
+async fn from_session(req: &Request<'_>, db: &DatabaseConnection) -> Option<Identity> {
+    let uid = session::current_user_id(req.cookies(), is_tls(req))?;
+    load_identity(db, uid).await
+}
+
+fn db<'r>(req: &'r Request<'_>) -> Option<&'r DatabaseConnection> {
+    req.rocket().state::<DatabaseConnection>()
+}
+
+/// A caller of the JSON API: bearer token, or (for GET only) the staff session.
+pub struct ApiUser(pub Identity);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let cached = req
+            .local_cache_async(async {
+                let db = db(req)?;
+                match from_bearer(req, db).await {
+                    Some(id) => Some(id),
+                    None if req.method() == Method::Get && req.headers().get_one("Authorization").is_none() => {
+                        from_session(req, db).await
+                    }
+                    None => None,
+                }
+            })
+            .await;
+        match cached {
+            Some(id) => Outcome::Success(ApiUser(id.clone())),
+            None => Outcome::Error((Status::Unauthorized, ())),
+        }
+    }
+}
+
+/// An API caller who is a program manager or admin.
+pub struct ApiManager(pub Identity);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiManager {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let ApiUser(id) = try_outcome!(req.guard::<ApiUser>().await);
+        if id.is_manager() {
+            Outcome::Success(ApiManager(id))
+        } else {
+            Outcome::Error((Status::Forbidden, ()))
+        }
+    }
+}
+
+/// A signed-in staff member on the pages.
+pub struct PageUser(pub Identity);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let cached = req
+            .local_cache_async(async {
+                let db = db(req)?;
+                from_session(req, db).await
+            })
+            .await;
+        match cached {
+            Some(id) => Outcome::Success(PageUser(id.clone())),
+            None => Outcome::Error((Status::Unauthorized, ())),
+        }
+    }
+}
+
+/// A signed-in program manager or admin on the pages.
+pub struct PageManager(pub Identity);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageManager {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let PageUser(id) = try_outcome!(req.guard::<PageUser>().await);
+        if id.is_manager() {
+            Outcome::Success(PageManager(id))
+        } else {
+            Outcome::Error((Status::Forbidden, ()))
+        }
+    }
+}
+
+/// A signed-in administrator on the pages.
+pub struct PageAdmin(pub Identity);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageAdmin {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let PageUser(id) = try_outcome!(req.guard::<PageUser>().await);
+        if id.role == Role::Admin {
+            Outcome::Success(PageAdmin(id))
+        } else {
+            Outcome::Error((Status::Forbidden, ()))
+        }
+    }
+}
+
+/// The client's address, for the audit trail and login throttling.
+pub struct ClientAddr(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientAddr {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let ip = req.client_ip().map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
+        Outcome::Success(ClientAddr(ip))
+    }
+}

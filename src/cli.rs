@@ -1,0 +1,120 @@
+//! The work behind the command-line subcommands other than `serve`.
+
+use crate::config::Settings;
+use crate::db;
+use crate::domain::role::Role;
+use crate::entity::site;
+use crate::store::{accounts, stock};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::process::ExitCode;
+
+/// `cribs migrate`.
+pub async fn migrate(settings: &Settings) -> Result<ExitCode, String> {
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    println!("migrations: up to date");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cribs seed`.
+pub async fn seed(settings: &Settings) -> Result<ExitCode, String> {
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    let report = crate::seed::run(&conn, settings.cribs_demo).await.map_err(|e| e.to_string())?;
+    println!("seeds: reference data up to date{}", if report.demo_created { "; demo data created" } else { "" });
+    if report.demo_created {
+        crate::seed::print_demo_logins();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cribs check-ledger`: exit 1 with a report when any balance differs from its movements.
+pub async fn check_ledger(settings: &Settings) -> Result<ExitCode, String> {
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    let drift = stock::check_ledger(&conn).await.map_err(|e| e.to_string())?;
+    if drift.is_empty() {
+        println!("check-ledger: every balance equals the sum of its movements (drift 0)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("check-ledger: {} balance(s) differ from their movements:", drift.len());
+    for d in drift {
+        println!(
+            "  site {} model {}: on_hand {} but movements sum to {}",
+            d.site_id, d.crib_model_id, d.on_hand, d.from_movements
+        );
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// Arguments of `cribs create-user`.
+pub struct NewUserArgs {
+    pub email: String,
+    pub role: String,
+    pub name: String,
+    pub sites: Vec<String>,
+    pub hospital: Option<String>,
+    pub password: String,
+}
+
+async fn site_id(conn: &impl ConnectionTrait, code: &str, kind: Option<&str>) -> Result<i64, String> {
+    let found = site::Entity::find()
+        .filter(site::Column::Code.eq(code))
+        .one(conn)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no site with code {code}"))?;
+    match kind {
+        Some(k) if found.kind != k => Err(format!("site {code} is a {}, not a {k}", found.kind)),
+        _ => Ok(found.id),
+    }
+}
+
+/// `cribs create-user`.
+pub async fn create_user(settings: &Settings, args: NewUserArgs) -> Result<ExitCode, String> {
+    let role = Role::parse(&args.role).ok_or("role must be admin, program_manager, site_staff or nurse")?;
+    if args.password.chars().count() < 10 {
+        return Err("the password (read from standard input) must be at least 10 characters".into());
+    }
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    let mut site_ids = Vec::new();
+    for code in &args.sites {
+        site_ids.push(site_id(&conn, code, None).await?);
+    }
+    if role == Role::SiteStaff && site_ids.is_empty() {
+        return Err("site staff need at least one --site".into());
+    }
+    let hospital_site_id = match (&args.hospital, role) {
+        (Some(code), Role::Nurse) => Some(site_id(&conn, code, Some("hospital")).await?),
+        (None, Role::Nurse) => return Err("a nurse needs --hospital".into()),
+        _ => None,
+    };
+    let name = if args.name.is_empty() { args.email.clone() } else { args.name.clone() };
+    let user = accounts::create_user(
+        &conn,
+        accounts::NewUser { email: args.email, display_name: name, password: args.password, role, site_ids, hospital_site_id },
+    )
+    .await
+    .map_err(|e| e.message())?;
+    println!("created user {} ({}) with id {}", user.email, user.role, user.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cribs backup <file>`: SQLite `VACUUM INTO` (consistent while serving); PostgreSQL uses pg_dump.
+pub async fn backup(settings: &Settings, file: &std::path::Path) -> Result<ExitCode, String> {
+    if !settings.is_sqlite() {
+        return Err(format!(
+            "backup of PostgreSQL is done with pg_dump, which takes a consistent snapshot while the server runs: \
+             pg_dump --format=custom --file={} \"$DATABASE_URL\"",
+            file.display()
+        ));
+    }
+    if file.exists() {
+        return Err(format!("{} already exists; choose a new file name", file.display()));
+    }
+    let path = file.to_str().ok_or("the backup path must be valid UTF-8")?.replace('\'', "''");
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    conn.execute_unprepared(&format!("VACUUM INTO '{path}'")).await.map_err(|e| e.to_string())?;
+    println!("backup written to {}", file.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,163 @@
+//! The database: connect (with SQLite pragmas), migrate, seed, and the launch fairing
+//! that does all three or aborts launch with a clear message. Also `begin_write`, the one
+//! way to open a write transaction (IMMEDIATE on SQLite, see PITFALLS 4).
+
+use crate::config::Settings;
+use crate::seed;
+use migrations::{Migrator, MigratorTrait};
+use rocket::fairing::AdHoc;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use std::time::Duration;
+
+/// Pool size measured for the take-one-crib transaction (PITFALLS 8): SQLite 4, PostgreSQL 8.
+const SQLITE_POOL: u32 = 4;
+const POSTGRES_POOL: u32 = 8;
+
+/// Anything that can go wrong while preparing the database at launch.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot create the directory for the SQLite file {0}: {1}")]
+    Directory(String, std::io::Error),
+    #[error("cannot connect to the database ({url}): {source}")]
+    Connect { url: String, source: DbErr },
+    #[error("database migration failed: {0}")]
+    Migrate(DbErr),
+    #[error("seeding failed: {0}")]
+    Seed(#[from] seed::SeedError),
+}
+
+/// Hide the password in a database URL before printing it.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The file path of a SQLite URL, if it names a file.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(path)
+    }
+}
+
+/// Open the pool with the right options for the backend.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupError> {
+    let url = settings.database_url.clone();
+    if settings.is_sqlite() {
+        if let Some(path) = sqlite_path(&url) {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| SetupError::Directory(path.to_string(), e))?;
+                }
+            }
+        }
+    }
+    let mut opts = ConnectOptions::new(url.clone());
+    let default_pool = if settings.is_sqlite() { SQLITE_POOL } else { POSTGRES_POOL };
+    opts.max_connections(settings.database_pool_size.unwrap_or(default_pool))
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(settings.database_connect_timeout))
+        .acquire_timeout(Duration::from_secs(settings.database_connect_timeout.max(5)))
+        .sqlx_logging(false);
+    if settings.is_sqlite() {
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    }
+    if let Some(schema) = &settings.database_schema {
+        opts.set_schema_search_path(schema.clone());
+    }
+    Database::connect(opts).await.map_err(|source| SetupError::Connect { url: redact_url(&url), source })
+}
+
+/// Run every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), SetupError> {
+    Migrator::up(db, None).await.map_err(SetupError::Migrate)
+}
+
+/// Connect, migrate and seed: everything launch needs from the database.
+pub async fn prepare(settings: &Settings) -> Result<DatabaseConnection, SetupError> {
+    let db = connect(settings).await?;
+    migrate(&db).await?;
+    let report = seed::run(&db, settings.cribs_demo).await?;
+    if report.demo_created && settings.print_demo_logins {
+        seed::print_demo_logins();
+    }
+    Ok(db)
+}
+
+/// The launch fairing: connect → migrate → seed; on failure, one clear line and no launch.
+pub fn stage(settings: Settings) -> AdHoc {
+    AdHoc::try_on_ignite("Database: connect, migrate, seed", move |rocket| async move {
+        match prepare(&settings).await {
+            Ok(db) => Ok(rocket.manage(db)),
+            Err(e) => {
+                eprintln!("cribs: cannot start: {e}");
+                tracing::error!("cannot start: {e}");
+                Err(rocket)
+            }
+        }
+    })
+}
+
+/// Begin a write transaction: IMMEDIATE on SQLite so that a read followed by a write
+/// never fails with "database is locked"; an ordinary BEGIN on PostgreSQL.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
+/// True when the error is a CHECK constraint violation (which `DbErr::sql_err` does not classify).
+pub fn is_check_violation(err: &DbErr) -> bool {
+    let text = err.to_string().to_ascii_lowercase();
+    text.contains("check constraint") || text.contains("violates check")
+}
+
+/// Ping the database (for `/healthz`).
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("sqlite://data/cribs.db?mode=rwc"), "sqlite://data/cribs.db?mode=rwc");
+    }
+
+    #[test]
+    fn finds_sqlite_path() {
+        assert_eq!(sqlite_path("sqlite://data/cribs.db?mode=rwc"), Some("data/cribs.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
+}

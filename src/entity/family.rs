@@ -1,0 +1,35 @@
+//! SeaORM entity for the `families` table.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "families")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: Option<Date>,
+    pub phone: Option<String>,
+    pub phone_digits: Option<String>,
+    pub preferred_language: String,
+    pub address_line1: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub neighborhood_id: Option<i64>,
+    pub household_size: i32,
+    pub annual_income_cents: Option<i64>,
+    pub enrollments: String,
+    pub has_safe_sleep_space: Option<bool>,
+    pub race_ethnicity: Option<String>,
+    pub registered_site_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

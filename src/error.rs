@@ -1,0 +1,177 @@
+//! One error type for the whole app, `AppError`, and its responders: JSON
+//! (`{"error","message","fields"}`) for `/api`, an HTML error page for the staff pages.
+//!
+//! Which helper to use where: input a person typed wrong → `AppError::validation(field, msg)`
+//! or `AppError::Validation(fields)`; a record that does not exist *or is out of the caller's
+//! scope* → `AppError::NotFound`; a role that may never do this → `AppError::Forbidden`;
+//! a database error → `?` (it is logged and shown as a generic 500).
+
+use rocket::http::{ContentType, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use sea_orm::DbErr;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+/// Field name → the problems with it, each a sentence a person can act on.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Every way a request can fail. Each variant documents its HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400 `bad_request`: the body is not JSON or not parseable.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401 `unauthorized`: no or bad credentials.
+    #[error("Sign in first: the credentials were missing, wrong or expired.")]
+    Unauthorized,
+    /// 403 `forbidden`: signed in, but this role may not do this.
+    #[error("Your role may not do this.")]
+    Forbidden,
+    /// 404 `not_found`: no such thing, or it is outside the caller's scope.
+    #[error("Not found.")]
+    NotFound,
+    /// 409 `out_of_stock`.
+    #[error("{0}")]
+    OutOfStock(String),
+    /// 409 `already_received`.
+    #[error("{0}")]
+    AlreadyReceived(String),
+    /// 409 `idempotency_conflict`.
+    #[error("This Idempotency-Key was already used with a different request body.")]
+    IdempotencyConflict,
+    /// 409 `conflict`: any other state conflict.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413 `payload_too_large`.
+    #[error("The request body is too large (the limit is 64 KiB).")]
+    PayloadTooLarge,
+    /// 422 `validation_failed`, with the fields at fault.
+    #[error("Some fields need attention.")]
+    Validation(FieldErrors),
+    /// 422 `education_required`.
+    #[error("{0}")]
+    EducationRequired(String),
+    /// 422 `ineligible`, carrying the failed rules.
+    #[error("{message}")]
+    Ineligible { message: String, rules: Value },
+    /// 429 `too_many_requests`.
+    #[error("Too many failed sign-in attempts. Wait 15 minutes and try again.")]
+    TooManyRequests,
+    /// 500 `internal`: details only in the server log.
+    #[error("Something went wrong on our side. The details are in the server log.")]
+    Internal(String),
+}
+
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        tracing::error!("database error: {e}");
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl AppError {
+    /// A 422 with one field and one sentence.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let mut f = FieldErrors::new();
+        f.insert(field.to_string(), vec![message.into()]);
+        AppError::Validation(f)
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> Status {
+        match self {
+            AppError::BadRequest(_) => Status::BadRequest,
+            AppError::Unauthorized => Status::Unauthorized,
+            AppError::Forbidden => Status::Forbidden,
+            AppError::NotFound => Status::NotFound,
+            AppError::OutOfStock(_)
+            | AppError::AlreadyReceived(_)
+            | AppError::IdempotencyConflict
+            | AppError::Conflict(_) => Status::Conflict,
+            AppError::PayloadTooLarge => Status::PayloadTooLarge,
+            AppError::Validation(_) | AppError::EducationRequired(_) | AppError::Ineligible { .. } => {
+                Status::UnprocessableEntity
+            }
+            AppError::TooManyRequests => Status::TooManyRequests,
+            AppError::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    /// The machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::OutOfStock(_) => "out_of_stock",
+            AppError::AlreadyReceived(_) => "already_received",
+            AppError::IdempotencyConflict => "idempotency_conflict",
+            AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Validation(_) => "validation_failed",
+            AppError::EducationRequired(_) => "education_required",
+            AppError::Ineligible { .. } => "ineligible",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The sentence for a person (never the internal details of a 500).
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Validation(fields) => {
+                let first = fields.iter().next().and_then(|(k, v)| v.first().map(|m| format!("{k}: {m}")));
+                match first {
+                    Some(f) if fields.len() == 1 => format!("Check this field: {f}"),
+                    Some(f) => format!("Check these {} fields; first, {f}", fields.len()),
+                    None => self.to_string(),
+                }
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// The JSON body of this error, as API.md specifies.
+    pub fn to_json(&self) -> Value {
+        let mut body = json!({ "error": self.code(), "message": self.message() });
+        match self {
+            AppError::Validation(fields) => body["fields"] = json!(fields),
+            AppError::Ineligible { rules, .. } => body["rules"] = rules.clone(),
+            _ => {}
+        }
+        body
+    }
+
+    /// The field errors, if this is a validation error.
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AppError::Validation(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON response with a status: the one way API handlers answer.
+pub fn json_response<'o>(status: Status, body: &Value) -> Response<'o> {
+    let text = body.to_string();
+    Response::build()
+        .status(status)
+        .header(ContentType::JSON)
+        .sized_body(text.len(), Cursor::new(text))
+        .finalize()
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!("internal error: {detail}");
+        }
+        Ok(json_response(self.status(), &self.to_json()))
+    }
+}
+
+/// Result of an API handler.
+pub type ApiResult<T> = Result<T, AppError>;

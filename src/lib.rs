@@ -1,0 +1,64 @@
+//! cribs: a free portable-crib program's web application. `build(figment)` assembles the
+//! Rocket: the database fairing (connect → migrate → seed), templates, security headers,
+//! the staff pages at `/`, the JSON API at `/api`, static files, and the catchers.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod headers;
+pub mod seed;
+pub mod store;
+pub mod web;
+
+use rocket::data::{Limits, ToByteUnit};
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::fs::FileServer;
+use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
+use std::path::PathBuf;
+
+/// Where the templates and static files are when the figment does not say.
+fn asset_dir(name: &str) -> PathBuf {
+    let local = PathBuf::from(name);
+    if local.is_dir() {
+        return local;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// Build the application from a figment (the same for `serve` and the tests).
+pub fn build(figment: Figment) -> Rocket<Build> {
+    let mut figment = figment.merge((
+        "limits",
+        Limits::default().limit("json", 64.kibibytes()).limit("form", 64.kibibytes()).limit("string", 64.kibibytes()),
+    ));
+    if figment.find_value("template_dir").is_err() {
+        figment = figment.merge(("template_dir", asset_dir("templates")));
+    }
+    let static_dir = figment
+        .extract_inner::<PathBuf>("static_dir")
+        .unwrap_or_else(|_| asset_dir("static"));
+    let rocket = rocket::custom(figment.clone())
+        .attach(Template::fairing())
+        .attach(headers::SecurityHeaders)
+        .mount("/", web::routes())
+        .mount("/", api::root_routes())
+        .mount("/api", api::routes())
+        .mount("/static", FileServer::from(static_dir))
+        .register("/", web::catchers())
+        .register("/api", api::catchers());
+    match config::Settings::from_figment(&figment) {
+        Ok(settings) => rocket.attach(db::stage(settings)),
+        Err(e) => rocket.attach(AdHoc::try_on_ignite("Settings", move |r| async move {
+            eprintln!("cribs: cannot start: bad settings: {e}");
+            Err(r)
+        })),
+    }
+}

@@ -1,0 +1,109 @@
+//! The `cribs` command: `serve` (the default), `migrate`, `seed`, `check-ledger`,
+//! `create-user`, `backup`. Thin: parse the command line, then hand over.
+
+use clap::{Parser, Subcommand};
+use cribs::config::Settings;
+use rocket::figment::providers::Env;
+use rocket::figment::Figment;
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cribs", about = "Free portable-crib program: stock, eligibility, education, handouts, reports")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (the default).
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Run the seeds (reference data; demo data when CRIBS_DEMO allows and the database is empty).
+    Seed,
+    /// Recompute every stock balance from the ledger; exit 1 if any differs.
+    CheckLedger,
+    /// Create an account; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, help = "admin, program_manager, site_staff or nurse")]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Site code (site staff; repeat for several sites).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        /// Hospital site code (nurses).
+        #[arg(long)]
+        hospital: Option<String>,
+    },
+    /// Write a consistent copy of the database to a file (SQLite), while serving.
+    Backup { file: std::path::PathBuf },
+}
+
+fn figment() -> Figment {
+    rocket::Config::figment().merge(Env::raw().only(&["DATABASE_URL", "CRIBS_DEMO"]))
+}
+
+fn settings(figment: &Figment) -> Result<Settings, String> {
+    Settings::from_figment(figment).map_err(|e| format!("bad settings: {e}"))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,cribs=info".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cribs: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve().await,
+            Command::Migrate => cribs::cli::migrate(&settings(&figment())?).await,
+            Command::Seed => cribs::cli::seed(&settings(&figment())?).await,
+            Command::CheckLedger => cribs::cli::check_ledger(&settings(&figment())?).await,
+            Command::CreateUser { email, role, name, sites, hospital } => {
+                let mut password = String::new();
+                std::io::stdin().read_to_string(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+                let password = password.trim_end_matches(['\r', '\n']).to_string();
+                let new = cribs::cli::NewUserArgs { email, role, name, sites, hospital, password };
+                cribs::cli::create_user(&settings(&figment())?, new).await
+            }
+            Command::Backup { file } => cribs::cli::backup(&settings(&figment())?, &file).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("cribs: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<ExitCode, String> {
+    let mut figment = figment().merge(("print_demo_logins", true));
+    if figment.find_value("secret_key").is_err() {
+        let key = cribs::auth::token::random_secret_key();
+        figment = figment.merge(("secret_key", key));
+        println!("cribs: no ROCKET_SECRET_KEY set: generated a random one for this run (sessions end when the server restarts).");
+    }
+    match cribs::build(figment).launch().await {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            let kind = e.kind().to_string();
+            Err(format!("the server stopped: {kind}"))
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Stock as a ledger: every change is an append-only `stock_movements` row and the
+//! (site, model) balance changes in the same transaction. Stock is taken with one
+//! conditional UPDATE whose affected-row count decides (never read-then-write).
+
+use crate::entity::{stock_balance, stock_movement};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+/// The kinds of ledger movement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    Receipt,
+    TransferOut,
+    TransferIn,
+    Handout,
+    HandoutVoid,
+    Adjustment,
+    CountCorrection,
+}
+
+impl MovementKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovementKind::Receipt => "receipt",
+            MovementKind::TransferOut => "transfer_out",
+            MovementKind::TransferIn => "transfer_in",
+            MovementKind::Handout => "handout",
+            MovementKind::HandoutVoid => "handout_void",
+            MovementKind::Adjustment => "adjustment",
+            MovementKind::CountCorrection => "count_correction",
+        }
+    }
+}
+
+/// A movement to write.
+#[derive(Debug, Clone)]
+pub struct NewMovement {
+    pub site_id: i64,
+    pub crib_model_id: i64,
+    pub kind: MovementKind,
+    /// Signed: positive adds stock, negative takes it.
+    pub quantity: i32,
+    pub lot: Option<String>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub transfer_id: Option<i64>,
+    pub handout_id: Option<i64>,
+    pub user_id: Option<i64>,
+}
+
+/// Why a movement could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum StockError {
+    #[error("Not enough unreserved stock: this would take {wanted} and only {available} are available.")]
+    Insufficient { wanted: i32, available: i32 },
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Make sure the balance row for (site, model) exists.
+pub async fn ensure_balance(db: &impl ConnectionTrait, site_id: i64, crib_model_id: i64) -> Result<(), DbErr> {
+    stock_balance::Entity::insert(stock_balance::ActiveModel {
+        site_id: Set(site_id),
+        crib_model_id: Set(crib_model_id),
+        on_hand: Set(0),
+        reserved: Set(0),
+        low_stock_threshold: Set(5),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([stock_balance::Column::SiteId, stock_balance::Column::CribModelId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The balance row for (site, model), if any.
+pub async fn balance(
+    db: &impl ConnectionTrait,
+    site_id: i64,
+    crib_model_id: i64,
+) -> Result<Option<stock_balance::Model>, DbErr> {
+    stock_balance::Entity::find()
+        .filter(stock_balance::Column::SiteId.eq(site_id))
+        .filter(stock_balance::Column::CribModelId.eq(crib_model_id))
+        .one(db)
+        .await
+}
+
+/// Write one movement and change the balance by its quantity, in the caller's transaction.
+/// A negative quantity only succeeds when that many unreserved cribs are there.
+pub async fn apply_movement(
+    db: &impl ConnectionTrait,
+    m: NewMovement,
+) -> Result<(stock_movement::Model, stock_balance::Model), StockError> {
+    ensure_balance(db, m.site_id, m.crib_model_id).await?;
+    let mut update = stock_balance::Entity::update_many()
+        .col_expr(stock_balance::Column::OnHand, Expr::col(stock_balance::Column::OnHand).add(m.quantity))
+        .filter(stock_balance::Column::SiteId.eq(m.site_id))
+        .filter(stock_balance::Column::CribModelId.eq(m.crib_model_id));
+    if m.quantity < 0 {
+        // NOTE: the WHERE clause is the race guard: two takers of the last crib cannot both match.
+        update = update.filter(
+            Expr::col(stock_balance::Column::OnHand)
+                .sub(Expr::col(stock_balance::Column::Reserved))
+                .gte(-m.quantity),
+        );
+    }
+    let changed = update.exec(db).await?.rows_affected;
+    if changed == 0 {
+        let available = balance(db, m.site_id, m.crib_model_id).await?.map(|b| b.on_hand - b.reserved).unwrap_or(0);
+        return Err(StockError::Insufficient { wanted: -m.quantity, available });
+    }
+    let movement = stock_movement::Entity::insert(stock_movement::ActiveModel {
+        site_id: Set(m.site_id),
+        crib_model_id: Set(m.crib_model_id),
+        kind: Set(m.kind.as_str().to_string()),
+        quantity: Set(m.quantity),
+        lot: Set(m.lot),
+        reason: Set(m.reason),
+        note: Set(m.note),
+        transfer_id: Set(m.transfer_id),
+        handout_id: Set(m.handout_id),
+        user_id: Set(m.user_id),
+        created_at: Set(crate::clock::now()),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await?;
+    let bal = balance(db, m.site_id, m.crib_model_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("stock balance vanished".into()))?;
+    Ok((movement, bal))
+}
+
+/// A (site, model) whose balance differs from the sum of its movements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    pub site_id: i64,
+    pub crib_model_id: i64,
+    pub on_hand: i64,
+    pub from_movements: i64,
+}
+
+/// Recompute every balance from the ledger and report any difference.
+pub async fn check_ledger(db: &impl ConnectionTrait) -> Result<Vec<Drift>, DbErr> {
+    use sea_orm::{FromQueryResult, Statement};
+    #[derive(FromQueryResult)]
+    struct Row {
+        site_id: i64,
+        crib_model_id: i64,
+        on_hand: i64,
+        from_movements: i64,
+    }
+    // NOTE: a full outer comparison: balances without movements and movements without a balance both count.
+    let sql = "SELECT b.site_id AS site_id, b.crib_model_id AS crib_model_id, CAST(b.on_hand AS BIGINT) AS on_hand, \
+               CAST(COALESCE((SELECT SUM(m.quantity) FROM stock_movements m WHERE m.site_id = b.site_id AND m.crib_model_id = b.crib_model_id), 0) AS BIGINT) AS from_movements \
+               FROM stock_balances b \
+               UNION ALL \
+               SELECT m.site_id, m.crib_model_id, CAST(0 AS BIGINT), CAST(SUM(m.quantity) AS BIGINT) FROM stock_movements m \
+               WHERE NOT EXISTS (SELECT 1 FROM stock_balances b WHERE b.site_id = m.site_id AND b.crib_model_id = m.crib_model_id) \
+               GROUP BY m.site_id, m.crib_model_id";
+    let rows = Row::find_by_statement(Statement::from_string(db.get_database_backend(), sql)).all(db).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.on_hand != r.from_movements)
+        .map(|r| Drift { site_id: r.site_id, crib_model_id: r.crib_model_id, on_hand: r.on_hand, from_movements: r.from_movements })
+        .collect())
+}

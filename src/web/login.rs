@@ -1,0 +1,110 @@
+//! Signing in and out: `GET/POST /login`, `POST /logout`.
+
+use crate::auth::guards::{load_identity, ClientAddr, PageUser};
+use crate::auth::{csrf, session};
+use crate::error::AppError;
+use crate::store::{accounts, audit};
+use crate::web::context::page;
+use crate::web::error_page::{PageError, PageResult};
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, Either, State};
+use rocket_dyn_templates::Template;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+/// The sign-in form.
+#[derive(FromForm)]
+pub struct LoginForm {
+    #[field(default = String::new())]
+    pub email: String,
+    #[field(default = String::new())]
+    pub password: String,
+    #[field(default = String::new())]
+    pub csrf_token: String,
+}
+
+/// The logout form (CSRF only).
+#[derive(FromForm)]
+pub struct CsrfOnly {
+    #[field(default = String::new())]
+    pub csrf_token: String,
+}
+
+/// The sign-in page; a signed-in user goes home.
+#[get("/login")]
+pub fn login_page(
+    user: Option<PageUser>,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+) -> Either<Redirect, Template> {
+    if user.is_some() {
+        return Either::Left(Redirect::to("/"));
+    }
+    Either::Right(Template::render("login", page("Sign in", None, cookies, flash, json!({"email": ""}))))
+}
+
+/// Check the credentials; 303 home on success, the form again with the reason otherwise.
+#[post("/login", data = "<form>")]
+pub async fn login_submit(
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    req_tls: crate::web::RequestTls,
+    form: Form<LoginForm>,
+) -> PageResult<Either<Redirect, (Status, Template)>> {
+    let form = form.into_inner();
+    if csrf::verify(cookies, &form.csrf_token).is_err() {
+        let ctx = page("Sign in", None, cookies, None, json!({"email": form.email,
+            "error": "This page had expired. Please sign in again."}));
+        return Ok(Either::Right((Status::Forbidden, Template::render("login", ctx))));
+    }
+    match accounts::authenticate(db.inner(), &form.email, &form.password, &addr.0).await {
+        Ok(user) => {
+            session::start(cookies, user.id, req_tls.0);
+            let who = load_identity(db.inner(), user.id).await;
+            audit::record(
+                db.inner(),
+                who.as_ref(),
+                Some(&addr.0),
+                audit::AuditEntry { action: "session.login", entity: "user", entity_id: Some(user.id), detail: None },
+            )
+            .await?;
+            Ok(Either::Left(Redirect::to("/")))
+        }
+        Err(e @ (AppError::Unauthorized | AppError::TooManyRequests)) => {
+            let (status, message) = match e {
+                AppError::TooManyRequests => (Status::TooManyRequests, e.to_string()),
+                _ => (Status::Unauthorized, "That email and password do not match an active account.".to_string()),
+            };
+            let ctx = page("Sign in", None, cookies, None, json!({"email": form.email, "error": message}));
+            Ok(Either::Right((status, Template::render("login", ctx))))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+/// Sign out (CSRF field required).
+#[post("/logout", data = "<form>")]
+pub async fn logout(
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    user: Option<PageUser>,
+    form: Form<CsrfOnly>,
+) -> PageResult<Flash<Redirect>> {
+    csrf::verify(cookies, &form.csrf_token)?;
+    if let Some(PageUser(who)) = user {
+        audit::record(
+            db.inner(),
+            Some(&who),
+            Some(&addr.0),
+            audit::AuditEntry { action: "session.logout", entity: "user", entity_id: Some(who.user.id), detail: None },
+        )
+        .await?;
+    }
+    session::end(cookies);
+    Ok(Flash::success(Redirect::to("/login"), "You are signed out."))
+}

@@ -1,0 +1,63 @@
+//! Staff pages: each area exposes its routes here; catchers turn a missing session into a
+//! redirect to the sign-in page and every other error into an HTML error page.
+
+pub mod context;
+pub mod error_page;
+pub mod home;
+pub mod login;
+
+use crate::auth::guards::is_tls;
+use error_page::error_template;
+use rocket::http::Status;
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest};
+use rocket::response::Redirect;
+use rocket::{catch, catchers, routes, Catcher, Request, Route};
+use rocket_dyn_templates::Template;
+
+/// Whether this request came over TLS (for the cookie's Secure flag).
+pub struct RequestTls(pub bool);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RequestTls {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        Outcome::Success(RequestTls(is_tls(req)))
+    }
+}
+
+/// Page routes mounted at `/`.
+pub fn routes() -> Vec<Route> {
+    routes![home::home, login::login_page, login::login_submit, login::logout]
+}
+
+#[catch(401)]
+fn unauthorized() -> Redirect {
+    Redirect::to("/login")
+}
+#[catch(403)]
+fn forbidden() -> (Status, Template) {
+    let msg = "You may not do this with your account, or the page had expired: go back, reload it and try again.";
+    (Status::Forbidden, error_template(Status::Forbidden, msg))
+}
+#[catch(404)]
+fn not_found() -> (Status, Template) {
+    (Status::NotFound, error_template(Status::NotFound, "There is nothing here, or it is not yours to see."))
+}
+#[catch(default)]
+fn other(status: Status, _req: &Request<'_>) -> (Status, Template) {
+    let msg = if status.code >= 500 {
+        "Something went wrong on our side. Nothing you typed was lost: go back and try again."
+    } else if status.code == 413 {
+        "What you sent is too large. Shorten the text and try again."
+    } else {
+        "The form could not be read: a value was missing or of the wrong kind. Go back and check it."
+    };
+    (status, error_template(status, msg))
+}
+
+/// HTML catchers for the pages.
+pub fn catchers() -> Vec<Catcher> {
+    catchers![unauthorized, forbidden, not_found, other]
+}
