@@ -62,8 +62,8 @@ fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>,
 
 impl Settings {
     /// Extract the settings from a figment, falling back to defaults.
-    pub fn from_figment(figment: &Figment) -> Result<Self, rocket::figment::Error> {
-        figment.extract()
+    pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
+        figment.extract().map_err(Box::new)
     }
 
     /// True when the URL names a SQLite database.

@@ -91,9 +91,9 @@ impl AppError {
             | AppError::IdempotencyConflict
             | AppError::Conflict(_) => Status::Conflict,
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
-            AppError::Validation(_) | AppError::EducationRequired(_) | AppError::Ineligible { .. } => {
-                Status::UnprocessableEntity
-            }
+            AppError::Validation(_)
+            | AppError::EducationRequired(_)
+            | AppError::Ineligible { .. } => Status::UnprocessableEntity,
             AppError::TooManyRequests => Status::TooManyRequests,
             AppError::Internal(_) => Status::InternalServerError,
         }
@@ -123,7 +123,10 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Validation(fields) => {
-                let first = fields.iter().next().and_then(|(k, v)| v.first().map(|m| format!("{k}: {m}")));
+                let first = fields
+                    .iter()
+                    .next()
+                    .and_then(|(k, v)| v.first().map(|m| format!("{k}: {m}")));
                 match first {
                     Some(f) if fields.len() == 1 => format!("Check this field: {f}"),
                     Some(f) => format!("Check these {} fields; first, {f}", fields.len()),

@@ -37,7 +37,10 @@ fn asset_dir(name: &str) -> PathBuf {
 pub fn build(figment: Figment) -> Rocket<Build> {
     let mut figment = figment.merge((
         "limits",
-        Limits::default().limit("json", 64.kibibytes()).limit("form", 64.kibibytes()).limit("string", 64.kibibytes()),
+        Limits::default()
+            .limit("json", 64.kibibytes())
+            .limit("form", 64.kibibytes())
+            .limit("string", 64.kibibytes()),
     ));
     if figment.find_value("template_dir").is_err() {
         figment = figment.merge(("template_dir", asset_dir("templates")));

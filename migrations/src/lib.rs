@@ -45,7 +45,11 @@ pub(crate) mod util {
         ColumnDef::new(Alias::new(name)).null().to_owned()
     }
     /// A foreign key from `table.column` to `target.id`.
-    pub fn fk(table: &'static str, column: &'static str, target: &'static str) -> ForeignKeyCreateStatement {
+    pub fn fk(
+        table: &'static str,
+        column: &'static str,
+        target: &'static str,
+    ) -> ForeignKeyCreateStatement {
         ForeignKey::create()
             .name(format!("fk_{table}_{column}"))
             .from(Alias::new(table), Alias::new(column))
@@ -53,7 +57,12 @@ pub(crate) mod util {
             .to_owned()
     }
     /// A (possibly unique) index over the given columns.
-    pub fn index(table: &'static str, name: &str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+    pub fn index(
+        table: &'static str,
+        name: &str,
+        cols: &[&'static str],
+        unique: bool,
+    ) -> IndexCreateStatement {
         let mut idx = Index::create();
         idx.name(name).table(Alias::new(table));
         for c in cols {
@@ -65,7 +74,10 @@ pub(crate) mod util {
         idx.to_owned()
     }
     /// Drop the named tables, in order.
-    pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
+    pub async fn drop_tables(
+        manager: &SchemaManager<'_>,
+        tables: &[&'static str],
+    ) -> Result<(), DbErr> {
         for t in tables {
             manager
                 .drop_table(Table::drop().table(Alias::new(*t)).if_exists().to_owned())

@@ -42,7 +42,11 @@ impl MigrationTrait for Migration {
                     .table(Alias::new("zip_csas"))
                     .col(col("zip").string_len(10))
                     .col(col("csa_id").integer())
-                    .primary_key(Index::create().col(Alias::new("zip")).col(Alias::new("csa_id")))
+                    .primary_key(
+                        Index::create()
+                            .col(Alias::new("zip"))
+                            .col(Alias::new("csa_id")),
+                    )
                     .foreign_key(&mut fk("zip_csas", "csa_id", "csas"))
                     .to_owned(),
             )
@@ -70,7 +74,9 @@ impl MigrationTrait for Migration {
                     .col(opt("address").string_len(200))
                     .col(col("active").boolean().default(true))
                     .foreign_key(&mut fk("sites", "neighborhood_id", "neighborhoods"))
-                    .check(Expr::cust("kind IN ('distribution','hospital','warehouse')"))
+                    .check(Expr::cust(
+                        "kind IN ('distribution','hospital','warehouse')",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -89,7 +95,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("poverty_guidelines", "ux_poverty_year_region", &["year", "region"], true))
+            .create_index(index(
+                "poverty_guidelines",
+                "ux_poverty_year_region",
+                &["year", "region"],
+                true,
+            ))
             .await?;
         manager
             .create_table(
@@ -107,7 +118,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("policies", "ux_policies_name_version", &["name", "version"], true))
+            .create_index(index(
+                "policies",
+                "ux_policies_name_version",
+                &["name", "version"],
+                true,
+            ))
             .await?;
         Ok(())
     }
@@ -115,7 +131,15 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_tables(
             manager,
-            &["policies", "poverty_guidelines", "sites", "crib_models", "zip_csas", "neighborhoods", "csas"],
+            &[
+                "policies",
+                "poverty_guidelines",
+                "sites",
+                "crib_models",
+                "zip_csas",
+                "neighborhoods",
+                "csas",
+            ],
         )
         .await
     }

@@ -44,13 +44,28 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("families", "ix_families_last_name", &["last_name"], false))
+            .create_index(index(
+                "families",
+                "ix_families_last_name",
+                &["last_name"],
+                false,
+            ))
             .await?;
         manager
-            .create_index(index("families", "ix_families_phone", &["phone_digits"], false))
+            .create_index(index(
+                "families",
+                "ix_families_phone",
+                &["phone_digits"],
+                false,
+            ))
             .await?;
         manager
-            .create_index(index("families", "ix_families_dob", &["date_of_birth"], false))
+            .create_index(index(
+                "families",
+                "ix_families_dob",
+                &["date_of_birth"],
+                false,
+            ))
             .await?;
         manager
             .create_table(
@@ -92,7 +107,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("eligibility_checks", "ix_checks_infant", &["infant_id", "created_at"], false))
+            .create_index(index(
+                "eligibility_checks",
+                "ix_checks_infant",
+                &["infant_id", "created_at"],
+                false,
+            ))
             .await?;
         Ok(())
     }

@@ -34,10 +34,16 @@ impl Answer {
         Ok(Answer { status, body })
     }
     fn from_error(e: &AppError) -> Answer {
-        Answer { status: e.status(), body: e.to_json() }
+        Answer {
+            status: e.status(),
+            body: e.to_json(),
+        }
     }
     fn from_stored(s: StoredAnswer) -> Answer {
-        Answer { status: Status::from_code(s.status).unwrap_or(Status::InternalServerError), body: s.body }
+        Answer {
+            status: Status::from_code(s.status).unwrap_or(Status::InternalServerError),
+            body: s.body,
+        }
     }
 }
 
@@ -96,7 +102,10 @@ where
             Ok(answer)
         }
         (Ok(answer), Some(k)) => {
-            let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
+            let stored = StoredAnswer {
+                status: answer.status.code,
+                body: answer.body.clone(),
+            };
             if idempotency::save(&txn, user_id, &k, &hash, &stored).await? {
                 txn.commit().await?;
                 Ok(answer)
@@ -111,7 +120,10 @@ where
             match key {
                 Some(k) if is_client_error => {
                     let answer = Answer::from_error(&e);
-                    let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
+                    let stored = StoredAnswer {
+                        status: answer.status.code,
+                        body: answer.body.clone(),
+                    };
                     let txn = begin_write(db).await?;
                     let saved = idempotency::save(&txn, user_id, &k, &hash, &stored).await?;
                     txn.commit().await?;
@@ -127,7 +139,12 @@ where
     }
 }
 
-async fn replay(db: &DatabaseConnection, user_id: i64, key: &str, hash: &str) -> Result<Answer, AppError> {
+async fn replay(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: &str,
+    hash: &str,
+) -> Result<Answer, AppError> {
     match idempotency::find(db, user_id, key, hash).await? {
         Some(stored) => Ok(Answer::from_stored(stored)),
         None => Err(AppError::Internal("idempotency answer vanished".into())),

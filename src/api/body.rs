@@ -22,7 +22,11 @@ pub struct JsonBody<T> {
 pub fn parse_value<T: DeserializeOwned>(raw: &Value) -> Result<T, AppError> {
     serde_path_to_error::deserialize::<_, T>(raw.clone()).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() { "body".to_string() } else { path };
+        let field = if path == "." || path.is_empty() {
+            "body".to_string()
+        } else {
+            path
+        };
         AppError::validation(&field, describe_serde_error(&e.inner().to_string()))
     })
 }
@@ -50,7 +54,12 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
     async fn from_data(_req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
         let read = match data.open(JSON_LIMIT_BYTES.bytes()).into_string().await {
             Ok(s) => s,
-            Err(_) => return Outcome::Error((Status::BadRequest, AppError::BadRequest("The body could not be read.".into()))),
+            Err(_) => {
+                return Outcome::Error((
+                    Status::BadRequest,
+                    AppError::BadRequest("The body could not be read.".into()),
+                ))
+            }
         };
         if !read.is_complete() {
             return Outcome::Error((Status::PayloadTooLarge, AppError::PayloadTooLarge));
@@ -59,7 +68,9 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
         let raw: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(e) => {
-                let err = AppError::BadRequest(format!("The body is not valid JSON ({e}). Send a JSON object."));
+                let err = AppError::BadRequest(format!(
+                    "The body is not valid JSON ({e}). Send a JSON object."
+                ));
                 return Outcome::Error((Status::BadRequest, err));
             }
         };
@@ -78,6 +89,8 @@ impl<'r> FromRequest<'r> for IdempotencyKey {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        request::Outcome::Success(IdempotencyKey(req.headers().get_one("Idempotency-Key").map(str::to_string)))
+        request::Outcome::Success(IdempotencyKey(
+            req.headers().get_one("Idempotency-Key").map(str::to_string),
+        ))
     }
 }

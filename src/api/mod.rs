@@ -31,7 +31,9 @@ pub fn root_routes() -> Vec<Route> {
 
 #[catch(400)]
 fn bad_request() -> AppError {
-    AppError::BadRequest("The request could not be understood: check the body and the query parameters.".into())
+    AppError::BadRequest(
+        "The request could not be understood: check the body and the query parameters.".into(),
+    )
 }
 #[catch(401)]
 fn unauthorized() -> AppError {
@@ -51,7 +53,13 @@ fn too_large() -> AppError {
 }
 #[catch(422)]
 fn unprocessable(req: &Request<'_>) -> AppError {
-    AppError::validation("request", format!("The request to {} has a value of the wrong kind or out of range.", req.uri().path()))
+    AppError::validation(
+        "request",
+        format!(
+            "The request to {} has a value of the wrong kind or out of range.",
+            req.uri().path()
+        ),
+    )
 }
 #[catch(500)]
 fn internal() -> AppError {
@@ -59,7 +67,11 @@ fn internal() -> AppError {
 }
 #[catch(default)]
 fn other(status: Status, _req: &Request<'_>) -> crate::api::answer::Answer {
-    let code = if status.code >= 500 { "internal" } else { "bad_request" };
+    let code = if status.code >= 500 {
+        "internal"
+    } else {
+        "bad_request"
+    };
     crate::api::answer::Answer {
         status,
         body: serde_json::json!({"error": code, "message": format!("The request failed: {}.", status.reason_lossy())}),
@@ -68,5 +80,14 @@ fn other(status: Status, _req: &Request<'_>) -> crate::api::answer::Answer {
 
 /// JSON catchers for `/api`.
 pub fn catchers() -> Vec<Catcher> {
-    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, internal, other]
+    catchers![
+        bad_request,
+        unauthorized,
+        forbidden,
+        not_found,
+        too_large,
+        unprocessable,
+        internal,
+        other
+    ]
 }

@@ -59,7 +59,11 @@ pub async fn load_identity(db: &DatabaseConnection, user_id: i64) -> Option<Iden
         .into_iter()
         .map(|m| m.site_id)
         .collect();
-    Some(Identity { user, role, site_ids })
+    Some(Identity {
+        user,
+        role,
+        site_ids,
+    })
 }
 
 /// Whether the request came over TLS (sets the cookie's Secure flag).
@@ -69,7 +73,10 @@ pub fn is_tls(req: &Request<'_>) -> bool {
 
 async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Option<Identity> {
     let header = req.headers().get_one("Authorization")?;
-    let raw = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
+    let raw = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))?
+        .trim();
     if raw.is_empty() || raw.len() > 200 {
         return None;
     }
@@ -106,7 +113,9 @@ impl<'r> FromRequest<'r> for ApiUser {
                 let db = db(req)?;
                 match from_bearer(req, db).await {
                     Some(id) => Some(id),
-                    None if req.method() == Method::Get && req.headers().get_one("Authorization").is_none() => {
+                    None if req.method() == Method::Get
+                        && req.headers().get_one("Authorization").is_none() =>
+                    {
                         from_session(req, db).await
                     }
                     None => None,
@@ -200,7 +209,10 @@ impl<'r> FromRequest<'r> for ClientAddr {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let ip = req.client_ip().map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
+        let ip = req
+            .client_ip()
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into());
         Outcome::Success(ClientAddr(ip))
     }
 }

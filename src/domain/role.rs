@@ -50,7 +50,12 @@ impl Role {
     }
 
     /// Every role name, for forms.
-    pub const ALL: [Role; 4] = [Role::Admin, Role::ProgramManager, Role::SiteStaff, Role::Nurse];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::ProgramManager,
+        Role::SiteStaff,
+        Role::Nurse,
+    ];
 }
 
 #[cfg(test)]

@@ -1,0 +1,395 @@
+//! The shared test harness: `TestApp::spawn()` starts the real app (the same `build(figment)`
+//! that `serve` uses) on a free 127.0.0.1 port with its own database: a temporary SQLite
+//! file, or, when `TEST_DATABASE_URL` is set, a fresh PostgreSQL schema that is dropped
+//! afterwards (leftovers of crashed runs are swept at start). Tests talk real HTTP.
+
+#![allow(dead_code)]
+
+pub mod fixtures;
+
+use reqwest::{Client, Response, StatusCode};
+use rocket::fairing::AdHoc;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// The demo password every demo account has.
+pub const PASSWORD: &str = "cribs-demo";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+static SWEPT: OnceCell<()> = OnceCell::const_new();
+
+/// One running app and its database.
+pub struct TestApp {
+    pub base: String,
+    pub http: Client,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub schema: Option<String>,
+    shutdown: rocket::Shutdown,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn binary_tag() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()))
+        .map(|s| s.split('-').next().unwrap_or("t").to_string())
+        .unwrap_or_else(|| "t".into())
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The PostgreSQL URL under test, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+}
+
+async fn sweep_leftovers(url: &str, prefix: &str) {
+    let Ok(db) = Database::connect(url).await else {
+        return;
+    };
+    let sql = format!("SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE '{prefix}%'");
+    if let Ok(rows) = db
+        .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+    {
+        for row in rows {
+            if let Ok(name) = row.try_get::<String>("", "name") {
+                let _ = db
+                    .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                    .await;
+            }
+        }
+    }
+    let _ = db.close().await;
+}
+
+/// Settings for a test app beyond the defaults.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// `Some(false)` starts with reference data only.
+    pub demo: Option<bool>,
+    /// Reuse an existing database (URL, schema) instead of making a new one.
+    pub reuse: Option<(String, Option<String>)>,
+}
+
+impl TestApp {
+    /// Start an app with the demo data.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Options::default()).await
+    }
+
+    /// Start an app with options.
+    pub async fn spawn_with(opts: Options) -> TestApp {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let (database_url, schema, dir) = match (&opts.reuse, postgres_url()) {
+            (Some((url, schema)), _) => (url.clone(), schema.clone(), None),
+            (None, Some(url)) => {
+                let prefix = format!("t_{}_", binary_tag());
+                SWEPT.get_or_init(|| sweep_leftovers(&url, &prefix)).await;
+                let schema = format!("{prefix}{}_{n}", std::process::id());
+                let admin = Database::connect(url.as_str())
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                    .await
+                    .expect("create schema");
+                let _ = admin.close().await;
+                (url, Some(schema), None)
+            }
+            (None, None) => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/cribs.db?mode=rwc", dir.path().display());
+                (url, None, Some(dir))
+            }
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<u16>();
+        let tx = std::sync::Mutex::new(Some(tx));
+        let mut figment = rocket::Config::figment()
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", 0))
+            .merge(("log_level", "off"))
+            .merge(("workers", 4))
+            .merge(("secret_key", cribs::auth::token::random_secret_key()))
+            .merge(("database_url", database_url.clone()))
+            .merge(("database_connect_timeout", 5))
+            .merge(("shutdown.ctrlc", false))
+            .merge(("shutdown.grace", 1))
+            .merge(("shutdown.mercy", 1));
+        if let Some(s) = &schema {
+            figment = figment.merge(("database_schema", s.clone()));
+        }
+        if let Some(d) = opts.demo {
+            figment = figment.merge(("cribs_demo", d));
+        }
+        let rocket = cribs::build(figment)
+            .attach(AdHoc::on_liftoff("port", move |r| {
+                Box::pin(async move {
+                    if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                        let _ = tx.send(r.config().port);
+                    }
+                })
+            }))
+            .ignite()
+            .await
+            .expect("the app ignites");
+        let shutdown = rocket.shutdown();
+        tokio::spawn(async move {
+            let _ = rocket.launch().await;
+        });
+        let port = tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .expect("liftoff in time")
+            .expect("port");
+        let mut opts = ConnectOptions::new(database_url.clone());
+        opts.max_connections(4).sqlx_logging(false);
+        if let Some(s) = &schema {
+            opts.set_schema_search_path(s.clone());
+        }
+        let db = Database::connect(opts).await.expect("test connection");
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            http: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            db,
+            database_url,
+            schema,
+            shutdown,
+            _dir: dir,
+        }
+    }
+
+    /// Full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A bearer token for a demo account.
+    pub async fn token(&self, email: &str) -> String {
+        let res = self
+            .http
+            .post(self.url("/api/v1/tokens"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(res.status(), StatusCode::CREATED, "token for {email}");
+        let body: Value = res.json().await.expect("token json");
+        body["token"].as_str().expect("token string").to_string()
+    }
+
+    /// GET with a bearer token; returns status and JSON (Null when not JSON).
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
+        split(res).await
+    }
+
+    /// POST JSON with a bearer token.
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        split(res).await
+    }
+
+    /// POST JSON with a bearer token and an Idempotency-Key.
+    pub async fn post_idem(
+        &self,
+        token: &str,
+        path: &str,
+        key: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        split(res).await
+    }
+
+    /// POST a raw body with a bearer token.
+    pub async fn post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        split(res).await
+    }
+
+    /// A browser-like client (cookie store, no redirects followed) signed in through the login form.
+    pub async fn browser_signed_in(&self, email: &str) -> Browser {
+        let b = self.browser();
+        let csrf = b.csrf("/login").await;
+        let res = b
+            .client
+            .post(self.url("/login"))
+            .form(&[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login for {email}");
+        b
+    }
+
+    /// A fresh browser-like client with a cookie store.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+        }
+    }
+
+    /// Count rows of a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
+    /// Assert the ledger has no drift.
+    pub async fn assert_no_drift(&self) {
+        let drift = cribs::store::stock::check_ledger(&self.db)
+            .await
+            .expect("check ledger");
+        assert!(drift.is_empty(), "ledger drift: {drift:?}");
+    }
+
+    /// Stop the server now (it is stopped anyway when the test ends).
+    pub fn stop(&self) {
+        self.shutdown.clone().notify();
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+        if let Some(schema) = self.schema.take() {
+            if self._dir.is_none() && postgres_url().is_some() {
+                let url = self.database_url.clone();
+                // NOTE: async work in Drop: a short-lived runtime on its own thread.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    rt.block_on(async move {
+                        if let Ok(db) = Database::connect(url.as_str()).await {
+                            let _ = db
+                                .execute_unprepared(&format!(
+                                    "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                                ))
+                                .await;
+                            let _ = db.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A client that keeps cookies, like a browser.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+}
+
+impl Browser {
+    /// GET a page; returns status and body text.
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let res = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("GET page");
+        let status = res.status();
+        (status, res.text().await.unwrap_or_default())
+    }
+
+    /// The CSRF token on a page's form.
+    pub async fn csrf(&self, path: &str) -> String {
+        let (_, html) = self.get(path).await;
+        extract_csrf(&html).unwrap_or_else(|| panic!("no csrf_token on {path}"))
+    }
+
+    /// POST a form; returns the response.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST form")
+    }
+}
+
+/// Find the value of the `csrf_token` hidden field in a page.
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")?;
+    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+async fn split(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
