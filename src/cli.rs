@@ -20,17 +20,8 @@ pub async fn migrate(settings: &Settings) -> Result<ExitCode, String> {
 pub async fn seed(settings: &Settings) -> Result<ExitCode, String> {
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
-    let report = crate::seed::run(&conn, settings.cribs_demo)
-        .await
-        .map_err(|e| e.to_string())?;
-    println!(
-        "seeds: reference data up to date{}",
-        if report.demo_created {
-            "; demo data created"
-        } else {
-            ""
-        }
-    );
+    let report = crate::seed::run(&conn, settings.cribs_demo).await.map_err(|e| e.to_string())?;
+    println!("seeds: reference data up to date{}", if report.demo_created { "; demo data created" } else { "" });
     if report.demo_created {
         crate::seed::print_demo_logins();
     }
@@ -40,17 +31,12 @@ pub async fn seed(settings: &Settings) -> Result<ExitCode, String> {
 /// `cribs check-ledger`: exit 1 with a report when any balance differs from its movements.
 pub async fn check_ledger(settings: &Settings) -> Result<ExitCode, String> {
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
-    let drift = stock::check_ledger(&conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let drift = stock::check_ledger(&conn).await.map_err(|e| e.to_string())?;
     if drift.is_empty() {
         println!("check-ledger: every balance equals the sum of its movements (drift 0)");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "check-ledger: {} balance(s) differ from their movements:",
-        drift.len()
-    );
+    println!("check-ledger: {} balance(s) differ from their movements:", drift.len());
     for d in drift {
         println!(
             "  site {} model {}: on_hand {} but movements sum to {}",
@@ -70,11 +56,7 @@ pub struct NewUserArgs {
     pub password: String,
 }
 
-async fn site_id(
-    conn: &impl ConnectionTrait,
-    code: &str,
-    kind: Option<&str>,
-) -> Result<i64, String> {
+async fn site_id(conn: &impl ConnectionTrait, code: &str, kind: Option<&str>) -> Result<i64, String> {
     let found = site::Entity::find()
         .filter(site::Column::Code.eq(code))
         .one(conn)
@@ -89,12 +71,9 @@ async fn site_id(
 
 /// `cribs create-user`.
 pub async fn create_user(settings: &Settings, args: NewUserArgs) -> Result<ExitCode, String> {
-    let role = Role::parse(&args.role)
-        .ok_or("role must be admin, program_manager, site_staff or nurse")?;
+    let role = Role::parse(&args.role).ok_or("role must be admin, program_manager, site_staff or nurse")?;
     if args.password.chars().count() < 10 {
-        return Err(
-            "the password (read from standard input) must be at least 10 characters".into(),
-        );
+        return Err("the password (read from standard input) must be at least 10 characters".into());
     }
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
@@ -110,11 +89,7 @@ pub async fn create_user(settings: &Settings, args: NewUserArgs) -> Result<ExitC
         (None, Role::Nurse) => return Err("a nurse needs --hospital".into()),
         _ => None,
     };
-    let name = if args.name.is_empty() {
-        args.email.clone()
-    } else {
-        args.name.clone()
-    };
+    let name = if args.name.is_empty() { args.email.clone() } else { args.name.clone() };
     let user = accounts::create_user(
         &conn,
         accounts::NewUser {
@@ -128,10 +103,7 @@ pub async fn create_user(settings: &Settings, args: NewUserArgs) -> Result<ExitC
     )
     .await
     .map_err(|e| e.message())?;
-    println!(
-        "created user {} ({}) with id {}",
-        user.email, user.role, user.id
-    );
+    println!("created user {} ({}) with id {}", user.email, user.role, user.id);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -145,19 +117,11 @@ pub async fn backup(settings: &Settings, file: &std::path::Path) -> Result<ExitC
         ));
     }
     if file.exists() {
-        return Err(format!(
-            "{} already exists; choose a new file name",
-            file.display()
-        ));
+        return Err(format!("{} already exists; choose a new file name", file.display()));
     }
-    let path = file
-        .to_str()
-        .ok_or("the backup path must be valid UTF-8")?
-        .replace('\'', "''");
+    let path = file.to_str().ok_or("the backup path must be valid UTF-8")?.replace('\'', "''");
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
-    conn.execute_unprepared(&format!("VACUUM INTO '{path}'"))
-        .await
-        .map_err(|e| e.to_string())?;
+    conn.execute_unprepared(&format!("VACUUM INTO '{path}'")).await.map_err(|e| e.to_string())?;
     println!("backup written to {}", file.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -27,13 +27,7 @@ mod tests {
     #[test]
     fn late_evening_in_new_york_is_still_that_day() {
         // 2026-12-31 23:59 in New York is 2027-01-01 04:59 UTC.
-        let t = Utc
-            .with_ymd_and_hms(2027, 1, 1, 4, 59, 0)
-            .single()
-            .expect("valid");
-        assert_eq!(
-            date_in_new_york(t),
-            NaiveDate::from_ymd_opt(2026, 12, 31).expect("valid")
-        );
+        let t = Utc.with_ymd_and_hms(2027, 1, 1, 4, 59, 0).single().expect("valid");
+        assert_eq!(date_in_new_york(t), NaiveDate::from_ymd_opt(2026, 12, 31).expect("valid"));
     }
 }

@@ -8,8 +8,8 @@ use migrations::{Migrator, MigratorTrait};
 use rocket::fairing::AdHoc;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::time::Duration;
 
@@ -36,12 +36,7 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
                 None => url.to_string(),
             }
         }
@@ -51,9 +46,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// The file path of a SQLite URL, if it names a file.
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     if path.is_empty() || path == ":memory:" {
         None
@@ -69,24 +62,17 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupErr
         if let Some(path) = sqlite_path(&url) {
             if let Some(dir) = std::path::Path::new(path).parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| SetupError::Directory(path.to_string(), e))?;
+                    std::fs::create_dir_all(dir).map_err(|e| SetupError::Directory(path.to_string(), e))?;
                 }
             }
         }
     }
     let mut opts = ConnectOptions::new(url.clone());
-    let default_pool = if settings.is_sqlite() {
-        SQLITE_POOL
-    } else {
-        POSTGRES_POOL
-    };
+    let default_pool = if settings.is_sqlite() { SQLITE_POOL } else { POSTGRES_POOL };
     opts.max_connections(settings.database_pool_size.unwrap_or(default_pool))
         .min_connections(1)
         .connect_timeout(Duration::from_secs(settings.database_connect_timeout))
-        .acquire_timeout(Duration::from_secs(
-            settings.database_connect_timeout.max(5),
-        ))
+        .acquire_timeout(Duration::from_secs(settings.database_connect_timeout.max(5)))
         .sqlx_logging(false);
     if settings.is_sqlite() {
         opts.map_sqlx_sqlite_opts(|o| {
@@ -99,12 +85,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupErr
     if let Some(schema) = &settings.database_schema {
         opts.set_schema_search_path(schema.clone());
     }
-    Database::connect(opts)
-        .await
-        .map_err(|source| SetupError::Connect {
-            url: redact_url(&url),
-            source,
-        })
+    Database::connect(opts).await.map_err(|source| SetupError::Connect { url: redact_url(&url), source })
 }
 
 /// Run every pending migration.
@@ -125,19 +106,16 @@ pub async fn prepare(settings: &Settings) -> Result<DatabaseConnection, SetupErr
 
 /// The launch fairing: connect → migrate → seed; on failure, one clear line and no launch.
 pub fn stage(settings: Settings) -> AdHoc {
-    AdHoc::try_on_ignite(
-        "Database: connect, migrate, seed",
-        move |rocket| async move {
-            match prepare(&settings).await {
-                Ok(db) => Ok(rocket.manage(db)),
-                Err(e) => {
-                    eprintln!("cribs: cannot start: {e}");
-                    tracing::error!("cannot start: {e}");
-                    Err(rocket)
-                }
+    AdHoc::try_on_ignite("Database: connect, migrate, seed", move |rocket| async move {
+        match prepare(&settings).await {
+            Ok(db) => Ok(rocket.manage(db)),
+            Err(e) => {
+                eprintln!("cribs: cannot start: {e}");
+                tracing::error!("cannot start: {e}");
+                Err(rocket)
             }
-        },
-    )
+        }
+    })
 }
 
 /// Begin a write transaction: IMMEDIATE on SQLite so that a read followed by a write
@@ -172,22 +150,13 @@ mod tests {
 
     #[test]
     fn redacts_password() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(
-            redact_url("sqlite://data/cribs.db?mode=rwc"),
-            "sqlite://data/cribs.db?mode=rwc"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("sqlite://data/cribs.db?mode=rwc"), "sqlite://data/cribs.db?mode=rwc");
     }
 
     #[test]
     fn finds_sqlite_path() {
-        assert_eq!(
-            sqlite_path("sqlite://data/cribs.db?mode=rwc"),
-            Some("data/cribs.db")
-        );
+        assert_eq!(sqlite_path("sqlite://data/cribs.db?mode=rwc"), Some("data/cribs.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x"), None);
     }

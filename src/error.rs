@@ -91,9 +91,9 @@ impl AppError {
             | AppError::IdempotencyConflict
             | AppError::Conflict(_) => Status::Conflict,
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
-            AppError::Validation(_)
-            | AppError::EducationRequired(_)
-            | AppError::Ineligible { .. } => Status::UnprocessableEntity,
+            AppError::Validation(_) | AppError::EducationRequired(_) | AppError::Ineligible { .. } => {
+                Status::UnprocessableEntity
+            }
             AppError::TooManyRequests => Status::TooManyRequests,
             AppError::Internal(_) => Status::InternalServerError,
         }
@@ -123,10 +123,7 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Validation(fields) => {
-                let first = fields
-                    .iter()
-                    .next()
-                    .and_then(|(k, v)| v.first().map(|m| format!("{k}: {m}")));
+                let first = fields.iter().next().and_then(|(k, v)| v.first().map(|m| format!("{k}: {m}")));
                 match first {
                     Some(f) if fields.len() == 1 => format!("Check this field: {f}"),
                     Some(f) => format!("Check these {} fields; first, {f}", fields.len()),
@@ -160,11 +157,7 @@ impl AppError {
 /// A JSON response with a status: the one way API handlers answer.
 pub fn json_response<'o>(status: Status, body: &Value) -> Response<'o> {
     let text = body.to_string();
-    Response::build()
-        .status(status)
-        .header(ContentType::JSON)
-        .sized_body(text.len(), Cursor::new(text))
-        .finalize()
+    Response::build().status(status).header(ContentType::JSON).sized_body(text.len(), Cursor::new(text)).finalize()
 }
 
 impl<'r> Responder<'r, 'static> for AppError {

@@ -37,17 +37,12 @@ fn asset_dir(name: &str) -> PathBuf {
 pub fn build(figment: Figment) -> Rocket<Build> {
     let mut figment = figment.merge((
         "limits",
-        Limits::default()
-            .limit("json", 64.kibibytes())
-            .limit("form", 64.kibibytes())
-            .limit("string", 64.kibibytes()),
+        Limits::default().limit("json", 64.kibibytes()).limit("form", 64.kibibytes()).limit("string", 64.kibibytes()),
     ));
     if figment.find_value("template_dir").is_err() {
         figment = figment.merge(("template_dir", asset_dir("templates")));
     }
-    let static_dir = figment
-        .extract_inner::<PathBuf>("static_dir")
-        .unwrap_or_else(|_| asset_dir("static"));
+    let static_dir = figment.extract_inner::<PathBuf>("static_dir").unwrap_or_else(|_| asset_dir("static"));
     let rocket = rocket::custom(figment.clone())
         .attach(Template::fairing())
         .attach(headers::SecurityHeaders)

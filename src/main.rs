@@ -9,10 +9,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "cribs",
-    about = "Free portable-crib program: stock, eligibility, education, handouts, reports"
-)]
+#[command(name = "cribs", about = "Free portable-crib program: stock, eligibility, education, handouts, reports")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -58,16 +55,12 @@ fn settings(figment: &Figment) -> Result<Settings, String> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,cribs=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,cribs=info".into()),
         )
         .with_target(false)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cribs: cannot start the runtime: {e}");
@@ -80,26 +73,11 @@ fn main() -> ExitCode {
             Command::Migrate => cribs::cli::migrate(&settings(&figment())?).await,
             Command::Seed => cribs::cli::seed(&settings(&figment())?).await,
             Command::CheckLedger => cribs::cli::check_ledger(&settings(&figment())?).await,
-            Command::CreateUser {
-                email,
-                role,
-                name,
-                sites,
-                hospital,
-            } => {
+            Command::CreateUser { email, role, name, sites, hospital } => {
                 let mut password = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut password)
-                    .map_err(|e| format!("cannot read the password: {e}"))?;
+                std::io::stdin().read_to_string(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
                 let password = password.trim_end_matches(['\r', '\n']).to_string();
-                let new = cribs::cli::NewUserArgs {
-                    email,
-                    role,
-                    name,
-                    sites,
-                    hospital,
-                    password,
-                };
+                let new = cribs::cli::NewUserArgs { email, role, name, sites, hospital, password };
                 cribs::cli::create_user(&settings(&figment())?, new).await
             }
             Command::Backup { file } => cribs::cli::backup(&settings(&figment())?, &file).await,

@@ -5,15 +5,12 @@
 use crate::auth::password;
 use crate::db::begin_write;
 use crate::domain::policy::PolicyFile;
-use crate::entity::{
-    crib_model, csa, neighborhood, policy, poverty_guideline, site, user, user_site, zip_csa,
-};
+use crate::entity::{crib_model, csa, neighborhood, policy, poverty_guideline, site, user, user_site, zip_csa};
 use crate::store::stock::{self, MovementKind, NewMovement};
 use chrono::NaiveDate;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -36,10 +33,7 @@ pub enum SeedError {
 }
 
 fn file_err(file: &'static str, e: impl std::fmt::Display) -> SeedError {
-    SeedError::File {
-        file,
-        message: e.to_string(),
-    }
+    SeedError::File { file, message: e.to_string() }
 }
 
 /// What a seed run did.
@@ -48,10 +42,7 @@ pub struct SeedReport {
     pub demo_created: bool,
 }
 
-fn csv_rows<T: for<'de> Deserialize<'de>>(
-    file: &'static str,
-    text: &str,
-) -> Result<Vec<T>, SeedError> {
+fn csv_rows<T: for<'de> Deserialize<'de>>(file: &'static str, text: &str) -> Result<Vec<T>, SeedError> {
     csv::Reader::from_reader(text.as_bytes())
         .deserialize()
         .collect::<Result<Vec<T>, _>>()
@@ -139,9 +130,7 @@ async fn seed_reference(db: &impl ConnectionTrait) -> Result<(), SeedError> {
     });
     csa::Entity::insert_many(models)
         .on_conflict(
-            OnConflict::column(csa::Column::Id)
-                .update_columns([csa::Column::Name, csa::Column::Name2020])
-                .to_owned(),
+            OnConflict::column(csa::Column::Id).update_columns([csa::Column::Name, csa::Column::Name2020]).to_owned(),
         )
         .exec_without_returning(db)
         .await?;
@@ -154,24 +143,15 @@ async fn seed_reference(db: &impl ConnectionTrait) -> Result<(), SeedError> {
     });
     neighborhood::Entity::insert_many(models)
         .on_conflict(
-            OnConflict::column(neighborhood::Column::Name)
-                .update_column(neighborhood::Column::CsaId)
-                .to_owned(),
+            OnConflict::column(neighborhood::Column::Name).update_column(neighborhood::Column::CsaId).to_owned(),
         )
         .exec_without_returning(db)
         .await?;
 
     let rows: Vec<ZipRow> = csv_rows("baltimore_zip_to_csa.csv", ZIPS)?;
-    let models = rows.into_iter().map(|r| zip_csa::ActiveModel {
-        zip: Set(r.zip),
-        csa_id: Set(r.csa_id),
-    });
+    let models = rows.into_iter().map(|r| zip_csa::ActiveModel { zip: Set(r.zip), csa_id: Set(r.csa_id) });
     zip_csa::Entity::insert_many(models)
-        .on_conflict(
-            OnConflict::columns([zip_csa::Column::Zip, zip_csa::Column::CsaId])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([zip_csa::Column::Zip, zip_csa::Column::CsaId]).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
 
@@ -187,23 +167,19 @@ async fn seed_reference(db: &impl ConnectionTrait) -> Result<(), SeedError> {
     });
     poverty_guideline::Entity::insert_many(models)
         .on_conflict(
-            OnConflict::columns([
-                poverty_guideline::Column::Year,
-                poverty_guideline::Column::Region,
-            ])
-            .update_columns([
-                poverty_guideline::Column::FirstPersonCents,
-                poverty_guideline::Column::AdditionalPersonCents,
-                poverty_guideline::Column::EffectiveFrom,
-                poverty_guideline::Column::Citation,
-            ])
-            .to_owned(),
+            OnConflict::columns([poverty_guideline::Column::Year, poverty_guideline::Column::Region])
+                .update_columns([
+                    poverty_guideline::Column::FirstPersonCents,
+                    poverty_guideline::Column::AdditionalPersonCents,
+                    poverty_guideline::Column::EffectiveFrom,
+                    poverty_guideline::Column::Citation,
+                ])
+                .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
 
-    let models: CribModels =
-        toml::from_str(CRIB_MODELS).map_err(|e| file_err("crib_models.toml", e))?;
+    let models: CribModels = toml::from_str(CRIB_MODELS).map_err(|e| file_err("crib_models.toml", e))?;
     let models = models.model.into_iter().map(|m| crib_model::ActiveModel {
         code: Set(m.code),
         name: Set(m.name),
@@ -211,11 +187,7 @@ async fn seed_reference(db: &impl ConnectionTrait) -> Result<(), SeedError> {
         ..Default::default()
     });
     crib_model::Entity::insert_many(models)
-        .on_conflict(
-            OnConflict::column(crib_model::Column::Code)
-                .update_column(crib_model::Column::Name)
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::column(crib_model::Column::Code).update_column(crib_model::Column::Name).to_owned())
         .exec_without_returning(db)
         .await?;
 
@@ -224,8 +196,7 @@ async fn seed_reference(db: &impl ConnectionTrait) -> Result<(), SeedError> {
         if let Some((field, problem)) = file.params.validate().into_iter().next() {
             return Err(file_err("policies/*.toml", format!("{field} {problem}")));
         }
-        let params =
-            serde_json::to_string(&file.params).map_err(|e| file_err("policies/*.toml", e))?;
+        let params = serde_json::to_string(&file.params).map_err(|e| file_err("policies/*.toml", e))?;
         // NOTE: a published version is never edited, so a seeded version is inserted once and left alone.
         policy::Entity::insert(policy::ActiveModel {
             name: Set(file.name),
@@ -237,11 +208,7 @@ async fn seed_reference(db: &impl ConnectionTrait) -> Result<(), SeedError> {
             published_by: Set(None),
             ..Default::default()
         })
-        .on_conflict(
-            OnConflict::columns([policy::Column::Name, policy::Column::Version])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([policy::Column::Name, policy::Column::Version]).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
     }
@@ -250,24 +217,15 @@ async fn seed_reference(db: &impl ConnectionTrait) -> Result<(), SeedError> {
 
 async fn seed_demo(db: &impl ConnectionTrait) -> Result<(), SeedError> {
     let demo: Demo = toml::from_str(DEMO).map_err(|e| file_err("demo.toml", e))?;
-    let models: HashMap<String, i64> = crib_model::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.code, m.id))
-        .collect();
+    let models: HashMap<String, i64> =
+        crib_model::Entity::find().all(db).await?.into_iter().map(|m| (m.code, m.id)).collect();
     let mut site_ids = HashMap::new();
     for s in &demo.site {
         let hood = neighborhood::Entity::find()
             .filter(neighborhood::Column::Name.eq(s.neighborhood.as_str()))
             .one(db)
             .await?
-            .ok_or_else(|| {
-                file_err(
-                    "demo.toml",
-                    format!("unknown neighborhood {}", s.neighborhood),
-                )
-            })?;
+            .ok_or_else(|| file_err("demo.toml", format!("unknown neighborhood {}", s.neighborhood)))?;
         let inserted = site::Entity::insert(site::ActiveModel {
             code: Set(s.code.clone()),
             name: Set(s.name.clone()),
@@ -277,11 +235,7 @@ async fn seed_demo(db: &impl ConnectionTrait) -> Result<(), SeedError> {
             active: Set(true),
             ..Default::default()
         })
-        .on_conflict(
-            OnConflict::column(site::Column::Code)
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::column(site::Column::Code).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
         let site = site::Entity::find()
@@ -294,9 +248,8 @@ async fn seed_demo(db: &impl ConnectionTrait) -> Result<(), SeedError> {
             continue; // the site already existed: its stock is whatever the ledger says
         }
         for (code, qty) in &s.stock {
-            let model_id = *models
-                .get(code)
-                .ok_or_else(|| file_err("demo.toml", format!("unknown crib model {code}")))?;
+            let model_id =
+                *models.get(code).ok_or_else(|| file_err("demo.toml", format!("unknown crib model {code}")))?;
             stock::apply_movement(
                 db,
                 NewMovement {
@@ -320,11 +273,9 @@ async fn seed_demo(db: &impl ConnectionTrait) -> Result<(), SeedError> {
     let hash = password::hash(&demo.password).map_err(|e| file_err("demo.toml", e))?;
     for u in &demo.user {
         let hospital = match &u.hospital {
-            Some(code) => Some(
-                *site_ids
-                    .get(code)
-                    .ok_or_else(|| file_err("demo.toml", format!("unknown hospital {code}")))?,
-            ),
+            Some(code) => {
+                Some(*site_ids.get(code).ok_or_else(|| file_err("demo.toml", format!("unknown hospital {code}")))?)
+            }
             None => None,
         };
         let created = user::Entity::insert(user::ActiveModel {
@@ -340,9 +291,7 @@ async fn seed_demo(db: &impl ConnectionTrait) -> Result<(), SeedError> {
         .exec(db)
         .await?;
         for code in &u.sites {
-            let site_id = *site_ids
-                .get(code)
-                .ok_or_else(|| file_err("demo.toml", format!("unknown site {code}")))?;
+            let site_id = *site_ids.get(code).ok_or_else(|| file_err("demo.toml", format!("unknown site {code}")))?;
             user_site::Entity::insert(user_site::ActiveModel {
                 user_id: Set(created.last_insert_id),
                 site_id: Set(site_id),
@@ -382,9 +331,7 @@ pub fn print_demo_logins() {
 
 /// The demo password, for tests and the start-up banner.
 pub fn demo_password() -> String {
-    toml::from_str::<Demo>(DEMO)
-        .map(|d| d.password)
-        .unwrap_or_default()
+    toml::from_str::<Demo>(DEMO).map(|d| d.password).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -393,16 +340,8 @@ mod tests {
 
     #[test]
     fn reference_files_parse() {
-        assert_eq!(
-            csv_rows::<CsaRow>("c", CSAS).map(|r| r.len()).ok(),
-            Some(55)
-        );
-        assert_eq!(
-            csv_rows::<NeighborhoodRow>("n", NEIGHBORHOODS)
-                .map(|r| r.len())
-                .ok(),
-            Some(278)
-        );
+        assert_eq!(csv_rows::<CsaRow>("c", CSAS).map(|r| r.len()).ok(), Some(55));
+        assert_eq!(csv_rows::<NeighborhoodRow>("n", NEIGHBORHOODS).map(|r| r.len()).ok(), Some(278));
         assert!(toml::from_str::<Demo>(DEMO).is_ok());
         assert_eq!(demo_logins().len(), 6);
     }

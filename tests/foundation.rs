@@ -21,18 +21,11 @@ async fn seeds_load_reference_and_demo_data() {
     let app = TestApp::spawn().await;
     assert_eq!(app.count("csas").await, 55);
     assert_eq!(app.count("neighborhoods").await, 278);
-    assert_eq!(
-        app.count("poverty_guidelines").await,
-        7,
-        "2024–2026 contiguous, 2025–2026 Alaska and Hawaii"
-    );
+    assert_eq!(app.count("poverty_guidelines").await, 7, "2024–2026 contiguous, 2025–2026 Alaska and Hawaii");
     assert_eq!(app.count("policies").await, 1);
     assert_eq!(app.count("users").await, 6);
     let sites = app.count("sites").await;
-    assert!(
-        sites >= 6,
-        "three distribution sites, a warehouse and two hospitals: {sites}"
-    );
+    assert!(sites >= 6, "three distribution sites, a warehouse and two hospitals: {sites}");
     app.assert_no_drift().await;
 }
 
@@ -61,25 +54,15 @@ async fn seeding_twice_changes_no_counts() {
         ..Default::default()
     })
     .await;
-    cribs::seed::run(&second.db, None)
-        .await
-        .expect("seed again");
+    cribs::seed::run(&second.db, None).await.expect("seed again");
     for (t, b) in tables.iter().zip(before) {
-        assert_eq!(
-            second.count(t).await,
-            b,
-            "count of {t} changed on a second boot"
-        );
+        assert_eq!(second.count(t).await, b, "count of {t} changed on a second boot");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_off_starts_with_reference_data_only() {
-    let app = TestApp::spawn_with(Options {
-        demo: Some(false),
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options { demo: Some(false), ..Default::default() }).await;
     assert_eq!(app.count("csas").await, 55);
     assert_eq!(app.count("users").await, 0);
     assert_eq!(app.count("sites").await, 0);
@@ -90,31 +73,19 @@ async fn migrations_go_down_and_up_again() {
     let app = TestApp::spawn().await;
     app.stop();
     Migrator::down(&app.db, None).await.expect("down");
-    let remaining = Migrator::get_applied_migrations(&app.db)
-        .await
-        .expect("applied");
+    let remaining = Migrator::get_applied_migrations(&app.db).await.expect("applied");
     assert!(remaining.is_empty());
     Migrator::up(&app.db, None).await.expect("up again");
-    cribs::seed::run(&app.db, Some(true))
-        .await
-        .expect("seed after up");
+    cribs::seed::run(&app.db, Some(true)).await.expect("seed after up");
     assert_eq!(app.count("csas").await, 55);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_path_answers_json_404() {
     let app = TestApp::spawn().await;
-    let res = app
-        .http
-        .get(app.url("/api/v1/no-such-thing"))
-        .send()
-        .await
-        .expect("GET");
+    let res = app.http.get(app.url("/api/v1/no-such-thing")).send().await.expect("GET");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap_or("")
-        .starts_with("application/json"));
+    assert!(res.headers()["content-type"].to_str().unwrap_or("").starts_with("application/json"));
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"], "not_found");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
@@ -126,16 +97,11 @@ async fn api_errors_are_json_for_bad_bodies() {
     let (status, body) = app.post_raw("x", "/api/v1/tokens", "{not json").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "bad_request");
-    let big = format!(
-        "{{\"email\": \"{}\", \"password\": \"x\"}}",
-        "a".repeat(70 * 1024)
-    );
+    let big = format!("{{\"email\": \"{}\", \"password\": \"x\"}}", "a".repeat(70 * 1024));
     let (status, body) = app.post_raw("x", "/api/v1/tokens", big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["error"], "payload_too_large");
-    let (status, body) = app
-        .post_raw("x", "/api/v1/tokens", r#"{"email": 5, "password": "x"}"#)
-        .await;
+    let (status, body) = app.post_raw("x", "/api/v1/tokens", r#"{"email": 5, "password": "x"}"#).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"], "validation_failed");
     assert!(body["fields"]["email"].is_array(), "{body}");
@@ -144,29 +110,12 @@ async fn api_errors_are_json_for_bad_bodies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_has_security_headers() {
     let app = TestApp::spawn().await;
-    for path in [
-        "/login",
-        "/healthz",
-        "/api/v1/me",
-        "/api/openapi.json",
-        "/nowhere",
-    ] {
+    for path in ["/login", "/healthz", "/api/v1/me", "/api/openapi.json", "/nowhere"] {
         let res = app.http.get(app.url(path)).send().await.expect("GET");
         let h = res.headers();
-        let csp = h
-            .get("content-security-policy")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        assert!(
-            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
-            "{path}: {csp}"
-        );
-        assert_eq!(
-            h.get("x-content-type-options")
-                .and_then(|v| v.to_str().ok()),
-            Some("nosniff"),
-            "{path}"
-        );
+        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(h.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"), "{path}");
         assert!(h.get("referrer-policy").is_some(), "{path}");
     }
 }
@@ -174,23 +123,13 @@ async fn every_response_has_security_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_lists_the_operations() {
     let app = TestApp::spawn().await;
-    let res = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .expect("GET");
+    let res = app.http.get(app.url("/api/openapi.json")).send().await.expect("GET");
     assert_eq!(res.status(), StatusCode::OK);
     let doc: Value = res.json().await.expect("json");
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-    for path in [
-        "/healthz",
-        "/api/v1/tokens",
-        "/api/v1/me",
-        "/api/v1/sites",
-        "/api/v1/neighborhoods",
-        "/api/v1/crib-models",
-    ] {
+    for path in
+        ["/healthz", "/api/v1/tokens", "/api/v1/me", "/api/v1/sites", "/api/v1/neighborhoods", "/api/v1/crib-models"]
+    {
         assert!(doc["paths"].get(path).is_some(), "missing {path}");
     }
 }
@@ -202,16 +141,11 @@ async fn reference_lists_answer_signed_in_callers() {
     let (status, hoods) = app.get(&token, "/api/v1/neighborhoods").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(hoods.as_array().map(Vec::len), Some(278));
-    let cherry = hoods
-        .as_array()
-        .and_then(|a| a.iter().find(|n| n["name"] == "Cherry Hill"))
-        .cloned()
-        .expect("Cherry Hill");
+    let cherry =
+        hoods.as_array().and_then(|a| a.iter().find(|n| n["name"] == "Cherry Hill")).cloned().expect("Cherry Hill");
     assert_eq!(cherry["csa_name"], "Cherry Hill");
     let (_, by_zip) = app.get(&token, "/api/v1/neighborhoods?zip=21225").await;
-    assert!(by_zip
-        .as_array()
-        .is_some_and(|a| a.iter().any(|n| n["name"] == "Cherry Hill")));
+    assert!(by_zip.as_array().is_some_and(|a| a.iter().any(|n| n["name"] == "Cherry Hill")));
     let (status, models) = app.get(&token, "/api/v1/crib-models").await;
     assert_eq!(status, StatusCode::OK);
     assert!(models.as_array().is_some_and(|a| a.len() >= 2));
@@ -229,9 +163,6 @@ async fn a_broken_database_url_ends_launch_with_one_clear_line() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot connect to the database"), "{err}");
-    assert!(
-        !err.contains("secret"),
-        "the password is not printed: {err}"
-    );
+    assert!(!err.contains("secret"), "the password is not printed: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }

@@ -29,12 +29,7 @@ pub(crate) mod util {
 
     /// An auto-increment 64-bit primary key column.
     pub fn pk(name: &'static str) -> ColumnDef {
-        ColumnDef::new(Alias::new(name))
-            .big_integer()
-            .not_null()
-            .auto_increment()
-            .primary_key()
-            .to_owned()
+        ColumnDef::new(Alias::new(name)).big_integer().not_null().auto_increment().primary_key().to_owned()
     }
     /// A required column of the given name (type set by the caller).
     pub fn col(name: &'static str) -> ColumnDef {
@@ -45,11 +40,7 @@ pub(crate) mod util {
         ColumnDef::new(Alias::new(name)).null().to_owned()
     }
     /// A foreign key from `table.column` to `target.id`.
-    pub fn fk(
-        table: &'static str,
-        column: &'static str,
-        target: &'static str,
-    ) -> ForeignKeyCreateStatement {
+    pub fn fk(table: &'static str, column: &'static str, target: &'static str) -> ForeignKeyCreateStatement {
         ForeignKey::create()
             .name(format!("fk_{table}_{column}"))
             .from(Alias::new(table), Alias::new(column))
@@ -57,12 +48,7 @@ pub(crate) mod util {
             .to_owned()
     }
     /// A (possibly unique) index over the given columns.
-    pub fn index(
-        table: &'static str,
-        name: &str,
-        cols: &[&'static str],
-        unique: bool,
-    ) -> IndexCreateStatement {
+    pub fn index(table: &'static str, name: &str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
         let mut idx = Index::create();
         idx.name(name).table(Alias::new(table));
         for c in cols {
@@ -74,14 +60,9 @@ pub(crate) mod util {
         idx.to_owned()
     }
     /// Drop the named tables, in order.
-    pub async fn drop_tables(
-        manager: &SchemaManager<'_>,
-        tables: &[&'static str],
-    ) -> Result<(), DbErr> {
+    pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
         for t in tables {
-            manager
-                .drop_table(Table::drop().table(Alias::new(*t)).if_exists().to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(Alias::new(*t)).if_exists().to_owned()).await?;
         }
         Ok(())
     }

@@ -42,11 +42,7 @@ impl MigrationTrait for Migration {
                     .table(Alias::new("zip_csas"))
                     .col(col("zip").string_len(10))
                     .col(col("csa_id").integer())
-                    .primary_key(
-                        Index::create()
-                            .col(Alias::new("zip"))
-                            .col(Alias::new("csa_id")),
-                    )
+                    .primary_key(Index::create().col(Alias::new("zip")).col(Alias::new("csa_id")))
                     .foreign_key(&mut fk("zip_csas", "csa_id", "csas"))
                     .to_owned(),
             )
@@ -74,9 +70,7 @@ impl MigrationTrait for Migration {
                     .col(opt("address").string_len(200))
                     .col(col("active").boolean().default(true))
                     .foreign_key(&mut fk("sites", "neighborhood_id", "neighborhoods"))
-                    .check(Expr::cust(
-                        "kind IN ('distribution','hospital','warehouse')",
-                    ))
+                    .check(Expr::cust("kind IN ('distribution','hospital','warehouse')"))
                     .to_owned(),
             )
             .await?;
@@ -94,14 +88,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "poverty_guidelines",
-                "ux_poverty_year_region",
-                &["year", "region"],
-                true,
-            ))
-            .await?;
+        manager.create_index(index("poverty_guidelines", "ux_poverty_year_region", &["year", "region"], true)).await?;
         manager
             .create_table(
                 Table::create()
@@ -117,29 +104,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "policies",
-                "ux_policies_name_version",
-                &["name", "version"],
-                true,
-            ))
-            .await?;
+        manager.create_index(index("policies", "ux_policies_name_version", &["name", "version"], true)).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_tables(
             manager,
-            &[
-                "policies",
-                "poverty_guidelines",
-                "sites",
-                "crib_models",
-                "zip_csas",
-                "neighborhoods",
-                "csas",
-            ],
+            &["policies", "poverty_guidelines", "sites", "crib_models", "zip_csas", "neighborhoods", "csas"],
         )
         .await
     }

@@ -28,9 +28,7 @@ impl MigrationTrait for Migration {
                     .col(col("active").boolean().default(true))
                     .col(col("created_at").timestamp_with_time_zone())
                     .foreign_key(&mut fk("users", "hospital_site_id", "sites"))
-                    .check(Expr::cust(
-                        "role IN ('admin','program_manager','site_staff','nurse')",
-                    ))
+                    .check(Expr::cust("role IN ('admin','program_manager','site_staff','nurse')"))
                     .to_owned(),
             )
             .await?;
@@ -40,11 +38,7 @@ impl MigrationTrait for Migration {
                     .table(Alias::new("user_sites"))
                     .col(col("user_id").big_integer())
                     .col(col("site_id").big_integer())
-                    .primary_key(
-                        Index::create()
-                            .col(Alias::new("user_id"))
-                            .col(Alias::new("site_id")),
-                    )
+                    .primary_key(Index::create().col(Alias::new("user_id")).col(Alias::new("site_id")))
                     .foreign_key(&mut fk("user_sites", "user_id", "users"))
                     .foreign_key(&mut fk("user_sites", "site_id", "sites"))
                     .to_owned(),
@@ -75,22 +69,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "login_attempts",
-                "ix_login_attempts_email_at",
-                &["email", "at"],
-                false,
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "login_attempts",
-                "ix_login_attempts_ip_at",
-                &["ip", "at"],
-                false,
-            ))
-            .await?;
+        manager.create_index(index("login_attempts", "ix_login_attempts_email_at", &["email", "at"], false)).await?;
+        manager.create_index(index("login_attempts", "ix_login_attempts_ip_at", &["ip", "at"], false)).await?;
         manager
             .create_table(
                 Table::create()
@@ -107,22 +87,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "audit_events",
-                "ix_audit_entity",
-                &["entity", "entity_id"],
-                false,
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "audit_events",
-                "ix_audit_user_at",
-                &["user_id", "at"],
-                false,
-            ))
-            .await?;
+        manager.create_index(index("audit_events", "ix_audit_entity", &["entity", "entity_id"], false)).await?;
+        manager.create_index(index("audit_events", "ix_audit_user_at", &["user_id", "at"], false)).await?;
         manager
             .create_table(
                 Table::create()
@@ -137,28 +103,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "idempotency_keys",
-                "ux_idempotency_user_key",
-                &["user_id", "key"],
-                true,
-            ))
-            .await?;
+        manager.create_index(index("idempotency_keys", "ux_idempotency_user_key", &["user_id", "key"], true)).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_tables(
             manager,
-            &[
-                "idempotency_keys",
-                "audit_events",
-                "login_attempts",
-                "api_tokens",
-                "user_sites",
-                "users",
-            ],
+            &["idempotency_keys", "audit_events", "login_attempts", "api_tokens", "user_sites", "users"],
         )
         .await
     }

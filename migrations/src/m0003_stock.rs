@@ -34,12 +34,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index(
-                "stock_balances",
-                "ux_stock_site_model",
-                &["site_id", "crib_model_id"],
-                true,
-            ))
+            .create_index(index("stock_balances", "ux_stock_site_model", &["site_id", "crib_model_id"], true))
             .await?;
         manager
             .create_table(
@@ -60,9 +55,7 @@ impl MigrationTrait for Migration {
                     .foreign_key(&mut fk("transfers", "to_site_id", "sites"))
                     .foreign_key(&mut fk("transfers", "crib_model_id", "crib_models"))
                     .check(Expr::cust("quantity > 0"))
-                    .check(Expr::cust(
-                        "status IN ('in_transit','received','cancelled')",
-                    ))
+                    .check(Expr::cust("status IN ('in_transit','received','cancelled')"))
                     .to_owned(),
             )
             .await?;
@@ -93,21 +86,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index(
-                "stock_movements",
-                "ix_movements_site_at",
-                &["site_id", "created_at"],
-                false,
-            ))
+            .create_index(index("stock_movements", "ix_movements_site_at", &["site_id", "created_at"], false))
             .await?;
-        manager
-            .create_index(index(
-                "stock_movements",
-                "ix_movements_lot",
-                &["lot"],
-                false,
-            ))
-            .await?;
+        manager.create_index(index("stock_movements", "ix_movements_lot", &["lot"], false)).await?;
         Ok(())
     }
 

@@ -43,30 +43,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "families",
-                "ix_families_last_name",
-                &["last_name"],
-                false,
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "families",
-                "ix_families_phone",
-                &["phone_digits"],
-                false,
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "families",
-                "ix_families_dob",
-                &["date_of_birth"],
-                false,
-            ))
-            .await?;
+        manager.create_index(index("families", "ix_families_last_name", &["last_name"], false)).await?;
+        manager.create_index(index("families", "ix_families_phone", &["phone_digits"], false)).await?;
+        manager.create_index(index("families", "ix_families_dob", &["date_of_birth"], false)).await?;
         manager
             .create_table(
                 Table::create()
@@ -82,9 +61,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("infants", "ix_infants_family", &["family_id"], false))
-            .await?;
+        manager.create_index(index("infants", "ix_infants_family", &["family_id"], false)).await?;
         manager
             .create_table(
                 Table::create()
@@ -107,12 +84,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index(
-                "eligibility_checks",
-                "ix_checks_infant",
-                &["infant_id", "created_at"],
-                false,
-            ))
+            .create_index(index("eligibility_checks", "ix_checks_infant", &["infant_id", "created_at"], false))
             .await?;
         Ok(())
     }

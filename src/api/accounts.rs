@@ -64,36 +64,24 @@ pub async fn create_token(
     body: Result<JsonBody<TokenRequest>, AppError>,
 ) -> ApiResult<Answer> {
     let body = body?.value;
-    let user = match accounts::authenticate(db.inner(), &body.email, &body.password, &addr.0).await
-    {
+    let user = match accounts::authenticate(db.inner(), &body.email, &body.password, &addr.0).await {
         Ok(u) => u,
         Err(AppError::Unauthorized) => return Err(AppError::Unauthorized),
         Err(e) => return Err(e),
     };
     let (token, expires_at) = accounts::issue_token(db.inner(), user.id).await?;
-    let identity = crate::auth::guards::load_identity(db.inner(), user.id)
-        .await
-        .ok_or(AppError::Unauthorized)?;
+    let identity = crate::auth::guards::load_identity(db.inner(), user.id).await.ok_or(AppError::Unauthorized)?;
     audit::record(
         db.inner(),
         Some(&identity),
         Some(&addr.0),
-        audit::AuditEntry {
-            action: "token.create",
-            entity: "user",
-            entity_id: Some(user.id),
-            detail: None,
-        },
+        audit::AuditEntry { action: "token.create", entity: "user", entity_id: Some(user.id), detail: None },
     )
     .await?;
     Answer::created(&TokenResponse {
         token,
         expires_at,
-        user: TokenUser {
-            id: user.id,
-            email: user.email,
-            role: user.role,
-        },
+        user: TokenUser { id: user.id, email: user.email, role: user.role },
     })
 }
 
@@ -107,24 +95,13 @@ pub async fn me(user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answ
     let mut scope: Vec<i64> = id.site_ids.clone();
     scope.extend(id.user.hospital_site_id);
     let sites = reference::sites(db.inner(), Some(&scope)).await?;
-    let to_ref = |s: &reference::SiteView| SiteRef {
-        id: s.id,
-        name: s.name.clone(),
-        kind: s.kind.clone(),
-    };
+    let to_ref = |s: &reference::SiteView| SiteRef { id: s.id, name: s.name.clone(), kind: s.kind.clone() };
     Answer::ok(&MeResponse {
         id: id.user.id,
         email: id.user.email.clone(),
         display_name: id.user.display_name.clone(),
         role: id.role.as_str().to_string(),
-        sites: sites
-            .iter()
-            .filter(|s| id.site_ids.contains(&s.id))
-            .map(to_ref)
-            .collect(),
-        hospital: sites
-            .iter()
-            .find(|s| Some(s.id) == id.hospital_id())
-            .map(to_ref),
+        sites: sites.iter().filter(|s| id.site_ids.contains(&s.id)).map(to_ref).collect(),
+        hospital: sites.iter().find(|s| Some(s.id) == id.hospital_id()).map(to_ref),
     })
 }

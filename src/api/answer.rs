@@ -34,16 +34,10 @@ impl Answer {
         Ok(Answer { status, body })
     }
     fn from_error(e: &AppError) -> Answer {
-        Answer {
-            status: e.status(),
-            body: e.to_json(),
-        }
+        Answer { status: e.status(), body: e.to_json() }
     }
     fn from_stored(s: StoredAnswer) -> Answer {
-        Answer {
-            status: Status::from_code(s.status).unwrap_or(Status::InternalServerError),
-            body: s.body,
-        }
+        Answer { status: Status::from_code(s.status).unwrap_or(Status::InternalServerError), body: s.body }
     }
 }
 
@@ -57,10 +51,9 @@ impl<'r> Responder<'r, 'static> for Answer {
 fn checked_key(key: Option<String>) -> Result<Option<String>, AppError> {
     match key {
         None => Ok(None),
-        Some(k) if k.is_empty() || k.chars().count() > 200 => Err(AppError::validation(
-            "Idempotency-Key",
-            "The Idempotency-Key header must be 1 to 200 characters.",
-        )),
+        Some(k) if k.is_empty() || k.chars().count() > 200 => {
+            Err(AppError::validation("Idempotency-Key", "The Idempotency-Key header must be 1 to 200 characters."))
+        }
         Some(k) => Ok(Some(k)),
     }
 }
@@ -102,10 +95,7 @@ where
             Ok(answer)
         }
         (Ok(answer), Some(k)) => {
-            let stored = StoredAnswer {
-                status: answer.status.code,
-                body: answer.body.clone(),
-            };
+            let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
             if idempotency::save(&txn, user_id, &k, &hash, &stored).await? {
                 txn.commit().await?;
                 Ok(answer)
@@ -120,10 +110,7 @@ where
             match key {
                 Some(k) if is_client_error => {
                     let answer = Answer::from_error(&e);
-                    let stored = StoredAnswer {
-                        status: answer.status.code,
-                        body: answer.body.clone(),
-                    };
+                    let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
                     let txn = begin_write(db).await?;
                     let saved = idempotency::save(&txn, user_id, &k, &hash, &stored).await?;
                     txn.commit().await?;
@@ -139,12 +126,7 @@ where
     }
 }
 
-async fn replay(
-    db: &DatabaseConnection,
-    user_id: i64,
-    key: &str,
-    hash: &str,
-) -> Result<Answer, AppError> {
+async fn replay(db: &DatabaseConnection, user_id: i64, key: &str, hash: &str) -> Result<Answer, AppError> {
     match idempotency::find(db, user_id, key, hash).await? {
         Some(stored) => Ok(Answer::from_stored(stored)),
         None => Err(AppError::Internal("idempotency answer vanished".into())),

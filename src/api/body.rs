@@ -22,12 +22,16 @@ pub struct JsonBody<T> {
 pub fn parse_value<T: DeserializeOwned>(raw: &Value) -> Result<T, AppError> {
     serde_path_to_error::deserialize::<_, T>(raw.clone()).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() {
-            "body".to_string()
-        } else {
-            path
-        };
-        AppError::validation(&field, describe_serde_error(&e.inner().to_string()))
+        let at_root = path == "." || path.is_empty();
+        let msg = e.inner().to_string();
+        // NOTE: a missing field is reported at its parent; name the field itself.
+        let named = ["missing field `"]
+            .iter()
+            .find_map(|p| msg.strip_prefix(p))
+            .and_then(|rest| rest.split('`').next())
+            .map(|name| if at_root { name.to_string() } else { format!("{path}.{name}") });
+        let field = named.unwrap_or_else(|| if at_root { "body".to_string() } else { path });
+        AppError::validation(&field, describe_serde_error(&msg))
     })
 }
 
@@ -55,10 +59,7 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
         let read = match data.open(JSON_LIMIT_BYTES.bytes()).into_string().await {
             Ok(s) => s,
             Err(_) => {
-                return Outcome::Error((
-                    Status::BadRequest,
-                    AppError::BadRequest("The body could not be read.".into()),
-                ))
+                return Outcome::Error((Status::BadRequest, AppError::BadRequest("The body could not be read.".into())))
             }
         };
         if !read.is_complete() {
@@ -68,9 +69,7 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
         let raw: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(e) => {
-                let err = AppError::BadRequest(format!(
-                    "The body is not valid JSON ({e}). Send a JSON object."
-                ));
+                let err = AppError::BadRequest(format!("The body is not valid JSON ({e}). Send a JSON object."));
                 return Outcome::Error((Status::BadRequest, err));
             }
         };
@@ -89,8 +88,6 @@ impl<'r> FromRequest<'r> for IdempotencyKey {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        request::Outcome::Success(IdempotencyKey(
-            req.headers().get_one("Idempotency-Key").map(str::to_string),
-        ))
+        request::Outcome::Success(IdempotencyKey(req.headers().get_one("Idempotency-Key").map(str::to_string)))
     }
 }

@@ -12,14 +12,8 @@ use serde_json::json;
 #[get("/healthz")]
 pub async fn healthz(db: &State<DatabaseConnection>) -> Answer {
     if crate::db::ping(db.inner()).await {
-        Answer {
-            status: Status::Ok,
-            body: json!({"status": "ok", "database": "ok"}),
-        }
+        Answer { status: Status::Ok, body: json!({"status": "ok", "database": "ok"}) }
     } else {
-        Answer {
-            status: Status::ServiceUnavailable,
-            body: json!({"status": "degraded", "database": "unreachable"}),
-        }
+        Answer { status: Status::ServiceUnavailable, body: json!({"status": "degraded", "database": "unreachable"}) }
     }
 }

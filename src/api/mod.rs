@@ -7,6 +7,8 @@ pub mod body;
 pub mod health;
 pub mod openapi;
 pub mod reference;
+pub mod stock;
+pub mod validate;
 
 use crate::error::AppError;
 use rocket::http::Status;
@@ -21,6 +23,15 @@ pub fn routes() -> Vec<Route> {
         reference::neighborhoods,
         reference::crib_models,
         reference::sites,
+        stock::receipt,
+        stock::create_transfer,
+        stock::receive_transfer,
+        stock::cancel_transfer,
+        stock::list_transfers,
+        stock::adjustment,
+        stock::count,
+        stock::threshold,
+        stock::movements,
     ]
 }
 
@@ -31,9 +42,7 @@ pub fn root_routes() -> Vec<Route> {
 
 #[catch(400)]
 fn bad_request() -> AppError {
-    AppError::BadRequest(
-        "The request could not be understood: check the body and the query parameters.".into(),
-    )
+    AppError::BadRequest("The request could not be understood: check the body and the query parameters.".into())
 }
 #[catch(401)]
 fn unauthorized() -> AppError {
@@ -55,10 +64,7 @@ fn too_large() -> AppError {
 fn unprocessable(req: &Request<'_>) -> AppError {
     AppError::validation(
         "request",
-        format!(
-            "The request to {} has a value of the wrong kind or out of range.",
-            req.uri().path()
-        ),
+        format!("The request to {} has a value of the wrong kind or out of range.", req.uri().path()),
     )
 }
 #[catch(500)]
@@ -67,11 +73,7 @@ fn internal() -> AppError {
 }
 #[catch(default)]
 fn other(status: Status, _req: &Request<'_>) -> crate::api::answer::Answer {
-    let code = if status.code >= 500 {
-        "internal"
-    } else {
-        "bad_request"
-    };
+    let code = if status.code >= 500 { "internal" } else { "bad_request" };
     crate::api::answer::Answer {
         status,
         body: serde_json::json!({"error": code, "message": format!("The request failed: {}.", status.reason_lossy())}),
@@ -80,14 +82,5 @@ fn other(status: Status, _req: &Request<'_>) -> crate::api::answer::Answer {
 
 /// JSON catchers for `/api`.
 pub fn catchers() -> Vec<Catcher> {
-    catchers![
-        bad_request,
-        unauthorized,
-        forbidden,
-        not_found,
-        too_large,
-        unprocessable,
-        internal,
-        other
-    ]
+    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, internal, other]
 }

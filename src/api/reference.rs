@@ -40,11 +40,7 @@ pub async fn crib_models(_user: ApiUser, db: &State<DatabaseConnection>) -> ApiR
     let models: Vec<CribModelView> = reference::crib_models(db.inner())
         .await?
         .into_iter()
-        .map(|m| CribModelView {
-            id: m.id,
-            code: m.code,
-            name: m.name,
-        })
+        .map(|m| CribModelView { id: m.id, code: m.code, name: m.name })
         .collect();
     Answer::ok(&models)
 }

@@ -14,12 +14,7 @@ pub fn token(cookies: &CookieJar<'_>) -> String {
         return c.value().to_string();
     }
     let t = random_token();
-    cookies.add_private(
-        Cookie::build((COOKIE, t.clone()))
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .path("/"),
-    );
+    cookies.add_private(Cookie::build((COOKIE, t.clone())).http_only(true).same_site(SameSite::Strict).path("/"));
     t
 }
 

@@ -59,11 +59,7 @@ pub async fn load_identity(db: &DatabaseConnection, user_id: i64) -> Option<Iden
         .into_iter()
         .map(|m| m.site_id)
         .collect();
-    Some(Identity {
-        user,
-        role,
-        site_ids,
-    })
+    Some(Identity { user, role, site_ids })
 }
 
 /// Whether the request came over TLS (sets the cookie's Secure flag).
@@ -73,18 +69,12 @@ pub fn is_tls(req: &Request<'_>) -> bool {
 
 async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Option<Identity> {
     let header = req.headers().get_one("Authorization")?;
-    let raw = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))?
-        .trim();
+    let raw = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
     if raw.is_empty() || raw.len() > 200 {
         return None;
     }
-    let found = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(sha256_hex(raw)))
-        .one(db)
-        .await
-        .ok()??;
+    let found =
+        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(sha256_hex(raw))).one(db).await.ok()??;
     if found.expires_at <= chrono::Utc::now() {
         return None;
     }
@@ -113,9 +103,7 @@ impl<'r> FromRequest<'r> for ApiUser {
                 let db = db(req)?;
                 match from_bearer(req, db).await {
                     Some(id) => Some(id),
-                    None if req.method() == Method::Get
-                        && req.headers().get_one("Authorization").is_none() =>
-                    {
+                    None if req.method() == Method::Get && req.headers().get_one("Authorization").is_none() => {
                         from_session(req, db).await
                     }
                     None => None,
@@ -209,10 +197,7 @@ impl<'r> FromRequest<'r> for ClientAddr {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let ip = req
-            .client_ip()
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let ip = req.client_ip().map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
         Outcome::Success(ClientAddr(ip))
     }
 }

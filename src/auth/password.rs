@@ -1,8 +1,6 @@
 //! Password hashing with argon2id. Passwords are never logged.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 /// Hash a password (argon2id, random salt, PHC string).
@@ -17,9 +15,7 @@ pub fn hash(password: &str) -> Result<String, String> {
 /// Check a password against a stored hash; any malformed hash is a mismatch.
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }

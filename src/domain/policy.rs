@@ -49,39 +49,22 @@ impl PolicyParams {
     pub fn validate(&self) -> Vec<(String, String)> {
         let mut errs = Vec::new();
         if !(1..=24).contains(&self.max_infant_age_months) {
-            errs.push((
-                "max_infant_age_months".into(),
-                "must be between 1 and 24 months".into(),
-            ));
+            errs.push(("max_infant_age_months".into(), "must be between 1 and 24 months".into()));
         }
         if self.min_weeks_pregnant > self.full_term_weeks || self.full_term_weeks > 45 {
-            errs.push((
-                "min_weeks_pregnant".into(),
-                "must be at most the full-term weeks (40)".into(),
-            ));
+            errs.push(("min_weeks_pregnant".into(), "must be at most the full-term weeks (40)".into()));
         }
-        if self.max_infant_weight_lb <= Decimal::ZERO
-            || self.max_infant_weight_lb > Decimal::from(100)
-        {
-            errs.push((
-                "max_infant_weight_lb".into(),
-                "must be between 0 and 100 pounds".into(),
-            ));
+        if self.max_infant_weight_lb <= Decimal::ZERO || self.max_infant_weight_lb > Decimal::from(100) {
+            errs.push(("max_infant_weight_lb".into(), "must be between 0 and 100 pounds".into()));
         }
         if !(1..=1000).contains(&self.income_limit_percent) {
-            errs.push((
-                "income_limit_percent".into(),
-                "must be between 1 and 1000 percent".into(),
-            ));
+            errs.push(("income_limit_percent".into(), "must be between 1 and 1000 percent".into()));
         }
         for (name, v) in [
             ("eligibility_valid_days", self.eligibility_valid_days),
             ("education_valid_days", self.education_valid_days),
             ("follow_up_days", self.follow_up_days),
-            (
-                "reservation_days_after_discharge",
-                self.reservation_days_after_discharge,
-            ),
+            ("reservation_days_after_discharge", self.reservation_days_after_discharge),
         ] {
             if !(1..=3650).contains(&v) {
                 errs.push((name.into(), "must be between 1 and 3650 days".into()));
@@ -108,10 +91,8 @@ mod tests {
 
     #[test]
     fn default_policy_parses_and_is_valid() {
-        let file: PolicyFile = toml::from_str(include_str!(
-            "../../seeds/policies/baltimore-default-v1.toml"
-        ))
-        .expect("default policy parses");
+        let file: PolicyFile = toml::from_str(include_str!("../../seeds/policies/baltimore-default-v1.toml"))
+            .expect("default policy parses");
         assert_eq!(file.params.pregnancy_window_days(), 28);
         assert_eq!(file.params.income_limit_percent, 185);
         assert!(file.params.validate().is_empty());

@@ -50,12 +50,7 @@ impl Role {
     }
 
     /// Every role name, for forms.
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::ProgramManager,
-        Role::SiteStaff,
-        Role::Nurse,
-    ];
+    pub const ALL: [Role; 4] = [Role::Admin, Role::ProgramManager, Role::SiteStaff, Role::Nurse];
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@ use crate::entity::{api_token, login_attempt, user, user_site};
 use crate::error::AppError;
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
 /// Failed attempts for one email within the window before sign-in is refused.
@@ -48,10 +47,7 @@ pub async fn authenticate(
     if by_email >= MAX_FAILURES_PER_EMAIL || by_ip >= MAX_FAILURES_PER_ADDRESS {
         return Err(AppError::TooManyRequests);
     }
-    let found = user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?;
+    let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
     let ok_user = match found {
         Some(u) if password::verify(password_text, &u.password_hash) && u.active => Some(u),
         Some(_) => None,
@@ -107,16 +103,8 @@ pub struct NewUser {
 /// Create a user with memberships.
 pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Model, AppError> {
     let email = normalise_email(&new.email);
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::validation(
-            "email",
-            "An account with this email already exists.",
-        ));
+    if user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?.is_some() {
+        return Err(AppError::validation("email", "An account with this email already exists."));
     }
     let hash = password::hash(&new.password).map_err(AppError::Internal)?;
     let created = user::ActiveModel {
@@ -124,11 +112,7 @@ pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> Result<user
         display_name: Set(new.display_name),
         password_hash: Set(hash),
         role: Set(new.role.as_str().to_string()),
-        hospital_site_id: Set(if new.role == Role::Nurse {
-            new.hospital_site_id
-        } else {
-            None
-        }),
+        hospital_site_id: Set(if new.role == Role::Nurse { new.hospital_site_id } else { None }),
         active: Set(true),
         created_at: Set(crate::clock::now()),
         ..Default::default()
@@ -142,45 +126,25 @@ pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> Result<user
 }
 
 /// Replace a user's site memberships.
-pub async fn set_sites(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    site_ids: &[i64],
-) -> Result<(), DbErr> {
-    user_site::Entity::delete_many()
-        .filter(user_site::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
+pub async fn set_sites(db: &impl ConnectionTrait, user_id: i64, site_ids: &[i64]) -> Result<(), DbErr> {
+    user_site::Entity::delete_many().filter(user_site::Column::UserId.eq(user_id)).exec(db).await?;
     for site_id in site_ids {
-        user_site::Entity::insert(user_site::ActiveModel {
-            user_id: Set(user_id),
-            site_id: Set(*site_id),
-        })
-        .exec_without_returning(db)
-        .await?;
+        user_site::Entity::insert(user_site::ActiveModel { user_id: Set(user_id), site_id: Set(*site_id) })
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
 
 /// Activate or deactivate a user; a deactivated user's tokens are deleted at once
 /// (and their session stops working because the guard re-reads `active`).
-pub async fn set_active(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    active: bool,
-) -> Result<(), AppError> {
-    let found = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+pub async fn set_active(db: &impl ConnectionTrait, user_id: i64, active: bool) -> Result<(), AppError> {
+    let found = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
     let mut am: user::ActiveModel = found.into();
     am.active = Set(active);
     am.update(db).await?;
     if !active {
-        api_token::Entity::delete_many()
-            .filter(api_token::Column::UserId.eq(user_id))
-            .exec(db)
-            .await?;
+        api_token::Entity::delete_many().filter(api_token::Column::UserId.eq(user_id)).exec(db).await?;
     }
     Ok(())
 }

@@ -35,12 +35,8 @@ pub async fn find(
         None => Ok(None),
         Some(row) if row.request_hash != hash => Err(AppError::IdempotencyConflict),
         Some(row) => {
-            let body =
-                serde_json::from_str(&row.body).map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok(Some(StoredAnswer {
-                status: u16::try_from(row.status).unwrap_or(500),
-                body,
-            }))
+            let body = serde_json::from_str(&row.body).map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(Some(StoredAnswer { status: u16::try_from(row.status).unwrap_or(500), body }))
         }
     }
 }
@@ -63,12 +59,7 @@ pub async fn save(
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([
-            idempotency_key::Column::UserId,
-            idempotency_key::Column::Key,
-        ])
-        .do_nothing()
-        .to_owned(),
+        OnConflict::columns([idempotency_key::Column::UserId, idempotency_key::Column::Key]).do_nothing().to_owned(),
     )
     .exec_without_returning(db)
     .await?;

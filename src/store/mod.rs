@@ -7,3 +7,4 @@ pub mod audit;
 pub mod idempotency;
 pub mod reference;
 pub mod stock;
+pub mod stock_ops;

@@ -20,12 +20,7 @@ pub async fn neighborhoods(
     name_like: Option<&str>,
     zip: Option<&str>,
 ) -> Result<Vec<NeighborhoodView>, DbErr> {
-    let csas: HashMap<i32, String> = csa::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
+    let csas: HashMap<i32, String> = csa::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.name)).collect();
     let mut query = neighborhood::Entity::find().order_by_asc(neighborhood::Column::Name);
     if let Some(zip) = zip.map(str::trim).filter(|z| !z.is_empty()) {
         let ids: Vec<i32> = zip_csa::Entity::find()
@@ -37,18 +32,12 @@ pub async fn neighborhoods(
             .collect();
         query = query.filter(neighborhood::Column::CsaId.is_in(ids));
     }
-    let needle = name_like
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let needle = name_like.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     Ok(query
         .all(db)
         .await?
         .into_iter()
-        .filter(|n| {
-            needle
-                .as_ref()
-                .is_none_or(|q| n.name.to_lowercase().contains(q.as_str()))
-        })
+        .filter(|n| needle.as_ref().is_none_or(|q| n.name.to_lowercase().contains(q.as_str())))
         .map(|n| NeighborhoodView {
             csa_name: csas.get(&n.csa_id).cloned().unwrap_or_default(),
             id: n.id,
@@ -59,24 +48,12 @@ pub async fn neighborhoods(
 }
 
 /// One neighborhood with its CSA.
-pub async fn neighborhood(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<NeighborhoodView>, DbErr> {
+pub async fn neighborhood(db: &impl ConnectionTrait, id: i64) -> Result<Option<NeighborhoodView>, DbErr> {
     let Some(n) = neighborhood::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let csa_name = csa::Entity::find_by_id(n.csa_id)
-        .one(db)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
-    Ok(Some(NeighborhoodView {
-        id: n.id,
-        name: n.name,
-        csa_id: n.csa_id,
-        csa_name,
-    }))
+    let csa_name = csa::Entity::find_by_id(n.csa_id).one(db).await?.map(|c| c.name).unwrap_or_default();
+    Ok(Some(NeighborhoodView { id: n.id, name: n.name, csa_id: n.csa_id, csa_name }))
 }
 
 /// Active crib models.
@@ -124,34 +101,18 @@ impl SiteView {
 }
 
 /// Every active site (or the given ones) with neighborhood and stock per model.
-pub async fn sites(
-    db: &impl ConnectionTrait,
-    only: Option<&[i64]>,
-) -> Result<Vec<SiteView>, DbErr> {
-    let mut q = site::Entity::find()
-        .filter(site::Column::Active.eq(true))
-        .order_by_asc(site::Column::Id);
+pub async fn sites(db: &impl ConnectionTrait, only: Option<&[i64]>) -> Result<Vec<SiteView>, DbErr> {
+    let mut q = site::Entity::find().filter(site::Column::Active.eq(true)).order_by_asc(site::Column::Id);
     if let Some(ids) = only {
         q = q.filter(site::Column::Id.is_in(ids.to_vec()));
     }
     let sites = q.all(db).await?;
-    let hoods: HashMap<i64, NeighborhoodView> = neighborhoods(db, None, None)
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n))
-        .collect();
-    let models: HashMap<i64, String> = crib_model::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m.name))
-        .collect();
+    let hoods: HashMap<i64, NeighborhoodView> =
+        neighborhoods(db, None, None).await?.into_iter().map(|n| (n.id, n)).collect();
+    let models: HashMap<i64, String> =
+        crib_model::Entity::find().all(db).await?.into_iter().map(|m| (m.id, m.name)).collect();
     let mut balances: HashMap<i64, Vec<StockView>> = HashMap::new();
-    for b in stock_balance::Entity::find()
-        .order_by_asc(stock_balance::Column::CribModelId)
-        .all(db)
-        .await?
-    {
+    for b in stock_balance::Entity::find().order_by_asc(stock_balance::Column::CribModelId).all(db).await? {
         let available = b.on_hand - b.reserved;
         balances.entry(b.site_id).or_default().push(StockView {
             crib_model_id: b.crib_model_id,
@@ -179,8 +140,5 @@ pub async fn sites(
 
 /// One active site by id.
 pub async fn site(db: &impl ConnectionTrait, id: i64) -> Result<Option<site::Model>, DbErr> {
-    site::Entity::find_by_id(id)
-        .filter(site::Column::Active.eq(true))
-        .one(db)
-        .await
+    site::Entity::find_by_id(id).filter(site::Column::Active.eq(true)).one(db).await
 }

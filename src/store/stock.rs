@@ -54,20 +54,14 @@ pub struct NewMovement {
 /// Why a movement could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum StockError {
-    #[error(
-        "Not enough unreserved stock: this would take {wanted} and only {available} are available."
-    )]
+    #[error("Not enough unreserved stock: this would take {wanted} and only {available} are available.")]
     Insufficient { wanted: i32, available: i32 },
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
 
 /// Make sure the balance row for (site, model) exists.
-pub async fn ensure_balance(
-    db: &impl ConnectionTrait,
-    site_id: i64,
-    crib_model_id: i64,
-) -> Result<(), DbErr> {
+pub async fn ensure_balance(db: &impl ConnectionTrait, site_id: i64, crib_model_id: i64) -> Result<(), DbErr> {
     stock_balance::Entity::insert(stock_balance::ActiveModel {
         site_id: Set(site_id),
         crib_model_id: Set(crib_model_id),
@@ -77,12 +71,9 @@ pub async fn ensure_balance(
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([
-            stock_balance::Column::SiteId,
-            stock_balance::Column::CribModelId,
-        ])
-        .do_nothing()
-        .to_owned(),
+        OnConflict::columns([stock_balance::Column::SiteId, stock_balance::Column::CribModelId])
+            .do_nothing()
+            .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
@@ -110,30 +101,19 @@ pub async fn apply_movement(
 ) -> Result<(stock_movement::Model, stock_balance::Model), StockError> {
     ensure_balance(db, m.site_id, m.crib_model_id).await?;
     let mut update = stock_balance::Entity::update_many()
-        .col_expr(
-            stock_balance::Column::OnHand,
-            Expr::col(stock_balance::Column::OnHand).add(m.quantity),
-        )
+        .col_expr(stock_balance::Column::OnHand, Expr::col(stock_balance::Column::OnHand).add(m.quantity))
         .filter(stock_balance::Column::SiteId.eq(m.site_id))
         .filter(stock_balance::Column::CribModelId.eq(m.crib_model_id));
     if m.quantity < 0 {
         // NOTE: the WHERE clause is the race guard: two takers of the last crib cannot both match.
         update = update.filter(
-            Expr::col(stock_balance::Column::OnHand)
-                .sub(Expr::col(stock_balance::Column::Reserved))
-                .gte(-m.quantity),
+            Expr::col(stock_balance::Column::OnHand).sub(Expr::col(stock_balance::Column::Reserved)).gte(-m.quantity),
         );
     }
     let changed = update.exec(db).await?.rows_affected;
     if changed == 0 {
-        let available = balance(db, m.site_id, m.crib_model_id)
-            .await?
-            .map(|b| b.on_hand - b.reserved)
-            .unwrap_or(0);
-        return Err(StockError::Insufficient {
-            wanted: -m.quantity,
-            available,
-        });
+        let available = balance(db, m.site_id, m.crib_model_id).await?.map(|b| b.on_hand - b.reserved).unwrap_or(0);
+        return Err(StockError::Insufficient { wanted: -m.quantity, available });
     }
     let movement = stock_movement::Entity::insert(stock_movement::ActiveModel {
         site_id: Set(m.site_id),
@@ -184,9 +164,7 @@ pub async fn check_ledger(db: &impl ConnectionTrait) -> Result<Vec<Drift>, DbErr
                SELECT m.site_id, m.crib_model_id, CAST(0 AS BIGINT), CAST(SUM(m.quantity) AS BIGINT) FROM stock_movements m \
                WHERE NOT EXISTS (SELECT 1 FROM stock_balances b WHERE b.site_id = m.site_id AND b.crib_model_id = m.crib_model_id) \
                GROUP BY m.site_id, m.crib_model_id";
-    let rows = Row::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
-        .all(db)
-        .await?;
+    let rows = Row::find_by_statement(Statement::from_string(db.get_database_backend(), sql)).all(db).await?;
     Ok(rows
         .into_iter()
         .filter(|r| r.on_hand != r.from_movements)

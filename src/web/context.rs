@@ -18,34 +18,19 @@ pub struct NavLink {
 
 /// The navigation for a role.
 pub fn nav_for(role: Role) -> Vec<NavLink> {
-    let mut links = vec![NavLink {
-        href: "/",
-        label: "Home",
-    }];
+    let mut links = vec![NavLink { href: "/", label: "Home" }];
     match role {
         Role::SiteStaff => {
-            links.push(NavLink {
-                href: "/stock",
-                label: "Site stock",
-            });
+            links.push(NavLink { href: "/stock", label: "Site stock" });
         }
         Role::ProgramManager | Role::Admin => {
-            links.push(NavLink {
-                href: "/stock",
-                label: "Stock",
-            });
-            links.push(NavLink {
-                href: "/audit",
-                label: "Audit",
-            });
+            links.push(NavLink { href: "/stock", label: "Stock" });
+            links.push(NavLink { href: "/audit", label: "Audit" });
         }
         Role::Nurse => {}
     }
     if role == Role::Admin {
-        links.push(NavLink {
-            href: "/admin/users",
-            label: "Users",
-        });
+        links.push(NavLink { href: "/admin/users", label: "Users" });
     }
     links
 }

@@ -36,7 +36,9 @@ impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.0.status();
         let message = match &self.0 {
-            AppError::Forbidden => "You may not do this with your account. If you think you should, ask a program manager.".to_string(),
+            AppError::Forbidden => {
+                "You may not do this with your account. If you think you should, ask a program manager.".to_string()
+            }
             AppError::NotFound => "There is nothing here, or it is not yours to see.".to_string(),
             AppError::Internal(detail) => {
                 tracing::error!("internal error on a page: {detail}");

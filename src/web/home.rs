@@ -29,12 +29,6 @@ pub async fn home(
     };
     let mut sites = reference::sites(db.inner(), scope.as_deref()).await?;
     sites.sort_by_key(|s| (!s.low(), s.available()));
-    let ctx = page(
-        "Home",
-        Some(&who),
-        cookies,
-        flash,
-        json!({ "sites": sites }),
-    );
+    let ctx = page("Home", Some(&who), cookies, flash, json!({ "sites": sites }));
     Ok(Template::render("home", ctx))
 }

@@ -43,10 +43,7 @@ pub fn login_page(
     if user.is_some() {
         return Either::Left(Redirect::to("/"));
     }
-    Either::Right(Template::render(
-        "login",
-        page("Sign in", None, cookies, flash, json!({"email": ""})),
-    ))
+    Either::Right(Template::render("login", page("Sign in", None, cookies, flash, json!({"email": ""}))))
 }
 
 /// Check the credentials; 303 home on success, the form again with the reason otherwise.
@@ -68,10 +65,7 @@ pub async fn login_submit(
             json!({"email": form.email,
             "error": "This page had expired. Please sign in again."}),
         );
-        return Ok(Either::Right((
-            Status::Forbidden,
-            Template::render("login", ctx),
-        )));
+        return Ok(Either::Right((Status::Forbidden, Template::render("login", ctx))));
     }
     match accounts::authenticate(db.inner(), &form.email, &form.password, &addr.0).await {
         Ok(user) => {
@@ -81,12 +75,7 @@ pub async fn login_submit(
                 db.inner(),
                 who.as_ref(),
                 Some(&addr.0),
-                audit::AuditEntry {
-                    action: "session.login",
-                    entity: "user",
-                    entity_id: Some(user.id),
-                    detail: None,
-                },
+                audit::AuditEntry { action: "session.login", entity: "user", entity_id: Some(user.id), detail: None },
             )
             .await?;
             Ok(Either::Left(Redirect::to("/")))
@@ -94,18 +83,9 @@ pub async fn login_submit(
         Err(e @ (AppError::Unauthorized | AppError::TooManyRequests)) => {
             let (status, message) = match e {
                 AppError::TooManyRequests => (Status::TooManyRequests, e.to_string()),
-                _ => (
-                    Status::Unauthorized,
-                    "That email and password do not match an active account.".to_string(),
-                ),
+                _ => (Status::Unauthorized, "That email and password do not match an active account.".to_string()),
             };
-            let ctx = page(
-                "Sign in",
-                None,
-                cookies,
-                None,
-                json!({"email": form.email, "error": message}),
-            );
+            let ctx = page("Sign in", None, cookies, None, json!({"email": form.email, "error": message}));
             Ok(Either::Right((status, Template::render("login", ctx))))
         }
         Err(e) => Err(PageError(e)),
@@ -127,18 +107,10 @@ pub async fn logout(
             db.inner(),
             Some(&who),
             Some(&addr.0),
-            audit::AuditEntry {
-                action: "session.logout",
-                entity: "user",
-                entity_id: Some(who.user.id),
-                detail: None,
-            },
+            audit::AuditEntry { action: "session.logout", entity: "user", entity_id: Some(who.user.id), detail: None },
         )
         .await?;
     }
     session::end(cookies);
-    Ok(Flash::success(
-        Redirect::to("/login"),
-        "You are signed out.",
-    ))
+    Ok(Flash::success(Redirect::to("/login"), "You are signed out."))
 }

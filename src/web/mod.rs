@@ -29,12 +29,7 @@ impl<'r> FromRequest<'r> for RequestTls {
 
 /// Page routes mounted at `/`.
 pub fn routes() -> Vec<Route> {
-    routes![
-        home::home,
-        login::login_page,
-        login::login_submit,
-        login::logout
-    ]
+    routes![home::home, login::login_page, login::login_submit, login::logout]
 }
 
 #[catch(401)]
@@ -48,13 +43,7 @@ fn forbidden() -> (Status, Template) {
 }
 #[catch(404)]
 fn not_found() -> (Status, Template) {
-    (
-        Status::NotFound,
-        error_template(
-            Status::NotFound,
-            "There is nothing here, or it is not yours to see.",
-        ),
-    )
+    (Status::NotFound, error_template(Status::NotFound, "There is nothing here, or it is not yours to see."))
 }
 #[catch(default)]
 fn other(status: Status, _req: &Request<'_>) -> (Status, Template) {

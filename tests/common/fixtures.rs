@@ -64,8 +64,7 @@ impl FamilyBuilder {
     }
     /// Names, for distinct families.
     pub fn named(self, first: &str, last: &str) -> Self {
-        self.set("/caregiver/first_name", json!(first))
-            .set("/caregiver/last_name", json!(last))
+        self.set("/caregiver/first_name", json!(first)).set("/caregiver/last_name", json!(last))
     }
     /// The JSON body.
     pub fn build(self) -> Value {

@@ -9,9 +9,7 @@ pub mod fixtures;
 
 use reqwest::{Client, Response, StatusCode};
 use rocket::fairing::AdHoc;
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -48,9 +46,7 @@ fn binary_tag() -> String {
 
 /// The PostgreSQL URL under test, if any.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
 }
 
 async fn sweep_leftovers(url: &str, prefix: &str) {
@@ -58,15 +54,10 @@ async fn sweep_leftovers(url: &str, prefix: &str) {
         return;
     };
     let sql = format!("SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE '{prefix}%'");
-    if let Ok(rows) = db
-        .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await
-    {
+    if let Ok(rows) = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await {
         for row in rows {
             if let Ok(name) = row.try_get::<String>("", "name") {
-                let _ = db
-                    .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                    .await;
+                let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")).await;
             }
         }
     }
@@ -97,13 +88,8 @@ impl TestApp {
                 let prefix = format!("t_{}_", binary_tag());
                 SWEPT.get_or_init(|| sweep_leftovers(&url, &prefix)).await;
                 let schema = format!("{prefix}{}_{n}", std::process::id());
-                let admin = Database::connect(url.as_str())
-                    .await
-                    .expect("connect to TEST_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                    .await
-                    .expect("create schema");
+                let admin = Database::connect(url.as_str()).await.expect("connect to TEST_DATABASE_URL");
+                admin.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("create schema");
                 let _ = admin.close().await;
                 (url, Some(schema), None)
             }
@@ -147,10 +133,7 @@ impl TestApp {
         tokio::spawn(async move {
             let _ = rocket.launch().await;
         });
-        let port = tokio::time::timeout(Duration::from_secs(30), rx)
-            .await
-            .expect("liftoff in time")
-            .expect("port");
+        let port = tokio::time::timeout(Duration::from_secs(30), rx).await.expect("liftoff in time").expect("port");
         let mut opts = ConnectOptions::new(database_url.clone());
         opts.max_connections(4).sqlx_logging(false);
         if let Some(s) = &schema {
@@ -159,10 +142,7 @@ impl TestApp {
         let db = Database::connect(opts).await.expect("test connection");
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            http: Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            http: Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             db,
             database_url,
             schema,
@@ -192,37 +172,18 @@ impl TestApp {
 
     /// GET with a bearer token; returns status and JSON (Null when not JSON).
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("GET");
+        let res = self.http.get(self.url(path)).bearer_auth(token).send().await.expect("GET");
         split(res).await
     }
 
     /// POST JSON with a bearer token.
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("POST");
+        let res = self.http.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("POST");
         split(res).await
     }
 
     /// POST JSON with a bearer token and an Idempotency-Key.
-    pub async fn post_idem(
-        &self,
-        token: &str,
-        path: &str,
-        key: &str,
-        body: &Value,
-    ) -> (StatusCode, Value) {
+    pub async fn post_idem(&self, token: &str, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
         let res = self
             .http
             .post(self.url(path))
@@ -236,12 +197,7 @@ impl TestApp {
     }
 
     /// POST a raw body with a bearer token.
-    pub async fn post_raw(
-        &self,
-        token: &str,
-        path: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> (StatusCode, Value) {
+    pub async fn post_raw(&self, token: &str, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
         let res = self
             .http
             .post(self.url(path))
@@ -261,11 +217,7 @@ impl TestApp {
         let res = b
             .client
             .post(self.url("/login"))
-            .form(&[
-                ("email", email),
-                ("password", PASSWORD),
-                ("csrf_token", csrf.as_str()),
-            ])
+            .form(&[("email", email), ("password", PASSWORD), ("csrf_token", csrf.as_str())])
             .send()
             .await
             .expect("login");
@@ -302,9 +254,7 @@ impl TestApp {
 
     /// Assert the ledger has no drift.
     pub async fn assert_no_drift(&self) {
-        let drift = cribs::store::stock::check_ledger(&self.db)
-            .await
-            .expect("check ledger");
+        let drift = cribs::store::stock::check_ledger(&self.db).await.expect("check ledger");
         assert!(drift.is_empty(), "ledger drift: {drift:?}");
     }
 
@@ -322,19 +272,12 @@ impl Drop for TestApp {
                 let url = self.database_url.clone();
                 // NOTE: async work in Drop: a short-lived runtime on its own thread.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                         return;
                     };
                     rt.block_on(async move {
                         if let Ok(db) = Database::connect(url.as_str()).await {
-                            let _ = db
-                                .execute_unprepared(&format!(
-                                    "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-                                ))
-                                .await;
+                            let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await;
                             let _ = db.close().await;
                         }
                     });
@@ -354,12 +297,7 @@ pub struct Browser {
 impl Browser {
     /// GET a page; returns status and body text.
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = self
-            .client
-            .get(format!("{}{}", self.base, path))
-            .send()
-            .await
-            .expect("GET page");
+        let res = self.client.get(format!("{}{}", self.base, path)).send().await.expect("GET page");
         let status = res.status();
         (status, res.text().await.unwrap_or_default())
     }
@@ -372,12 +310,7 @@ impl Browser {
 
     /// POST a form; returns the response.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(format!("{}{}", self.base, path))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST form")
+        self.client.post(format!("{}{}", self.base, path)).form(fields).send().await.expect("POST form")
     }
 }
 

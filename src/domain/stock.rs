@@ -1,0 +1,203 @@
+//! Stock value types: quantities within bounds, adjustment reasons, physical counts, and
+//! quantities spelled in words for confirmation steps (500 typed for 50 is the classic error).
+
+use serde::Serialize;
+
+/// The most cribs one operation may move.
+pub const MAX_QUANTITY: i64 = 10_000;
+
+/// A quantity of cribs, 1..=10,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Quantity(i32);
+
+impl Quantity {
+    /// Parse a quantity; the error is a sentence.
+    pub fn new(n: i64) -> Result<Quantity, String> {
+        if (1..=MAX_QUANTITY).contains(&n) {
+            Ok(Quantity(n as i32))
+        } else {
+            Err(format!("The quantity must be a whole number from 1 to {MAX_QUANTITY}; {n} is not."))
+        }
+    }
+    /// The number.
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+/// A signed adjustment, non-zero, at most 10,000 either way.
+pub fn checked_delta(n: i64) -> Result<i32, String> {
+    if n == 0 {
+        Err("An adjustment must change the stock: the change cannot be 0.".into())
+    } else if n.abs() > MAX_QUANTITY {
+        Err(format!("An adjustment may change the stock by at most {MAX_QUANTITY} either way; {n} is too large."))
+    } else {
+        Ok(n as i32)
+    }
+}
+
+/// A physical count, 0..=100,000.
+pub fn checked_count(n: i64) -> Result<i32, String> {
+    if (0..=100_000).contains(&n) {
+        Ok(n as i32)
+    } else {
+        Err(format!("A count must be a whole number from 0 to 100000; {n} is not."))
+    }
+}
+
+/// Why stock is adjusted by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentReason {
+    Damaged,
+    Lost,
+    Recalled,
+    Found,
+    Other,
+}
+
+impl AdjustmentReason {
+    /// Every reason, for forms.
+    pub const ALL: [AdjustmentReason; 5] = [
+        AdjustmentReason::Damaged,
+        AdjustmentReason::Lost,
+        AdjustmentReason::Recalled,
+        AdjustmentReason::Found,
+        AdjustmentReason::Other,
+    ];
+    /// Parse a submitted reason.
+    pub fn parse(s: &str) -> Result<AdjustmentReason, String> {
+        match s {
+            "damaged" => Ok(AdjustmentReason::Damaged),
+            "lost" => Ok(AdjustmentReason::Lost),
+            "recalled" => Ok(AdjustmentReason::Recalled),
+            "found" => Ok(AdjustmentReason::Found),
+            "other" => Ok(AdjustmentReason::Other),
+            _ => Err("The reason must be one of damaged, lost, recalled, found or other.".into()),
+        }
+    }
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdjustmentReason::Damaged => "damaged",
+            AdjustmentReason::Lost => "lost",
+            AdjustmentReason::Recalled => "recalled",
+            AdjustmentReason::Found => "found",
+            AdjustmentReason::Other => "other",
+        }
+    }
+}
+
+const ONES: [&str; 20] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+];
+const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+
+fn below_thousand(n: u32) -> String {
+    let (h, rest) = (n / 100, n % 100);
+    let rest_words = match rest {
+        0 => String::new(),
+        r if r < 20 => ONES[r as usize].to_string(),
+        r if r % 10 == 0 => TENS[(r / 10) as usize].to_string(),
+        r => format!("{}-{}", TENS[(r / 10) as usize], ONES[(r % 10) as usize]),
+    };
+    match (h, rest_words.is_empty()) {
+        (0, _) => rest_words,
+        (h, true) => format!("{} hundred", ONES[h as usize]),
+        (h, false) => format!("{} hundred {rest_words}", ONES[h as usize]),
+    }
+}
+
+/// A whole number in English words ("five hundred", "minus twelve").
+pub fn in_words(n: i64) -> String {
+    if n < 0 {
+        return format!("minus {}", in_words(-n));
+    }
+    if n == 0 {
+        return "zero".into();
+    }
+    let n = n.min(999_999_999) as u32;
+    let (millions, thousands, rest) = (n / 1_000_000, (n / 1000) % 1000, n % 1000);
+    let mut parts = Vec::new();
+    if millions > 0 {
+        parts.push(format!("{} million", below_thousand(millions)));
+    }
+    if thousands > 0 {
+        parts.push(format!("{} thousand", below_thousand(thousands)));
+    }
+    if rest > 0 {
+        parts.push(below_thousand(rest));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantity_bounds() {
+        assert!(Quantity::new(0).is_err());
+        assert!(Quantity::new(-1).is_err());
+        assert_eq!(Quantity::new(1).map(Quantity::get), Ok(1));
+        assert_eq!(Quantity::new(10_000).map(Quantity::get), Ok(10_000));
+        assert!(Quantity::new(10_001).is_err());
+        assert!(Quantity::new(i64::MAX).is_err());
+    }
+
+    #[test]
+    fn deltas_and_counts() {
+        assert!(checked_delta(0).is_err());
+        assert_eq!(checked_delta(-3), Ok(-3));
+        assert!(checked_delta(-10_001).is_err());
+        assert_eq!(checked_count(0), Ok(0));
+        assert!(checked_count(-1).is_err());
+    }
+
+    #[test]
+    fn words() {
+        for (n, w) in [
+            (0, "zero"),
+            (7, "seven"),
+            (15, "fifteen"),
+            (40, "forty"),
+            (50, "fifty"),
+            (99, "ninety-nine"),
+            (100, "one hundred"),
+            (500, "five hundred"),
+            (512, "five hundred twelve"),
+            (10_000, "ten thousand"),
+            (1_234_567, "one million two hundred thirty-four thousand five hundred sixty-seven"),
+            (-12, "minus twelve"),
+        ] {
+            assert_eq!(in_words(n), w, "{n}");
+        }
+    }
+
+    #[test]
+    fn reasons_parse() {
+        for r in AdjustmentReason::ALL {
+            assert_eq!(AdjustmentReason::parse(r.as_str()), Ok(r));
+        }
+        assert!(AdjustmentReason::parse("stolen!").is_err());
+    }
+}
