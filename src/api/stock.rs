@@ -61,6 +61,16 @@ pub struct ThresholdRequest {
     pub low_stock_threshold: i64,
 }
 
+/// Query parameters of the ledger.
+#[derive(rocket::FromForm)]
+pub struct MovementQuery {
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    pub kind: Option<String>,
+    pub crib_model_id: Option<i64>,
+    pub lot: Option<String>,
+}
+
 /// A page of the ledger.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MovementPage {
@@ -339,17 +349,9 @@ pub async fn threshold(
         ("crib_model_id" = Option<i64>, Query, description = "model"), ("lot" = Option<String>, Query, description = "lot")),
     responses((status = 200, body = MovementPage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-#[get("/v1/sites/<id>/movements?<page>&<per_page>&<kind>&<crib_model_id>&<lot>")]
-pub async fn movements(
-    user: ApiUser,
-    db: &State<DatabaseConnection>,
-    id: i64,
-    page: Option<u64>,
-    per_page: Option<u64>,
-    kind: Option<String>,
-    crib_model_id: Option<i64>,
-    lot: Option<String>,
-) -> ApiResult<Answer> {
+#[get("/v1/sites/<id>/movements?<q..>")]
+pub async fn movements(user: ApiUser, db: &State<DatabaseConnection>, id: i64, q: MovementQuery) -> ApiResult<Answer> {
+    let MovementQuery { page, per_page, kind, crib_model_id, lot } = q;
     let who = user.0;
     if !who.can_act_at(id) {
         return Err(AppError::NotFound);
