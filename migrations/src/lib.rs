@@ -7,6 +7,7 @@ mod m0001_reference;
 mod m0002_accounts;
 mod m0003_stock;
 mod m0004_families;
+mod m0005_handouts;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_accounts::Migration),
             Box::new(m0003_stock::Migration),
             Box::new(m0004_families::Migration),
+            Box::new(m0005_handouts::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod answer;
 pub mod body;
+pub mod families;
 pub mod health;
 pub mod openapi;
 pub mod reference;
@@ -23,6 +24,11 @@ pub fn routes() -> Vec<Route> {
         reference::neighborhoods,
         reference::crib_models,
         reference::sites,
+        families::create,
+        families::search,
+        families::detail,
+        families::check,
+        families::preview,
         stock::receipt,
         stock::create_transfer,
         stock::receive_transfer,

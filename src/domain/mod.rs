@@ -2,6 +2,7 @@
 
 pub mod dates;
 pub mod eligibility;
+pub mod family;
 pub mod money;
 pub mod policy;
 pub mod role;

@@ -4,7 +4,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod eligibility;
+pub mod families;
+pub mod family_view;
 pub mod idempotency;
+pub mod policy;
 pub mod reference;
+pub mod scope;
 pub mod stock;
 pub mod stock_ops;

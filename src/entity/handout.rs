@@ -1,0 +1,34 @@
+//! SeaORM entity for the `handouts` table.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "handouts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub receipt_number: String,
+    pub family_id: i64,
+    pub infant_id: i64,
+    pub site_id: i64,
+    pub crib_model_id: i64,
+    pub lot: Option<String>,
+    pub neighborhood_id: Option<i64>,
+    pub csa_id: Option<i32>,
+    pub eligibility_check_id: Option<i64>,
+    pub override_reason: Option<String>,
+    pub education_id: Option<i64>,
+    pub referral_id: Option<i64>,
+    pub handed_out_at: DateTimeUtc,
+    pub handed_out_on: Date,
+    pub created_by: i64,
+    pub voided_at: Option<DateTimeUtc>,
+    pub voided_by: Option<i64>,
+    pub void_reason: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,175 @@
+//! Eligibility checks: evaluate a family's infant under the policy in force on a date,
+//! store the policy version, the input snapshot and every rule's result; re-run a stored
+//! check from what was stored.
+
+use crate::domain::eligibility::{evaluate, Evaluation, FamilySnapshot, InfantSnapshot, RuleResult};
+use crate::entity::eligibility_check;
+use crate::error::AppError;
+use crate::store::{families, policy};
+use chrono::NaiveDate;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+
+/// The policy a check used.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PolicyRef {
+    pub id: i64,
+    pub name: String,
+    pub version: i32,
+}
+
+/// The answer to a check (stored or preview), as API.md shapes it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub infant_id: Option<i64>,
+    /// `eligible` or `ineligible`.
+    pub result: String,
+    pub policy: PolicyRef,
+    pub checked_on: NaiveDate,
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Vec<RuleResult>,
+}
+
+/// What a stored check remembers of its inputs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredInputs {
+    pub family: FamilySnapshot,
+    pub infant: InfantSnapshot,
+    pub policy_id: i64,
+}
+
+/// Evaluate without storing.
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    family: &FamilySnapshot,
+    infant: &InfantSnapshot,
+    on: NaiveDate,
+) -> Result<CheckView, AppError> {
+    let pv = policy::in_force(db, on).await?;
+    let guidelines = policy::guidelines(db, &pv.params.poverty_region).await?;
+    let ev = evaluate(family, infant, on, &pv.params, &guidelines);
+    Ok(view(None, None, &pv.row, on, ev))
+}
+
+fn view(
+    id: Option<i64>,
+    infant_id: Option<i64>,
+    p: &crate::entity::policy::Model,
+    on: NaiveDate,
+    ev: Evaluation,
+) -> CheckView {
+    CheckView {
+        id,
+        infant_id,
+        result: ev.result.as_str().to_string(),
+        policy: PolicyRef { id: p.id, name: p.name.clone(), version: p.version },
+        checked_on: on,
+        rules: ev.rules,
+    }
+}
+
+/// Run and store a check for one infant of a family.
+pub async fn run_check(
+    db: &impl ConnectionTrait,
+    family_id: i64,
+    infant_id: i64,
+    on: NaiveDate,
+    by: i64,
+    site_id: Option<i64>,
+) -> Result<CheckView, AppError> {
+    let fam = families::get(db, family_id).await?;
+    let inf =
+        families::infants(db, family_id).await?.into_iter().find(|i| i.id == infant_id).ok_or_else(|| {
+            AppError::validation("infant_id", format!("This family has no infant with id {infant_id}."))
+        })?;
+    let received = families::infant_has_crib(db, inf.id).await?;
+    let inputs = StoredInputs {
+        family: families::family_snapshot(&fam),
+        infant: families::infant_snapshot(&inf, received),
+        policy_id: 0,
+    };
+    let pv = policy::in_force(db, on).await?;
+    let guidelines = policy::guidelines(db, &pv.params.poverty_region).await?;
+    let ev = evaluate(&inputs.family, &inputs.infant, on, &pv.params, &guidelines);
+    let inputs = StoredInputs { policy_id: pv.row.id, ..inputs };
+    let to_json = |v: &dyn erased::Json| v.json();
+    let row = eligibility_check::ActiveModel {
+        family_id: Set(family_id),
+        infant_id: Set(infant_id),
+        checked_on: Set(on),
+        policy_id: Set(pv.row.id),
+        result: Set(ev.result.as_str().to_string()),
+        inputs_json: Set(to_json(&inputs)?),
+        rules_json: Set(to_json(&ev.rules)?),
+        site_id: Set(site_id),
+        created_by: Set(Some(by)),
+        created_at: Set(crate::clock::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(view(Some(row.id), Some(infant_id), &pv.row, on, ev))
+}
+
+mod erased {
+    //! Serialise any value to a JSON string as an `AppError`-returning call.
+    use crate::error::AppError;
+    pub trait Json {
+        fn json(&self) -> Result<String, AppError>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> Result<String, AppError> {
+            serde_json::to_string(self).map_err(|e| AppError::Internal(e.to_string()))
+        }
+    }
+}
+
+/// A stored check as the API shows it.
+pub async fn stored_view(db: &impl ConnectionTrait, row: &eligibility_check::Model) -> Result<CheckView, AppError> {
+    let pv = policy::by_id(db, row.policy_id).await?;
+    let rules: Vec<RuleResult> =
+        serde_json::from_str(&row.rules_json).map_err(|e| AppError::Internal(format!("stored rules: {e}")))?;
+    Ok(CheckView {
+        id: Some(row.id),
+        infant_id: Some(row.infant_id),
+        result: row.result.clone(),
+        policy: PolicyRef { id: pv.row.id, name: pv.row.name, version: pv.row.version },
+        checked_on: row.checked_on,
+        rules,
+    })
+}
+
+/// Re-run a stored check from its stored inputs and policy: the same answer, always.
+pub async fn rerun(db: &impl ConnectionTrait, row: &eligibility_check::Model) -> Result<Evaluation, AppError> {
+    let inputs: StoredInputs =
+        serde_json::from_str(&row.inputs_json).map_err(|e| AppError::Internal(format!("stored inputs: {e}")))?;
+    let pv = policy::by_id(db, row.policy_id).await?;
+    let guidelines = policy::guidelines(db, &pv.params.poverty_region).await?;
+    Ok(evaluate(&inputs.family, &inputs.infant, row.checked_on, &pv.params, &guidelines))
+}
+
+/// A family's checks, newest first.
+pub async fn for_family(db: &impl ConnectionTrait, family_id: i64) -> Result<Vec<eligibility_check::Model>, AppError> {
+    Ok(eligibility_check::Entity::find()
+        .filter(eligibility_check::Column::FamilyId.eq(family_id))
+        .order_by_desc(eligibility_check::Column::CreatedAt)
+        .order_by_desc(eligibility_check::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The latest check of an infant.
+pub async fn latest_for_infant(
+    db: &impl ConnectionTrait,
+    infant_id: i64,
+) -> Result<Option<eligibility_check::Model>, AppError> {
+    Ok(eligibility_check::Entity::find()
+        .filter(eligibility_check::Column::InfantId.eq(infant_id))
+        .order_by_desc(eligibility_check::Column::CreatedAt)
+        .order_by_desc(eligibility_check::Column::Id)
+        .one(db)
+        .await?)
+}

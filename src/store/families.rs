@@ -1,0 +1,216 @@
+//! Families and their infants: register (with duplicate detection), search, read, and
+//! the snapshot the eligibility rules need.
+
+use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
+use crate::domain::family::{phone_digits, NewFamily};
+use crate::domain::money::cents_to_decimal;
+use crate::entity::{family, handout, infant, neighborhood};
+use crate::error::AppError;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use std::str::FromStr;
+
+/// A family as a search result or a duplicate candidate.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FamilySummary {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub phone: Option<String>,
+    pub neighborhood_id: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<family::Model> for FamilySummary {
+    fn from(f: family::Model) -> Self {
+        FamilySummary {
+            id: f.id,
+            first_name: f.first_name,
+            last_name: f.last_name,
+            date_of_birth: f.date_of_birth,
+            phone: f.phone,
+            neighborhood_id: f.neighborhood_id,
+            created_at: f.created_at,
+        }
+    }
+}
+
+/// Possible duplicates of a new family: same last name and caregiver date of birth, or same phone.
+pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Result<Vec<FamilySummary>, AppError> {
+    let mut any = Condition::any();
+    if let Some(dob) = f.date_of_birth {
+        any = any.add(
+            Condition::all()
+                .add(family::Column::DateOfBirth.eq(dob))
+                .add(Expr::expr(Func::lower(Expr::col(family::Column::LastName))).eq(f.last_name.to_lowercase())),
+        );
+    }
+    if let Some(p) = &f.phone_digits {
+        any = any.add(family::Column::PhoneDigits.eq(p.as_str()));
+    }
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(family::Entity::find().filter(any).limit(20).all(db).await?.into_iter().map(FamilySummary::from).collect())
+}
+
+/// Ids of what was stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedFamily {
+    pub id: i64,
+    pub infant_ids: Vec<i64>,
+}
+
+/// Store a new family and its infants.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    f: &NewFamily,
+    created_by: i64,
+    site_id: Option<i64>,
+) -> Result<CreatedFamily, AppError> {
+    if let Some(n) = f.neighborhood_id {
+        if neighborhood::Entity::find_by_id(n).one(db).await?.is_none() {
+            return Err(AppError::validation(
+                "address.neighborhood_id",
+                format!("There is no neighborhood with id {n}."),
+            ));
+        }
+    }
+    let now = crate::clock::now();
+    let row = family::ActiveModel {
+        first_name: Set(f.first_name.clone()),
+        last_name: Set(f.last_name.clone()),
+        date_of_birth: Set(f.date_of_birth),
+        phone: Set(f.phone.clone()),
+        phone_digits: Set(f.phone_digits.clone()),
+        preferred_language: Set(f.preferred_language.clone()),
+        address_line1: Set(f.address_line1.clone()),
+        city: Set(f.city.clone()),
+        state: Set(f.state.clone()),
+        zip: Set(f.zip.clone()),
+        neighborhood_id: Set(f.neighborhood_id),
+        household_size: Set(f.household_size),
+        annual_income_cents: Set(f.annual_income_cents),
+        enrollments: Set(f.enrollments.join(",")),
+        has_safe_sleep_space: Set(f.has_safe_sleep_space),
+        race_ethnicity: Set(f.race_ethnicity.clone()),
+        registered_site_id: Set(site_id),
+        created_by: Set(Some(created_by)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let mut infant_ids = Vec::new();
+    for i in &f.infants {
+        let inf = infant::ActiveModel {
+            family_id: Set(row.id),
+            name: Set(i.name.clone()),
+            date_of_birth: Set(i.date_of_birth),
+            expected_due_date: Set(i.expected_due_date),
+            weight_lb: Set(i.weight_lb.map(|w| w.to_string())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        infant_ids.push(inf.id);
+    }
+    Ok(CreatedFamily { id: row.id, infant_ids })
+}
+
+/// Search by name (first or last, or "first last"), phone digits, or a date of birth (YYYY-MM-DD).
+pub async fn search(db: &impl ConnectionTrait, q: &str) -> Result<Vec<FamilySummary>, AppError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cond = Condition::any();
+    if let Ok(d) = NaiveDate::parse_from_str(q, "%Y-%m-%d") {
+        cond = cond.add(family::Column::DateOfBirth.eq(d));
+        let infants: Vec<i64> = infant::Entity::find()
+            .filter(infant::Column::DateOfBirth.eq(d))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|i| i.family_id)
+            .collect();
+        cond = cond.add(family::Column::Id.is_in(infants));
+    } else if let Some(digits) = phone_digits(q) {
+        cond = cond.add(family::Column::PhoneDigits.eq(digits));
+    } else {
+        let lower = |c: family::Column| Expr::expr(Func::lower(Expr::col(c)));
+        for word in q.split_whitespace().take(4) {
+            let pattern = format!("%{}%", word.to_lowercase().replace(['%', '_'], ""));
+            cond = cond.add(lower(family::Column::LastName).like(pattern.clone()));
+            cond = cond.add(lower(family::Column::FirstName).like(pattern));
+        }
+    }
+    Ok(family::Entity::find()
+        .filter(cond)
+        .order_by_asc(family::Column::LastName)
+        .order_by_asc(family::Column::FirstName)
+        .limit(50)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(FamilySummary::from)
+        .collect())
+}
+
+/// A family row, or 404.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<family::Model, AppError> {
+    family::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// A family's infants, oldest record first.
+pub async fn infants(db: &impl ConnectionTrait, family_id: i64) -> Result<Vec<infant::Model>, AppError> {
+    Ok(infant::Entity::find()
+        .filter(infant::Column::FamilyId.eq(family_id))
+        .order_by_asc(infant::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Whether the infant has a handout that was not voided.
+pub async fn infant_has_crib(db: &impl ConnectionTrait, infant_id: i64) -> Result<bool, AppError> {
+    Ok(handout::Entity::find()
+        .filter(handout::Column::InfantId.eq(infant_id))
+        .filter(handout::Column::VoidedAt.is_null())
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The family's enrollments as a list.
+pub fn enrollments(f: &family::Model) -> Vec<String> {
+    f.enrollments.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// What the rules need to know about the family.
+pub fn family_snapshot(f: &family::Model) -> FamilySnapshot {
+    FamilySnapshot {
+        lives_in_city: f.neighborhood_id.is_some(),
+        household_size: u32::try_from(f.household_size).unwrap_or(1),
+        annual_income: f.annual_income_cents.map(cents_to_decimal),
+        enrollments: enrollments(f),
+        has_safe_sleep_space: f.has_safe_sleep_space,
+    }
+}
+
+/// What the rules need to know about the infant.
+pub fn infant_snapshot(i: &infant::Model, already_received: bool) -> InfantSnapshot {
+    InfantSnapshot {
+        date_of_birth: i.date_of_birth,
+        expected_due_date: i.expected_due_date,
+        weight_lb: i.weight_lb.as_deref().and_then(|w| Decimal::from_str(w).ok()),
+        already_received,
+    }
+}
