@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod answer;
 pub mod body;
 pub mod families;
+pub mod handouts;
 pub mod health;
 pub mod openapi;
 pub mod reference;
@@ -29,6 +30,12 @@ pub fn routes() -> Vec<Route> {
         families::detail,
         families::check,
         families::preview,
+        handouts::education,
+        handouts::create,
+        handouts::get,
+        handouts::void,
+        handouts::follow_ups_due,
+        handouts::record_call,
         stock::receipt,
         stock::create_transfer,
         stock::receive_transfer,

@@ -1,6 +1,7 @@
 //! Pure domain rules and value types: no Rocket, no SeaORM. Everything here is unit-tested.
 
 pub mod dates;
+pub mod education;
 pub mod eligibility;
 pub mod family;
 pub mod money;

@@ -4,9 +4,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod education;
 pub mod eligibility;
 pub mod families;
 pub mod family_view;
+pub mod follow_ups;
+pub mod handouts;
 pub mod idempotency;
 pub mod policy;
 pub mod reference;

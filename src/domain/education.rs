@@ -1,0 +1,149 @@
+//! Safe-sleep education: the ABCD topics that must be covered, the optional ones, the
+//! modes, and the checks on a submitted session.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// Topics every session must cover: Alone, on the Back, in a Crib, no smoking.
+pub const REQUIRED_TOPICS: [&str; 4] = ["alone", "back", "crib", "no_smoking"];
+
+/// Optional topics.
+pub const OPTIONAL_TOPICS: [&str; 7] = [
+    "room_sharing_without_bed_sharing",
+    "no_soft_bedding",
+    "no_overheating",
+    "pacifier",
+    "breastfeeding",
+    "tummy_time",
+    "assembly_demo",
+];
+
+/// Where and how the education was given.
+pub const MODES: [&str; 4] = ["site", "home_visit", "hospital_discharge", "video"];
+
+/// The curriculum version recorded with each session.
+pub const CURRICULUM_VERSION: &str = "ABCD-2026.1";
+
+/// A checked education session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEducation {
+    pub delivered_at: DateTime<Utc>,
+    pub mode: String,
+    pub language: String,
+    pub topics: Vec<String>,
+    pub caregiver_attestation: String,
+}
+
+/// Check a submitted session; problems are (field, sentence).
+pub fn parse_education(
+    delivered_at: Option<DateTime<Utc>>,
+    mode: &str,
+    language: &str,
+    topics: &[String],
+    attestation: &str,
+    now: DateTime<Utc>,
+) -> Result<NewEducation, Vec<(String, String)>> {
+    let mut p = Vec::new();
+    let delivered_at = delivered_at.unwrap_or(now);
+    if delivered_at > now + Duration::minutes(5) {
+        p.push(("delivered_at".into(), "The education cannot have been given in the future.".into()));
+    } else if delivered_at < now - Duration::days(366) {
+        p.push(("delivered_at".into(), "Record education given within the last year.".into()));
+    }
+    if !MODES.contains(&mode) {
+        p.push(("mode".into(), "The mode must be site, home_visit, hospital_discharge or video.".into()));
+    }
+    let language = language.trim();
+    if language.is_empty()
+        || language.chars().count() > 20
+        || !language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        p.push(("language".into(), "Give the language as a code such as en or es.".into()));
+    }
+    let mut clean: Vec<String> = Vec::new();
+    for t in topics {
+        let t = t.trim();
+        if !REQUIRED_TOPICS.contains(&t) && !OPTIONAL_TOPICS.contains(&t) {
+            p.push(("topics".into(), format!("\"{t}\" is not a safe-sleep topic this program records.")));
+        } else if !clean.iter().any(|c| c == t) {
+            clean.push(t.to_string());
+        }
+    }
+    let missing: Vec<&str> = REQUIRED_TOPICS.iter().copied().filter(|r| !clean.iter().any(|c| c == r)).collect();
+    if !missing.is_empty() {
+        p.push((
+            "topics".into(),
+            format!("Cover every ABCD topic (alone, back, crib, no_smoking); missing: {}.", missing.join(", ")),
+        ));
+    }
+    let attestation = attestation.trim();
+    if attestation.chars().count() < 2 {
+        p.push(("caregiver_attestation".into(), "The caregiver types their full name to confirm.".into()));
+    } else if attestation.chars().count() > 200 {
+        p.push(("caregiver_attestation".into(), "The typed name can be at most 200 characters.".into()));
+    }
+    if !p.is_empty() {
+        return Err(p);
+    }
+    Ok(NewEducation {
+        delivered_at,
+        mode: mode.to_string(),
+        language: language.to_string(),
+        topics: clean,
+        caregiver_attestation: attestation.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topics(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn all_abcd_topics_are_required() {
+        let now = Utc::now();
+        let ok = parse_education(
+            None,
+            "site",
+            "en",
+            &topics(&["alone", "back", "crib", "no_smoking", "pacifier"]),
+            "Ana Ruiz",
+            now,
+        );
+        assert!(ok.is_ok());
+        let missing = parse_education(None, "site", "en", &topics(&["alone", "back", "crib"]), "Ana Ruiz", now);
+        let err = missing.expect_err("missing no_smoking");
+        assert!(err[0].1.contains("no_smoking"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let now = Utc::now();
+        let all = topics(&REQUIRED_TOPICS);
+        let field = |r: Result<NewEducation, Vec<(String, String)>>| r.err().map(|e| e[0].0.clone());
+        assert_eq!(field(parse_education(None, "phone", "en", &all, "Ana", now)).as_deref(), Some("mode"));
+        assert_eq!(field(parse_education(None, "site", "", &all, "Ana", now)).as_deref(), Some("language"));
+        assert_eq!(
+            field(parse_education(None, "site", "en", &all, " ", now)).as_deref(),
+            Some("caregiver_attestation")
+        );
+        assert_eq!(
+            field(parse_education(Some(now + Duration::days(1)), "site", "en", &all, "Ana", now)).as_deref(),
+            Some("delivered_at")
+        );
+        assert_eq!(
+            field(parse_education(
+                None,
+                "site",
+                "en",
+                &topics(&["alone", "back", "crib", "no_smoking", "vaping"]),
+                "Ana",
+                now
+            ))
+            .as_deref(),
+            Some("topics")
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Recording safe-sleep education for a family, and finding education recent enough to
+//! count for a handout.
+
+use crate::domain::education::{NewEducation, CURRICULUM_VERSION};
+use crate::entity::education_session;
+use crate::error::AppError;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// Store one education session.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    family_id: i64,
+    e: &NewEducation,
+    by: i64,
+    site_id: Option<i64>,
+) -> Result<education_session::Model, AppError> {
+    let now = crate::clock::now();
+    Ok(education_session::ActiveModel {
+        family_id: Set(family_id),
+        delivered_at: Set(e.delivered_at),
+        delivered_by: Set(by),
+        site_id: Set(site_id),
+        mode: Set(e.mode.clone()),
+        language: Set(e.language.clone()),
+        curriculum_version: Set(CURRICULUM_VERSION.to_string()),
+        topics: Set(e.topics.join(",")),
+        caregiver_attestation: Set(e.caregiver_attestation.clone()),
+        attested_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The latest education for the family delivered within `valid_days` before `now`.
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    family_id: i64,
+    valid_days: u32,
+    now: DateTime<Utc>,
+) -> Result<Option<education_session::Model>, AppError> {
+    Ok(education_session::Entity::find()
+        .filter(education_session::Column::FamilyId.eq(family_id))
+        .filter(education_session::Column::DeliveredAt.gte(now - Duration::days(i64::from(valid_days))))
+        .order_by_desc(education_session::Column::DeliveredAt)
+        .one(db)
+        .await?)
+}

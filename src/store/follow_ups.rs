@@ -1,0 +1,157 @@
+//! Follow-up calls after a handout: due lists per site, recording a call's outcome, and
+//! closing a follow-up as completed (reached) or lost after three unanswered attempts.
+
+use crate::auth::guards::Identity;
+use crate::entity::{family, follow_up, follow_up_call, handout};
+use crate::error::AppError;
+use chrono::NaiveDate;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+
+/// Unanswered attempts after which a follow-up closes as lost.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+/// A follow-up as lists show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FollowUpView {
+    pub id: i64,
+    pub handout_id: i64,
+    pub site_id: i64,
+    pub family_id: i64,
+    pub caregiver: String,
+    pub phone: Option<String>,
+    pub preferred_language: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub attempts: i32,
+    pub reached: Option<bool>,
+    pub crib_in_use: Option<bool>,
+    pub sleeps_alone: Option<bool>,
+    pub sleeps_on_back: Option<bool>,
+    pub sleeps_in_crib: Option<bool>,
+}
+
+/// The outcome of one call.
+#[derive(Debug, Clone, Default)]
+pub struct CallOutcome {
+    pub reached: bool,
+    pub crib_in_use: Option<bool>,
+    pub sleeps_alone: Option<bool>,
+    pub sleeps_on_back: Option<bool>,
+    pub sleeps_in_crib: Option<bool>,
+    pub note: Option<String>,
+}
+
+async fn view(db: &impl ConnectionTrait, f: follow_up::Model) -> Result<FollowUpView, AppError> {
+    let h = handout::Entity::find_by_id(f.handout_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let fam = family::Entity::find_by_id(h.family_id).one(db).await?.ok_or(AppError::NotFound)?;
+    Ok(FollowUpView {
+        id: f.id,
+        handout_id: f.handout_id,
+        site_id: f.site_id,
+        family_id: fam.id,
+        caregiver: format!("{} {}", fam.first_name, fam.last_name),
+        phone: fam.phone,
+        preferred_language: fam.preferred_language,
+        due_on: f.due_on,
+        status: f.status,
+        attempts: f.attempts,
+        reached: f.reached,
+        crib_in_use: f.crib_in_use,
+        sleeps_alone: f.sleeps_alone,
+        sleeps_on_back: f.sleeps_on_back,
+        sleeps_in_crib: f.sleeps_in_crib,
+    })
+}
+
+/// Open follow-ups due on or before `by`, at the given sites (None = all), oldest first.
+pub async fn due(
+    db: &impl ConnectionTrait,
+    sites: Option<&[i64]>,
+    by: NaiveDate,
+) -> Result<Vec<FollowUpView>, AppError> {
+    let mut q = follow_up::Entity::find()
+        .filter(follow_up::Column::Status.eq("due"))
+        .filter(follow_up::Column::DueOn.lte(by))
+        .order_by_asc(follow_up::Column::DueOn)
+        .limit(500);
+    if let Some(ids) = sites {
+        q = q.filter(follow_up::Column::SiteId.is_in(ids.to_vec()));
+    }
+    let mut out = Vec::new();
+    for f in q.all(db).await? {
+        out.push(view(db, f).await?);
+    }
+    Ok(out)
+}
+
+/// Record a call. Reached → completed with the answers; not reached → one more attempt,
+/// and the third unanswered attempt closes it as lost to follow-up.
+pub async fn record_call(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    id: i64,
+    outcome: &CallOutcome,
+) -> Result<FollowUpView, AppError> {
+    let f = follow_up::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    if !who.can_act_at(f.site_id) {
+        return Err(AppError::NotFound);
+    }
+    if f.status != "due" {
+        return Err(AppError::Conflict(format!("This follow-up is already closed ({}).", f.status)));
+    }
+    let now = crate::clock::now();
+    follow_up_call::ActiveModel {
+        follow_up_id: Set(id),
+        called_at: Set(now),
+        called_by: Set(who.user.id),
+        reached: Set(outcome.reached),
+        crib_in_use: Set(outcome.crib_in_use),
+        sleeps_alone: Set(outcome.sleeps_alone),
+        sleeps_on_back: Set(outcome.sleeps_on_back),
+        sleeps_in_crib: Set(outcome.sleeps_in_crib),
+        note: Set(outcome.note.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let attempts = f.attempts + 1;
+    let status = if outcome.reached {
+        "completed"
+    } else if attempts >= MAX_ATTEMPTS {
+        "lost_to_follow_up"
+    } else {
+        "due"
+    };
+    // NOTE: conditional on the attempts seen, so two calls recorded at once cannot both count as the same attempt.
+    let mut update = follow_up::Entity::update_many()
+        .col_expr(follow_up::Column::Attempts, Expr::value(attempts))
+        .col_expr(follow_up::Column::Status, Expr::value(status))
+        .filter(follow_up::Column::Id.eq(id))
+        .filter(follow_up::Column::Attempts.eq(f.attempts))
+        .filter(follow_up::Column::Status.eq("due"));
+    if outcome.reached {
+        update = update
+            .col_expr(follow_up::Column::Reached, Expr::value(true))
+            .col_expr(follow_up::Column::CribInUse, Expr::value(outcome.crib_in_use))
+            .col_expr(follow_up::Column::SleepsAlone, Expr::value(outcome.sleeps_alone))
+            .col_expr(follow_up::Column::SleepsOnBack, Expr::value(outcome.sleeps_on_back))
+            .col_expr(follow_up::Column::SleepsInCrib, Expr::value(outcome.sleeps_in_crib));
+    }
+    if status != "due" {
+        update = update.col_expr(follow_up::Column::ClosedAt, Expr::value(now));
+        if !outcome.reached {
+            update = update.col_expr(follow_up::Column::Reached, Expr::value(false));
+        }
+    }
+    if update.exec(db).await?.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "Someone recorded a call for this follow-up at the same time; reload and check.".into(),
+        ));
+    }
+    let f = follow_up::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    view(db, f).await
+}

@@ -1,0 +1,256 @@
+//! The handout: one crib for one infant, in one transaction, behind the gates of API.md in
+//! their order (scope → eligibility → education → already received → stock), then the
+//! ledger movement, the receipt number, the neighborhood at that moment and a follow-up.
+//! Voids write a reversing movement; nothing is edited away.
+
+use crate::auth::guards::Identity;
+use crate::entity::{crib_model, follow_up, handout, neighborhood};
+use crate::error::AppError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::family_view::HandoutView;
+use crate::store::stock::{apply_movement, MovementKind, NewMovement, StockError};
+use crate::store::{education, eligibility, families, policy};
+use chrono::Duration;
+use rand::Rng;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
+use serde_json::json;
+
+/// What staff asked for.
+#[derive(Debug, Clone)]
+pub struct HandoutCommand {
+    pub family_id: i64,
+    pub infant_id: i64,
+    pub site_id: i64,
+    pub crib_model_id: i64,
+    pub lot: Option<String>,
+    /// A manager's written reason to hand out without a passing check.
+    pub override_reason: Option<String>,
+}
+
+fn receipt_number(on: chrono::NaiveDate) -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..6).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    format!("CR-{}-{tail}", on.format("%Y%m%d"))
+}
+
+fn already_received() -> AppError {
+    AppError::AlreadyReceived(
+        "This infant already has a crib from the program. A second crib needs the first handout voided by a manager."
+            .into(),
+    )
+}
+
+/// Hand out a crib. Every gate that fails answers with its code and nothing is written.
+pub async fn hand_out(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    cmd: &HandoutCommand,
+) -> Result<HandoutView, AppError> {
+    // 1. Scope: the family, its infant and the site must be the caller's to act on.
+    let fam = families::get(db, cmd.family_id).await?;
+    let infant =
+        families::infants(db, fam.id).await?.into_iter().find(|i| i.id == cmd.infant_id).ok_or(AppError::NotFound)?;
+    if crate::store::reference::site(db, cmd.site_id).await?.is_none() || !who.can_act_at(cmd.site_id) {
+        return Err(AppError::NotFound);
+    }
+    if crib_model::Entity::find_by_id(cmd.crib_model_id).one(db).await?.is_none() {
+        return Err(AppError::validation(
+            "crib_model_id",
+            format!("There is no crib model with id {}.", cmd.crib_model_id),
+        ));
+    }
+    let today = crate::clock::today();
+    let now = crate::clock::now();
+    let pv = policy::in_force(db, today).await?;
+    // 2. A passing check, recent enough — or a manager's override with a reason.
+    let latest = eligibility::latest_for_infant(db, infant.id).await?;
+    let oldest_valid = today - Duration::days(i64::from(pv.params.eligibility_valid_days));
+    let passing = latest.as_ref().filter(|c| c.result == "eligible" && c.checked_on >= oldest_valid);
+    if passing.is_none() {
+        match &cmd.override_reason {
+            Some(_) if who.is_manager() => {}
+            _ => {
+                let (message, rules) = match &latest {
+                    None => (
+                        "No eligibility check is recorded for this infant: run the check first.".to_string(),
+                        json!([]),
+                    ),
+                    Some(c) if c.result == "eligible" => (
+                        format!(
+                            "The last passing check ({}) is older than {} days: check again.",
+                            c.checked_on, pv.params.eligibility_valid_days
+                        ),
+                        json!([]),
+                    ),
+                    Some(c) => {
+                        let rules: serde_json::Value = serde_json::from_str(&c.rules_json).unwrap_or(json!([]));
+                        let failed: Vec<serde_json::Value> = rules
+                            .as_array()
+                            .map(|r| r.iter().filter(|x| x["passed"] == false).cloned().collect())
+                            .unwrap_or_default();
+                        (format!("The last check ({}) found the infant not eligible.", c.checked_on), json!(failed))
+                    }
+                };
+                return Err(AppError::Ineligible { message, rules });
+            }
+        }
+    }
+    // 3. Safe-sleep education for the family, recent enough.
+    let edu = education::recent(db, fam.id, pv.params.education_valid_days, now).await?.ok_or_else(|| {
+        AppError::EducationRequired(format!(
+            "Record the safe-sleep education (Alone, Back, Crib, no smoking) for this family first; it counts for {} days.",
+            pv.params.education_valid_days
+        ))
+    })?;
+    // 4. One crib per infant.
+    if families::infant_has_crib(db, infant.id).await? {
+        return Err(already_received());
+    }
+    // 5. Stock, through the ledger: the handout row first (the movement names it), then the
+    // conditional take; any failure rolls the whole transaction back.
+    let csa_id = match fam.neighborhood_id {
+        Some(n) => neighborhood::Entity::find_by_id(n).one(db).await?.map(|n| n.csa_id),
+        None => None,
+    };
+    let inserted = handout::ActiveModel {
+        receipt_number: Set(receipt_number(today)),
+        family_id: Set(fam.id),
+        infant_id: Set(infant.id),
+        site_id: Set(cmd.site_id),
+        crib_model_id: Set(cmd.crib_model_id),
+        lot: Set(cmd.lot.clone()),
+        neighborhood_id: Set(fam.neighborhood_id),
+        csa_id: Set(csa_id),
+        eligibility_check_id: Set(passing.map(|c| c.id)),
+        override_reason: Set(if passing.is_none() { cmd.override_reason.clone() } else { None }),
+        education_id: Set(Some(edu.id)),
+        referral_id: Set(None),
+        handed_out_at: Set(now),
+        handed_out_on: Set(today),
+        created_by: Set(who.user.id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    let h = match inserted {
+        Ok(h) => h,
+        // NOTE: the partial unique index settles a race between two requests for one infant.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(already_received()),
+        Err(e) => return Err(e.into()),
+    };
+    let taken = apply_movement(
+        db,
+        NewMovement {
+            site_id: cmd.site_id,
+            crib_model_id: cmd.crib_model_id,
+            kind: MovementKind::Handout,
+            quantity: -1,
+            lot: cmd.lot.clone(),
+            reason: None,
+            note: None,
+            transfer_id: None,
+            handout_id: Some(h.id),
+            user_id: Some(who.user.id),
+        },
+    )
+    .await;
+    match taken {
+        Ok(_) => {}
+        Err(StockError::Insufficient { .. }) => {
+            return Err(AppError::OutOfStock(
+                "No crib of that model is available at this site (reserved cribs are held for hospital requests)."
+                    .into(),
+            ))
+        }
+        Err(StockError::Db(e)) => return Err(e.into()),
+    }
+    follow_up::ActiveModel {
+        handout_id: Set(h.id),
+        site_id: Set(cmd.site_id),
+        due_on: Set(today + Duration::days(i64::from(pv.params.follow_up_days))),
+        status: Set("due".into()),
+        attempts: Set(0),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let detail = match &h.override_reason {
+        Some(r) => format!("receipt {}; manager override: {r}", h.receipt_number),
+        None => format!("receipt {}", h.receipt_number),
+    };
+    audit::record(
+        db,
+        Some(who),
+        Some(ip),
+        AuditEntry { action: "handout.create", entity: "handout", entity_id: Some(h.id), detail: Some(detail) },
+    )
+    .await?;
+    Ok(h.into())
+}
+
+/// A handout by id, or 404.
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<handout::Model, AppError> {
+    handout::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// Void a handout (managers): a reversing movement returns the crib; the row stays, marked.
+pub async fn void(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    id: i64,
+    reason: &str,
+) -> Result<HandoutView, AppError> {
+    let h = get(db, id).await?;
+    let now = crate::clock::now();
+    let changed = handout::Entity::update_many()
+        .col_expr(handout::Column::VoidedAt, Expr::value(now))
+        .col_expr(handout::Column::VoidedBy, Expr::value(who.user.id))
+        .col_expr(handout::Column::VoidReason, Expr::value(reason))
+        .filter(handout::Column::Id.eq(id))
+        .filter(handout::Column::VoidedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Err(AppError::Conflict("This handout is already voided.".into()));
+    }
+    apply_movement(
+        db,
+        NewMovement {
+            site_id: h.site_id,
+            crib_model_id: h.crib_model_id,
+            kind: MovementKind::HandoutVoid,
+            quantity: 1,
+            lot: h.lot.clone(),
+            reason: Some("void".into()),
+            note: Some(reason.chars().take(500).collect()),
+            transfer_id: None,
+            handout_id: Some(h.id),
+            user_id: Some(who.user.id),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StockError::Db(e) => AppError::from(e),
+        other => AppError::Internal(other.to_string()),
+    })?;
+    follow_up::Entity::update_many()
+        .col_expr(follow_up::Column::Status, Expr::value("cancelled"))
+        .col_expr(follow_up::Column::ClosedAt, Expr::value(now))
+        .filter(follow_up::Column::HandoutId.eq(id))
+        .filter(follow_up::Column::Status.eq("due"))
+        .exec(db)
+        .await?;
+    audit::record(
+        db,
+        Some(who),
+        Some(ip),
+        AuditEntry { action: "handout.void", entity: "handout", entity_id: Some(id), detail: Some(reason.to_string()) },
+    )
+    .await?;
+    Ok(get(db, id).await?.into())
+}
