@@ -74,6 +74,41 @@ where
     F: FnOnce(DatabaseTransaction) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
+    run_keyed(db, user_id, key, route, body, true, action).await
+}
+
+/// `run_write` for a page form carrying a per-form token: only a successful answer is kept,
+/// so a refused form can be corrected and sent again with the same token, while a double
+/// click on a form that succeeded replays the first answer.
+pub async fn run_form_write<F, Fut>(
+    db: &DatabaseConnection,
+    user_id: i64,
+    token: &str,
+    route: &str,
+    body: &Value,
+    action: F,
+) -> Result<Answer, AppError>
+where
+    F: FnOnce(DatabaseTransaction) -> Fut,
+    Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
+{
+    let key = (!token.is_empty()).then(|| format!("form:{token}"));
+    run_keyed(db, user_id, key, route, body, false, action).await
+}
+
+async fn run_keyed<F, Fut>(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: Option<String>,
+    route: &str,
+    body: &Value,
+    keep_client_errors: bool,
+    action: F,
+) -> Result<Answer, AppError>
+where
+    F: FnOnce(DatabaseTransaction) -> Fut,
+    Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
+{
     let key = checked_key(key)?;
     let hash = idempotency::request_hash(route, body);
     if let Some(k) = &key {
@@ -106,7 +141,7 @@ where
         }
         (Err(e), key) => {
             txn.rollback().await?;
-            let is_client_error = (400..500).contains(&e.status().code);
+            let is_client_error = keep_client_errors && (400..500).contains(&e.status().code);
             match key {
                 Some(k) if is_client_error => {
                     let answer = Answer::from_error(&e);

@@ -7,4 +7,5 @@ pub mod family;
 pub mod money;
 pub mod policy;
 pub mod role;
+pub mod safe_sleep_text;
 pub mod stock;

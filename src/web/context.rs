@@ -22,9 +22,11 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
     match role {
         Role::SiteStaff => {
             links.push(NavLink { href: "/stock", label: "Site stock" });
+            links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
         }
         Role::ProgramManager | Role::Admin => {
             links.push(NavLink { href: "/stock", label: "Stock" });
+            links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
             links.push(NavLink { href: "/audit", label: "Audit" });
         }
         Role::Nurse => {}

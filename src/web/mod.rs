@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod error_page;
+pub mod handouts;
 pub mod home;
 pub mod login;
 
@@ -29,7 +30,20 @@ impl<'r> FromRequest<'r> for RequestTls {
 
 /// Page routes mounted at `/`.
 pub fn routes() -> Vec<Route> {
-    routes![home::home, login::login_page, login::login_submit, login::logout]
+    routes![
+        home::home,
+        login::login_page,
+        login::login_submit,
+        login::logout,
+        handouts::education::education_page,
+        handouts::education::education_submit,
+        handouts::handout::handout_page,
+        handouts::handout::handout_confirm,
+        handouts::handout::handout_submit,
+        handouts::receipt::receipt_page,
+        handouts::follow_ups::follow_ups_page,
+        handouts::follow_ups::follow_up_call,
+    ]
 }
 
 #[catch(401)]

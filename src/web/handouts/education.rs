@@ -1,0 +1,143 @@
+//! The safe-sleep education checklist: ABCD plus optional topics, in English or Spanish, with
+//! the caregiver typing their name to attest. One form token per page, so a double click
+//! records one session.
+
+use super::errors_map;
+use crate::api::answer::{run_form_write, Answer};
+use crate::auth::csrf;
+use crate::auth::guards::{ClientAddr, PageUser};
+use crate::auth::token::random_token;
+use crate::domain::education::parse_education;
+use crate::domain::safe_sleep_text::{supported, text};
+use crate::error::AppError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::{families, family_view};
+use crate::web::context::page;
+use crate::web::error_page::PageResult;
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, Either, State};
+use rocket_dyn_templates::Template;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The checklist as submitted.
+#[derive(FromForm, Debug, Default, serde::Serialize)]
+pub struct EducationForm {
+    #[field(default = String::new())]
+    #[serde(skip)]
+    pub csrf_token: String,
+    #[field(default = String::new())]
+    pub form_token: String,
+    #[field(default = String::new())]
+    pub mode: String,
+    #[field(default = String::new())]
+    pub language: String,
+    #[field(default = Vec::new())]
+    pub topics: Vec<String>,
+    #[field(default = String::new())]
+    pub caregiver_attestation: String,
+}
+
+async fn render(
+    db: &DatabaseConnection,
+    user: &PageUser,
+    cookies: &CookieJar<'_>,
+    family_id: i64,
+    form: &EducationForm,
+    errors: BTreeMap<String, String>,
+) -> PageResult<Template> {
+    let fam = families::get(db, family_id).await?;
+    let lang = supported(if form.language.is_empty() { &fam.preferred_language } else { &form.language });
+    let ctx = page(
+        "Safe-sleep education",
+        Some(&user.0),
+        cookies,
+        None,
+        json!({
+            "family": {"id": fam.id, "first_name": fam.first_name, "last_name": fam.last_name},
+            "text": text(lang),
+            "lang": lang,
+            "form": {
+                "form_token": if form.form_token.is_empty() { random_token() } else { form.form_token.clone() },
+                "mode": if form.mode.is_empty() { if user.0.hospital_id().is_some() { "hospital_discharge" } else { "site" } } else { form.mode.as_str() },
+                "topics": form.topics,
+                "caregiver_attestation": form.caregiver_attestation,
+            },
+            "modes": [["site", "At the site"], ["home_visit", "Home visit"], ["hospital_discharge", "Hospital discharge"], ["video", "Video"]],
+            "errors": errors,
+        }),
+    );
+    Ok(Template::render("handouts/education", ctx))
+}
+
+/// The checklist, in the family's language unless `lang` says otherwise.
+#[get("/families/<id>/education?<lang>")]
+pub async fn education_page(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    lang: Option<&str>,
+) -> PageResult<Template> {
+    if !family_view::may_view(db.inner(), &user.0, id).await? {
+        return Err(AppError::NotFound.into());
+    }
+    let form =
+        EducationForm { language: lang.map(|l| supported(l).to_string()).unwrap_or_default(), ..Default::default() };
+    render(db.inner(), &user, cookies, id, &form, BTreeMap::new()).await
+}
+
+/// Record the session; the typed values come back with the reasons when refused.
+#[post("/families/<id>/education", data = "<form>")]
+pub async fn education_submit(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    id: i64,
+    form: Form<EducationForm>,
+) -> PageResult<Either<Flash<Redirect>, (Status, Template)>> {
+    csrf::verify(cookies, &form.csrf_token)?;
+    if !family_view::may_view(db.inner(), &user.0, id).await? {
+        return Err(AppError::NotFound.into());
+    }
+    families::get(db.inner(), id).await?;
+    let lang = if form.language.is_empty() { "en" } else { form.language.as_str() };
+    let new =
+        match parse_education(None, &form.mode, lang, &form.topics, &form.caregiver_attestation, crate::clock::now()) {
+            Ok(n) => n,
+            Err(problems) => {
+                let t = render(db.inner(), &user, cookies, id, &form, errors_map(&problems)).await?;
+                return Ok(Either::Right((Status::UnprocessableEntity, t)));
+            }
+        };
+    let who = &user.0;
+    let site_id = crate::api::families::home_site(who).or(who.hospital_id());
+    let body = serde_json::to_value(&*form).unwrap_or_default();
+    let route = format!("POST /families/{id}/education");
+    run_form_write(db.inner(), who.user.id, &form.form_token, &route, &body, |txn| async {
+        let r = async {
+            let row = crate::store::education::record(&txn, id, &new, who.user.id, site_id).await?;
+            audit::record(
+                &txn,
+                Some(who),
+                Some(&addr.0),
+                AuditEntry {
+                    action: "education.record",
+                    entity: "family",
+                    entity_id: Some(id),
+                    detail: Some(format!("session {} ({})", row.id, row.mode)),
+                },
+            )
+            .await?;
+            Answer::created(&json!({"id": row.id}))
+        }
+        .await;
+        (txn, r)
+    })
+    .await?;
+    Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{id}")), "Safe-sleep education recorded.")))
+}

@@ -1,0 +1,232 @@
+//! The pages of the handout path: education checklist → hand out with confirmation →
+//! printed receipt (escaped, in the family's language), double submits, refused gates,
+//! follow-up calls.
+
+mod common;
+
+use common::fixtures::{days_ago, family};
+use common::{extract_csrf, Browser, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn hidden(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let at = html.find(&needle).unwrap_or_else(|| panic!("no hidden {name}"));
+    let rest = &html[at + needle.len()..];
+    rest[..rest.find('"').expect("closing quote")].to_string()
+}
+
+async fn registered(app: &TestApp, body: serde_json::Value, check: bool) -> (i64, i64) {
+    let token = app.token("staff@demo.cribs").await;
+    let (status, created) = app.post(&token, "/api/v1/families", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let fid = created["id"].as_i64().expect("id");
+    if check {
+        let (status, _) = app.post(&token, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    (fid, created["infant_ids"][0].as_i64().expect("infant"))
+}
+
+async fn educate(b: &Browser, fid: i64) -> reqwest::Response {
+    let (_, html) = b.get(&format!("/families/{fid}/education")).await;
+    let csrf = extract_csrf(&html).expect("csrf");
+    let token = hidden(&html, "form_token");
+    b.post_form(
+        &format!("/families/{fid}/education"),
+        &[
+            ("csrf_token", &csrf),
+            ("form_token", &token),
+            ("language", "en"),
+            ("mode", "site"),
+            ("topics", "alone"),
+            ("topics", "back"),
+            ("topics", "crib"),
+            ("topics", "no_smoking"),
+            ("caregiver_attestation", "Tanya Brooks"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_go_from_education_to_a_printed_receipt_once() {
+    let app = TestApp::spawn().await;
+    let (fid, iid) =
+        registered(&app, family().named("Ana", "<b>O'Brien-Núñez</b>").with_infant_born(days_ago(12)).build(), true)
+            .await;
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    let res = educate(&b, fid).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("education_sessions").await, 1);
+    // The hand-out form, its confirmation naming the infant and the site, then the write.
+    let (status, form) = b.get(&format!("/families/{fid}/handout?infant_id={iid}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = extract_csrf(&form).expect("csrf");
+    let token = hidden(&form, "form_token");
+    let iid_s = iid.to_string();
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("form_token", token.as_str()),
+        ("infant_id", iid_s.as_str()),
+        ("site_id", "1"),
+        ("crib_model_id", "1"),
+        ("lot", "LOT-<9>"),
+    ];
+    let res = b.post_form(&format!("/families/{fid}/handout/confirm"), &fields).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let confirm = res.text().await.expect("html");
+    assert!(confirm.contains("Druid Heights Family Center"), "names the site");
+    assert!(confirm.contains("Baby born"), "names the infant");
+    assert_eq!(app.count("handouts").await, 0, "nothing written before confirming");
+    let first = b.post_form(&format!("/families/{fid}/handout"), &fields).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let location = first.headers()["location"].to_str().expect("location").to_string();
+    assert!(location.ends_with("/receipt"), "{location}");
+    let again = b.post_form(&format!("/families/{fid}/handout"), &fields).await;
+    assert_eq!(
+        again.headers()["location"].to_str().expect("location"),
+        location,
+        "a double submit lands on the same receipt"
+    );
+    assert_eq!(app.count("handouts").await, 1);
+    let (status, receipt) = b.get(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(receipt.contains("CR-"));
+    assert!(
+        receipt.contains("A — Alone") && receipt.contains("B — on the Back") && receipt.contains("C — in a Crib"),
+        "ABC reminders"
+    );
+    assert!(receipt.contains("D — Don&#x27;t smoke"), "D reminder, escaped apostrophe");
+    assert!(
+        receipt.contains("&lt;b&gt;O&#x27;Brien-Núñez&lt;&#x2F;b&gt;")
+            || receipt.contains("&lt;b&gt;O&#x27;Brien-Núñez&lt;/b&gt;"),
+        "escaped name"
+    );
+    assert!(!receipt.contains("<b>O'Brien"), "never raw");
+    assert!(receipt.contains("LOT-&lt;9&gt;"));
+    assert!(!receipt.contains("<nav"), "no navigation on the printed page");
+    app.assert_no_drift().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipt_speaks_the_familys_language() {
+    let app = TestApp::spawn().await;
+    let (fid, iid) =
+        registered(&app, family().set("/preferred_language", json!("es")).with_infant_born(days_ago(12)).build(), true)
+            .await;
+    let token = app.token("staff@demo.cribs").await;
+    let (status, _) = app
+        .post(&token, &format!("/api/v1/families/{fid}/education"), &json!({"mode": "site", "language": "es", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "Tanya Brooks"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, h) = app
+        .post(
+            &token,
+            "/api/v1/handouts",
+            &json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    let (_, receipt) = b.get(&format!("/handouts/{}/receipt", h["id"])).await;
+    assert!(receipt.contains("Recibo de cuna portátil"));
+    assert!(receipt.contains("Boca arriba"));
+    assert!(receipt.contains("lang=\"es\""));
+    let (_, checklist) = b.get(&format!("/families/{fid}/education")).await;
+    assert!(checklist.contains("Sueño seguro"), "the checklist opens in the family's language");
+    let b2 = app.browser_signed_in("staff2@demo.cribs").await;
+    let (status, _) = b2.get(&format!("/handouts/{}/receipt", h["id"])).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another site's receipt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_forms_keep_what_was_typed_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let (fid, iid) = registered(&app, family().with_infant_born(days_ago(12)).build(), true).await;
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    let (_, html) = b.get(&format!("/families/{fid}/education")).await;
+    let csrf = extract_csrf(&html).expect("csrf");
+    let token = hidden(&html, "form_token");
+    let res = b
+        .post_form(
+            &format!("/families/{fid}/education"),
+            &[
+                ("csrf_token", &csrf),
+                ("form_token", &token),
+                ("language", "en"),
+                ("mode", "site"),
+                ("topics", "alone"),
+                ("caregiver_attestation", "Typed Name"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.expect("html");
+    assert!(page.contains("missing: back, crib, no_smoking"));
+    assert!(page.contains("value=\"Typed Name\""), "the typed name is kept");
+    assert_eq!(app.count("education_sessions").await, 0);
+    // Without education the handout is refused with its reason on the form.
+    let (_, form) = b.get(&format!("/families/{fid}/handout?infant_id={iid}")).await;
+    let token = hidden(&form, "form_token");
+    let iid_s = iid.to_string();
+    let res = b
+        .post_form(
+            &format!("/families/{fid}/handout"),
+            &[
+                ("csrf_token", &csrf),
+                ("form_token", &token),
+                ("infant_id", &iid_s),
+                ("site_id", "1"),
+                ("crib_model_id", "1"),
+                ("lot", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.expect("html").contains("Record the safe-sleep education"));
+    assert_eq!(app.count("handouts").await, 0);
+    // Without CSRF: refused, nothing written.
+    let res = b
+        .post_form(
+            &format!("/families/{fid}/education"),
+            &[("form_token", "x"), ("mode", "site"), ("topics", "alone"), ("caregiver_attestation", "A B")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("education_sessions").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_up_calls_are_recorded_from_the_list() {
+    let app = TestApp::spawn().await;
+    let (fid, iid) = registered(&app, family().with_infant_born(days_ago(12)).build(), true).await;
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    assert_eq!(educate(&b, fid).await.status(), StatusCode::SEE_OTHER);
+    let token = app.token("staff@demo.cribs").await;
+    let (status, _) = app
+        .post(
+            &token,
+            "/api/v1/handouts",
+            &json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    use sea_orm::ConnectionTrait;
+    app.db.execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01'").await.expect("due");
+    let (status, list) = b.get("/follow-ups").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("Tanya Brooks") && list.contains("410-555-0101"));
+    let csrf = extract_csrf(&list).expect("csrf");
+    let id = app.count("follow_ups").await; // the only follow-up has id 1
+    let res = b
+        .post_form(
+            &format!("/follow-ups/{id}/call"),
+            &[("csrf_token", &csrf), ("reached", "yes"), ("crib_in_use", "true"), ("sleeps_on_back", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, list) = b.get("/follow-ups").await;
+    assert!(list.contains("follow-up complete"), "flash");
+    assert!(!list.contains("410-555-0101"), "closed follow-ups leave the list");
+}
