@@ -113,6 +113,8 @@ pub struct HandoutRequest {
     pub lot: Option<String>,
     /// Managers only: hand out without a passing check, with a written reason.
     pub override_reason: Option<String>,
+    /// The hospital request this fulfils (its held crib is used when held at this site).
+    pub referral_id: Option<i64>,
 }
 
 /// Hand out a crib: gates in order scope (404) → eligibility (422 ineligible) → education
@@ -149,6 +151,7 @@ pub async fn create(
         crib_model_id: req.crib_model_id,
         lot,
         override_reason,
+        referral_id: req.referral_id,
     };
     run_write(db.inner(), who.user.id, key.0, "POST /api/v1/handouts", &body.raw, |txn| async {
         let r = handouts::hand_out(&txn, &who, &addr.0, &cmd).await.and_then(|h| Answer::created(&h));

@@ -9,6 +9,7 @@ pub mod handouts;
 pub mod health;
 pub mod openapi;
 pub mod reference;
+pub mod referrals;
 pub mod stock;
 pub mod validate;
 
@@ -36,6 +37,12 @@ pub fn routes() -> Vec<Route> {
         handouts::void,
         handouts::follow_ups_due,
         handouts::record_call,
+        referrals::create,
+        referrals::list,
+        referrals::get,
+        referrals::accept,
+        referrals::decline,
+        referrals::cancel,
         stock::receipt,
         stock::create_transfer,
         stock::receive_transfer,

@@ -51,5 +51,6 @@ pub async fn crib_models(_user: ApiUser, db: &State<DatabaseConnection>) -> ApiR
     security(("bearer" = [])))]
 #[get("/v1/sites")]
 pub async fn sites(_user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
+    crate::store::referrals::settle(db.inner()).await?;
     Answer::ok(&reference::sites(db.inner(), None).await?)
 }

@@ -16,6 +16,7 @@ pub mod login_attempt;
 pub mod neighborhood;
 pub mod policy;
 pub mod poverty_guideline;
+pub mod referral;
 pub mod site;
 pub mod stock_balance;
 pub mod stock_movement;

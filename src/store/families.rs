@@ -214,3 +214,13 @@ pub fn infant_snapshot(i: &infant::Model, already_received: bool) -> InfantSnaps
         already_received,
     }
 }
+
+/// Whether the infant has an open hospital request.
+pub async fn referral_open_for_infant(db: &impl ConnectionTrait, infant_id: i64) -> Result<bool, AppError> {
+    Ok(crate::entity::referral::Entity::find()
+        .filter(crate::entity::referral::Column::InfantId.eq(infant_id))
+        .filter(crate::entity::referral::Column::Status.is_in(["submitted", "reserved"]))
+        .count(db)
+        .await?
+        > 0)
+}

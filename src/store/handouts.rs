@@ -4,12 +4,12 @@
 //! Voids write a reversing movement; nothing is edited away.
 
 use crate::auth::guards::Identity;
-use crate::entity::{crib_model, follow_up, handout, neighborhood};
+use crate::entity::{crib_model, follow_up, handout, neighborhood, referral};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::family_view::HandoutView;
-use crate::store::stock::{apply_movement, MovementKind, NewMovement, StockError};
-use crate::store::{education, eligibility, families, policy};
+use crate::store::stock::{apply_movement, release_one, take_reserved, MovementKind, NewMovement, StockError};
+use crate::store::{education, eligibility, families, policy, referrals};
 use chrono::Duration;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
@@ -26,6 +26,8 @@ pub struct HandoutCommand {
     pub lot: Option<String>,
     /// A manager's written reason to hand out without a passing check.
     pub override_reason: Option<String>,
+    /// The hospital request this handout fulfils (an open request for the infant is used anyway).
+    pub referral_id: Option<i64>,
 }
 
 fn receipt_number(on: chrono::NaiveDate) -> String {
@@ -64,6 +66,7 @@ pub async fn hand_out(
     }
     let today = crate::clock::today();
     let now = crate::clock::now();
+    referrals::expire_lapsed(db, today).await?;
     let pv = policy::in_force(db, today).await?;
     // 2. A passing check, recent enough — or a manager's override with a reason.
     let latest = eligibility::latest_for_infant(db, infant.id).await?;
@@ -110,7 +113,28 @@ pub async fn hand_out(
         return Err(already_received());
     }
     // 5. Stock, through the ledger: the handout row first (the movement names it), then the
-    // conditional take; any failure rolls the whole transaction back.
+    // conditional take — from the request's hold when it is here — and any failure rolls
+    // the whole transaction back.
+    let referral = match cmd.referral_id {
+        Some(rid) => {
+            let r = referral::Entity::find_by_id(rid).one(db).await?.filter(|r| r.infant_id == infant.id).ok_or_else(
+                || AppError::validation("referral_id", "There is no hospital request with this id for this baby."),
+            )?;
+            if !referrals::OPEN.contains(&r.status.as_str()) {
+                return Err(AppError::Conflict(format!(
+                    "This hospital request is {}: it cannot be fulfilled.",
+                    r.status
+                )));
+            }
+            Some(r)
+        }
+        None => referrals::open_for_infant(db, infant.id).await?,
+    };
+    let hold_here = referral.as_ref().is_some_and(|r| {
+        r.status == "reserved"
+            && r.reserved_site_id == Some(cmd.site_id)
+            && r.reserved_crib_model_id == Some(cmd.crib_model_id)
+    });
     let csa_id = match fam.neighborhood_id {
         Some(n) => neighborhood::Entity::find_by_id(n).one(db).await?.map(|n| n.csa_id),
         None => None,
@@ -127,7 +151,7 @@ pub async fn hand_out(
         eligibility_check_id: Set(passing.map(|c| c.id)),
         override_reason: Set(if passing.is_none() { cmd.override_reason.clone() } else { None }),
         education_id: Set(Some(edu.id)),
-        referral_id: Set(None),
+        referral_id: Set(referral.as_ref().map(|r| r.id)),
         handed_out_at: Set(now),
         handed_out_on: Set(today),
         created_by: Set(who.user.id),
@@ -141,22 +165,19 @@ pub async fn hand_out(
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(already_received()),
         Err(e) => return Err(e.into()),
     };
-    let taken = apply_movement(
-        db,
-        NewMovement {
-            site_id: cmd.site_id,
-            crib_model_id: cmd.crib_model_id,
-            kind: MovementKind::Handout,
-            quantity: -1,
-            lot: cmd.lot.clone(),
-            reason: None,
-            note: None,
-            transfer_id: None,
-            handout_id: Some(h.id),
-            user_id: Some(who.user.id),
-        },
-    )
-    .await;
+    let movement = NewMovement {
+        site_id: cmd.site_id,
+        crib_model_id: cmd.crib_model_id,
+        kind: MovementKind::Handout,
+        quantity: -1,
+        lot: cmd.lot.clone(),
+        reason: None,
+        note: None,
+        transfer_id: None,
+        handout_id: Some(h.id),
+        user_id: Some(who.user.id),
+    };
+    let taken = if hold_here { take_reserved(db, movement).await } else { apply_movement(db, movement).await };
     match taken {
         Ok(_) => {}
         Err(StockError::Insufficient { .. }) => {
@@ -166,6 +187,15 @@ pub async fn hand_out(
             ))
         }
         Err(StockError::Db(e)) => return Err(e.into()),
+    }
+    if let Some(r) = &referral {
+        // A family served somewhere other than where its crib was held: free that hold.
+        if r.status == "reserved" && !hold_here {
+            if let (Some(site), Some(model)) = (r.reserved_site_id, r.reserved_crib_model_id) {
+                release_one(db, site, model).await?;
+            }
+        }
+        referrals::fulfil(db, r, h.id).await?;
     }
     follow_up::ActiveModel {
         handout_id: Set(h.id),

@@ -1,16 +1,17 @@
 //! Scope rules that need the database: which families a nurse may see.
 
 use crate::auth::guards::Identity;
+use crate::entity::referral;
 use crate::error::AppError;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// A nurse sees a family only when it is on one of her hospital's requests.
-// NOTE: referrals arrive with the hospital-requests issue; until then no family is on a
-// hospital's request, so a nurse sees none.
-pub async fn nurse_may_see_family(
-    _db: &impl ConnectionTrait,
-    _who: &Identity,
-    _family_id: i64,
-) -> Result<bool, AppError> {
-    Ok(false)
+pub async fn nurse_may_see_family(db: &impl ConnectionTrait, who: &Identity, family_id: i64) -> Result<bool, AppError> {
+    let Some(hospital) = who.hospital_id() else { return Ok(false) };
+    Ok(referral::Entity::find()
+        .filter(referral::Column::FamilyId.eq(family_id))
+        .filter(referral::Column::HospitalSiteId.eq(hospital))
+        .count(db)
+        .await?
+        > 0)
 }

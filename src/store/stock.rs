@@ -176,3 +176,75 @@ pub async fn check_ledger(db: &impl ConnectionTrait) -> Result<Vec<Drift>, DbErr
         })
         .collect())
 }
+
+/// Hold one crib for a referral: `reserved + 1` only while an unreserved crib is there.
+/// Not a ledger movement: `on_hand` does not change until the crib leaves.
+pub async fn reserve_one(db: &impl ConnectionTrait, site_id: i64, crib_model_id: i64) -> Result<(), StockError> {
+    ensure_balance(db, site_id, crib_model_id).await?;
+    let changed = stock_balance::Entity::update_many()
+        .col_expr(stock_balance::Column::Reserved, Expr::col(stock_balance::Column::Reserved).add(1))
+        .filter(stock_balance::Column::SiteId.eq(site_id))
+        .filter(stock_balance::Column::CribModelId.eq(crib_model_id))
+        .filter(Expr::col(stock_balance::Column::OnHand).sub(Expr::col(stock_balance::Column::Reserved)).gte(1))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        let available = balance(db, site_id, crib_model_id).await?.map(|b| b.on_hand - b.reserved).unwrap_or(0);
+        return Err(StockError::Insufficient { wanted: 1, available });
+    }
+    Ok(())
+}
+
+/// Release one held crib (a referral declined, cancelled or expired).
+pub async fn release_one(db: &impl ConnectionTrait, site_id: i64, crib_model_id: i64) -> Result<(), DbErr> {
+    stock_balance::Entity::update_many()
+        .col_expr(stock_balance::Column::Reserved, Expr::col(stock_balance::Column::Reserved).sub(1))
+        .filter(stock_balance::Column::SiteId.eq(site_id))
+        .filter(stock_balance::Column::CribModelId.eq(crib_model_id))
+        .filter(stock_balance::Column::Reserved.gte(1))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Hand out the crib a referral holds: `on_hand - 1` and `reserved - 1` together, with the
+/// handout movement, so a reserved crib never counts twice.
+pub async fn take_reserved(
+    db: &impl ConnectionTrait,
+    m: NewMovement,
+) -> Result<(stock_movement::Model, stock_balance::Model), StockError> {
+    let changed = stock_balance::Entity::update_many()
+        .col_expr(stock_balance::Column::OnHand, Expr::col(stock_balance::Column::OnHand).sub(1))
+        .col_expr(stock_balance::Column::Reserved, Expr::col(stock_balance::Column::Reserved).sub(1))
+        .filter(stock_balance::Column::SiteId.eq(m.site_id))
+        .filter(stock_balance::Column::CribModelId.eq(m.crib_model_id))
+        .filter(stock_balance::Column::Reserved.gte(1))
+        .filter(stock_balance::Column::OnHand.gte(1))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Err(StockError::Insufficient { wanted: 1, available: 0 });
+    }
+    let movement = stock_movement::Entity::insert(stock_movement::ActiveModel {
+        site_id: Set(m.site_id),
+        crib_model_id: Set(m.crib_model_id),
+        kind: Set(MovementKind::Handout.as_str().to_string()),
+        quantity: Set(-1),
+        lot: Set(m.lot),
+        reason: Set(Some("referral".into())),
+        note: Set(m.note),
+        transfer_id: Set(None),
+        handout_id: Set(m.handout_id),
+        user_id: Set(m.user_id),
+        created_at: Set(crate::clock::now()),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await?;
+    let bal = balance(db, m.site_id, m.crib_model_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("stock balance vanished".into()))?;
+    Ok((movement, bal))
+}

@@ -189,6 +189,7 @@ pub async fn handout_submit(
         crib_model_id: form.crib_model_id,
         lot: trimmed(&form.lot),
         override_reason: if user.0.is_manager() { trimmed(&form.override_reason) } else { None },
+        referral_id: None,
     };
     let who = &user.0;
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);

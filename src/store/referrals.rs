@@ -1,0 +1,450 @@
+//! Hospital discharge requests: submit (creating or linking the family, previewing
+//! eligibility, recording hospital education), the lifecycle submitted → reserved →
+//! fulfilled | declined | cancelled | expired, each transition a conditional update so two
+//! people cannot both move one request, and every reservation change ledger-safe.
+
+use crate::auth::guards::Identity;
+use crate::domain::education::{NewEducation, REQUIRED_TOPICS};
+use crate::domain::family::NewFamily;
+use crate::domain::role::Role;
+use crate::entity::{family, infant, referral, site};
+use crate::error::AppError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::stock::{release_one, reserve_one, StockError};
+use crate::store::{education, eligibility, families, policy};
+use chrono::{Duration, NaiveDate};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+
+/// Statuses in which a request is still open.
+pub const OPEN: [&str; 2] = ["submitted", "reserved"];
+
+/// What a nurse (or a hospital system) sends.
+#[derive(Debug, Clone)]
+pub struct NewReferral {
+    /// The family, with exactly one infant.
+    pub family: NewFamily,
+    pub discharge_date: NaiveDate,
+    pub education_given_in_hospital: bool,
+    pub preferred_site_id: Option<i64>,
+    pub home_delivery: bool,
+    pub note: Option<String>,
+    /// `page`, `api` or `fhir`.
+    pub source: &'static str,
+}
+
+/// A site named in a request.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SiteName {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A request as lists and the API show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralView {
+    pub id: i64,
+    pub status: String,
+    pub hospital: SiteName,
+    pub family_id: i64,
+    pub infant_id: i64,
+    pub caregiver: String,
+    pub phone: Option<String>,
+    pub discharge_date: NaiveDate,
+    pub preferred_site_id: Option<i64>,
+    pub home_delivery: bool,
+    pub reserved_site: Option<SiteName>,
+    pub reserved_crib_model_id: Option<i64>,
+    pub reserved_until: Option<NaiveDate>,
+    pub decline_reason: Option<String>,
+    pub handout_id: Option<i64>,
+    /// The eligibility preview at submission.
+    #[schema(value_type = Object)]
+    pub eligibility: serde_json::Value,
+    pub note: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Days since the discharge date while the request is open.
+    pub days_waiting: i64,
+}
+
+async fn site_name(db: &impl ConnectionTrait, id: i64) -> Result<SiteName, AppError> {
+    let s = site::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    Ok(SiteName { id: s.id, name: s.name })
+}
+
+/// The view of one request.
+pub async fn view(db: &impl ConnectionTrait, r: referral::Model) -> Result<ReferralView, AppError> {
+    let fam = family::Entity::find_by_id(r.family_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let reserved_site = match r.reserved_site_id {
+        Some(id) => Some(site_name(db, id).await?),
+        None => None,
+    };
+    let today = crate::clock::today();
+    let open = OPEN.contains(&r.status.as_str());
+    Ok(ReferralView {
+        id: r.id,
+        hospital: site_name(db, r.hospital_site_id).await?,
+        family_id: r.family_id,
+        infant_id: r.infant_id,
+        caregiver: format!("{} {}", fam.first_name, fam.last_name),
+        phone: fam.phone,
+        discharge_date: r.discharge_date,
+        preferred_site_id: r.preferred_site_id,
+        home_delivery: r.home_delivery,
+        reserved_site,
+        reserved_crib_model_id: r.reserved_crib_model_id,
+        reserved_until: r.reserved_until,
+        decline_reason: r.decline_reason,
+        handout_id: r.handout_id,
+        eligibility: serde_json::from_str(&r.eligibility_json).unwrap_or(serde_json::Value::Null),
+        note: r.note,
+        created_at: r.created_at,
+        days_waiting: if open { (today - r.discharge_date).num_days().max(0) } else { 0 },
+        status: r.status,
+    })
+}
+
+/// Submit a request: link or create the family and infant, preview eligibility, record
+/// hospital education when given, store the request.
+pub async fn submit(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    r: &NewReferral,
+) -> Result<ReferralView, AppError> {
+    let hospital = who.hospital_id().ok_or(AppError::Forbidden)?;
+    let Some(new_infant) = r.family.infants.first() else {
+        return Err(AppError::validation("infant", "Give the baby's date of birth or expected due date."));
+    };
+    if let Some(s) = r.preferred_site_id {
+        let ok = site::Entity::find_by_id(s).one(db).await?.is_some_and(|s| s.kind == "distribution" && s.active);
+        if !ok {
+            return Err(AppError::validation(
+                "preferred_site_id",
+                format!("There is no distribution site with id {s}."),
+            ));
+        }
+    }
+    // Link to an existing family when it matches (same last name and date of birth, or same phone).
+    let duplicates = families::possible_duplicates(db, &r.family).await?;
+    let (family_id, infant_id) = match duplicates.first() {
+        Some(existing) => {
+            let same = families::infants(db, existing.id).await?.into_iter().find(|i| {
+                (new_infant.date_of_birth.is_some() && i.date_of_birth == new_infant.date_of_birth)
+                    || (new_infant.expected_due_date.is_some() && i.expected_due_date == new_infant.expected_due_date)
+            });
+            let infant_id = match same {
+                Some(i) => i.id,
+                None => {
+                    infant::ActiveModel {
+                        family_id: Set(existing.id),
+                        name: Set(new_infant.name.clone()),
+                        date_of_birth: Set(new_infant.date_of_birth),
+                        expected_due_date: Set(new_infant.expected_due_date),
+                        weight_lb: Set(new_infant.weight_lb.map(|w| w.to_string())),
+                        created_at: Set(crate::clock::now()),
+                        ..Default::default()
+                    }
+                    .insert(db)
+                    .await?
+                    .id
+                }
+            };
+            (existing.id, infant_id)
+        }
+        None => {
+            let created = families::create(db, &r.family, who.user.id, None).await?;
+            let infant_id = *created.infant_ids.first().ok_or_else(|| AppError::Internal("no infant stored".into()))?;
+            (created.id, infant_id)
+        }
+    };
+    if families::referral_open_for_infant(db, infant_id).await? {
+        return Err(AppError::Conflict("There is already an open request for this baby.".into()));
+    }
+    let fam = families::get(db, family_id).await?;
+    let inf =
+        families::infants(db, family_id).await?.into_iter().find(|i| i.id == infant_id).ok_or(AppError::NotFound)?;
+    let received = families::infant_has_crib(db, infant_id).await?;
+    let preview = eligibility::preview(
+        db,
+        &families::family_snapshot(&fam),
+        &families::infant_snapshot(&inf, received),
+        crate::clock::today(),
+    )
+    .await?;
+    let preview_json = serde_json::to_string(&preview).map_err(|e| AppError::Internal(e.to_string()))?;
+    if r.education_given_in_hospital {
+        let e = NewEducation {
+            delivered_at: crate::clock::now(),
+            mode: "hospital_discharge".into(),
+            language: fam.preferred_language.clone(),
+            topics: REQUIRED_TOPICS.iter().map(|t| t.to_string()).collect(),
+            caregiver_attestation: format!("{} {}", fam.first_name, fam.last_name),
+        };
+        education::record(db, family_id, &e, who.user.id, Some(hospital)).await?;
+    }
+    let now = crate::clock::now();
+    let row = referral::ActiveModel {
+        hospital_site_id: Set(hospital),
+        created_by: Set(who.user.id),
+        family_id: Set(family_id),
+        infant_id: Set(infant_id),
+        discharge_date: Set(r.discharge_date),
+        status: Set("submitted".into()),
+        preferred_site_id: Set(r.preferred_site_id),
+        home_delivery: Set(r.home_delivery),
+        eligibility_json: Set(preview_json),
+        source: Set(r.source.into()),
+        note: Set(r.note.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        Some(who),
+        Some(ip),
+        AuditEntry {
+            action: "referral.submit",
+            entity: "referral",
+            entity_id: Some(row.id),
+            detail: Some(format!("family {family_id}, source {}", r.source)),
+        },
+    )
+    .await?;
+    view(db, row).await
+}
+
+/// Expire every reservation whose hold has lapsed, releasing its crib. Run inside a write
+/// transaction; returns how many expired.
+pub async fn expire_lapsed(db: &impl ConnectionTrait, today: NaiveDate) -> Result<u64, AppError> {
+    let lapsed = referral::Entity::find()
+        .filter(referral::Column::Status.eq("reserved"))
+        .filter(referral::Column::ReservedUntil.lt(today))
+        .all(db)
+        .await?;
+    let mut n = 0;
+    for r in lapsed {
+        if transition(db, r.id, &["reserved"], "expired").await? {
+            if let (Some(s), Some(m)) = (r.reserved_site_id, r.reserved_crib_model_id) {
+                release_one(db, s, m).await?;
+            }
+            audit::record(
+                db,
+                None,
+                None,
+                AuditEntry { action: "referral.expire", entity: "referral", entity_id: Some(r.id), detail: None },
+            )
+            .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Make the stored state right before a read: expire lapsed holds (a write, only when needed).
+pub async fn settle(db: &DatabaseConnection) -> Result<(), AppError> {
+    let today = crate::clock::today();
+    let any = referral::Entity::find()
+        .filter(referral::Column::Status.eq("reserved"))
+        .filter(referral::Column::ReservedUntil.lt(today))
+        .count(db)
+        .await?;
+    if any > 0 {
+        let txn = crate::db::begin_write(db).await?;
+        expire_lapsed(&txn, today).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// Move a request from one of `from` to `to`; false when someone else moved it first.
+async fn transition(db: &impl ConnectionTrait, id: i64, from: &[&str], to: &str) -> Result<bool, AppError> {
+    let changed = referral::Entity::update_many()
+        .col_expr(referral::Column::Status, Expr::value(to))
+        .col_expr(referral::Column::UpdatedAt, Expr::value(crate::clock::now()))
+        .filter(referral::Column::Id.eq(id))
+        .filter(referral::Column::Status.is_in(from.iter().map(|s| s.to_string())))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(changed == 1)
+}
+
+/// A request the caller may see (nurse: her hospital's; managers: all), else 404.
+pub async fn get_scoped(db: &impl ConnectionTrait, who: &Identity, id: i64) -> Result<referral::Model, AppError> {
+    let r = referral::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let visible = who.is_manager() || (who.role == Role::Nurse && who.hospital_id() == Some(r.hospital_site_id));
+    if visible {
+        Ok(r)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Requests the caller may see, optionally by status: open ones oldest discharge first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    status: Option<&str>,
+) -> Result<Vec<ReferralView>, AppError> {
+    let mut q = referral::Entity::find()
+        .order_by_asc(referral::Column::DischargeDate)
+        .order_by_asc(referral::Column::Id)
+        .limit(1000);
+    match who.role {
+        Role::Nurse => q = q.filter(referral::Column::HospitalSiteId.eq(who.hospital_id().unwrap_or(-1))),
+        _ if who.is_manager() => {}
+        _ => return Err(AppError::Forbidden),
+    }
+    if let Some(s) = status {
+        q = q.filter(referral::Column::Status.eq(s));
+    }
+    let mut out = Vec::new();
+    for r in q.all(db).await? {
+        out.push(view(db, r).await?);
+    }
+    Ok(out)
+}
+
+fn state_conflict(r: &referral::Model, action: &str) -> AppError {
+    AppError::Conflict(format!("This request is {}: it cannot be {action}.", r.status))
+}
+
+/// Accept (managers): hold one crib at the site until the policy's days after discharge.
+pub async fn accept(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    id: i64,
+    site_id: i64,
+    model_id: i64,
+) -> Result<ReferralView, AppError> {
+    let r = get_scoped(db, who, id).await?;
+    let s = site::Entity::find_by_id(site_id).one(db).await?;
+    if !s.is_some_and(|s| s.active && s.kind != "warehouse") {
+        return Err(AppError::validation(
+            "site_id",
+            format!("There is no distribution site or hospital with id {site_id}."),
+        ));
+    }
+    crate::store::stock_ops::existing_model(db, model_id, "crib_model_id").await?;
+    if !transition(db, id, &["submitted"], "reserved").await? {
+        let now = referral::Entity::find_by_id(id).one(db).await?.unwrap_or(r);
+        return Err(state_conflict(&now, "accepted"));
+    }
+    reserve_one(db, site_id, model_id).await.map_err(|e| match e {
+        StockError::Insufficient { .. } => {
+            AppError::OutOfStock("No unreserved crib of that model at that site: choose another site.".into())
+        }
+        StockError::Db(e) => e.into(),
+    })?;
+    let pv = policy::in_force(db, crate::clock::today()).await?;
+    let until = r.discharge_date + Duration::days(i64::from(pv.params.reservation_days_after_discharge));
+    referral::Entity::update_many()
+        .col_expr(referral::Column::ReservedSiteId, Expr::value(site_id))
+        .col_expr(referral::Column::ReservedCribModelId, Expr::value(model_id))
+        .col_expr(referral::Column::ReservedUntil, Expr::value(until))
+        .filter(referral::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    audit::record(
+        db,
+        Some(who),
+        Some(ip),
+        AuditEntry {
+            action: "referral.accept",
+            entity: "referral",
+            entity_id: Some(id),
+            detail: Some(format!("site {site_id} model {model_id} until {until}")),
+        },
+    )
+    .await?;
+    view(db, referral::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?).await
+}
+
+async fn close(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    r: referral::Model,
+    to: &str,
+    reason: Option<&str>,
+) -> Result<ReferralView, AppError> {
+    let verb = if to == "declined" { "declined" } else { "cancelled" };
+    if !transition(db, r.id, &OPEN, to).await? {
+        let now = referral::Entity::find_by_id(r.id).one(db).await?.unwrap_or(r);
+        return Err(state_conflict(&now, verb));
+    }
+    if r.status == "reserved" {
+        if let (Some(s), Some(m)) = (r.reserved_site_id, r.reserved_crib_model_id) {
+            release_one(db, s, m).await?;
+        }
+    }
+    if let Some(reason) = reason {
+        referral::Entity::update_many()
+            .col_expr(referral::Column::DeclineReason, Expr::value(reason))
+            .filter(referral::Column::Id.eq(r.id))
+            .exec(db)
+            .await?;
+    }
+    audit::record(
+        db,
+        Some(who),
+        Some(ip),
+        AuditEntry {
+            action: if to == "declined" { "referral.decline" } else { "referral.cancel" },
+            entity: "referral",
+            entity_id: Some(r.id),
+            detail: reason.map(str::to_string),
+        },
+    )
+    .await?;
+    view(db, referral::Entity::find_by_id(r.id).one(db).await?.ok_or(AppError::NotFound)?).await
+}
+
+/// Decline (managers) with a reason the nurse will read; releases any hold.
+pub async fn decline(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    id: i64,
+    reason: &str,
+) -> Result<ReferralView, AppError> {
+    let r = get_scoped(db, who, id).await?;
+    close(db, who, ip, r, "declined", Some(reason)).await
+}
+
+/// Cancel (the nurse of its hospital, or a manager); releases any hold.
+pub async fn cancel(db: &impl ConnectionTrait, who: &Identity, ip: &str, id: i64) -> Result<ReferralView, AppError> {
+    let r = get_scoped(db, who, id).await?;
+    close(db, who, ip, r, "cancelled", None).await
+}
+
+/// The open request for an infant, if any.
+pub async fn open_for_infant(db: &impl ConnectionTrait, infant_id: i64) -> Result<Option<referral::Model>, AppError> {
+    Ok(referral::Entity::find()
+        .filter(referral::Column::InfantId.eq(infant_id))
+        .filter(referral::Column::Status.is_in(OPEN.iter().map(|s| s.to_string())))
+        .one(db)
+        .await?)
+}
+
+/// Mark a request fulfilled by a handout.
+pub async fn fulfil(db: &impl ConnectionTrait, r: &referral::Model, handout_id: i64) -> Result<(), AppError> {
+    if !transition(db, r.id, &OPEN, "fulfilled").await? {
+        return Err(AppError::Conflict("This request changed while the crib was being handed out; try again.".into()));
+    }
+    referral::Entity::update_many()
+        .col_expr(referral::Column::HandoutId, Expr::value(handout_id))
+        .filter(referral::Column::Id.eq(r.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
