@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod fhir;
 pub mod headers;
 pub mod seed;
 pub mod store;
@@ -49,9 +50,11 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .mount("/", web::routes())
         .mount("/", api::root_routes())
         .mount("/api", api::routes())
+        .mount("/fhir/r4", fhir::routes())
         .mount("/static", FileServer::from(static_dir))
         .register("/", web::catchers())
-        .register("/api", api::catchers());
+        .register("/api", api::catchers())
+        .register("/fhir", fhir::catchers());
     match config::Settings::from_figment(&figment) {
         Ok(settings) => rocket.attach(db::stage(settings)),
         Err(e) => rocket.attach(AdHoc::try_on_ignite("Settings", move |r| async move {

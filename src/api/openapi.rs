@@ -58,6 +58,8 @@ impl Modify for BearerAuth {
         crate::api::referrals::accept,
         crate::api::referrals::decline,
         crate::api::referrals::cancel,
+        crate::fhir::service_request::create,
+        crate::fhir::service_request::read,
         crate::api::stock::receipt,
         crate::api::stock::create_transfer,
         crate::api::stock::receive_transfer,

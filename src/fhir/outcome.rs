@@ -1,0 +1,99 @@
+//! FHIR errors as `OperationOutcome` resources, and the `application/fhir+json` responder.
+
+use crate::error::AppError;
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use serde_json::{json, Value};
+use std::io::Cursor;
+
+/// The FHIR JSON media type.
+pub fn fhir_json() -> ContentType {
+    ContentType::new("application", "fhir+json")
+}
+
+/// A FHIR resource answer, with an optional Location.
+pub struct FhirAnswer {
+    pub status: Status,
+    pub body: Value,
+    pub location: Option<String>,
+}
+
+impl<'r> Responder<'r, 'static> for FhirAnswer {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        let text = self.body.to_string();
+        let mut b = Response::build();
+        b.status(self.status).header(fhir_json()).sized_body(text.len(), Cursor::new(text));
+        if let Some(l) = self.location {
+            b.header(Header::new("Location", l));
+        }
+        Ok(b.finalize())
+    }
+}
+
+/// An error answered as an OperationOutcome.
+#[derive(Debug)]
+pub struct FhirError {
+    pub status: Status,
+    pub issues: Vec<Value>,
+}
+
+impl FhirError {
+    /// A structural problem (400, code `structure`).
+    pub fn structure(msg: &str) -> FhirError {
+        FhirError { status: Status::BadRequest, issues: vec![issue("structure", msg, None)] }
+    }
+    /// A required element is missing (400, code `required`).
+    pub fn required(path: &str, msg: &str) -> FhirError {
+        FhirError { status: Status::BadRequest, issues: vec![issue("required", msg, Some(path))] }
+    }
+    /// An element has a bad value (422, code `value`).
+    pub fn value(path: &str, msg: &str) -> FhirError {
+        FhirError { status: Status::UnprocessableEntity, issues: vec![issue("value", msg, Some(path))] }
+    }
+    /// The OperationOutcome resource.
+    pub fn outcome(&self) -> Value {
+        json!({"resourceType": "OperationOutcome", "issue": self.issues})
+    }
+}
+
+fn issue(code: &str, diagnostics: &str, expression: Option<&str>) -> Value {
+    let mut i = json!({"severity": "error", "code": code, "diagnostics": diagnostics});
+    if let Some(e) = expression {
+        i["expression"] = json!([e]);
+    }
+    i
+}
+
+impl From<AppError> for FhirError {
+    fn from(e: AppError) -> Self {
+        let code = match &e {
+            AppError::Unauthorized => "login",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not-found",
+            AppError::PayloadTooLarge => "too-costly",
+            AppError::BadRequest(_) => "structure",
+            AppError::Validation(_) => "value",
+            AppError::Conflict(_)
+            | AppError::IdempotencyConflict
+            | AppError::OutOfStock(_)
+            | AppError::AlreadyReceived(_) => "conflict",
+            AppError::TooManyRequests => "throttled",
+            AppError::Internal(_) => "exception",
+            AppError::EducationRequired(_) | AppError::Ineligible { .. } => "business-rule",
+        };
+        let issues = match e.fields() {
+            Some(fields) => {
+                fields.iter().flat_map(|(f, msgs)| msgs.iter().map(move |m| issue(code, m, Some(f)))).collect()
+            }
+            None => vec![issue(code, &e.message(), None)],
+        };
+        FhirError { status: e.status(), issues }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for FhirError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        FhirAnswer { status: self.status, body: self.outcome(), location: None }.respond_to(req)
+    }
+}
