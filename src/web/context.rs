@@ -26,10 +26,14 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
         }
         Role::ProgramManager | Role::Admin => {
             links.push(NavLink { href: "/stock", label: "Stock" });
+            links.push(NavLink { href: "/triage", label: "Triage" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
             links.push(NavLink { href: "/audit", label: "Audit" });
         }
-        Role::Nurse => {}
+        Role::Nurse => {
+            links.push(NavLink { href: "/requests/new", label: "New request" });
+            links.push(NavLink { href: "/requests", label: "My hospital's requests" });
+        }
     }
     if role == Role::Admin {
         links.push(NavLink { href: "/admin/users", label: "Users" });

@@ -6,6 +6,7 @@ pub mod error_page;
 pub mod handouts;
 pub mod home;
 pub mod login;
+pub mod referrals;
 
 use crate::auth::guards::is_tls;
 use error_page::error_template;
@@ -43,6 +44,14 @@ pub fn routes() -> Vec<Route> {
         handouts::receipt::receipt_page,
         handouts::follow_ups::follow_ups_page,
         handouts::follow_ups::follow_up_call,
+        referrals::nurse::new_request_page,
+        referrals::nurse::new_request_submit,
+        referrals::nurse::requests_page,
+        referrals::nurse::request_page,
+        referrals::nurse::cancel_request,
+        referrals::triage::triage_page,
+        referrals::triage::triage_accept,
+        referrals::triage::triage_decline,
     ]
 }
 
