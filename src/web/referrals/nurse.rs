@@ -222,7 +222,7 @@ pub async fn requests_page(
     }
     referrals::settle(db.inner()).await?;
     let mut list = referrals::list(db.inner(), &user.0, None).await?;
-    list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    list.sort_by_key(|r| std::cmp::Reverse(r.created_at));
     let ctx = page("Crib requests", Some(&user.0), cookies, flash, json!({"requests": list}));
     Ok(Template::render("referrals/list", ctx))
 }
