@@ -1,6 +1,8 @@
 //! Staff pages: each area exposes its routes here; catchers turn a missing session into a
 //! redirect to the sign-in page and every other error into an HTML error page.
 
+pub mod admin;
+pub mod audit;
 pub mod context;
 pub mod error_page;
 pub mod home;
@@ -29,7 +31,9 @@ impl<'r> FromRequest<'r> for RequestTls {
 
 /// Page routes mounted at `/`.
 pub fn routes() -> Vec<Route> {
-    routes![home::home, login::login_page, login::login_submit, login::logout]
+    let mut all = routes![home::home, login::login_page, login::login_submit, login::logout, audit::audit_page];
+    all.extend(admin::routes());
+    all
 }
 
 #[catch(401)]
