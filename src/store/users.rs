@@ -68,8 +68,8 @@ struct Membership {
 }
 
 impl Membership {
-    fn describe(&self, role: Role) -> String {
-        let mut s = format!("role {}", role.as_str());
+    fn describe(&self, role: &str) -> String {
+        let mut s = format!("role {role}");
         if !self.sites.is_empty() {
             let names: Vec<&str> = self.sites.iter().map(|s| s.name.as_str()).collect();
             s.push_str(&format!("; sites: {}", names.join(", ")));
@@ -192,7 +192,8 @@ pub async fn create(db: &impl ConnectionTrait, by: ChangedBy<'_>, new: NewUser) 
     };
     let site_ids: Vec<i64> = membership.sites.iter().map(|s| s.id).collect();
     replace_sites(db, created.id, &site_ids).await?;
-    let mut detail = format!("{} <{}>; {}", created.display_name, created.email, membership.describe(new.role));
+    let mut detail =
+        format!("{} <{}>; {}", created.display_name, created.email, membership.describe(new.role.as_str()));
     if by.who.is_none() {
         detail.push_str("; by the create-user command");
     }
@@ -227,7 +228,7 @@ pub async fn update(
     let updated = am.update(db).await?;
     let site_ids: Vec<i64> = membership.sites.iter().map(|s| s.id).collect();
     replace_sites(db, user_id, &site_ids).await?;
-    let after = format!("{}; {}", updated.display_name, membership.describe(change.role));
+    let after = format!("{}; {}", updated.display_name, membership.describe(change.role.as_str()));
     let detail = if before == after { format!("no change: {after}") } else { format!("{before} → {after}") };
     record(db, by, "user.update", user_id, detail).await?;
     Ok(updated)
@@ -282,14 +283,13 @@ async fn record(
 }
 
 async fn describe_current(db: &impl ConnectionTrait, u: &user::Model) -> Result<String, DbErr> {
-    let role = Role::parse(&u.role).unwrap_or(Role::SiteStaff);
     let ids = site_ids_of(db, u.id).await?;
     let sites = site::Entity::find().filter(site::Column::Id.is_in(ids)).order_by_asc(site::Column::Id).all(db).await?;
     let hospital = match u.hospital_site_id {
         Some(id) => site::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    Ok(format!("{}; {}", u.display_name, Membership { sites, hospital }.describe(role)))
+    Ok(format!("{}; {}", u.display_name, Membership { sites, hospital }.describe(&u.role)))
 }
 
 /// The sites a user belongs to.
