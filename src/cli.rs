@@ -2,9 +2,11 @@
 
 use crate::config::Settings;
 use crate::db;
+use crate::domain::account::{DisplayName, Email, NewPassword};
 use crate::domain::role::Role;
 use crate::entity::site;
-use crate::store::{accounts, stock};
+use crate::error::AppError;
+use crate::store::{stock, users};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::process::ExitCode;
 
@@ -69,12 +71,15 @@ async fn site_id(conn: &impl ConnectionTrait, code: &str, kind: Option<&str>) ->
     }
 }
 
-/// `cribs create-user`.
+/// `cribs create-user`: the same rules as the Users page (email, name, a password of at
+/// least 10 characters, memberships that fit the role); leaves a `user.create` audit row.
 pub async fn create_user(settings: &Settings, args: NewUserArgs) -> Result<ExitCode, String> {
     let role = Role::parse(&args.role).ok_or("role must be admin, program_manager, site_staff or nurse")?;
-    if args.password.chars().count() < 10 {
-        return Err("the password (read from standard input) must be at least 10 characters".into());
-    }
+    let email = Email::parse(&args.email).map_err(|e| format!("--email: {e}"))?;
+    let name = if args.name.trim().is_empty() { email.as_str().to_string() } else { args.name.clone() };
+    let display_name = DisplayName::parse(&name).map_err(|e| format!("--name: {e}"))?;
+    let password =
+        NewPassword::parse(&args.password).map_err(|e| format!("the password (read from standard input): {e}"))?;
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
     let mut site_ids = Vec::new();
@@ -89,22 +94,30 @@ pub async fn create_user(settings: &Settings, args: NewUserArgs) -> Result<ExitC
         (None, Role::Nurse) => return Err("a nurse needs --hospital".into()),
         _ => None,
     };
-    let name = if args.name.is_empty() { args.email.clone() } else { args.name.clone() };
-    let user = accounts::create_user(
-        &conn,
-        accounts::NewUser {
-            email: args.email,
-            display_name: name,
-            password: args.password,
-            role,
-            site_ids,
-            hospital_site_id,
-        },
-    )
-    .await
-    .map_err(|e| e.message())?;
+    let new = users::NewUser { email, display_name, password, role, site_ids, hospital_site_id };
+    let txn = db::begin_write(&conn).await.map_err(|e| e.to_string())?;
+    let user = match users::create(&txn, users::ChangedBy::system(), new).await {
+        Ok(u) => u,
+        Err(e) => {
+            txn.rollback().await.map_err(|e| e.to_string())?;
+            return Err(describe(&e));
+        }
+    };
+    txn.commit().await.map_err(|e| e.to_string())?;
     println!("created user {} ({}) with id {}", user.email, user.role, user.id);
     Ok(ExitCode::SUCCESS)
+}
+
+/// An error for the command line: every field problem, not only the first.
+fn describe(e: &AppError) -> String {
+    match e.fields() {
+        Some(fields) => fields
+            .iter()
+            .map(|(field, problems)| format!("{field}: {}", problems.join(" ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        None => e.message(),
+    }
 }
 
 /// `cribs backup <file>`: SQLite `VACUUM INTO` (consistent while serving); PostgreSQL uses pg_dump.

@@ -1,8 +1,9 @@
 //! The program's clock: timestamps are UTC truncated to microseconds (SQLite keeps
 //! nanoseconds, PostgreSQL microseconds), and "today" is a New York date.
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 use chrono_tz::America::New_York;
+use chrono_tz::Tz;
 
 /// Now, in UTC, truncated to microseconds so both databases store the same value.
 pub fn now() -> DateTime<Utc> {
@@ -19,6 +20,27 @@ pub fn date_in_new_york(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&New_York).date_naive()
 }
 
+/// An instant as New York wall-clock time (for showing times to people).
+pub fn in_new_york(t: DateTime<Utc>) -> DateTime<Tz> {
+    t.with_timezone(&New_York)
+}
+
+/// The first instant of a New York calendar day, in UTC (for "from this date" filters;
+/// the day after's start is the exclusive end of "to this date").
+pub fn start_of_new_york_day(d: NaiveDate) -> DateTime<Utc> {
+    let midnight = d.and_time(NaiveTime::MIN);
+    // NOTE: New York changes its clocks at 2 a.m., so midnight always exists; should a zone
+    // ever skip midnight, the earliest instant of that day is taken.
+    match New_York.from_local_datetime(&midnight).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        None => New_York
+            .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&midnight)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +51,16 @@ mod tests {
         // 2026-12-31 23:59 in New York is 2027-01-01 04:59 UTC.
         let t = Utc.with_ymd_and_hms(2027, 1, 1, 4, 59, 0).single().expect("valid");
         assert_eq!(date_in_new_york(t), NaiveDate::from_ymd_opt(2026, 12, 31).expect("valid"));
+    }
+
+    #[test]
+    fn a_new_york_day_starts_at_local_midnight_in_winter_and_summer() {
+        let jan = NaiveDate::from_ymd_opt(2026, 1, 15).expect("valid");
+        assert_eq!(start_of_new_york_day(jan), Utc.with_ymd_and_hms(2026, 1, 15, 5, 0, 0).single().expect("valid"));
+        let jul = NaiveDate::from_ymd_opt(2026, 7, 15).expect("valid");
+        assert_eq!(start_of_new_york_day(jul), Utc.with_ymd_and_hms(2026, 7, 15, 4, 0, 0).single().expect("valid"));
+        // The day clocks spring forward still starts at midnight (EST).
+        let dst = NaiveDate::from_ymd_opt(2026, 3, 8).expect("valid");
+        assert_eq!(start_of_new_york_day(dst), Utc.with_ymd_and_hms(2026, 3, 8, 5, 0, 0).single().expect("valid"));
     }
 }

@@ -3,6 +3,7 @@
 use crate::api::answer::Answer;
 use crate::api::body::JsonBody;
 use crate::auth::guards::{ApiUser, ClientAddr};
+use crate::db::begin_write;
 use crate::error::{ApiResult, AppError};
 use crate::store::{accounts, audit, reference};
 use rocket::{get, post, State};
@@ -64,20 +65,18 @@ pub async fn create_token(
     body: Result<JsonBody<TokenRequest>, AppError>,
 ) -> ApiResult<Answer> {
     let body = body?.value;
-    let user = match accounts::authenticate(db.inner(), &body.email, &body.password, &addr.0).await {
-        Ok(u) => u,
-        Err(AppError::Unauthorized) => return Err(AppError::Unauthorized),
-        Err(e) => return Err(e),
-    };
-    let (token, expires_at) = accounts::issue_token(db.inner(), user.id).await?;
+    let user = accounts::sign_in(db.inner(), &body.email, &body.password, &addr.0).await?;
     let identity = crate::auth::guards::load_identity(db.inner(), user.id).await.ok_or(AppError::Unauthorized)?;
+    let txn = begin_write(db.inner()).await?;
+    let (token, expires_at) = accounts::issue_token(&txn, user.id).await?;
     audit::record(
-        db.inner(),
+        &txn,
         Some(&identity),
         Some(&addr.0),
         audit::AuditEntry { action: "token.create", entity: "user", entity_id: Some(user.id), detail: None },
     )
     .await?;
+    txn.commit().await?;
     Answer::created(&TokenResponse {
         token,
         expires_at,

@@ -58,11 +58,11 @@ pub async fn education(
     body: Result<JsonBody<EducationRequest>, AppError>,
 ) -> ApiResult<Answer> {
     let who = user.0;
-    let body = body?;
     if !family_view::may_view(db.inner(), &who, id).await? {
         return Err(AppError::NotFound);
     }
     crate::store::families::get(db.inner(), id).await?;
+    let body = body?;
     let req = &body.value;
     let new = parse_education(
         req.delivered_at,

@@ -286,11 +286,11 @@ pub async fn count(
     id: i64,
     body: Result<JsonBody<CountRequest>, AppError>,
 ) -> ApiResult<Answer> {
-    let body = body?;
     let who = user.0;
     if !who.can_act_at(id) {
         return Err(AppError::NotFound);
     }
+    let body = body?;
     let req = &body.value;
     let counted = checked_count(req.counted).map_err(|e| AppError::validation("counted", e))?;
     stock_ops::existing_site(db.inner(), id).await?;

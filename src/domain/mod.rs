@@ -1,5 +1,6 @@
 //! Pure domain rules and value types: no Rocket, no SeaORM. Everything here is unit-tested.
 
+pub mod account;
 pub mod dates;
 pub mod education;
 pub mod eligibility;

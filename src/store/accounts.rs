@@ -1,12 +1,16 @@
-//! Accounts: sign-in with throttling, API tokens, creating and changing users.
+//! Signing in: checking a password with throttling, and API tokens. Creating and changing
+//! accounts is in `store::users`.
 
 use crate::auth::{password, token};
-use crate::domain::role::Role;
-use crate::entity::{api_token, login_attempt, user, user_site};
+use crate::db::begin_write;
+use crate::entity::{api_token, login_attempt, user};
 use crate::error::AppError;
+use crate::store::audit::{self, AuditEntry};
 use chrono::Duration;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, Statement,
 };
 
 /// Failed attempts for one email within the window before sign-in is refused.
@@ -23,51 +27,111 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Check an email and password; records the attempt; refuses when throttled.
-pub async fn authenticate(
-    db: &impl ConnectionTrait,
+/// Whether sign-in is refused for this email or address: too many failures in the window.
+pub async fn throttled(db: &impl ConnectionTrait, email: &str, ip: &str) -> Result<bool, DbErr> {
+    let since = crate::clock::now() - Duration::minutes(WINDOW_MINUTES);
+    let failures = || {
+        login_attempt::Entity::find()
+            .filter(login_attempt::Column::Succeeded.eq(false))
+            .filter(login_attempt::Column::At.gt(since))
+    };
+    let by_email = failures().filter(login_attempt::Column::Email.eq(email)).count(db).await?;
+    if by_email >= MAX_FAILURES_PER_EMAIL {
+        return Ok(true);
+    }
+    let by_ip = failures().filter(login_attempt::Column::Ip.eq(ip)).count(db).await?;
+    Ok(by_ip >= MAX_FAILURES_PER_ADDRESS)
+}
+
+/// Make concurrent sign-in attempts for one email (or from one address) take turns, so
+/// the throttle count and the new attempt's row are one step. SQLite's IMMEDIATE write
+/// transaction already does this; PostgreSQL takes transaction-scoped advisory locks
+/// (always the email's first, then the address's, so two attempts cannot deadlock).
+async fn serialise_attempts(txn: &impl ConnectionTrait, email: &str, ip: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let sql = "SELECT pg_advisory_xact_lock(1, hashtext($1)), pg_advisory_xact_lock(2, hashtext($2))";
+        txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [email.into(), ip.into()])).await?;
+    }
+    Ok(())
+}
+
+/// Check an email and password, for the sign-in page and the token endpoint alike.
+///
+/// Unknown email, wrong password and inactive account all answer `Unauthorized` (and take
+/// about as long); too many recent failures answer `TooManyRequests` whatever the password.
+/// A failure leaves a `login.failed` audit row (the account's id when the email is known).
+///
+/// NOTE: it takes the pool, not a connection, because it runs two short write transactions
+/// around the slow password hash: the attempt is first recorded as a failure together with
+/// the throttle check (so parallel guesses all count), the hash is checked outside any
+/// transaction (no lock is held while argon2 runs), and a success then marks the attempt.
+pub async fn sign_in(
+    db: &DatabaseConnection,
     email: &str,
     password_text: &str,
     ip: &str,
 ) -> Result<user::Model, AppError> {
     let email = normalise_email(email);
-    let since = crate::clock::now() - Duration::minutes(WINDOW_MINUTES);
-    let by_email = login_attempt::Entity::find()
-        .filter(login_attempt::Column::Email.eq(email.as_str()))
-        .filter(login_attempt::Column::Succeeded.eq(false))
-        .filter(login_attempt::Column::At.gt(since))
-        .count(db)
-        .await?;
-    let by_ip = login_attempt::Entity::find()
-        .filter(login_attempt::Column::Ip.eq(ip))
-        .filter(login_attempt::Column::Succeeded.eq(false))
-        .filter(login_attempt::Column::At.gt(since))
-        .count(db)
-        .await?;
-    if by_email >= MAX_FAILURES_PER_EMAIL || by_ip >= MAX_FAILURES_PER_ADDRESS {
+    let stored_email: String = email.chars().take(200).collect();
+    let ip: String = ip.chars().take(64).collect();
+
+    let txn = begin_write(db).await?;
+    serialise_attempts(&txn, &stored_email, &ip).await?;
+    if throttled(&txn, &stored_email, &ip).await? {
+        txn.rollback().await?;
         return Err(AppError::TooManyRequests);
     }
-    let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
-    let ok_user = match found {
-        Some(u) if password::verify(password_text, &u.password_hash) && u.active => Some(u),
-        Some(_) => None,
-        None => {
-            // NOTE: verify against a dummy hash so an unknown email takes as long as a wrong password.
-            let _ = password::verify(password_text, password::dummy_hash());
-            None
-        }
-    };
-    let truncated: String = email.chars().take(200).collect();
-    login_attempt::Entity::insert(login_attempt::ActiveModel {
-        email: Set(truncated),
-        ip: Set(ip.chars().take(64).collect()),
-        succeeded: Set(ok_user.is_some()),
+    let attempt = login_attempt::Entity::insert(login_attempt::ActiveModel {
+        email: Set(stored_email),
+        ip: Set(ip.clone()),
+        succeeded: Set(false),
         at: Set(crate::clock::now()),
         ..Default::default()
     })
-    .exec_without_returning(db)
-    .await?;
-    ok_user.ok_or(AppError::Unauthorized)
+    .exec(&txn)
+    .await?
+    .last_insert_id;
+    let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&txn).await?;
+    txn.commit().await?;
+
+    // NOTE: an unknown email is checked against a dummy hash so it takes as long as a wrong password.
+    let stored_hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().into());
+    let typed = password_text.to_string();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &stored_hash)).await.unwrap_or(false);
+
+    let txn = begin_write(db).await?;
+    let result = match found {
+        Some(u) if matches && u.active => {
+            login_attempt::Entity::update_many()
+                .col_expr(login_attempt::Column::Succeeded, Expr::value(true))
+                .filter(login_attempt::Column::Id.eq(attempt))
+                .exec(&txn)
+                .await?;
+            Ok(u)
+        }
+        found => {
+            let detail = match &found {
+                None => "no account has this email",
+                Some(u) if !u.active => "the account is deactivated",
+                Some(_) => "wrong password",
+            };
+            audit::record(
+                &txn,
+                None,
+                Some(&ip),
+                AuditEntry {
+                    action: "login.failed",
+                    entity: "user",
+                    entity_id: found.as_ref().map(|u| u.id),
+                    detail: Some(detail.to_string()),
+                },
+            )
+            .await?;
+            Err(AppError::Unauthorized)
+        }
+    };
+    txn.commit().await?;
+    result
 }
 
 /// Issue an API token for the user; returns the secret (shown once) and its expiry.
@@ -90,61 +154,7 @@ pub async fn issue_token(
     Ok((secret, expires))
 }
 
-/// What is needed to create a user.
-pub struct NewUser {
-    pub email: String,
-    pub display_name: String,
-    pub password: String,
-    pub role: Role,
-    pub site_ids: Vec<i64>,
-    pub hospital_site_id: Option<i64>,
-}
-
-/// Create a user with memberships.
-pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Model, AppError> {
-    let email = normalise_email(&new.email);
-    if user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?.is_some() {
-        return Err(AppError::validation("email", "An account with this email already exists."));
-    }
-    let hash = password::hash(&new.password).map_err(AppError::Internal)?;
-    let created = user::ActiveModel {
-        email: Set(email),
-        display_name: Set(new.display_name),
-        password_hash: Set(hash),
-        role: Set(new.role.as_str().to_string()),
-        hospital_site_id: Set(if new.role == Role::Nurse { new.hospital_site_id } else { None }),
-        active: Set(true),
-        created_at: Set(crate::clock::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    if new.role == Role::SiteStaff {
-        set_sites(db, created.id, &new.site_ids).await?;
-    }
-    Ok(created)
-}
-
-/// Replace a user's site memberships.
-pub async fn set_sites(db: &impl ConnectionTrait, user_id: i64, site_ids: &[i64]) -> Result<(), DbErr> {
-    user_site::Entity::delete_many().filter(user_site::Column::UserId.eq(user_id)).exec(db).await?;
-    for site_id in site_ids {
-        user_site::Entity::insert(user_site::ActiveModel { user_id: Set(user_id), site_id: Set(*site_id) })
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Activate or deactivate a user; a deactivated user's tokens are deleted at once
-/// (and their session stops working because the guard re-reads `active`).
-pub async fn set_active(db: &impl ConnectionTrait, user_id: i64, active: bool) -> Result<(), AppError> {
-    let found = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
-    let mut am: user::ActiveModel = found.into();
-    am.active = Set(active);
-    am.update(db).await?;
-    if !active {
-        api_token::Entity::delete_many().filter(api_token::Column::UserId.eq(user_id)).exec(db).await?;
-    }
-    Ok(())
+/// Delete every API token of a user (deactivation): they stop working at once.
+pub async fn revoke_tokens(db: &impl ConnectionTrait, user_id: i64) -> Result<u64, DbErr> {
+    Ok(api_token::Entity::delete_many().filter(api_token::Column::UserId.eq(user_id)).exec(db).await?.rows_affected)
 }

@@ -1,9 +1,17 @@
 //! The audit trail: an append-only row for every write and every view of a family's
-//! record. Nothing in the app updates or deletes these rows.
+//! record (`record`), and the searches the audit page runs (`search`). Nothing in the app
+//! updates or deletes these rows: there is deliberately no function here that could.
 
 use crate::auth::guards::Identity;
-use crate::entity::audit_event;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use crate::entity::{audit_event, user};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Serialize;
+use std::collections::HashMap;
 
 /// One thing that happened.
 pub struct AuditEntry<'a> {
@@ -34,4 +42,135 @@ pub async fn record(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// What the audit page filters by; `None` = any.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Events by these users (a person filter that matched nobody is `Some(vec![])`).
+    pub user_ids: Option<Vec<i64>>,
+    /// The kind of record, exactly (`user`, `transfer`, `family` …).
+    pub entity: Option<String>,
+    /// The record's id.
+    pub entity_id: Option<i64>,
+    /// The action or its beginning (`stock.` matches every stock action).
+    pub action_prefix: Option<String>,
+    /// From this instant (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (exclusive).
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// One audit row as the audit page shows it: the event and the email of who did it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// The time in New York, `YYYY-MM-DD HH:MM:SS`.
+    pub at_local: String,
+    pub user_id: Option<i64>,
+    pub user_email: Option<String>,
+    pub role: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// A LIKE pattern matching `text` literally (`%` and `_` escaped with `!`), at the start
+/// of the value or anywhere in it.
+fn like_literal(text: &str, anywhere: bool) -> LikeExpr {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    if anywhere {
+        escaped.push('%');
+    }
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            escaped.push('!');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    LikeExpr::new(escaped).escape('!')
+}
+
+/// The users a person filter means: a number is a user id; anything else matches every
+/// account whose email contains it (case-insensitive).
+pub async fn users_matching(db: &impl ConnectionTrait, person: &str) -> Result<Vec<i64>, DbErr> {
+    let person = person.trim();
+    if let Ok(id) = person.parse::<i64>() {
+        return Ok(vec![id]);
+    }
+    let needle = person.to_lowercase();
+    Ok(user::Entity::find()
+        .filter(Expr::col(user::Column::Email).like(like_literal(&needle, true)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+/// A page of audit rows matching the filter, newest first, and the number of matching rows.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    filter: &AuditFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<AuditRow>, u64), DbErr> {
+    let mut q = audit_event::Entity::find();
+    if let Some(ids) = &filter.user_ids {
+        q = q.filter(audit_event::Column::UserId.is_in(ids.clone()));
+    }
+    if let Some(entity) = &filter.entity {
+        q = q.filter(audit_event::Column::Entity.eq(entity.as_str()));
+    }
+    if let Some(id) = filter.entity_id {
+        q = q.filter(audit_event::Column::EntityId.eq(id));
+    }
+    if let Some(action) = &filter.action_prefix {
+        q = q.filter(Expr::col(audit_event::Column::Action).like(like_literal(action, false)));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(audit_event::Column::At.gte(from));
+    }
+    if let Some(before) = filter.before {
+        q = q.filter(audit_event::Column::At.lt(before));
+    }
+    let total = q.clone().count(db).await?;
+    let events = q
+        .order_by_desc(audit_event::Column::At)
+        .order_by_desc(audit_event::Column::Id)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
+        .limit(per_page)
+        .all(db)
+        .await?;
+    let mut ids: Vec<i64> = events.iter().filter_map(|e| e.user_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let emails: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    let rows = events
+        .into_iter()
+        .map(|e| AuditRow {
+            at_local: crate::clock::in_new_york(e.at).format("%Y-%m-%d %H:%M:%S").to_string(),
+            user_email: e.user_id.and_then(|id| emails.get(&id).cloned()),
+            id: e.id,
+            at: e.at,
+            user_id: e.user_id,
+            role: e.role,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            ip: e.ip,
+            detail: e.detail,
+        })
+        .collect();
+    Ok((rows, total))
 }

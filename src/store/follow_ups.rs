@@ -155,3 +155,8 @@ pub async fn record_call(
     let f = follow_up::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     view(db, f).await
 }
+
+/// The site a follow-up belongs to, or 404.
+pub async fn site_of(db: &impl ConnectionTrait, id: i64) -> Result<i64, AppError> {
+    Ok(follow_up::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?.site_id)
+}

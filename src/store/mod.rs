@@ -17,3 +17,4 @@ pub mod referrals;
 pub mod scope;
 pub mod stock;
 pub mod stock_ops;
+pub mod users;

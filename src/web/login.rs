@@ -15,6 +15,12 @@ use rocket_dyn_templates::Template;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+/// Shown for an unknown email, a wrong password and a deactivated account alike.
+pub const NO_MATCH: &str = "That email and password do not match an active account.";
+/// Shown while sign-in is throttled (429).
+pub const THROTTLED: &str = "Too many failed sign-in attempts for this account or from this address. \
+Wait 15 minutes, then try again.";
+
 /// The sign-in form.
 #[derive(FromForm)]
 pub struct LoginForm {
@@ -67,9 +73,8 @@ pub async fn login_submit(
         );
         return Ok(Either::Right((Status::Forbidden, Template::render("login", ctx))));
     }
-    match accounts::authenticate(db.inner(), &form.email, &form.password, &addr.0).await {
+    match accounts::sign_in(db.inner(), &form.email, &form.password, &addr.0).await {
         Ok(user) => {
-            session::start(cookies, user.id, req_tls.0);
             let who = load_identity(db.inner(), user.id).await;
             audit::record(
                 db.inner(),
@@ -78,12 +83,15 @@ pub async fn login_submit(
                 audit::AuditEntry { action: "session.login", entity: "user", entity_id: Some(user.id), detail: None },
             )
             .await?;
+            session::start(cookies, user.id, req_tls.0);
             Ok(Either::Left(Redirect::to("/")))
         }
         Err(e @ (AppError::Unauthorized | AppError::TooManyRequests)) => {
+            // NOTE: one sentence for an unknown email, a wrong password and a deactivated
+            // account, so the page does not tell which emails have accounts.
             let (status, message) = match e {
-                AppError::TooManyRequests => (Status::TooManyRequests, e.to_string()),
-                _ => (Status::Unauthorized, "That email and password do not match an active account.".to_string()),
+                AppError::TooManyRequests => (Status::TooManyRequests, THROTTLED),
+                _ => (Status::Unauthorized, NO_MATCH),
             };
             let ctx = page("Sign in", None, cookies, None, json!({"email": form.email, "error": message}));
             Ok(Either::Right((status, Template::render("login", ctx))))

@@ -1,6 +1,8 @@
 //! Staff pages: each area exposes its routes here; catchers turn a missing session into a
 //! redirect to the sign-in page and every other error into an HTML error page.
 
+pub mod admin;
+pub mod audit;
 pub mod context;
 pub mod error_page;
 pub mod handouts;
@@ -31,7 +33,7 @@ impl<'r> FromRequest<'r> for RequestTls {
 
 /// Page routes mounted at `/`.
 pub fn routes() -> Vec<Route> {
-    routes![
+    let mut all = routes![
         home::home,
         login::login_page,
         login::login_submit,
@@ -52,7 +54,10 @@ pub fn routes() -> Vec<Route> {
         referrals::triage::triage_page,
         referrals::triage::triage_accept,
         referrals::triage::triage_decline,
-    ]
+        audit::audit_page,
+    ];
+    all.extend(admin::routes());
+    all
 }
 
 #[catch(401)]

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub database_url: String,
     pub schema: Option<String>,
+    /// Every mounted route of the ignited app: (method, URI template as Rocket prints it).
+    routes: Vec<(String, String)>,
     shutdown: rocket::Shutdown,
     _dir: Option<tempfile::TempDir>,
 }
@@ -130,6 +132,7 @@ impl TestApp {
             .await
             .expect("the app ignites");
         let shutdown = rocket.shutdown();
+        let routes = rocket.routes().map(|r| (r.method.as_str().to_string(), r.uri.to_string())).collect();
         tokio::spawn(async move {
             let _ = rocket.launch().await;
         });
@@ -146,9 +149,16 @@ impl TestApp {
             db,
             database_url,
             schema,
+            routes,
             shutdown,
             _dir: dir,
         }
+    }
+
+    /// Every route the running app mounted: (method, URI template as Rocket prints it,
+    /// e.g. `("POST", "/api/v1/sites/<id>/counts")`), read from the ignited Rocket.
+    pub fn routes(&self) -> &[(String, String)] {
+        &self.routes
     }
 
     /// Full URL of a path.

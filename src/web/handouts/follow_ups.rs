@@ -2,6 +2,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::follow_ups::{self, CallOutcome};
 use crate::web::context::page;
@@ -67,6 +68,10 @@ pub async fn follow_up_call(
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     crate::api::families::require_family_worker(&user.0)?;
+    let due = crate::store::follow_ups::site_of(db.inner(), id).await?;
+    if !user.0.can_act_at(due) {
+        return Err(AppError::NotFound.into());
+    }
     let reached = match form.reached.as_str() {
         "yes" => true,
         "no" => false,

@@ -1,0 +1,150 @@
+//! Account value types: an email address, a person's display name and a new password,
+//! each parsed once with its rule, so an invalid one cannot be built. The error of each
+//! `parse` is a sentence for the person who typed it.
+
+use std::fmt;
+
+/// The most characters an email address may have.
+pub const MAX_EMAIL: usize = 200;
+/// The most characters a display name may have.
+pub const MAX_NAME: usize = 100;
+/// The fewest characters a new password may have.
+pub const MIN_PASSWORD: usize = 10;
+/// The most characters a password may have (the sign-in form accepts no more).
+pub const MAX_PASSWORD: usize = 200;
+
+/// An email address, trimmed and lower-cased (the form accounts are looked up by).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parse an email address: one `@` with something on both sides, no spaces, at most 200 characters.
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err("Enter the person's email address.".into());
+        }
+        if email.chars().count() > MAX_EMAIL {
+            return Err(format!("An email address has at most {MAX_EMAIL} characters."));
+        }
+        let valid = match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.is_empty()
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+            None => false,
+        };
+        if valid {
+            Ok(Email(email))
+        } else {
+            Err("This does not look like an email address (name@example.org).".into())
+        }
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name shown for a person: 1 to 100 characters, trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Parse a display name.
+    pub fn parse(raw: &str) -> Result<DisplayName, String> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("Enter the person's name.".into());
+        }
+        if name.chars().count() > MAX_NAME {
+            return Err(format!("A name has at most {MAX_NAME} characters."));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("A name cannot contain control characters.".into());
+        }
+        Ok(DisplayName(name.to_string()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password chosen for a new account: 10 to 200 characters, kept exactly as typed.
+/// Its `Debug` never shows it, so it cannot end up in a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    /// Parse a new password.
+    pub fn parse(raw: &str) -> Result<NewPassword, String> {
+        let n = raw.chars().count();
+        if n < MIN_PASSWORD {
+            return Err(format!("A password needs at least {MIN_PASSWORD} characters."));
+        }
+        if n > MAX_PASSWORD {
+            return Err(format!("A password has at most {MAX_PASSWORD} characters."));
+        }
+        if raw.trim().is_empty() {
+            return Err("A password cannot be only spaces.".into());
+        }
+        Ok(NewPassword(raw.to_string()))
+    }
+
+    /// The password, for hashing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        assert_eq!(Email::parse("  Ana@Example.ORG ").map(|e| e.as_str().to_string()), Ok("ana@example.org".into()));
+        assert!(Email::parse("admin@demo.cribs").is_ok());
+    }
+
+    #[test]
+    fn bad_emails_are_refused() {
+        for bad in ["", "   ", "ana", "@example.org", "ana@", "ana@@example.org", "a na@example.org", "ana@.org"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@example.org", "a".repeat(200));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn names_are_bounded() {
+        assert_eq!(DisplayName::parse("  Nia Nurse ").map(|n| n.as_str().to_string()), Ok("Nia Nurse".into()));
+        assert!(DisplayName::parse(" ").is_err());
+        assert!(DisplayName::parse(&"x".repeat(101)).is_err());
+        assert!(DisplayName::parse(&"x".repeat(100)).is_ok());
+        assert!(DisplayName::parse("a\u{0007}b").is_err());
+    }
+
+    #[test]
+    fn passwords_are_bounded_and_never_printed() {
+        assert!(NewPassword::parse("short").is_err());
+        assert!(NewPassword::parse("          ").is_err());
+        assert!(NewPassword::parse(&"x".repeat(201)).is_err());
+        let p = NewPassword::parse("correct horse battery").expect("long enough");
+        assert_eq!(p.expose(), "correct horse battery");
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+}

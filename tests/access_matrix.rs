@@ -1,0 +1,414 @@
+//! The role × route matrix: every route the app mounts, called by every kind of caller,
+//! answers as the table below says. The list of routes is read from the running Rocket,
+//! so a route without a row fails the test (and so does a row whose route is gone).
+//!
+//! HOW TO ADD A ROUTE: add one `row(…)` to `ROWS`, in the column order
+//! `[anonymous, admin, manager, staff, staff2, nurse, nurse2]`:
+//! - `route` is the URI template exactly as Rocket prints it, without the query
+//!   (`/api/v1/sites/<id>/counts`); when the test fails it prints the missing ones.
+//! - `path` is what is actually requested: fill the parameters with ids in or out of the
+//!   callers' scope. `staff` works at site 1 (Druid Heights), `staff2` at site 2 (Cherry
+//!   Hill); `nurse` at hospital 5 (Johns Hopkins), `nurse2` at hospital 6 (Mercy). Fixtures
+//!   made for the test are written `{user}` (an extra site-staff account) and `{transfer}`
+//!   (cribs in transit from site 1 to site 2); add more in `fixtures()`.
+//! - Expectations: `Allow` (the auth layer let the caller through: any answer but
+//!   401/403/404, e.g. a 422 for the empty body, a 409, a 303 elsewhere than the sign-in
+//!   page), `Unauth` (API: 401), `Login` (page: 303 to /login), `Deny403` (signed in, but
+//!   the role may not), `Hide404` (out of the caller's scope: answered as not found).
+//! - API routes (`/api`, `/fhir`, `/healthz`) are called with bearer tokens and the JSON
+//!   body `{}`; page routes with a signed-in browser, and page POSTs with the browser's
+//!   CSRF token (from a fresh sign-in, so signing out in one row cannot affect another).
+//!   `.body(…)` sends something else: JSON for the API, `a=b&c=d` form fields (not
+//!   percent-encoded; added to the CSRF field) for pages.
+//!   NOTE: when a handler reads the body before it checks scope, `{}` answers 422 to
+//!   everyone; send a well-formed body that fails later instead (see the counts rows).
+
+mod common;
+
+use common::{Browser, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the auth layer answers a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Let through: any status but 401/403/404 and a redirect to the sign-in page.
+    Allow,
+    /// API: 401, no or bad credentials.
+    Unauth,
+    /// Page: 303 to /login, not signed in.
+    Login,
+    /// 403: this role may not.
+    Deny403,
+    /// 404: out of the caller's scope.
+    Hide404,
+}
+use Expect::*;
+
+/// The callers, in column order.
+const CALLERS: [(&str, Option<&str>); 7] = [
+    ("anonymous", None),
+    ("admin", Some("admin@demo.cribs")),
+    ("manager", Some("manager@demo.cribs")),
+    ("staff", Some("staff@demo.cribs")),
+    ("staff2", Some("staff2@demo.cribs")),
+    ("nurse", Some("nurse@demo.cribs")),
+    ("nurse2", Some("nurse2@demo.cribs")),
+];
+
+/// One request and what each caller gets.
+struct Row {
+    method: &'static str,
+    route: &'static str,
+    path: &'static str,
+    body: &'static str,
+    expect: [Expect; 7],
+}
+
+const fn row(method: &'static str, route: &'static str, path: &'static str, expect: [Expect; 7]) -> Row {
+    Row { method, route, path, body: "", expect }
+}
+
+impl Row {
+    const fn body(self, body: &'static str) -> Row {
+        Row { body, ..self }
+    }
+}
+
+const EVERYONE: [Expect; 7] = [Allow, Allow, Allow, Allow, Allow, Allow, Allow];
+const SIGNED_IN_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Allow, Allow, Allow];
+const MANAGERS_API: [Expect; 7] = [Unauth, Allow, Allow, Deny403, Deny403, Deny403, Deny403];
+/// Managers and staff of site 1; staff of site 2 and nurses do not see it.
+const SITE_1_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Hide404, Hide404, Hide404];
+const SITE_2_API: [Expect; 7] = [Unauth, Allow, Allow, Hide404, Allow, Hide404, Hide404];
+const SIGNED_IN_PAGE: [Expect; 7] = [Login, Allow, Allow, Allow, Allow, Allow, Allow];
+const MANAGERS_PAGE: [Expect; 7] = [Login, Allow, Allow, Deny403, Deny403, Deny403, Deny403];
+const ADMINS_PAGE: [Expect; 7] = [Login, Allow, Deny403, Deny403, Deny403, Deny403, Deny403];
+/// Site staff and managers work with families; nurses may not.
+const WORKERS_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Allow, Deny403, Deny403];
+const WORKERS_PAGE: [Expect; 7] = [Login, Allow, Allow, Allow, Allow, Deny403, Deny403];
+/// A family on no hospital request: nurses do not see it.
+const NOT_NURSES_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Allow, Hide404, Hide404];
+/// The family on `nurse`'s hospital's request.
+const REQUEST_FAMILY_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Allow, Allow, Hide404];
+/// `nurse`'s hospital's request: managers and that nurse; site staff and the other hospital do not see it.
+const REQUEST_API: [Expect; 7] = [Unauth, Allow, Allow, Hide404, Hide404, Allow, Hide404];
+const REQUEST_PAGE: [Expect; 7] = [Login, Allow, Allow, Hide404, Hide404, Allow, Hide404];
+const NURSES_API: [Expect; 7] = [Unauth, Deny403, Deny403, Deny403, Deny403, Allow, Allow];
+const NURSES_PAGE: [Expect; 7] = [Login, Deny403, Deny403, Deny403, Deny403, Allow, Allow];
+
+#[rustfmt::skip]
+const ROWS: &[Row] = &[
+    // Public.
+    row("GET",  "/healthz",                          "/healthz",                          EVERYONE),
+    row("GET",  "/api/openapi.json",                 "/api/openapi.json",                 EVERYONE),
+    row("POST", "/api/v1/tokens",                    "/api/v1/tokens",                    EVERYONE),
+    row("GET",  "/static/<path..>",                  "/static/app.css",                   EVERYONE),
+    row("GET",  "/login",                            "/login",                            EVERYONE),
+    row("POST", "/login",                            "/login",                            EVERYONE)
+        .body("email=manager@demo.cribs&password=cribs-demo"),
+    row("POST", "/logout",                           "/logout",                           EVERYONE),
+    // Accounts and reference data.
+    row("GET",  "/api/v1/me",                        "/api/v1/me",                        SIGNED_IN_API),
+    row("GET",  "/api/v1/neighborhoods",             "/api/v1/neighborhoods",             SIGNED_IN_API),
+    row("GET",  "/api/v1/crib-models",               "/api/v1/crib-models",               SIGNED_IN_API),
+    row("GET",  "/api/v1/sites",                     "/api/v1/sites",                     SIGNED_IN_API),
+    // Stock.
+    row("POST", "/api/v1/sites/<id>/receipts",       "/api/v1/sites/1/receipts",          MANAGERS_API),
+    row("POST", "/api/v1/sites/<id>/adjustments",    "/api/v1/sites/1/adjustments",       MANAGERS_API),
+    row("POST", "/api/v1/sites/<id>/thresholds",     "/api/v1/sites/1/thresholds",        MANAGERS_API),
+    row("POST", "/api/v1/sites/<id>/counts",         "/api/v1/sites/1/counts",            SITE_1_API)
+        .body(r#"{"crib_model_id": 999999, "counted": 1}"#),
+    row("POST", "/api/v1/sites/<id>/counts",         "/api/v1/sites/2/counts",            SITE_2_API)
+        .body(r#"{"crib_model_id": 999999, "counted": 1}"#),
+    row("GET",  "/api/v1/sites/<id>/movements",      "/api/v1/sites/1/movements",         SITE_1_API),
+    row("GET",  "/api/v1/sites/<id>/movements",      "/api/v1/sites/2/movements",         SITE_2_API),
+    row("POST", "/api/v1/transfers",                 "/api/v1/transfers",                 MANAGERS_API),
+    row("GET",  "/api/v1/transfers",                 "/api/v1/transfers",                 SIGNED_IN_API),
+    // Received at site 2: its staff may, the sending site's staff and nurses do not see it.
+    row("POST", "/api/v1/transfers/<id>/receive",    "/api/v1/transfers/{transfer}/receive", SITE_2_API),
+    row("POST", "/api/v1/transfers/<id>/cancel",     "/api/v1/transfers/{transfer}/cancel",  MANAGERS_API),
+    // Pages.
+    row("GET",  "/",                                 "/",                                 SIGNED_IN_PAGE),
+    row("GET",  "/audit",                            "/audit",                            MANAGERS_PAGE),
+    row("GET",  "/admin/users",                      "/admin/users",                      ADMINS_PAGE),
+    row("GET",  "/admin/users/new",                  "/admin/users/new",                  ADMINS_PAGE),
+    row("POST", "/admin/users/new",                  "/admin/users/new",                  ADMINS_PAGE),
+    row("GET",  "/admin/users/<id>",                 "/admin/users/{user}",               ADMINS_PAGE),
+    row("POST", "/admin/users/<id>",                 "/admin/users/{user}",               ADMINS_PAGE),
+    row("POST", "/admin/users/<id>/deactivate",      "/admin/users/{user}/deactivate",    ADMINS_PAGE),
+    row("POST", "/admin/users/<id>/activate",        "/admin/users/{user}/activate",      ADMINS_PAGE),
+    // Families and eligibility: staff of any site and managers; nurses only their requests' families.
+    row("GET",  "/api/v1/families",                  "/api/v1/families?q=Brooks",         WORKERS_API),
+    row("POST", "/api/v1/families",                  "/api/v1/families",                  WORKERS_API),
+    row("GET",  "/api/v1/families/<id>",             "/api/v1/families/{family}",         NOT_NURSES_API),
+    row("GET",  "/api/v1/families/<id>",             "/api/v1/families/{ref_family}",     REQUEST_FAMILY_API),
+    row("POST", "/api/v1/families/<id>/eligibility-checks", "/api/v1/families/{family}/eligibility-checks", WORKERS_API),
+    row("POST", "/api/v1/eligibility/preview",       "/api/v1/eligibility/preview",       SIGNED_IN_API),
+    row("POST", "/api/v1/families/<id>/education",   "/api/v1/families/{family}/education", NOT_NURSES_API),
+    row("POST", "/api/v1/families/<id>/education",   "/api/v1/families/{ref_family}/education", REQUEST_FAMILY_API),
+    // Handouts: staff of the handout's site and managers.
+    row("POST", "/api/v1/handouts",                  "/api/v1/handouts",                  WORKERS_API),
+    row("GET",  "/api/v1/handouts/<id>",             "/api/v1/handouts/{handout}",        SITE_1_API),
+    row("POST", "/api/v1/handouts/<id>/void",        "/api/v1/handouts/{handout}/void",   MANAGERS_API),
+    row("GET",  "/api/v1/follow-ups",                "/api/v1/follow-ups",                WORKERS_API),
+    row("POST", "/api/v1/follow-ups/<id>/calls",     "/api/v1/follow-ups/{follow_up}/calls", [Unauth, Allow, Allow, Allow, Hide404, Deny403, Deny403])
+        .body(r#"{"reached": false}"#),
+    // Hospital requests: nurses of the hospital and managers.
+    row("GET",  "/api/v1/referrals",                 "/api/v1/referrals",                 [Unauth, Allow, Allow, Deny403, Deny403, Allow, Allow]),
+    row("GET",  "/api/v1/referrals/<id>",            "/api/v1/referrals/{referral}",      REQUEST_API),
+    row("POST", "/api/v1/referrals",                 "/api/v1/referrals",                 NURSES_API),
+    row("POST", "/api/v1/referrals/<id>/accept",     "/api/v1/referrals/{referral}/accept", MANAGERS_API),
+    row("POST", "/api/v1/referrals/<id>/decline",    "/api/v1/referrals/{referral}/decline", MANAGERS_API),
+    row("GET",  "/fhir/r4/ServiceRequest/<id>",      "/fhir/r4/ServiceRequest/{referral}", REQUEST_API),
+    row("POST", "/fhir/r4/ServiceRequest",           "/fhir/r4/ServiceRequest",           NURSES_API),
+    // Family pages.
+    row("GET",  "/families/<id>/education",          "/families/{family}/education",      [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
+    row("POST", "/families/<id>/education",          "/families/{family}/education",      [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
+    row("GET",  "/families/<id>/handout",            "/families/{family}/handout",        WORKERS_PAGE),
+    row("POST", "/families/<id>/handout/confirm",    "/families/{family}/handout/confirm", WORKERS_PAGE),
+    row("POST", "/families/<id>/handout",            "/families/{family}/handout",        WORKERS_PAGE),
+    row("GET",  "/handouts/<id>/receipt",            "/handouts/{handout}/receipt",       [Login, Allow, Allow, Allow, Hide404, Hide404, Hide404]),
+    row("GET",  "/follow-ups",                       "/follow-ups",                       WORKERS_PAGE),
+    row("POST", "/follow-ups/<id>/call",             "/follow-ups/{follow_up}/call",      [Login, Allow, Allow, Allow, Hide404, Deny403, Deny403])
+        .body("reached=no"),
+    // Request pages and triage.
+    row("GET",  "/requests",                         "/requests",                         [Login, Allow, Allow, Deny403, Deny403, Allow, Allow]),
+    row("GET",  "/requests/new",                     "/requests/new",                     NURSES_PAGE),
+    row("POST", "/requests/new",                     "/requests/new",                     NURSES_PAGE),
+    row("GET",  "/requests/<id>",                    "/requests/{referral}",              REQUEST_PAGE),
+    row("GET",  "/triage",                           "/triage",                           MANAGERS_PAGE),
+    row("POST", "/triage/<id>/accept",               "/triage/{referral}/accept",         MANAGERS_PAGE),
+    row("POST", "/triage/<id>/decline",              "/triage/{referral}/decline",        MANAGERS_PAGE),
+    // Last: these cancel the request the rows above use.
+    row("POST", "/requests/<id>/cancel",             "/requests/{referral}/cancel",       REQUEST_PAGE),
+    row("POST", "/api/v1/referrals/<id>/cancel",     "/api/v1/referrals/{referral}/cancel", REQUEST_API),
+];
+
+fn is_api(route: &str) -> bool {
+    route.starts_with("/api/") || route.starts_with("/fhir/") || route == "/healthz"
+}
+
+fn without_query(uri: &str) -> String {
+    uri.split('?').next().unwrap_or(uri).to_string()
+}
+
+/// Whether a concrete path fits a route template (`<x>` one segment, `<x..>` the rest).
+fn fits(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(seg), _) if seg.starts_with('<') && seg.ends_with("..>") => return true,
+            (Some(seg), Some(got)) if seg.starts_with('<') && seg.ends_with('>') && !got.is_empty() => {}
+            (Some(seg), Some(got)) if seg == got => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Ids of things made for the test, by placeholder.
+async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
+    use cribs::domain::account::{DisplayName, Email, NewPassword};
+    use cribs::store::users::{create, ChangedBy, NewUser};
+    let target = create(
+        &app.db,
+        ChangedBy::system(),
+        NewUser {
+            email: Email::parse("target@demo.cribs").expect("email"),
+            display_name: DisplayName::parse("Target Person").expect("name"),
+            password: NewPassword::parse("target's long password").expect("password"),
+            role: cribs::domain::role::Role::SiteStaff,
+            site_ids: vec![3],
+            hospital_site_id: None,
+        },
+    )
+    .await
+    .expect("a target account");
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, transfer) = app
+        .post(
+            &manager,
+            "/api/v1/transfers",
+            &json!({"from_site_id": 1, "to_site_id": 2, "crib_model_id": 1, "quantity": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{transfer}");
+    // A family with a handout at site 1 (and so a follow-up), on no hospital request.
+    let staff = app.token("staff@demo.cribs").await;
+    let family = common::fixtures::family().with_infant_born(common::fixtures::days_ago(10)).build();
+    let (status, f) = app.post(&staff, "/api/v1/families", &family).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let fid = f["id"].as_i64().expect("family");
+    let (status, _) = app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let abcd = json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "Tanya Brooks"});
+    let (status, _) = app.post(&staff, &format!("/api/v1/families/{fid}/education"), &abcd).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, h) = app
+        .post(
+            &staff,
+            "/api/v1/handouts",
+            &json!({"family_id": fid, "infant_id": f["infant_ids"][0], "site_id": 1, "crib_model_id": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    // A request from `nurse`'s hospital.
+    let nurse = app.token("nurse@demo.cribs").await;
+    let request = json!({
+        "caregiver": {"first_name": "Maya", "last_name": "Matrix", "phone": "410-555-6161"},
+        "address": {"line1": "1 Test St", "city": "Baltimore", "state": "MD", "zip": "21225", "neighborhood_id": 46},
+        "household_size": 2, "enrollments": ["WIC"], "has_safe_sleep_space": false,
+        "infant": {"date_of_birth": common::fixtures::days_ago(1).to_string()},
+        "discharge_date": common::fixtures::today().to_string()
+    });
+    let (status, r) = app.post(&nurse, "/api/v1/referrals", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    BTreeMap::from([
+        ("{user}", target.id.to_string()),
+        ("{transfer}", transfer["id"].to_string()),
+        ("{family}", fid.to_string()),
+        ("{handout}", h["id"].to_string()),
+        ("{follow_up}", "1".to_string()),
+        ("{referral}", r["id"].to_string()),
+        ("{ref_family}", r["family_id"].to_string()),
+    ])
+}
+
+fn fill(path: &str, fixtures: &BTreeMap<&'static str, String>) -> String {
+    fixtures.iter().fold(path.to_string(), |p, (k, v)| p.replace(k, v))
+}
+
+/// A browser for a caller: signed in, or anonymous with a CSRF cookie from the sign-in page.
+async fn browser(app: &TestApp, email: Option<&str>) -> (Browser, String) {
+    match email {
+        Some(e) => {
+            let b = app.browser_signed_in(e).await;
+            let csrf = b.csrf("/").await;
+            (b, csrf)
+        }
+        None => {
+            let b = app.browser();
+            let csrf = b.csrf("/login").await;
+            (b, csrf)
+        }
+    }
+}
+
+/// Send the row's request as a caller and classify the answer.
+async fn observe(
+    app: &TestApp,
+    row: &Row,
+    path: &str,
+    token: Option<&str>,
+    session: Option<&(Browser, String)>,
+    email: Option<&str>,
+) -> Result<Expect, String> {
+    let method = Method::from_bytes(row.method.as_bytes()).map_err(|e| e.to_string())?;
+    let res = if is_api(row.route) {
+        let mut req = app.http.request(method.clone(), app.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if method != Method::GET {
+            req =
+                req.header("Content-Type", "application/json").body(if row.body.is_empty() { "{}" } else { row.body });
+        }
+        req.send().await
+    } else if method == Method::GET {
+        let (b, _) = session.ok_or("no browser")?;
+        b.client.get(app.url(path)).send().await
+    } else {
+        // A fresh browser, so that signing in or out here cannot change the next row.
+        let (b, csrf) = browser(app, email).await;
+        let mut fields: Vec<(String, String)> = vec![("csrf_token".into(), csrf)];
+        for pair in row.body.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            fields.push((k.into(), v.into()));
+        }
+        b.client.request(method, app.url(path)).form(&fields).send().await
+    }
+    .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let flash = res.headers().get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("_flash=")));
+    Ok(match status {
+        StatusCode::UNAUTHORIZED => Unauth,
+        StatusCode::FORBIDDEN => Deny403,
+        StatusCode::NOT_FOUND => Hide404,
+        // NOTE: the guard's redirect to the sign-in page carries no message; a handler's
+        // own redirect there (signing out) carries a flash message.
+        StatusCode::SEE_OTHER if location == "/login" && !flash => Login,
+        s if s.is_server_error() => return Err(format!("server error {s}")),
+        _ => Allow,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_mounted_route_answers_every_caller_as_the_table_says() {
+    let app = TestApp::spawn().await;
+
+    // Every mounted route has a row, and every row a mounted route.
+    let mounted: BTreeSet<(String, String)> =
+        app.routes().iter().map(|(m, uri)| (m.clone(), without_query(uri))).collect();
+    let table: BTreeSet<(String, String)> = ROWS.iter().map(|r| (r.method.to_string(), r.route.to_string())).collect();
+    let missing: Vec<String> = mounted
+        .difference(&table)
+        .map(|(m, r)| format!("    row({m:?}, {r:?}, \"<path with ids>\", [anonymous, admin, manager, staff, staff2, nurse, nurse2]),"))
+        .collect();
+    assert!(missing.is_empty(), "routes without a row in the access matrix; add:\n{}", missing.join("\n"));
+    let stale: Vec<_> = table.difference(&mounted).collect();
+    assert!(stale.is_empty(), "rows for routes that are not mounted: {stale:?}");
+
+    let fx = fixtures(&app).await;
+    for r in ROWS {
+        let path = fill(r.path, &fx);
+        assert!(fits(r.route, &without_query(&path)), "the path {path} does not fit its route {}", r.route);
+        assert!(!path.contains('{'), "unknown placeholder in {}", r.path);
+    }
+
+    // One token and one signed-in browser per caller.
+    let mut tokens = Vec::new();
+    let mut sessions = Vec::new();
+    for (_, email) in CALLERS {
+        match email {
+            Some(e) => {
+                tokens.push(Some(app.token(e).await));
+                sessions.push(browser(&app, Some(e)).await);
+            }
+            None => {
+                tokens.push(None);
+                sessions.push(browser(&app, None).await);
+            }
+        }
+    }
+
+    let mut failures = Vec::new();
+    for r in ROWS {
+        let path = fill(r.path, &fx);
+        for (i, (who, email)) in CALLERS.iter().enumerate() {
+            let got = observe(&app, r, &path, tokens[i].as_deref(), Some(&sessions[i]), *email).await;
+            if got != Ok(r.expect[i]) {
+                failures.push(format!("{} {path} as {who}: expected {:?}, got {got:?}", r.method, r.expect[i]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} answer(s) differ from the table:\n{}", failures.len(), failures.join("\n"));
+
+    // The callers are who the table assumes.
+    let (_, me) = app.get(tokens[3].as_deref().unwrap_or_default(), "/api/v1/me").await;
+    assert_eq!(me["sites"][0]["id"], 1, "staff works at site 1");
+    let (_, me) = app.get(tokens[6].as_deref().unwrap_or_default(), "/api/v1/me").await;
+    assert_eq!(me["hospital"]["id"], 6, "nurse2 works at hospital 6");
+}
+
+#[test]
+fn paths_fit_templates() {
+    assert!(fits("/api/v1/sites/<id>/counts", "/api/v1/sites/1/counts"));
+    assert!(!fits("/api/v1/sites/<id>/counts", "/api/v1/sites/1/count"));
+    assert!(!fits("/api/v1/sites/<id>/counts", "/api/v1/sites//counts"));
+    assert!(fits("/static/<path..>", "/static/app.css"));
+    assert!(fits("/", "/"));
+    assert!(!fits("/admin/users", "/admin/users/1"));
+}
