@@ -1,9 +1,11 @@
 //! Pure domain rules and value types: no Rocket, no SeaORM. Everything here is unit-tested.
 
+pub mod checkin;
 pub mod dates;
 pub mod eligibility;
 pub mod family;
 pub mod money;
 pub mod policy;
+pub mod policy_sample;
 pub mod role;
 pub mod stock;

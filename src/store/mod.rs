@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checkin;
 pub mod eligibility;
 pub mod families;
 pub mod family_view;

@@ -3,8 +3,12 @@
 
 pub mod context;
 pub mod error_page;
+pub mod families;
+pub mod fields;
 pub mod home;
 pub mod login;
+pub mod once;
+pub mod policy;
 
 use crate::auth::guards::is_tls;
 use error_page::error_template;
@@ -29,7 +33,10 @@ impl<'r> FromRequest<'r> for RequestTls {
 
 /// Page routes mounted at `/`.
 pub fn routes() -> Vec<Route> {
-    routes![home::home, login::login_page, login::login_submit, login::logout]
+    let mut all = routes![home::home, login::login_page, login::login_submit, login::logout];
+    all.extend(families::routes());
+    all.extend(routes![policy::index, policy::new_page, policy::submit]);
+    all
 }
 
 #[catch(401)]
