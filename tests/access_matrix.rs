@@ -163,7 +163,17 @@ const ROWS: &[Row] = &[
     row("POST", "/api/v1/referrals/<id>/decline",    "/api/v1/referrals/{referral}/decline", MANAGERS_API),
     row("GET",  "/fhir/r4/ServiceRequest/<id>",      "/fhir/r4/ServiceRequest/{referral}", REQUEST_API),
     row("POST", "/fhir/r4/ServiceRequest",           "/fhir/r4/ServiceRequest",           NURSES_API),
-    // Family pages.
+    // Check-in, family pages and policy.
+    row("GET",  "/checkin",                          "/checkin?q=Brooks",                 WORKERS_PAGE),
+    row("GET",  "/families/new",                     "/families/new",                     WORKERS_PAGE),
+    row("POST", "/families/new",                     "/families/new",                     WORKERS_PAGE),
+    row("GET",  "/families/<id>",                    "/families/{family}",                [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
+    row("GET",  "/families/<id>",                    "/families/{ref_family}",            [Login, Allow, Allow, Allow, Allow, Allow, Hide404]),
+    row("POST", "/families/<id>/check",              "/families/{family}/check",          WORKERS_PAGE)
+        .body("infant_id=999999&form_token=matrix"),
+    row("GET",  "/policy",                           "/policy",                           MANAGERS_PAGE),
+    row("GET",  "/policy/new",                       "/policy/new",                       MANAGERS_PAGE),
+    row("POST", "/policy/new",                       "/policy/new",                       MANAGERS_PAGE),
     row("GET",  "/families/<id>/education",          "/families/{family}/education",      [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
     row("POST", "/families/<id>/education",          "/families/{family}/education",      [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
     row("GET",  "/families/<id>/handout",            "/families/{family}/handout",        WORKERS_PAGE),

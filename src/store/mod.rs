@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checkin;
 pub mod education;
 pub mod eligibility;
 pub mod families;

@@ -5,9 +5,13 @@ pub mod admin;
 pub mod audit;
 pub mod context;
 pub mod error_page;
+pub mod families;
+pub mod fields;
 pub mod handouts;
 pub mod home;
 pub mod login;
+pub mod once;
+pub mod policy;
 pub mod referrals;
 
 use crate::auth::guards::is_tls;
@@ -57,6 +61,8 @@ pub fn routes() -> Vec<Route> {
         audit::audit_page,
     ];
     all.extend(admin::routes());
+    all.extend(families::routes());
+    all.extend(routes![policy::index, policy::new_page, policy::submit]);
     all
 }
 
