@@ -8,3 +8,4 @@ pub mod idempotency;
 pub mod reference;
 pub mod stock;
 pub mod stock_ops;
+pub mod stock_reads;

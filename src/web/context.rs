@@ -21,10 +21,11 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
     let mut links = vec![NavLink { href: "/", label: "Home" }];
     match role {
         Role::SiteStaff => {
-            links.push(NavLink { href: "/stock", label: "Site stock" });
+            links.push(NavLink { href: "/stock", label: "Stock" });
         }
         Role::ProgramManager | Role::Admin => {
             links.push(NavLink { href: "/stock", label: "Stock" });
+            links.push(NavLink { href: "/stock/lots", label: "Lot lookup" });
             links.push(NavLink { href: "/audit", label: "Audit" });
         }
         Role::Nurse => {}

@@ -5,6 +5,7 @@ pub mod context;
 pub mod error_page;
 pub mod home;
 pub mod login;
+pub mod stock;
 
 use crate::auth::guards::is_tls;
 use error_page::error_template;
@@ -29,7 +30,9 @@ impl<'r> FromRequest<'r> for RequestTls {
 
 /// Page routes mounted at `/`.
 pub fn routes() -> Vec<Route> {
-    routes![home::home, login::login_page, login::login_submit, login::logout]
+    let mut all = routes![home::home, login::login_page, login::login_submit, login::logout];
+    all.extend(stock::routes());
+    all
 }
 
 #[catch(401)]
