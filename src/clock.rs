@@ -47,9 +47,18 @@ mod tests {
     #[test]
     fn new_york_days_begin_at_local_midnight() {
         let winter = NaiveDate::from_ymd_opt(2026, 1, 15).expect("valid");
-        assert_eq!(start_of_day_in_new_york(winter), Utc.with_ymd_and_hms(2026, 1, 15, 5, 0, 0).single().expect("valid"));
+        assert_eq!(
+            start_of_day_in_new_york(winter),
+            Utc.with_ymd_and_hms(2026, 1, 15, 5, 0, 0).single().expect("valid")
+        );
         let summer = NaiveDate::from_ymd_opt(2026, 7, 15).expect("valid");
-        assert_eq!(start_of_day_in_new_york(summer), Utc.with_ymd_and_hms(2026, 7, 15, 4, 0, 0).single().expect("valid"));
-        assert_eq!(local_date_time(Utc.with_ymd_and_hms(2027, 1, 1, 4, 59, 0).single().expect("valid")), "2026-12-31 23:59");
+        assert_eq!(
+            start_of_day_in_new_york(summer),
+            Utc.with_ymd_and_hms(2026, 7, 15, 4, 0, 0).single().expect("valid")
+        );
+        assert_eq!(
+            local_date_time(Utc.with_ymd_and_hms(2027, 1, 1, 4, 59, 0).single().expect("valid")),
+            "2026-12-31 23:59"
+        );
     }
 }

@@ -48,8 +48,7 @@ async fn on_hand(app: &TestApp, site: i64, model: i64) -> i64 {
 }
 
 async fn text_column(app: &TestApp, sql: &str) -> Option<String> {
-    let row =
-        app.db.query_one_raw(Statement::from_string(app.db.get_database_backend(), sql)).await.expect("query")?;
+    let row = app.db.query_one_raw(Statement::from_string(app.db.get_database_backend(), sql)).await.expect("query")?;
     row.try_get::<Option<String>>("", "v").expect("v")
 }
 
@@ -138,7 +137,11 @@ async fn the_same_final_post_twice_writes_one_movement() {
     // A burst of double clicks on another form writes once too.
     let burst = restock_fields(&b, "3").await;
     let results = join_all((0..6).map(|_| post(&b, "/stock/restock", &burst))).await;
-    assert!(results.iter().all(|r| r.0 == StatusCode::SEE_OTHER), "{:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
+    assert!(
+        results.iter().all(|r| r.0 == StatusCode::SEE_OTHER),
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
     assert_eq!(app.count("stock_movements").await, movements + 2);
     assert_eq!(on_hand(&app, DRUID, MODEL).await, before + 10);
     // The same form token with other values is refused, and writes nothing.
@@ -174,7 +177,10 @@ async fn refused_quantities_reshow_the_form_with_the_reason_and_write_nothing() 
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {quantity:?}");
             assert!(html.contains(reason), "{path} {quantity:?} says why: {html}");
             assert!(html.contains("id=\"quantity-error\""), "the reason is next to the field");
-            assert!(html.contains(&format!("name=\"quantity\" type=\"text\" value=\"{quantity}\"")), "typed value kept");
+            assert!(
+                html.contains(&format!("name=\"quantity\" type=\"text\" value=\"{quantity}\"")),
+                "typed value kept"
+            );
             assert!(html.contains("aria-invalid=\"true\""));
             assert_eq!(field(&html, "lot").as_deref(), Some("LOT-500"), "other values kept");
         }
@@ -460,8 +466,9 @@ async fn the_csv_export_has_a_header_the_right_rows_and_no_formulas() {
     let token = app.token("manager@demo.cribs").await;
     let evil = "=HYPERLINK(\"http://evil.example\",\"click\")";
     for (lot, n) in [(evil, 2), ("L-OK", 3), ("L-OK", 4)] {
-        let (status, _) =
-            app.post(&token, "/api/v1/sites/1/receipts", &json!({"crib_model_id": MODEL, "quantity": n, "lot": lot})).await;
+        let (status, _) = app
+            .post(&token, "/api/v1/sites/1/receipts", &json!({"crib_model_id": MODEL, "quantity": n, "lot": lot}))
+            .await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let m = app.browser_signed_in("manager@demo.cribs").await;
@@ -469,6 +476,8 @@ async fn the_csv_export_has_a_header_the_right_rows_and_no_formulas() {
     assert_eq!(res.status(), StatusCode::OK);
     let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(ct.starts_with("text/csv"), "{ct}");
+    let disposition = res.headers().get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert_eq!(disposition, "attachment; filename=\"druid-heights-movements.csv\"");
     let body = res.text().await.expect("text");
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_string).collect();

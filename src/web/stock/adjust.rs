@@ -160,7 +160,9 @@ pub async fn adjust_confirm(
     .await;
     let (before, after) = match outcome {
         Ok(ok) => ok,
-        Err(e) => return adjust_page(db, &who, cookies, &input, renamed(refusal(e, "quantity")?, "delta", "quantity")).await,
+        Err(e) => {
+            return adjust_page(db, &who, cookies, &input, renamed(refusal(e, "quantity")?, "delta", "quantity")).await
+        }
     };
     let (on_hand, available) = before.map(|b| (b.on_hand, b.on_hand - b.reserved)).unwrap_or((0, 0));
     let n = i64::from(delta.abs());

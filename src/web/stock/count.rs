@@ -64,7 +64,8 @@ async fn count_page(
     values: &CountInput,
     errors: FieldErrors,
 ) -> PageResult<(Status, Template)> {
-    let extra = json!({"values": values, "site": {"id": site.id, "name": site.name}, "models": model_choices(db).await?});
+    let extra =
+        json!({"values": values, "site": {"id": site.id, "name": site.name}, "models": model_choices(db).await?});
     Ok(form_page("stock/count", "Count stock", who, cookies, errors, extra))
 }
 

@@ -10,14 +10,32 @@ use crate::store::stock_reads;
 use crate::web::error_page::PageResult;
 use crate::web::stock::history::{HistoryQuery, MovementRow, Names};
 use crate::web::stock::site_in_scope;
-use rocket::http::{ContentType, Header, Status};
-use rocket::{get, Responder, State};
+use rocket::http::{ContentType, Status};
+use rocket::response::{self, Responder, Response};
+use rocket::{get, Request, State};
 use sea_orm::DatabaseConnection;
+use std::io::Cursor;
 
-/// The CSV answer: the file as an attachment, or a sentence saying which filter is wrong.
-#[derive(Responder)]
+/// A CSV file sent as an attachment.
+pub struct CsvFile {
+    pub body: String,
+    pub filename: String,
+}
+
+impl<'r> Responder<'r, 'static> for CsvFile {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        Response::build()
+            .header(ContentType::CSV)
+            .raw_header("Content-Disposition", format!("attachment; filename=\"{}\"", self.filename))
+            .sized_body(self.body.len(), Cursor::new(self.body))
+            .ok()
+    }
+}
+
+/// The CSV answer: the file, or a sentence saying which filter is wrong.
+#[derive(rocket::Responder)]
 pub enum CsvAnswer {
-    File(String, ContentType, Header<'static>),
+    File(CsvFile),
     Refused((Status, String)),
 }
 
@@ -106,8 +124,9 @@ pub async fn movements_csv(
     let names = Names { sites: &sites, models: &models, users: &users };
     let rows: Vec<MovementRow> =
         movements.into_iter().map(|m| MovementRow::new(MovementView::from(m), &names)).collect();
-    let file = format!("attachment; filename=\"{}-movements.csv\"", site.code.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
-    Ok(CsvAnswer::File(to_csv(&rows)?, ContentType::CSV, Header::new("Content-Disposition", file)))
+    let filename =
+        format!("{}-movements.csv", site.code.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"));
+    Ok(CsvAnswer::File(CsvFile { body: to_csv(&rows)?, filename }))
 }
 
 #[cfg(test)]

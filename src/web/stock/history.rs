@@ -42,7 +42,10 @@ fn date(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<NaiveD
     match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         Ok(d) => Some(d),
         Err(_) => {
-            errors.entry(field.into()).or_default().push(format!("Type a date as YYYY-MM-DD, like 2026-03-31; \"{v}\" is not one."));
+            errors
+                .entry(field.into())
+                .or_default()
+                .push(format!("Type a date as YYYY-MM-DD, like 2026-03-31; \"{v}\" is not one."));
             None
         }
     }

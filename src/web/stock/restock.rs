@@ -113,7 +113,8 @@ pub async fn restock_confirm(
         Err(errors) => return restock_page(db, &who, cookies, &input, errors).await,
     };
     let actor = Actor { who: &who, ip: &addr.0 };
-    let (site_id, model_id, q, lot, note) = (cmd.site.id, cmd.model.id, cmd.quantity, cmd.lot.clone(), cmd.note.clone());
+    let (site_id, model_id, q, lot, note) =
+        (cmd.site.id, cmd.model.id, cmd.quantity, cmd.lot.clone(), cmd.note.clone());
     let outcome = preview(db, |txn| async move {
         let r: Result<_, AppError> = async {
             let before = balance(&txn, site_id, model_id).await?;
@@ -140,8 +141,23 @@ pub async fn restock_confirm(
     let n = i64::from(q);
     let c = Confirmation {
         heading: "Confirm the restock",
-        sentence: format!("You are about to add {} {} of {} to {}.", spelled(n), cribs(n), cmd.model.name, cmd.site.name),
-        detail: cmd.lot.as_ref().map(|l| format!("Lot {l}.")),
+        sentence: format!(
+            "You are about to add {} {} of {} to {}.",
+            spelled(n),
+            cribs(n),
+            cmd.model.name,
+            cmd.site.name
+        ),
+        detail: match (&cmd.lot, &cmd.note) {
+            (None, None) => None,
+            (lot, note) => Some(
+                [lot.as_ref().map(|l| format!("Lot: {l}.")), note.as_ref().map(|n| format!("Note: {n}"))]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        },
         changes: vec![
             Change::now(format!("On hand at {}", cmd.site.name), on_hand.into(), after.balance.on_hand.into()),
             Change::now("Available (not reserved)", available.into(), after.balance.available.into()),

@@ -74,10 +74,17 @@ pub async fn site_page(
             "filters": q,
             "filter_errors": read.errors,
             "history": history,
-            "csv_href": format!("/stock/sites/{id}/movements.csv?{}", q.query_string()),
+            "csv_href": csv_href(id, &q),
         }),
     );
     Ok((status, Template::render("stock/site", ctx)))
+}
+
+fn csv_href(site_id: i64, q: &HistoryQuery) -> String {
+    match q.query_string() {
+        qs if qs.is_empty() => format!("/stock/sites/{site_id}/movements.csv"),
+        qs => format!("/stock/sites/{site_id}/movements.csv?{qs}"),
+    }
 }
 
 fn history_context(q: &HistoryQuery, rows: Vec<MovementRow>, page: u64, total: u64) -> Value {

@@ -114,11 +114,6 @@ pub async fn pick_model(
     }
 }
 
-/// Free text as typed, trimmed; empty means none.
-pub fn optional(text: &str) -> Option<String> {
-    Some(text.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 fn clip(s: &str) -> String {
     let mut c: String = s.chars().take(20).collect();
     if s.chars().count() > 20 {
