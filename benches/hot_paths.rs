@@ -1,1 +1,115 @@
-fn main() {}
+//! Benchmarks of the stock hot paths on a temporary SQLite database (migrated and seeded
+//! with the demo data), each one whole write transaction as the app runs it:
+//!
+//! - `receipt`: `begin_write` → `stock_ops::receive_stock` (movement, balance, audit) → commit;
+//! - `take_one_crib`: `begin_write` → `stock::apply_movement` of −1 (kind handout, the
+//!   conditional UPDATE that guards the race) → commit. Before each timed batch the site
+//!   is restocked in bulk, untimed, so it never runs out.
+//!
+//! Run: `cargo bench --bench hot_paths -- --warm-up-time 1 --measurement-time 3`.
+
+use cribs::auth::guards::{load_identity, Identity};
+use cribs::config::Settings;
+use cribs::db::{begin_write, prepare};
+use cribs::entity::user;
+use cribs::store::stock::{apply_movement, MovementKind, NewMovement};
+use cribs::store::stock_ops::{self, Actor};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::time::{Duration, Instant};
+
+const SITE: i64 = 1;
+const MODEL: i64 = 1;
+
+struct Bench {
+    db: DatabaseConnection,
+    who: Identity,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Bench {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = Settings {
+        database_url: format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
+        database_schema: None,
+        database_pool_size: None,
+        database_connect_timeout: 10,
+        cribs_demo: Some(true),
+        print_demo_logins: false,
+    };
+    let db = prepare(&settings).await.expect("connect, migrate, seed");
+    let manager = user::Entity::find()
+        .filter(user::Column::Email.eq("manager@demo.cribs"))
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("the demo manager");
+    let who = load_identity(&db, manager.id).await.expect("identity");
+    Bench { db, who, _dir: dir }
+}
+
+async fn receipt(b: &Bench) {
+    let txn = begin_write(&b.db).await.expect("begin");
+    let actor = Actor { who: &b.who, ip: "bench" };
+    stock_ops::receive_stock(&txn, &actor, SITE, MODEL, 1, Some("BENCH-LOT".into()), None).await.expect("receipt");
+    txn.commit().await.expect("commit");
+}
+
+async fn take_one(b: &Bench) {
+    let txn = begin_write(&b.db).await.expect("begin");
+    apply_movement(
+        &txn,
+        NewMovement {
+            site_id: SITE,
+            crib_model_id: MODEL,
+            kind: MovementKind::Handout,
+            quantity: -1,
+            lot: None,
+            reason: None,
+            note: None,
+            transfer_id: None,
+            handout_id: None,
+            user_id: Some(b.who.user.id),
+        },
+    )
+    .await
+    .expect("a crib was there");
+    txn.commit().await.expect("commit");
+}
+
+async fn restock(b: &Bench, n: u64) {
+    let txn = begin_write(&b.db).await.expect("begin");
+    let actor = Actor { who: &b.who, ip: "bench" };
+    let n = i32::try_from(n).expect("a batch fits in i32");
+    stock_ops::receive_stock(&txn, &actor, SITE, MODEL, n, None, None).await.expect("bulk restock");
+    txn.commit().await.expect("commit");
+}
+
+fn hot_paths(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let bench = rt.block_on(setup());
+    let b = &bench;
+    let mut group = c.benchmark_group("stock");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("receipt", |bencher| bencher.to_async(&rt).iter(|| receipt(b)));
+    group.bench_function("take_one_crib", |bencher| {
+        bencher.to_async(&rt).iter_custom(|iters| async move {
+            restock(b, iters.max(1)).await;
+            let start = Instant::now();
+            for _ in 0..iters {
+                take_one(b).await;
+            }
+            start.elapsed()
+        })
+    });
+    group.finish();
+    let drift = rt.block_on(cribs::store::stock::check_ledger(&bench.db)).expect("check ledger");
+    assert!(drift.is_empty(), "the benchmark left drift: {drift:?}");
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = hot_paths
+}
+criterion_main!(benches);

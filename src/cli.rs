@@ -38,11 +38,20 @@ pub async fn check_ledger(settings: &Settings) -> Result<ExitCode, String> {
         println!("check-ledger: every balance equals the sum of its movements (drift 0)");
         return Ok(ExitCode::SUCCESS);
     }
+    let sites = crate::store::stock_reads::site_names(&conn).await.map_err(|e| e.to_string())?;
+    let models = crate::store::stock_reads::model_names(&conn).await.map_err(|e| e.to_string())?;
+    let name = |m: &std::collections::HashMap<i64, String>, id: i64| m.get(&id).cloned().unwrap_or_else(|| "?".into());
     println!("check-ledger: {} balance(s) differ from their movements:", drift.len());
     for d in drift {
         println!(
-            "  site {} model {}: on_hand {} but movements sum to {}",
-            d.site_id, d.crib_model_id, d.on_hand, d.from_movements
+            "  site {} ({}) model {} ({}): on_hand {} but movements sum to {} (drift {:+})",
+            d.site_id,
+            name(&sites, d.site_id),
+            d.crib_model_id,
+            name(&models, d.crib_model_id),
+            d.on_hand,
+            d.from_movements,
+            d.on_hand - d.from_movements
         );
     }
     Ok(ExitCode::from(1))

@@ -18,4 +18,5 @@ pub mod referrals;
 pub mod scope;
 pub mod stock;
 pub mod stock_ops;
+pub mod stock_reads;
 pub mod users;

@@ -22,7 +22,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
     match role {
         Role::SiteStaff => {
             links.push(NavLink { href: "/checkin", label: "Check-in" });
-            links.push(NavLink { href: "/stock", label: "Site stock" });
+            links.push(NavLink { href: "/stock", label: "Stock" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
         }
         Role::ProgramManager | Role::Admin => {
@@ -31,6 +31,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
             links.push(NavLink { href: "/stock", label: "Stock" });
             links.push(NavLink { href: "/triage", label: "Triage" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
+            links.push(NavLink { href: "/stock/lots", label: "Lot lookup" });
             links.push(NavLink { href: "/audit", label: "Audit" });
         }
         Role::Nurse => {

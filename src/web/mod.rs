@@ -13,6 +13,7 @@ pub mod login;
 pub mod once;
 pub mod policy;
 pub mod referrals;
+pub mod stock;
 
 use crate::auth::guards::is_tls;
 use error_page::error_template;
@@ -62,6 +63,7 @@ pub fn routes() -> Vec<Route> {
     ];
     all.extend(admin::routes());
     all.extend(families::routes());
+    all.extend(stock::routes());
     all.extend(routes![policy::index, policy::new_page, policy::submit]);
     all
 }
