@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod generate;
 pub mod headers;
 pub mod seed;
 pub mod store;

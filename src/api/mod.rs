@@ -9,6 +9,7 @@ pub mod handouts;
 pub mod health;
 pub mod openapi;
 pub mod reference;
+pub mod reports;
 pub mod stock;
 pub mod validate;
 
@@ -45,6 +46,8 @@ pub fn routes() -> Vec<Route> {
         stock::count,
         stock::threshold,
         stock::movements,
+        reports::distribution,
+        reports::equity,
     ]
 }
 

@@ -13,6 +13,7 @@ pub mod handouts;
 pub mod idempotency;
 pub mod policy;
 pub mod reference;
+pub mod reports;
 pub mod scope;
 pub mod stock;
 pub mod stock_ops;

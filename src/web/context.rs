@@ -27,6 +27,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
         Role::ProgramManager | Role::Admin => {
             links.push(NavLink { href: "/stock", label: "Stock" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
+            links.push(NavLink { href: "/reports", label: "Reports" });
             links.push(NavLink { href: "/audit", label: "Audit" });
         }
         Role::Nurse => {}

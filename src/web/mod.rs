@@ -6,6 +6,7 @@ pub mod error_page;
 pub mod handouts;
 pub mod home;
 pub mod login;
+pub mod reports;
 
 use crate::auth::guards::is_tls;
 use error_page::error_template;
@@ -43,6 +44,11 @@ pub fn routes() -> Vec<Route> {
         handouts::receipt::receipt_page,
         handouts::follow_ups::follow_ups_page,
         handouts::follow_ups::follow_up_call,
+        reports::reports_page,
+        reports::distribution_csv_page,
+        reports::months_csv_page,
+        reports::equity_csv_page,
+        reports::chart_svg,
     ]
 }
 
