@@ -429,7 +429,11 @@ pub async fn generate(db: &DatabaseConnection, opts: &GenerateOptions) -> Result
         }
     }
     txn.commit().await.map_err(err)?;
-    // Fresh statistics, so the planners see the new sizes (same statement on both backends).
+    // Fresh statistics, so the planners see the new sizes; on PostgreSQL also the visibility
+    // map, without which the covering index cannot answer alone (index-only scan).
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("VACUUM (ANALYZE) handouts").await.map_err(err)?;
+    }
     db.execute_unprepared("ANALYZE").await.map_err(err)?;
     Ok(summary)
 }

@@ -434,7 +434,7 @@ async fn the_reports_page_draws_charts_tables_and_downloads() {
     let (status, html) = b.get("/reports").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(">Reports</a>"), "the nav links to reports");
-    assert_eq!(html.matches("<svg class=\"chart").count(), 3, "map, bars, months");
+    assert_eq!(html.matches("<svg class=\"chart").count(), 4, "map, bars, scatter, months");
     assert_eq!(html.matches("<path d=\"M").count(), 56, "55 CSAs and the jail");
     assert!(html.contains("<title>Cherry Hill: 2 cribs</title>"), "the map says each CSA's value");
     assert!(html.contains("role=\"img\""));

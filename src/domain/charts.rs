@@ -303,6 +303,139 @@ impl ColumnChart {
     }
 }
 
+/// One dot of a scatter chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dot {
+    pub label: String,
+    pub x_value: f64,
+    pub y_value: i64,
+    pub cx: f64,
+    pub cy: f64,
+}
+
+/// A scatter chart: one dot per item, a value axis each way.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScatterChart {
+    pub title: String,
+    pub x_axis: String,
+    pub y_axis: String,
+    pub width: f64,
+    pub height: f64,
+    pub plot_x: f64,
+    pub plot_y: f64,
+    pub plot_right: f64,
+    pub plot_bottom: f64,
+    pub dots: Vec<Dot>,
+    /// Ticks along x (positions are x coordinates) and y (positions are y coordinates).
+    pub x_ticks: Vec<Tick>,
+    pub y_ticks: Vec<Tick>,
+}
+
+/// Lay out a scatter chart of `items` (label, x, y) in `width` × `height` pixels.
+pub fn scatter(
+    title: &str,
+    x_axis: &str,
+    y_axis: &str,
+    items: &[(String, f64, i64)],
+    width: f64,
+    height: f64,
+) -> ScatterChart {
+    let (plot_x, plot_y, plot_right, plot_bottom) = (56.0, 10.0, width - 12.0, height - 44.0);
+    let max_x = items.iter().map(|(_, x, _)| *x).fold(0.0, f64::max).ceil() as i64;
+    let max_y = items.iter().map(|(_, _, y)| *y).max().unwrap_or(0);
+    let x_ticks = nice_ticks(max_x, 5);
+    let y_ticks = nice_ticks(max_y, 4);
+    let x_top = *x_ticks.last().unwrap_or(&1) as f64;
+    let y_top = *y_ticks.last().unwrap_or(&1) as f64;
+    let sx = (plot_right - plot_x) / x_top.max(1.0);
+    let sy = (plot_bottom - plot_y) / y_top.max(1.0);
+    ScatterChart {
+        title: title.to_string(),
+        x_axis: x_axis.to_string(),
+        y_axis: y_axis.to_string(),
+        width,
+        height,
+        plot_x,
+        plot_y,
+        plot_right,
+        plot_bottom,
+        dots: items
+            .iter()
+            .map(|(label, x, y)| Dot {
+                label: label.clone(),
+                x_value: *x,
+                y_value: *y,
+                cx: r1(plot_x + x.max(0.0) * sx),
+                cy: r1(plot_bottom - (*y).max(0) as f64 * sy),
+            })
+            .collect(),
+        x_ticks: x_ticks
+            .iter()
+            .map(|t| Tick { value: *t, label: t.to_string(), pos: r1(plot_x + *t as f64 * sx) })
+            .collect(),
+        y_ticks: y_ticks
+            .iter()
+            .map(|t| Tick { value: *t, label: t.to_string(), pos: r1(plot_bottom - *t as f64 * sy) })
+            .collect(),
+    }
+}
+
+impl ScatterChart {
+    /// The chart as a standalone SVG document.
+    pub fn to_svg(&self) -> String {
+        let mut s = svg_open(self.width, self.height, &self.title);
+        for t in &self.x_ticks {
+            let _ = write!(
+                s,
+                r##"<line x1="{x}" y1="{y1}" x2="{x}" y2="{y2}" stroke="#c8c8c8"/><text x="{x}" y="{ty}" text-anchor="middle" font-size="12">{l}</text>"##,
+                x = t.pos,
+                y1 = self.plot_y,
+                y2 = self.plot_bottom,
+                ty = self.plot_bottom + 16.0,
+                l = escape_xml(&t.label)
+            );
+        }
+        for t in &self.y_ticks {
+            let _ = write!(
+                s,
+                r##"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="#c8c8c8"/><text x="{tx}" y="{ty}" text-anchor="end" font-size="12">{l}</text>"##,
+                x1 = self.plot_x,
+                x2 = self.plot_right,
+                y = t.pos,
+                tx = self.plot_x - 6.0,
+                ty = r1(t.pos + 4.0),
+                l = escape_xml(&t.label)
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<text x="{x}" y="{y}" text-anchor="middle" font-size="12">{l}</text>"#,
+            x = r1((self.plot_x + self.plot_right) / 2.0),
+            y = self.height - 6.0,
+            l = escape_xml(&self.x_axis)
+        );
+        let _ = write!(
+            s,
+            r#"<text x="14" y="{y}" text-anchor="middle" font-size="12" transform="rotate(-90 14 {y})">{l}</text>"#,
+            y = r1((self.plot_y + self.plot_bottom) / 2.0),
+            l = escape_xml(&self.y_axis)
+        );
+        for d in &self.dots {
+            let _ = write!(
+                s,
+                r##"<circle cx="{cx}" cy="{cy}" r="4" fill="#0b5394" fill-opacity="0.75"><title>{l}: {x}, {y}</title></circle>"##,
+                cx = d.cx,
+                cy = d.cy,
+                l = escape_xml(&d.label),
+                x = d.x_value,
+                y = d.y_value
+            );
+        }
+        s.push_str("</svg>");
+        s
+    }
+}
+
 fn svg_open(width: f64, height: f64, title: &str) -> String {
     format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{t}" font-family="sans-serif"><title>{t}</title>"#,
@@ -361,6 +494,19 @@ mod tests {
         let m = columns("x", &items(&[("Jan & Feb", 2)]), 300.0, 200.0).to_svg();
         assert!(m.contains("Jan &amp; Feb"));
         assert!(!m.contains("style="), "presentation attributes only (CSP)");
+    }
+
+    #[test]
+    fn scatter_places_dots_on_both_axes() {
+        let pts = vec![("A & B".to_string(), 10.0, 40), ("C".to_string(), 0.0, 0), ("D".to_string(), 20.0, 80)];
+        let c = scatter("Reach and need", "deaths per 1,000", "cribs", &pts, 600.0, 300.0);
+        assert_eq!((c.dots[1].cx, c.dots[1].cy), (c.plot_x, c.plot_bottom), "zero at the origin");
+        assert_eq!(c.dots[2].cx, c.plot_right, "20 is the top x tick");
+        assert_eq!(c.dots[2].cy, c.plot_y, "80 is the top y tick");
+        assert!((c.dots[0].cx - (c.plot_x + c.plot_right) / 2.0).abs() < 0.06);
+        let svg = c.to_svg();
+        assert!(svg.contains("<title>A &amp; B: 10, 40</title>"));
+        assert_eq!(svg.matches("<circle").count(), 3);
     }
 
     #[test]

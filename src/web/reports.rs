@@ -8,7 +8,7 @@ use crate::api::reports::{
     csv_name, distribution_csv, equity_csv, parse_params, CsvFile, EquityTable, RawReportParams,
 };
 use crate::auth::guards::PageManager;
-use crate::domain::charts::{columns, horizontal_bars};
+use crate::domain::charts::{columns, horizontal_bars, scatter};
 use crate::domain::map::{class_breaks, csa_map, fill_of, legend, FILL_NO_DATA};
 use crate::domain::reports::{by_month, csv_document, infant_mortality, month_label, Grouping, SUPPRESSED};
 use crate::error::AppError;
@@ -73,6 +73,22 @@ fn table_rows(r: &DistributionReport) -> Vec<Value> {
                 "imr": imr,
                 "imr_year": imr_year,
             })
+        })
+        .collect()
+}
+
+/// Each CSA with a known infant mortality rate: (title, rate, cribs).
+fn need_points(by_csa: &DistributionReport) -> Vec<(String, f64, i64)> {
+    by_csa
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let rate = infant_mortality().get(&r.csa_id?)?;
+            let title = format!(
+                "{}: infant mortality {:.1} per 1,000 ({}), {} cribs",
+                r.csa_name, rate.per_1000, rate.year, r.counts.cribs
+            );
+            Some((title, rate.per_1000, r.counts.cribs))
         })
         .collect()
 }
@@ -196,6 +212,14 @@ pub async fn reports_page(
                 "rows": table_rows(shown),
                 "query": query,
                 "map": map_context(&by_csa),
+                "scatter": scatter(
+                    "Cribs per CSA against infant mortality",
+                    "Infant mortality per 1,000 live births (latest year with data)",
+                    "Cribs",
+                    &need_points(&by_csa),
+                    BAR_WIDTH,
+                    360.0,
+                ),
                 "bars": horizontal_bars("Cribs by Community Statistical Area, most first", &bars, BAR_WIDTH),
                 "months": columns("Cribs by month", &months, MONTHS_WIDTH, MONTHS_HEIGHT),
                 "month_rows": months.iter().map(|(m, n)| json!({"month": m, "cribs": n})).collect::<Vec<_>>(),
