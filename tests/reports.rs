@@ -92,7 +92,7 @@ async fn place(app: &TestApp, id: i64, on: &str, at_utc: (i32, u32, u32, u32, u3
         .expect("place handout");
 }
 
-fn row<'a>(report: &'a Value, csa_id: i64) -> &'a Value {
+fn row(report: &Value, csa_id: i64) -> &Value {
     report["rows"].as_array().and_then(|r| r.iter().find(|r| r["csa_id"] == csa_id)).expect("a row for the CSA")
 }
 

@@ -186,7 +186,8 @@ pub async fn reports_page(
     let bars: Vec<(String, i64)> = by_csa.rows.iter().map(|r| (r.csa_name.clone(), r.counts.cribs)).collect();
     let shown = table.as_ref().unwrap_or(&by_csa);
     let site_name = filter.site_id.and_then(|id| {
-        sites.iter().find(|s| s["id"] == id.to_string()).and_then(|s| s["name"].as_str().map(str::to_string))
+        let wanted = id.to_string();
+        sites.iter().find(|s| s["id"] == wanted.as_str()).and_then(|s| s["name"].as_str().map(str::to_string))
     });
     let query = query_of(&filter, grouping);
     let ctx = page(
