@@ -328,6 +328,11 @@ async fn only_managers_read_reports() {
     let admin = app.token("admin@demo.cribs").await;
     let (status, _) = app.get(&admin, DIST).await;
     assert_eq!(status, StatusCode::OK);
+    // An empty program still draws its page (every CSA at zero).
+    let b = app.browser_signed_in("admin@demo.cribs").await;
+    let (status, html) = b.get("/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<title>Cherry Hill: 0 cribs</title>"));
     // The OpenAPI document lists both operations with the CSV content type.
     let (_, doc) = app.get(&admin, "/api/openapi.json").await;
     for path in [DIST, "/api/v1/reports/equity"] {
