@@ -182,6 +182,14 @@ const ROWS: &[Row] = &[
     row("POST", "/stock/adjust",                     "/stock/adjust",                     MANAGERS_PAGE),
     row("GET",  "/stock/lots",                       "/stock/lots?lot=LOT-1",             MANAGERS_PAGE),
     row("POST", "/stock/transfers/<id>/receive",     "/stock/transfers/{transfer2}/receive", [Login, Allow, Allow, Hide404, Allow, Hide404, Hide404]),
+    // Reports: managers only.
+    row("GET",  "/api/v1/reports/distribution-by-neighborhood", "/api/v1/reports/distribution-by-neighborhood", MANAGERS_API),
+    row("GET",  "/api/v1/reports/equity",            "/api/v1/reports/equity",            MANAGERS_API),
+    row("GET",  "/reports",                          "/reports",                          MANAGERS_PAGE),
+    row("GET",  "/reports/charts/<name>",            "/reports/charts/cribs-by-csa.svg",  MANAGERS_PAGE),
+    row("GET",  "/reports/distribution.csv",         "/reports/distribution.csv",         MANAGERS_PAGE),
+    row("GET",  "/reports/equity.csv",               "/reports/equity.csv",               MANAGERS_PAGE),
+    row("GET",  "/reports/months.csv",               "/reports/months.csv",               MANAGERS_PAGE),
     // Check-in, family pages and policy.
     row("GET",  "/checkin",                          "/checkin?q=Brooks",                 WORKERS_PAGE),
     row("GET",  "/families/new",                     "/families/new",                     WORKERS_PAGE),

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod policy;
 pub mod reference;
 pub mod referrals;
+pub mod reports;
 pub mod scope;
 pub mod stock;
 pub mod stock_ops;

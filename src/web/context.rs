@@ -32,6 +32,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
             links.push(NavLink { href: "/triage", label: "Triage" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
             links.push(NavLink { href: "/stock/lots", label: "Lot lookup" });
+            links.push(NavLink { href: "/reports", label: "Reports" });
             links.push(NavLink { href: "/audit", label: "Audit" });
         }
         Role::Nurse => {

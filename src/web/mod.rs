@@ -13,6 +13,7 @@ pub mod login;
 pub mod once;
 pub mod policy;
 pub mod referrals;
+pub mod reports;
 pub mod stock;
 
 use crate::auth::guards::is_tls;
@@ -60,6 +61,11 @@ pub fn routes() -> Vec<Route> {
         referrals::triage::triage_accept,
         referrals::triage::triage_decline,
         audit::audit_page,
+        reports::reports_page,
+        reports::distribution_csv_page,
+        reports::months_csv_page,
+        reports::equity_csv_page,
+        reports::chart_svg,
     ];
     all.extend(admin::routes());
     all.extend(families::routes());
