@@ -18,7 +18,9 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 "$venv/bin/schemathesis" --version
 
-cargo build --quiet --bin cribs
+# The binary `cargo test` builds (same features as the test build: no second compile of the
+# dependency tree with other features, as a plain `cargo build` would do after the tests).
+cargo test --quiet --no-run
 
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -57,20 +59,32 @@ while True:
     time.sleep(0.2)
 EOF
 
-token=$(python3 - "$base" <<'EOF'
+# A bearer token for a demo account.
+token_for() {
+  python3 - "$base" "$1" <<'EOF'
 import json, sys, urllib.request
 req = urllib.request.Request(sys.argv[1] + "/api/v1/tokens", method="POST",
-    data=json.dumps({"email": "manager@demo.cribs", "password": "cribs-demo"}).encode(),
+    data=json.dumps({"email": sys.argv[2], "password": "cribs-demo"}).encode(),
     headers={"Content-Type": "application/json"})
 with urllib.request.urlopen(req, timeout=10) as r:
     print(json.load(r)["token"])
 EOF
-)
+}
+manager=$(token_for manager@demo.cribs)
+nurse=$(token_for nurse@demo.cribs)
 
-"$venv/bin/schemathesis" run "$base/api/openapi.json" \
-  --url "$base" \
-  --header "Authorization: Bearer $token" \
-  --checks not_a_server_error,response_schema_conformance \
-  --max-examples 50 --seed 1 --generation-database none \
-  --no-color
+fuzz() {
+  "$venv/bin/schemathesis" --no-color run "$base/api/openapi.json" \
+    --url "$base" \
+    --checks not_a_server_error,response_schema_conformance \
+    --max-examples 50 --seed 1 --generation-database none \
+    "$@"
+}
+
+echo "== schemathesis: every operation, as a program manager"
+fuzz --header "Authorization: Bearer $manager"
+# Requests come from hospitals: with a manager's token these answer only 403, so the nurse's
+# operations are fuzzed again with a nurse's token.
+echo "== schemathesis: the nurse's operations (referrals, FHIR), as a nurse"
+fuzz --header "Authorization: Bearer $nurse" --include-path-regex '^/(api/v1/referrals|fhir/r4/)'
 status=0
