@@ -278,7 +278,8 @@ impl Browser {
     /// Every control of the page's forms is reachable with the Tab key alone.
     async fn assert_keyboard_reachable(&self, label: &str) {
         let wanted: Vec<String> = self.driver.execute(STOPS_JS, vec![]).await.expect("stops").convert().expect("list");
-        self.driver.execute("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);", vec![])
+        self.driver
+            .execute("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);", vec![])
             .await
             .expect("blur");
         let mut seen = std::collections::BTreeSet::new();
@@ -371,8 +372,9 @@ async fn staff_check_eligibility_educate_hand_out_and_print_the_receipt() {
     let app = TestApp::spawn().await;
     // Registration and the eligibility check through the API, as the check-in desk does.
     let api = app.token("staff@demo.cribs").await;
-    let (status, created) =
-        app.post(&api, "/api/v1/families", &family().named("Ana", "Lopez").with_infant_born(days_ago(12)).build()).await;
+    let (status, created) = app
+        .post(&api, "/api/v1/families", &family().named("Ana", "Lopez").with_infant_born(days_ago(12)).build())
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let fid = created["id"].as_i64().expect("family id");
     let iid = created["infant_ids"][0].as_i64().expect("infant id");
