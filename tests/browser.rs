@@ -547,6 +547,13 @@ async fn a_manager_triages_requests_and_reads_the_audit() {
     b.assert_keyboard_reachable("audit").await;
     assert!(b.text().await.contains("referral"), "the accept is in the audit");
     b.screenshot("manager-audit").await;
+    // The error-page check bites too, and the error page itself passes axe.
+    b.goto("/requests/999999").await;
+    let state = b.state().await;
+    assert!(state.error_page && state.heading == "Not Found", "the 404 page is recognised: {state:?}");
+    let console = b.console().await;
+    assert!(console.iter().any(|m| m.contains("404")), "the console reports the 404: {console:?}");
+    b.assert_accessible("error page").await;
     // The checker bites: an unlabeled field and grey-on-white text are reported as serious.
     if b.axe.is_some() {
         let plant = "const m = document.querySelector('main'); m.prepend(document.createElement('input')); \
