@@ -1,5 +1,5 @@
 //! Security headers on every response: CSP without inline script, nosniff, a referrer
-//! policy and frame-ancestors 'none'.
+//! policy and frame-ancestors 'none' (Swagger UI at `/api/docs/` may also use inline styles).
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
@@ -12,14 +12,20 @@ pub struct SecurityHeaders;
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The CSP of the vendored Swagger UI under `/api/docs/`: the same, except that its bundle
+/// sets inline styles. Scripts stay `'self'` only.
+pub const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
     fn info(&self) -> Info {
         Info { name: "Security headers", kind: Kind::Response }
     }
 
-    async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
-        res.set_header(Header::new("Content-Security-Policy", CSP));
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let docs = req.uri().path().as_str().starts_with("/api/docs/");
+        res.set_header(Header::new("Content-Security-Policy", if docs { DOCS_CSP } else { CSP }));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));

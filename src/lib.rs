@@ -1,6 +1,7 @@
 //! cribs: a free portable-crib program's web application. `build(figment)` assembles the
 //! Rocket: the database fairing (connect → migrate → seed), templates, security headers,
-//! the staff pages at `/`, the JSON API at `/api`, static files, and the catchers.
+//! the staff pages at `/`, the JSON API at `/api` (with Swagger UI at `/api/docs`), static
+//! files, and the catchers.
 
 pub mod api;
 pub mod auth;
@@ -51,6 +52,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .mount("/", web::routes())
         .mount("/", api::root_routes())
         .mount("/api", api::routes())
+        .mount("/", api::openapi::swagger_ui())
         .mount("/fhir/r4", fhir::routes())
         .mount("/static", FileServer::from(static_dir))
         .register("/", web::catchers())

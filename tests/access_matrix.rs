@@ -104,6 +104,7 @@ const ROWS: &[Row] = &[
     // Public.
     row("GET",  "/healthz",                          "/healthz",                          EVERYONE),
     row("GET",  "/api/openapi.json",                 "/api/openapi.json",                 EVERYONE),
+    row("GET",  "/api/docs/<_..>",                   "/api/docs/index.html",              EVERYONE),
     row("POST", "/api/v1/tokens",                    "/api/v1/tokens",                    EVERYONE),
     row("GET",  "/static/<path..>",                  "/static/app.css",                   EVERYONE),
     row("GET",  "/login",                            "/login",                            EVERYONE),

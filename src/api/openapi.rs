@@ -1,5 +1,6 @@
 //! The OpenAPI 3 document of every `/api` and `/fhir` operation, generated from the
-//! handlers' `#[utoipa::path]` attributes, served at `GET /api/openapi.json`.
+//! handlers' `#[utoipa::path]` attributes, served at `GET /api/openapi.json`, and the
+//! Swagger UI that reads it at `/api/docs` (assets vendored into the binary: no download).
 
 use rocket::get;
 use rocket::serde::json::Json;
@@ -81,4 +82,11 @@ pub struct ApiDoc;
 #[get("/openapi.json")]
 pub fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+/// Swagger UI at `/api/docs/`, reading the document served by `openapi_json` (mounted at `/`).
+pub fn swagger_ui() -> Vec<rocket::Route> {
+    utoipa_swagger_ui::SwaggerUi::new("/api/docs/<_..>")
+        .config(utoipa_swagger_ui::Config::from("/api/openapi.json"))
+        .into()
 }

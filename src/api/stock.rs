@@ -84,7 +84,7 @@ pub struct MovementPage {
 
 /// Restock a site.
 #[utoipa::path(post, path = "/api/v1/sites/{id}/receipts", tag = "stock", request_body = ReceiptRequest,
-    params(("id" = i64, Path, description = "site id"), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
+    params(("id" = i64, Path, description = "site id", example = 1), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
     responses((status = 201, body = MovementResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -233,7 +233,7 @@ pub async fn list_transfers(user: ApiUser, db: &State<DatabaseConnection>, statu
 
 /// Adjust stock by hand, with a reason; never below what is reserved.
 #[utoipa::path(post, path = "/api/v1/sites/{id}/adjustments", tag = "stock", request_body = AdjustmentRequest,
-    params(("id" = i64, Path, description = "site id"), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
+    params(("id" = i64, Path, description = "site id", example = 1), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
     responses((status = 201, body = MovementResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -275,7 +275,7 @@ pub async fn adjustment(
 
 /// Record a physical count; writes the correction movement.
 #[utoipa::path(post, path = "/api/v1/sites/{id}/counts", tag = "stock", request_body = CountRequest,
-    params(("id" = i64, Path, description = "site id"), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
+    params(("id" = i64, Path, description = "site id", example = 1), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
     responses((status = 201, body = MovementResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -309,7 +309,7 @@ pub async fn count(
 
 /// Set a site's low-stock threshold for a model (managers).
 #[utoipa::path(post, path = "/api/v1/sites/{id}/thresholds", tag = "stock", request_body = ThresholdRequest,
-    params(("id" = i64, Path, description = "site id")),
+    params(("id" = i64, Path, description = "site id", example = 1)),
     responses((status = 200, body = crate::store::stock_ops::BalanceView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -346,7 +346,7 @@ pub async fn threshold(
 
 /// A site's ledger, newest first, paginated (managers, staff of the site).
 #[utoipa::path(get, path = "/api/v1/sites/{id}/movements", tag = "stock",
-    params(("id" = i64, Path, description = "site id"), ("page" = Option<u64>, Query, description = "from 1"),
+    params(("id" = i64, Path, description = "site id", example = 1), ("page" = Option<u64>, Query, description = "from 1"),
         ("per_page" = Option<u64>, Query, description = "1..500, default 50"), ("kind" = Option<String>, Query, description = "movement kind"),
         ("crib_model_id" = Option<i64>, Query, description = "model"), ("lot" = Option<String>, Query, description = "lot")),
     responses((status = 200, body = MovementPage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),

@@ -33,7 +33,7 @@ impl Quantity {
 pub fn checked_delta(n: i64) -> Result<i32, String> {
     if n == 0 {
         Err("An adjustment must change the stock: the change cannot be 0.".into())
-    } else if n.abs() > MAX_QUANTITY {
+    } else if n.unsigned_abs() > MAX_QUANTITY as u64 {
         Err(format!("An adjustment may change the stock by at most {MAX_QUANTITY} either way; {n} is too large."))
     } else {
         Ok(n as i32)
@@ -189,6 +189,9 @@ mod tests {
         assert!(checked_delta(0).is_err());
         assert_eq!(checked_delta(-3), Ok(-3));
         assert!(checked_delta(-10_001).is_err());
+        // Found by schemathesis: abs() of i64::MIN overflowed (a 500 in debug, a delta of 0 in release).
+        assert!(checked_delta(i64::MIN).is_err());
+        assert!(checked_delta(i64::MAX).is_err());
         assert_eq!(checked_count(0), Ok(0));
         assert!(checked_count(-1).is_err());
     }

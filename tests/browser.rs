@@ -1,0 +1,574 @@
+//! Browser tests: each user group's main path in a real headless Chromium, driven from Rust
+//! through chromedriver (thirtyfour), against the app started in-process by
+//! `TestApp::spawn()`. Every page on the way is checked for an error page and for browser
+//! console errors (CSP violations included), and each main page is checked with axe-core
+//! (WCAG 2 A and AA; any "serious" or "critical" violation fails). Each path ends with a
+//! screenshot under `target/screenshots/`.
+//!
+//! The test starts `/usr/bin/chromedriver` itself on a free 127.0.0.1 port and points it
+//! at `/usr/bin/chromium` with a temporary profile. Without chromedriver the tests say so
+//! and pass, unless `CRIBS_REQUIRE_BROWSER` is set (as `.ci/run` does): then they fail.
+//! axe-core comes from `.ci/axe/node_modules` (`npm install` there); it is injected with
+//! WebDriver's execute-script, which the app's CSP (no inline script) does not govern.
+//! On PostgreSQL (`TEST_DATABASE_URL` set) the tests are skipped: the pages are the same.
+//! One Chromium at a time: the tests take a shared lock.
+
+mod common;
+
+use common::fixtures::{days_ago, family, today};
+use common::TestApp;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use thirtyfour::components::SelectElement;
+use thirtyfour::prelude::*;
+use thirtyfour::{ChromiumLikeCapabilities, LoggingPrefsLogLevel};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// One browser at a time, whatever the test harness's parallelism.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Whether a missing browser is a failure (`CRIBS_REQUIRE_BROWSER` set and not "0").
+fn browser_required() -> bool {
+    std::env::var("CRIBS_REQUIRE_BROWSER").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Whether this test runs here; prints why when it does not.
+fn browser_available(test: &str) -> bool {
+    if common::postgres_url().is_some() {
+        println!("browser test {test}: skipped on PostgreSQL (the SQLite run drives the same pages)");
+        return false;
+    }
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    assert!(
+        !browser_required(),
+        "CRIBS_REQUIRE_BROWSER is set but {CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver"
+    );
+    println!(
+        "browser test {test}: SKIPPED: {CHROMEDRIVER} not found (apt-get install chromium chromium-driver; \
+         CRIBS_REQUIRE_BROWSER=1 makes this a failure)"
+    );
+    false
+}
+
+/// axe-core's script text, or None (a failure when the browser is required).
+fn axe_source() -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            assert!(
+                !browser_required(),
+                "CRIBS_REQUIRE_BROWSER is set but {} cannot be read ({e}): run `npm install` in .ci/axe",
+                path.display()
+            );
+            println!("accessibility checks SKIPPED: {} missing (npm install in .ci/axe)", path.display());
+            None
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0").local_addr().expect("local addr").port()
+}
+
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+/// The chromedriver process, killed when dropped.
+struct DriverProcess(Child);
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Chromium through chromedriver, with the app's base URL and the checks every page gets.
+struct Browser {
+    driver: WebDriver,
+    base: String,
+    axe: Option<String>,
+    _process: DriverProcess,
+    _profile: tempfile::TempDir,
+}
+
+/// What the page-check script finds on a page.
+#[derive(Debug, serde::Deserialize)]
+struct PageState {
+    ready: bool,
+    error_page: bool,
+    heading: String,
+    path: String,
+}
+
+const PAGE_STATE_JS: &str = r#"
+const h1 = document.querySelector('h1');
+const heading = h1 ? h1.textContent.trim() : '';
+const reasons = ['Bad Request', 'Unauthorized', 'Forbidden', 'Not Found', 'Method Not Allowed',
+  'Unprocessable Entity', 'Payload Too Large', 'Too Many Requests', 'Internal Server Error',
+  'Service Unavailable'];
+const error_page = !!document.getElementById('error-page') || reasons.includes(heading)
+  || /^\d{3}: /.test(heading);
+return { ready: document.readyState === 'complete', error_page, heading, path: location.pathname };
+"#;
+
+/// Every keyboard stop a form on the page should have: one per control, one per radio group.
+const STOPS_JS: &str = r#"
+const key = (e) => e.type === 'radio' ? 'radio:' + e.name : (e.id || e.name || e.tagName + ':' + e.textContent.trim());
+const els = [...document.querySelectorAll('main form input, main form select, main form textarea, main form button')]
+  .filter((e) => e.type !== 'hidden' && !e.disabled && e.offsetParent !== null);
+return [...new Set(els.map(key))];
+"#;
+
+const ACTIVE_JS: &str = r#"
+const e = document.activeElement;
+if (!e || e === document.body) return '';
+return e.type === 'radio' ? 'radio:' + e.name : (e.id || e.name || e.tagName + ':' + e.textContent.trim());
+"#;
+
+const AXE_RUN_JS: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+  .then((r) => done({ passes: r.passes.length, violations: r.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(' '), html: n.html.slice(0, 160), summary: n.failureSummary })),
+  })) }))
+  .catch((e) => done({ axe_error: String(e) }));
+"#;
+
+impl Browser {
+    async fn start(app: &TestApp) -> Browser {
+        let port = free_port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let process = DriverProcess(child);
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = reqwest::get(format!("{url}/status")).await.ok().map(|r| r.status().is_success());
+            if ready == Some(true) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not answer on {url} within 20 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM).expect("binary");
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1280,1000",
+            "--lang=en-US",
+        ] {
+            caps.add_arg(arg).expect("arg");
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).expect("profile arg");
+        caps.set_browser_log_level(LoggingPrefsLogLevel::All).expect("logging prefs");
+        let driver = WebDriver::new(url, caps).await.expect("a Chromium session");
+        Browser { driver, base: app.base.clone(), axe: axe_source(), _process: process, _profile: profile }
+    }
+
+    async fn quit(self) {
+        let Browser { driver, _process, _profile, .. } = self;
+        driver.quit().await.expect("quit");
+    }
+
+    async fn goto(&self, path: &str) {
+        self.driver.goto(format!("{}{}", self.base, path)).await.expect("navigate");
+        self.settle().await;
+    }
+
+    async fn path(&self) -> String {
+        self.driver.current_url().await.expect("url").path().to_string()
+    }
+
+    async fn state(&self) -> PageState {
+        self.driver.execute(PAGE_STATE_JS, vec![]).await.expect("page state").convert().expect("page state json")
+    }
+
+    /// Wait until the document has loaded.
+    async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.state().await.ready {
+            assert!(Instant::now() < deadline, "the page did not finish loading");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait until the address bar's path satisfies `want` (after a form submit).
+    async fn wait_for_path(&self, what: &str, want: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let path = self.path().await;
+            if want(&path) {
+                self.settle().await;
+                return path;
+            }
+            assert!(Instant::now() < deadline, "waited for {what}; still at {path}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Console entries since the last read (the buffer empties on each read).
+    async fn console(&self) -> Vec<String> {
+        let entries = self.driver.browser_log().await.expect("browser log");
+        entries.into_iter().filter(|e| e.level == "SEVERE").map(|e| e.message).collect()
+    }
+
+    /// Fail on an error page or a console error.
+    async fn assert_page_ok(&self, label: &str) {
+        let state = self.state().await;
+        assert!(!state.error_page, "{label}: an error page at {} (heading {:?})", state.path, state.heading);
+        let errors = self.console().await;
+        assert!(errors.is_empty(), "{label}: browser console errors at {}:\n{}", state.path, errors.join("\n"));
+    }
+
+    /// Run axe-core (WCAG 2 A/AA) on the page: (rules passed, violations).
+    async fn axe_run(&self, label: &str) -> Option<(u64, Vec<Value>)> {
+        let axe = self.axe.as_ref()?;
+        self.driver.execute(axe.as_str(), vec![]).await.expect("inject axe-core");
+        let loaded = self.driver.execute("return typeof axe === 'object' && typeof axe.run === 'function';", vec![]);
+        assert_eq!(loaded.await.expect("axe loaded?").json(), &json!(true), "{label}: axe-core did not load");
+        let ret = self.driver.execute_async(AXE_RUN_JS, vec![]).await.expect("axe.run");
+        let result = ret.json().clone();
+        assert!(result.get("axe_error").is_none(), "{label}: axe failed: {result}");
+        let passes = result["passes"].as_u64().unwrap_or(0);
+        assert!(passes > 0, "{label}: axe-core ran no rule: {result}");
+        // axe's own console output, if any, is not the page's.
+        let _ = self.console().await;
+        Some((passes, result["violations"].as_array().cloned().unwrap_or_default()))
+    }
+
+    /// Fail on serious or critical WCAG 2 A/AA violations; print the others.
+    async fn assert_accessible(&self, label: &str) {
+        let Some((passes, list)) = self.axe_run(label).await else { return };
+        let (bad, minor): (Vec<Value>, Vec<Value>) = list.into_iter().partition(is_serious);
+        for v in &minor {
+            println!("{label}: axe ({}) {}: {}", v["impact"], v["id"], v["help"]);
+        }
+        assert!(
+            bad.is_empty(),
+            "{label}: {} serious/critical accessibility violations:\n{}",
+            bad.len(),
+            serde_json::to_string_pretty(&bad).unwrap_or_default()
+        );
+        println!("{label}: axe-core WCAG 2 A/AA: {passes} rules passed, no serious or critical violations");
+    }
+
+    /// Every control of the page's forms is reachable with the Tab key alone.
+    async fn assert_keyboard_reachable(&self, label: &str) {
+        let wanted: Vec<String> = self.driver.execute(STOPS_JS, vec![]).await.expect("stops").convert().expect("list");
+        self.driver
+            .execute("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);", vec![])
+            .await
+            .expect("blur");
+        let mut seen = std::collections::BTreeSet::new();
+        let mut first: Option<String> = None;
+        for _ in 0..(wanted.len() * 2 + 40) {
+            self.driver.action_chain().send_keys(Key::Tab).perform().await.expect("Tab");
+            let active: String = self.driver.execute(ACTIVE_JS, vec![]).await.expect("active").convert().expect("str");
+            if active.is_empty() {
+                continue;
+            }
+            if first.as_deref() == Some(active.as_str()) {
+                break; // went round the page once
+            }
+            first.get_or_insert_with(|| active.clone());
+            seen.insert(active);
+            if wanted.iter().all(|w| seen.contains(w)) {
+                break;
+            }
+        }
+        let missing: Vec<&String> = wanted.iter().filter(|w| !seen.contains(*w)).collect();
+        assert!(missing.is_empty(), "{label}: not reachable with Tab: {missing:?}");
+        println!("{label}: all {} form controls reachable with Tab", wanted.len());
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(format!("{name}.png"));
+        self.driver.screenshot(&path).await.expect("screenshot");
+        println!("screenshot: {}", path.display());
+    }
+
+    async fn el(&self, css: &str) -> WebElement {
+        self.driver.query(By::Css(css)).first().await.unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.el(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        let el = self.el(css).await;
+        SelectElement::new(&el).await.expect("a select").select_by_value(value).await.expect("select value");
+    }
+
+    async fn value(&self, css: &str) -> String {
+        self.el(css).await.prop("value").await.expect("value").unwrap_or_default()
+    }
+
+    async fn text(&self) -> String {
+        self.el("body").await.text().await.expect("body text")
+    }
+
+    /// Sign in through the form, checking the sign-in page on the way; lands on home.
+    async fn sign_in(&self, email: &str, check_login_page: bool) {
+        self.goto("/login").await;
+        self.assert_page_ok("login").await;
+        if check_login_page {
+            self.assert_accessible("login").await;
+            self.assert_keyboard_reachable("login").await;
+        }
+        self.type_into("#email", email).await;
+        self.type_into("#password", common::PASSWORD).await;
+        self.el("#password").await.send_keys(Key::Enter).await.expect("Enter submits");
+        self.wait_for_path("home after sign-in", |p| p == "/").await;
+        self.assert_page_ok("home").await;
+    }
+}
+
+fn is_serious(v: &Value) -> bool {
+    matches!(v["impact"].as_str(), Some("serious" | "critical"))
+}
+
+/// Type a date into an `<input type=date>` the way a person does in an en-US browser.
+async fn type_date(b: &Browser, css: &str, date: chrono::NaiveDate) {
+    let el = b.el(css).await;
+    // NOTE: no click first: a click lands on the field's middle segment (day), not the month.
+    el.send_keys(date.format("%m%d%Y").to_string()).await.expect("type date");
+    assert_eq!(b.value(css).await, date.to_string(), "{css} took the typed date");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_check_eligibility_educate_hand_out_and_print_the_receipt() {
+    if !browser_available("staff") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn().await;
+    // Registration and the eligibility check through the API, as the check-in desk does.
+    let api = app.token("staff@demo.cribs").await;
+    let (status, created) = app
+        .post(&api, "/api/v1/families", &family().named("Ana", "Lopez").with_infant_born(days_ago(12)).build())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let fid = created["id"].as_i64().expect("family id");
+    let iid = created["infant_ids"][0].as_i64().expect("infant id");
+    let (status, check) = app.post(&api, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!((status, check["result"].as_str()), (StatusCode::CREATED, Some("eligible")), "{check}");
+
+    let b = Browser::start(&app).await;
+    b.sign_in("staff@demo.cribs", true).await;
+    b.assert_accessible("home (staff)").await;
+    let family_page = app.routes().iter().any(|(m, u)| m == "GET" && u == "/families/<id>");
+    if family_page {
+        b.goto(&format!("/families/{fid}")).await;
+        b.assert_page_ok("family page").await;
+        b.assert_accessible("family page").await;
+    }
+
+    // The education checklist, by keyboard: Space ticks each ABCD topic, Enter submits.
+    b.goto(&format!("/families/{fid}/education")).await;
+    b.assert_page_ok("education checklist").await;
+    b.assert_accessible("education checklist").await;
+    b.assert_keyboard_reachable("education checklist").await;
+    for topic in ["alone", "back", "crib", "no_smoking"] {
+        let css = format!("#topic-{topic}");
+        b.el(&css).await.send_keys(Key::Space).await.expect("Space");
+        assert!(b.el(&css).await.is_selected().await.expect("checked?"), "Space ticks {topic}");
+    }
+    b.type_into("#caregiver_attestation", "Ana Lopez").await;
+    b.el("#caregiver_attestation").await.send_keys(Key::Enter).await.expect("Enter submits");
+    let landed = b.wait_for_path("the page after the checklist", |p| !p.ends_with("/education")).await;
+    assert_eq!(landed, format!("/families/{fid}"), "the checklist returns to the family");
+    if family_page {
+        b.assert_page_ok("family page after education").await;
+        assert!(b.text().await.contains("Safe-sleep education recorded."), "the flash");
+    } else {
+        // NOTE: the family page belongs to the check-in work, not on this branch yet: the
+        // redirect lands on its 404, which is expected here and checked again once it exists.
+        println!("staff: /families/<id> is not mounted on this branch; skipping the family page");
+        let _ = b.console().await;
+    }
+    assert_eq!(app.count("education_sessions").await, 1, "the checklist recorded the education");
+
+    // The hand-out form by clicks, its confirmation, then the receipt.
+    b.goto(&format!("/families/{fid}/handout?infant_id={iid}")).await;
+    b.assert_page_ok("hand-out form").await;
+    b.assert_accessible("hand-out form").await;
+    b.assert_keyboard_reachable("hand-out form").await;
+    b.select("#site_id", "1").await;
+    b.select("#crib_model_id", "1").await;
+    b.type_into("#lot", "LOT-2026-07").await;
+    b.el("main form button[type=submit]").await.click().await.expect("Review");
+    b.wait_for_path("the confirmation", |p| p.ends_with("/handout/confirm")).await;
+    b.assert_page_ok("hand-out confirmation").await;
+    b.assert_accessible("hand-out confirmation").await;
+    let confirm = b.text().await;
+    assert!(confirm.contains("Druid Heights Family Center") && confirm.contains("LOT-2026-07"), "{confirm}");
+    assert_eq!(app.count("handouts").await, 0, "nothing written before confirming");
+    b.el("main form button[type=submit]").await.click().await.expect("Hand out");
+    let receipt = b.wait_for_path("the receipt", |p| p.ends_with("/receipt")).await;
+    b.assert_page_ok("receipt").await;
+    b.assert_accessible("receipt").await;
+    let text = b.text().await;
+    assert!(text.contains("CR-") && text.contains("LOT-2026-07") && text.contains("Ana Lopez"), "{text}");
+    assert_eq!(app.count("handouts").await, 1);
+    b.screenshot("staff-receipt").await;
+
+    // The follow-up list, with this family's call due.
+    use sea_orm::ConnectionTrait;
+    app.db.execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01'").await.expect("due now");
+    b.goto("/follow-ups").await;
+    b.assert_page_ok("follow-ups").await;
+    b.assert_accessible("follow-ups").await;
+    b.assert_keyboard_reachable("follow-ups").await;
+    assert!(b.text().await.contains("Ana Lopez"), "the due call is listed");
+    b.goto(&receipt).await;
+    b.assert_page_ok("receipt again").await;
+    b.quit().await;
+    app.assert_no_drift().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nurse_requests_a_crib_and_sees_where_it_waits_once_accepted() {
+    if !browser_available("nurse") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn().await;
+    let b = Browser::start(&app).await;
+    b.sign_in("nurse@demo.cribs", false).await;
+    b.assert_accessible("home (nurse)").await;
+
+    b.goto("/requests/new").await;
+    b.assert_page_ok("request form").await;
+    b.assert_accessible("request form").await;
+    b.assert_keyboard_reachable("request form").await;
+    b.type_into("#first_name", "Imani").await;
+    b.type_into("#last_name", "Grant").await;
+    b.type_into("#phone", "410-555-3030").await;
+    b.el("#baby-born").await.click().await.expect("born");
+    type_date(&b, "#baby_date", days_ago(1)).await;
+    type_date(&b, "#discharge_date", today()).await;
+    b.type_into("#line1", "2700 Cherry Hill Rd").await;
+    b.type_into("#zip", "21225").await;
+    b.select("#neighborhood_id", "46").await;
+    b.type_into("#household_size", "3").await;
+    b.el("#enr-WIC").await.click().await.expect("WIC");
+    b.el("#safe-no").await.click().await.expect("no safe space");
+    b.el("#edu-yes").await.click().await.expect("education given");
+    for t in ["alone", "back", "crib", "no_smoking"] {
+        b.el(&format!("#t-{t}")).await.click().await.expect("topic");
+    }
+    b.select("#pickup", "site-2").await;
+    b.el("main form button[type=submit]").await.click().await.expect("Send request");
+    let page = b.wait_for_path("the request page", |p| p.starts_with("/requests/") && p != "/requests/new").await;
+    b.assert_page_ok("request page").await;
+    b.assert_accessible("request page").await;
+    let text = b.text().await;
+    assert!(text.to_lowercase().contains("submitted") && text.contains("✓ passed"), "status and preview: {text}");
+    let id: i64 = page.rsplit('/').next().and_then(|s| s.parse().ok()).expect("request id");
+
+    // A manager accepts it through the API; the nurse's list shows where the crib waits.
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, accepted) =
+        app.post(&manager, &format!("/api/v1/referrals/{id}/accept"), &json!({"site_id": 2, "crib_model_id": 1})).await;
+    assert_eq!((status, accepted["status"].as_str()), (StatusCode::OK, Some("reserved")), "{accepted}");
+    b.goto("/requests").await;
+    b.assert_page_ok("requests list").await;
+    b.assert_accessible("requests list").await;
+    let list = b.text().await;
+    assert!(list.contains("Cherry Hill Community Site until"), "where the crib waits: {list}");
+    b.screenshot("nurse-requests").await;
+    b.quit().await;
+    app.assert_no_drift().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_triages_requests_and_reads_the_audit() {
+    if !browser_available("manager") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn().await;
+    // An open request, so the triage queue has a row with its forms.
+    let nurse = app.token("nurse@demo.cribs").await;
+    let body = json!({
+        "caregiver": {"first_name": "Maya", "last_name": "Reed", "date_of_birth": "1999-06-01", "phone": "410-555-4040"},
+        "address": {"line1": "900 Cherry Hill Rd", "city": "Baltimore", "state": "MD", "zip": "21225", "neighborhood_id": 46},
+        "household_size": 2, "annual_income": "15000.00", "enrollments": ["Medicaid"], "has_safe_sleep_space": false,
+        "preferred_language": "en", "infant": {"date_of_birth": days_ago(1).to_string()},
+        "discharge_date": today().to_string(), "education_given_in_hospital": true, "preferred_site_id": 2
+    });
+    let (status, created) = app.post(&nurse, "/api/v1/referrals", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+
+    let b = Browser::start(&app).await;
+    b.sign_in("manager@demo.cribs", false).await;
+    b.assert_accessible("home (manager)").await;
+    b.goto("/triage").await;
+    b.assert_page_ok("triage").await;
+    b.assert_accessible("triage").await;
+    b.assert_keyboard_reachable("triage").await;
+    assert!(b.text().await.contains("Maya Reed"), "the open request is in the queue");
+    b.el(".inline-form button.primary").await.click().await.expect("Accept");
+    b.wait_for_path("triage after accepting", |p| p == "/triage").await;
+    b.assert_page_ok("triage after accepting").await;
+    assert!(b.text().await.contains("accepted: a crib is held at"), "the flash");
+
+    b.goto("/audit").await;
+    b.assert_page_ok("audit").await;
+    b.assert_accessible("audit").await;
+    b.assert_keyboard_reachable("audit").await;
+    assert!(b.text().await.contains("referral"), "the accept is in the audit");
+    b.screenshot("manager-audit").await;
+    // The error-page check bites too, and the error page itself passes axe.
+    b.goto("/requests/999999").await;
+    let state = b.state().await;
+    assert!(state.error_page && state.heading == "Not Found", "the 404 page is recognised: {state:?}");
+    let console = b.console().await;
+    assert!(console.iter().any(|m| m.contains("404")), "the console reports the 404: {console:?}");
+    b.assert_accessible("error page").await;
+    // The checker bites: an unlabeled field and grey-on-white text are reported as serious.
+    if b.axe.is_some() {
+        let plant = "const m = document.querySelector('main'); m.prepend(document.createElement('input')); \
+                     const p = document.createElement('p'); p.textContent = 'faint text'; p.style.color = '#c8c8c8'; m.prepend(p);";
+        b.driver.execute(plant, vec![]).await.expect("plant");
+        let (_, found) = b.axe_run("planted violations").await.expect("axe ran");
+        let ids: Vec<&str> = found.iter().filter(|v| is_serious(v)).filter_map(|v| v["id"].as_str()).collect();
+        assert!(ids.contains(&"label") && ids.contains(&"color-contrast"), "axe reports both: {ids:?}");
+    }
+
+    // Swagger UI, vendored: it loads and renders the OpenAPI without a console error (CSP).
+    b.goto("/api/docs/").await;
+    b.el(".swagger-ui .info .title").await;
+    b.el(".opblock").await;
+    b.assert_page_ok("Swagger UI").await;
+    b.screenshot("api-docs").await;
+    b.quit().await;
+}
