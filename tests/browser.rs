@@ -346,7 +346,7 @@ impl Browser {
         self.type_into("#email", email).await;
         self.type_into("#password", common::PASSWORD).await;
         self.el("#password").await.send_keys(Key::Enter).await.expect("Enter submits");
-        self.wait_for_path("home after sign-in", |p| p == "/").await;
+        self.wait_for_path("home after sign-in", |p| p == "/" || p == "/checkin").await;
         self.assert_page_ok("home").await;
     }
 }
