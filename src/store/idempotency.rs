@@ -56,29 +56,6 @@ fn canonical(v: &Value, out: &mut String) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn key_order_and_spacing_do_not_change_the_hash() {
-        let a: Value = serde_json::from_str(
-            r#"{"quantity": 5, "crib_model_id": 1, "x": {"b": [1, {"d": 1, "c": 2}], "a": null}}"#,
-        )
-        .expect("json");
-        let b: Value = serde_json::from_str(r#"{"crib_model_id":1,"x":{"a":null,"b":[1,{"c":2,"d":1}]},"quantity":5}"#)
-            .expect("json");
-        assert_eq!(request_hash("POST /x", &a), request_hash("POST /x", &b));
-        assert_ne!(request_hash("POST /x", &a), request_hash("POST /y", &a));
-        assert_ne!(request_hash("POST /x", &json!({"q": 5})), request_hash("POST /x", &json!({"q": 6})));
-        // The same text as serde_json's sorted (default) serialization, so stored hashes match.
-        let mut text = String::new();
-        canonical(&json!({"b": "\"q\"", "a": [1.5, true]}), &mut text);
-        assert_eq!(text, r#"{"a":[1.5,true],"b":"\"q\""}"#);
-    }
-}
-
 /// The stored answer for this key, or a conflict if the key was used with another body.
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -124,4 +101,27 @@ pub async fn save(
     .exec_without_returning(db)
     .await?;
     Ok(inserted == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_and_spacing_do_not_change_the_hash() {
+        let a: Value = serde_json::from_str(
+            r#"{"quantity": 5, "crib_model_id": 1, "x": {"b": [1, {"d": 1, "c": 2}], "a": null}}"#,
+        )
+        .expect("json");
+        let b: Value = serde_json::from_str(r#"{"crib_model_id":1,"x":{"a":null,"b":[1,{"c":2,"d":1}]},"quantity":5}"#)
+            .expect("json");
+        assert_eq!(request_hash("POST /x", &a), request_hash("POST /x", &b));
+        assert_ne!(request_hash("POST /x", &a), request_hash("POST /y", &a));
+        assert_ne!(request_hash("POST /x", &json!({"q": 5})), request_hash("POST /x", &json!({"q": 6})));
+        // The same text as serde_json's sorted (default) serialization, so stored hashes match.
+        let mut text = String::new();
+        canonical(&json!({"b": "\"q\"", "a": [1.5, true]}), &mut text);
+        assert_eq!(text, r#"{"a":[1.5,true],"b":"\"q\""}"#);
+    }
 }
