@@ -554,6 +554,13 @@ async fn a_manager_triages_requests_and_reads_the_audit() {
     let console = b.console().await;
     assert!(console.iter().any(|m| m.contains("404")), "the console reports the 404: {console:?}");
     b.assert_accessible("error page").await;
+    // The page's CSP holds in this browser: an inline script added to the page does not run,
+    // while WebDriver's execute-script (how axe-core gets in) is not governed by it.
+    let ran = "window.inlineRan = false; const s = document.createElement('script'); \
+               s.textContent = 'window.inlineRan = true;'; document.body.appendChild(s); return window.inlineRan;";
+    assert_eq!(b.driver.execute(ran, vec![]).await.expect("inline script").json(), &json!(false), "CSP blocks it");
+    let console = b.console().await;
+    assert!(console.iter().any(|m| m.contains("Content Security Policy")), "reported: {console:?}");
     // The checker bites: an unlabeled field and grey-on-white text are reported as serious.
     if b.axe.is_some() {
         let plant = "const m = document.querySelector('main'); m.prepend(document.createElement('input')); \
