@@ -38,11 +38,20 @@ pub async fn check_ledger(settings: &Settings) -> Result<ExitCode, String> {
         println!("check-ledger: every balance equals the sum of its movements (drift 0)");
         return Ok(ExitCode::SUCCESS);
     }
+    let sites = crate::store::stock_reads::site_names(&conn).await.map_err(|e| e.to_string())?;
+    let models = crate::store::stock_reads::model_names(&conn).await.map_err(|e| e.to_string())?;
+    let name = |m: &std::collections::HashMap<i64, String>, id: i64| m.get(&id).cloned().unwrap_or_else(|| "?".into());
     println!("check-ledger: {} balance(s) differ from their movements:", drift.len());
     for d in drift {
         println!(
-            "  site {} model {}: on_hand {} but movements sum to {}",
-            d.site_id, d.crib_model_id, d.on_hand, d.from_movements
+            "  site {} ({}) model {} ({}): on_hand {} but movements sum to {} (drift {:+})",
+            d.site_id,
+            name(&sites, d.site_id),
+            d.crib_model_id,
+            name(&models, d.crib_model_id),
+            d.on_hand,
+            d.from_movements,
+            d.on_hand - d.from_movements
         );
     }
     Ok(ExitCode::from(1))
@@ -136,5 +145,84 @@ pub async fn backup(settings: &Settings, file: &std::path::Path) -> Result<ExitC
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     conn.execute_unprepared(&format!("VACUUM INTO '{path}'")).await.map_err(|e| e.to_string())?;
     println!("backup written to {}", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cribs generate`: synthetic data at scale (see `crate::generate`).
+pub async fn generate(
+    settings: &Settings,
+    families: usize,
+    seed: u64,
+    years: u32,
+    end: Option<&str>,
+) -> Result<ExitCode, String> {
+    let end = match end {
+        Some(text) => crate::domain::reports::parse_date(text)?,
+        None => crate::clock::today(),
+    };
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let opts = crate::generate::GenerateOptions { families, seed, years, end };
+    let s = crate::generate::generate(&conn, &opts).await?;
+    println!(
+        "generate: {} families, {} infants, {} handouts ({} voided), {} stock movements in {:.1} s (seed {seed}, {} years to {end})",
+        s.families,
+        s.infants,
+        s.handouts,
+        s.voided,
+        s.movements,
+        started.elapsed().as_secs_f64(),
+        years
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `cribs report-timing`.
+pub struct TimingArgs {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub group: String,
+    pub runs: usize,
+    pub print_sql: bool,
+}
+
+/// `cribs report-timing`: run the distribution report through `store::reports` (one warm-up
+/// run, then `runs` timed runs) and print the timings in milliseconds; or print its SQL.
+pub async fn report_timing(settings: &Settings, args: TimingArgs) -> Result<ExitCode, String> {
+    use crate::domain::reports::{Grouping, Period};
+    use crate::store::reports::{distribution, distribution_sql, inline_sql, ReportFilter};
+    let period = Period::parse(args.from.as_deref(), args.to.as_deref(), crate::clock::today())
+        .map_err(|p| p.into_iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))?;
+    let grouping = Grouping::parse(Some(&args.group))?;
+    let filter = ReportFilter { period, site_id: None };
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    if args.print_sql {
+        let (text, values) = distribution_sql(conn.get_database_backend(), &filter, grouping);
+        println!("{};", inline_sql(conn.get_database_backend(), &text, &values)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let warm = distribution(&conn, &filter, grouping).await.map_err(|e| e.to_string())?;
+    let mut times = Vec::with_capacity(args.runs.max(1));
+    for _ in 0..args.runs.max(1) {
+        let t = std::time::Instant::now();
+        let r = distribution(&conn, &filter, grouping).await.map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if r.totals != warm.totals {
+            return Err("the report changed between runs: is something writing to this database?".into());
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    println!(
+        "report-timing: {} rows, {} cribs, {} infants, {} families from {} to {}",
+        warm.rows.len(),
+        warm.totals.cribs,
+        warm.totals.infants,
+        warm.totals.families,
+        period.from,
+        period.to
+    );
+    println!("min_ms={:.2} median_ms={median:.2} max_ms={:.2} runs={}", times[0], times[times.len() - 1], times.len());
     Ok(ExitCode::SUCCESS)
 }

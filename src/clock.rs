@@ -41,10 +41,14 @@ pub fn start_of_new_york_day(d: NaiveDate) -> DateTime<Utc> {
     }
 }
 
+/// An instant as people here read it: New York date and time, `2026-03-04 14:05`.
+pub fn local_date_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&New_York).format("%Y-%m-%d %H:%M").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn late_evening_in_new_york_is_still_that_day() {
@@ -62,5 +66,9 @@ mod tests {
         // The day clocks spring forward still starts at midnight (EST).
         let dst = NaiveDate::from_ymd_opt(2026, 3, 8).expect("valid");
         assert_eq!(start_of_new_york_day(dst), Utc.with_ymd_and_hms(2026, 3, 8, 5, 0, 0).single().expect("valid"));
+        assert_eq!(
+            local_date_time(Utc.with_ymd_and_hms(2027, 1, 1, 4, 59, 0).single().expect("valid")),
+            "2026-12-31 23:59"
+        );
     }
 }

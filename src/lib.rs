@@ -13,6 +13,7 @@ pub mod domain;
 pub mod entity;
 pub mod error;
 pub mod fhir;
+pub mod generate;
 pub mod headers;
 pub mod seed;
 pub mod store;

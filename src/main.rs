@@ -1,5 +1,5 @@
 //! The `cribs` command: `serve` (the default), `migrate`, `seed`, `check-ledger`,
-//! `create-user`, `backup`. Thin: parse the command line, then hand over.
+//! `create-user`, `backup`, `generate`, `report-timing`. Thin: parse the command line, then hand over.
 
 use clap::{Parser, Subcommand};
 use cribs::config::Settings;
@@ -42,6 +42,39 @@ enum Command {
     },
     /// Write a consistent copy of the database to a file (SQLite), while serving.
     Backup { file: std::path::PathBuf },
+    /// Fill the database with deterministic synthetic families, infants and handouts.
+    Generate {
+        /// How many families (about 1.07 handouts each).
+        #[arg(long)]
+        families: usize,
+        /// Random seed: the same seed on the same database gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Years of handouts, ending on --end.
+        #[arg(long, default_value_t = 3)]
+        years: u32,
+        /// Last day with handouts, YYYY-MM-DD (default: today in New York).
+        #[arg(long)]
+        end: Option<String>,
+    },
+    /// Time the distribution report through the store (milliseconds), or print its SQL.
+    ReportTiming {
+        /// First day, YYYY-MM-DD (default: 1 January this year).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (default: 31 December this year).
+        #[arg(long)]
+        to: Option<String>,
+        /// csa or neighborhood.
+        #[arg(long, default_value = "csa")]
+        group: String,
+        /// Timed runs after one warm-up run.
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+        /// Print the statement with its values written in, for sqlite3/psql, and exit.
+        #[arg(long)]
+        print_sql: bool,
+    },
 }
 
 fn figment() -> Figment {
@@ -81,6 +114,13 @@ fn main() -> ExitCode {
                 cribs::cli::create_user(&settings(&figment())?, new).await
             }
             Command::Backup { file } => cribs::cli::backup(&settings(&figment())?, &file).await,
+            Command::Generate { families, seed, years, end } => {
+                cribs::cli::generate(&settings(&figment())?, families, seed, years, end.as_deref()).await
+            }
+            Command::ReportTiming { from, to, group, runs, print_sql } => {
+                let args = cribs::cli::TimingArgs { from, to, group, runs, print_sql };
+                cribs::cli::report_timing(&settings(&figment())?, args).await
+            }
         }
     });
     match result {

@@ -88,6 +88,7 @@ const ADMINS_PAGE: [Expect; 7] = [Login, Allow, Deny403, Deny403, Deny403, Deny4
 /// Site staff and managers work with families; nurses may not.
 const WORKERS_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Allow, Deny403, Deny403];
 const WORKERS_PAGE: [Expect; 7] = [Login, Allow, Allow, Allow, Allow, Deny403, Deny403];
+const SITE_1_PAGE: [Expect; 7] = [Login, Allow, Allow, Allow, Hide404, Hide404, Hide404];
 /// A family on no hospital request: nurses do not see it.
 const NOT_NURSES_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Allow, Hide404, Hide404];
 /// The family on `nurse`'s hospital's request.
@@ -164,7 +165,43 @@ const ROWS: &[Row] = &[
     row("POST", "/api/v1/referrals/<id>/decline",    "/api/v1/referrals/{referral}/decline", MANAGERS_API),
     row("GET",  "/fhir/r4/ServiceRequest/<id>",      "/fhir/r4/ServiceRequest/{referral}", REQUEST_API),
     row("POST", "/fhir/r4/ServiceRequest",           "/fhir/r4/ServiceRequest",           NURSES_API),
-    // Family pages.
+    // Stock pages: managers everywhere, staff at their own site, nurses nowhere.
+    row("GET",  "/stock",                            "/stock",                            WORKERS_PAGE),
+    row("GET",  "/stock/sites/<id>",                 "/stock/sites/1",                    SITE_1_PAGE),
+    row("GET",  "/stock/sites/<id>/movements.csv",   "/stock/sites/1/movements.csv",      SITE_1_PAGE),
+    row("GET",  "/stock/sites/<id>/count",           "/stock/sites/1/count",              SITE_1_PAGE),
+    row("POST", "/stock/sites/<id>/count/confirm",   "/stock/sites/1/count/confirm",      SITE_1_PAGE),
+    row("POST", "/stock/sites/<id>/count",           "/stock/sites/1/count",              SITE_1_PAGE),
+    row("GET",  "/stock/restock",                    "/stock/restock",                    MANAGERS_PAGE),
+    row("POST", "/stock/restock/confirm",            "/stock/restock/confirm",            MANAGERS_PAGE),
+    row("POST", "/stock/restock",                    "/stock/restock",                    MANAGERS_PAGE),
+    row("GET",  "/stock/transfer",                   "/stock/transfer",                   MANAGERS_PAGE),
+    row("POST", "/stock/transfer/confirm",           "/stock/transfer/confirm",           MANAGERS_PAGE),
+    row("POST", "/stock/transfer",                   "/stock/transfer",                   MANAGERS_PAGE),
+    row("GET",  "/stock/adjust",                     "/stock/adjust",                     MANAGERS_PAGE),
+    row("POST", "/stock/adjust/confirm",             "/stock/adjust/confirm",             MANAGERS_PAGE),
+    row("POST", "/stock/adjust",                     "/stock/adjust",                     MANAGERS_PAGE),
+    row("GET",  "/stock/lots",                       "/stock/lots?lot=LOT-1",             MANAGERS_PAGE),
+    row("POST", "/stock/transfers/<id>/receive",     "/stock/transfers/{transfer2}/receive", [Login, Allow, Allow, Hide404, Allow, Hide404, Hide404]),
+    // Reports: managers only.
+    row("GET",  "/api/v1/reports/distribution-by-neighborhood", "/api/v1/reports/distribution-by-neighborhood", MANAGERS_API),
+    row("GET",  "/api/v1/reports/equity",            "/api/v1/reports/equity",            MANAGERS_API),
+    row("GET",  "/reports",                          "/reports",                          MANAGERS_PAGE),
+    row("GET",  "/reports/charts/<name>",            "/reports/charts/cribs-by-csa.svg",  MANAGERS_PAGE),
+    row("GET",  "/reports/distribution.csv",         "/reports/distribution.csv",         MANAGERS_PAGE),
+    row("GET",  "/reports/equity.csv",               "/reports/equity.csv",               MANAGERS_PAGE),
+    row("GET",  "/reports/months.csv",               "/reports/months.csv",               MANAGERS_PAGE),
+    // Check-in, family pages and policy.
+    row("GET",  "/checkin",                          "/checkin?q=Brooks",                 WORKERS_PAGE),
+    row("GET",  "/families/new",                     "/families/new",                     WORKERS_PAGE),
+    row("POST", "/families/new",                     "/families/new",                     WORKERS_PAGE),
+    row("GET",  "/families/<id>",                    "/families/{family}",                [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
+    row("GET",  "/families/<id>",                    "/families/{ref_family}",            [Login, Allow, Allow, Allow, Allow, Allow, Hide404]),
+    row("POST", "/families/<id>/check",              "/families/{family}/check",          WORKERS_PAGE)
+        .body("infant_id=999999&form_token=matrix"),
+    row("GET",  "/policy",                           "/policy",                           MANAGERS_PAGE),
+    row("GET",  "/policy/new",                       "/policy/new",                       MANAGERS_PAGE),
+    row("POST", "/policy/new",                       "/policy/new",                       MANAGERS_PAGE),
     row("GET",  "/families/<id>/education",          "/families/{family}/education",      [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
     row("POST", "/families/<id>/education",          "/families/{family}/education",      [Login, Allow, Allow, Allow, Allow, Hide404, Hide404]),
     row("GET",  "/families/<id>/handout",            "/families/{family}/handout",        WORKERS_PAGE),
@@ -236,6 +273,14 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{transfer}");
+    let (status, transfer2) = app
+        .post(
+            &manager,
+            "/api/v1/transfers",
+            &json!({"from_site_id": 1, "to_site_id": 2, "crib_model_id": 1, "quantity": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{transfer2}");
     // A family with a handout at site 1 (and so a follow-up), on no hospital request.
     let staff = app.token("staff@demo.cribs").await;
     let family = common::fixtures::family().with_infant_born(common::fixtures::days_ago(10)).build();
@@ -269,6 +314,7 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("{user}", target.id.to_string()),
         ("{transfer}", transfer["id"].to_string()),
+        ("{transfer2}", transfer2["id"].to_string()),
         ("{family}", fid.to_string()),
         ("{handout}", h["id"].to_string()),
         ("{follow_up}", "1".to_string()),

@@ -81,7 +81,7 @@ async fn signing_in_on_the_page_sets_an_httponly_lax_session_cookie() {
     assert!(session.contains("SameSite=Lax"), "{session}");
     assert!(session.contains("Path=/"), "{session}");
     assert!(cookies.iter().all(|c| c.contains("SameSite")), "every cookie is SameSite: {cookies:?}");
-    let (status, home) = b.get("/").await;
+    let (status, home) = b.get("/checkin").await;
     assert_eq!(status, StatusCode::OK);
     assert!(home.contains("Sam Staff"), "the home page greets the user");
     // A signed-in user who opens the sign-in page goes home.
@@ -185,7 +185,7 @@ async fn login_and_logout_refuse_a_missing_or_wrong_csrf_token() {
         let res = b.post_form("/login", &fields).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(set_cookies(&res).iter().all(|c| !c.starts_with("cribs_session=")), "no session");
-        let (status, _) = b.get("/").await;
+        let (status, _) = b.get("/checkin").await;
         assert_eq!(status, StatusCode::SEE_OTHER, "still signed out");
     }
     // A token from another browser does not do either.
@@ -200,7 +200,7 @@ async fn login_and_logout_refuse_a_missing_or_wrong_csrf_token() {
     for fields in [vec![], vec![("csrf_token", "forged")]] {
         let res = signed_in.post_form("/logout", &fields).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
-        let (status, _) = signed_in.get("/").await;
+        let (status, _) = signed_in.get("/checkin").await;
         assert_eq!(status, StatusCode::OK, "still signed in");
     }
     assert_eq!(audit_rows(&app, "session.logout").await.len(), logouts_before);
@@ -208,7 +208,7 @@ async fn login_and_logout_refuse_a_missing_or_wrong_csrf_token() {
     let res = signed_in.post_form("/logout", &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res).as_deref(), Some("/login"));
-    let (status, _) = signed_in.get("/").await;
+    let (status, _) = signed_in.get("/checkin").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "signed out");
     assert_eq!(audit_rows(&app, "session.logout").await.len(), logouts_before + 1);
 }
@@ -244,7 +244,7 @@ async fn deactivation_stops_existing_tokens_and_sessions_at_once() {
     let token = app.token("staff@demo.cribs").await;
     let staff = app.browser_signed_in("staff@demo.cribs").await;
     assert_eq!(app.get(&token, "/api/v1/me").await.0, StatusCode::OK);
-    assert_eq!(staff.get("/").await.0, StatusCode::OK);
+    assert_eq!(staff.get("/checkin").await.0, StatusCode::OK);
 
     let admin = app.browser_signed_in("admin@demo.cribs").await;
     let csrf = admin.csrf(&format!("/admin/users/{staff_id}")).await;
@@ -457,7 +457,7 @@ async fn an_admin_creates_a_user_through_the_form_and_they_can_sign_in() {
 
     let (dana, res) = sign_in_on_page(&app, "dana@demo.cribs", "dana's long secret").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(dana.get("/").await.0, StatusCode::OK);
+    assert_eq!(dana.get("/checkin").await.0, StatusCode::OK);
     let me = dana.client.get(app.url("/api/v1/me")).send().await.expect("GET").json::<Value>().await.expect("json");
     assert_eq!(me["role"], "site_staff");
     assert_eq!(me["sites"].as_array().map(Vec::len), Some(2), "{me}");

@@ -230,3 +230,29 @@ async fn follow_up_calls_are_recorded_from_the_list() {
     assert!(list.contains("follow-up complete"), "flash");
     assert!(!list.contains("410-555-0101"), "closed follow-ups leave the list");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recall_lookup_lists_every_family_that_got_the_lot() {
+    let app = TestApp::spawn().await;
+    let (fid, iid) =
+        registered(&app, family().named("Rosa", "Recall").with_infant_born(days_ago(12)).build(), true).await;
+    let token = app.token("staff@demo.cribs").await;
+    let edu = json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "Rosa Recall"});
+    let (status, _) = app.post(&token, &format!("/api/v1/families/{fid}/education"), &edu).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, h) = app
+        .post(
+            &token,
+            "/api/v1/handouts",
+            &json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1, "lot": "RECALL-7"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let manager = app.browser_signed_in("manager@demo.cribs").await;
+    let (status, page) = manager.get("/stock/lots?lot=RECALL-7").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Rosa Recall") && page.contains("410-555-0101"), "the family and its phone");
+    assert!(page.contains(h["receipt_number"].as_str().expect("receipt")));
+    let (_, none) = manager.get("/stock/lots?lot=NO-SUCH-LOT").await;
+    assert!(none.contains("No handout recorded this lot."));
+}

@@ -10,6 +10,7 @@ pub mod health;
 pub mod openapi;
 pub mod reference;
 pub mod referrals;
+pub mod reports;
 pub mod stock;
 pub mod validate;
 
@@ -52,6 +53,8 @@ pub fn routes() -> Vec<Route> {
         stock::count,
         stock::threshold,
         stock::movements,
+        reports::distribution,
+        reports::equity,
     ]
 }
 

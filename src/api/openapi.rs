@@ -70,6 +70,8 @@ impl Modify for BearerAuth {
         crate::api::stock::count,
         crate::api::stock::threshold,
         crate::api::stock::movements,
+        crate::api::reports::distribution,
+        crate::api::reports::equity,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

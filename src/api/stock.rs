@@ -6,7 +6,9 @@ use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
 use crate::api::validate::{optional_text, Problems};
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
-use crate::domain::stock::{checked_count, checked_delta, AdjustmentReason, Quantity};
+use crate::domain::stock::{
+    check_transfer_sites, checked_count, checked_delta, AdjustmentReason, Quantity, LOT_MAX_CHARS, NOTE_MAX_CHARS,
+};
 use crate::error::{ApiResult, AppError};
 use crate::store::stock_ops::{self, Actor, MovementFilter, MovementResult, MovementView, TransferView};
 use rocket::{get, post, State};
@@ -101,8 +103,8 @@ pub async fn receipt(
     let req = &body.value;
     let mut p = Problems::default();
     let qty = p.take("quantity", Quantity::new(req.quantity));
-    let lot = optional_text(&mut p, "lot", req.lot.clone(), 100);
-    let note = optional_text(&mut p, "note", req.note.clone(), 500);
+    let lot = optional_text(&mut p, "lot", req.lot.clone(), LOT_MAX_CHARS);
+    let note = optional_text(&mut p, "note", req.note.clone(), NOTE_MAX_CHARS);
     p.finish()?;
     let qty = qty.ok_or_else(|| AppError::validation("quantity", "required"))?.get();
     stock_ops::existing_site(db.inner(), id).await?;
@@ -137,9 +139,9 @@ pub async fn create_transfer(
     let req = &body.value;
     let mut p = Problems::default();
     let qty = p.take("quantity", Quantity::new(req.quantity));
-    let lot = optional_text(&mut p, "lot", req.lot.clone(), 100);
-    if req.from_site_id == req.to_site_id {
-        p.add("to_site_id", "A transfer must go to a different site.");
+    let lot = optional_text(&mut p, "lot", req.lot.clone(), LOT_MAX_CHARS);
+    if let Err(e) = check_transfer_sites(req.from_site_id, req.to_site_id) {
+        p.add("to_site_id", e);
     }
     for (field, site) in [("from_site_id", req.from_site_id), ("to_site_id", req.to_site_id)] {
         if crate::store::reference::site(db.inner(), site).await?.is_none() {
@@ -251,9 +253,9 @@ pub async fn adjustment(
     let mut p = Problems::default();
     let delta = p.take("delta", checked_delta(req.delta));
     let reason = p.take("reason", AdjustmentReason::parse(&req.reason));
-    let note = optional_text(&mut p, "note", req.note.clone(), 500);
-    if reason == Some(AdjustmentReason::Other) && note.is_none() {
-        p.add("note", "Say what happened when the reason is \"other\".");
+    let note = optional_text(&mut p, "note", req.note.clone(), NOTE_MAX_CHARS);
+    if let Some(Err(e)) = reason.map(|r| r.check_note(note.as_deref())) {
+        p.add("note", e);
     }
     p.finish()?;
     let (Some(delta), Some(reason)) = (delta, reason) else {
@@ -367,7 +369,7 @@ pub async fn movements(user: ApiUser, db: &State<DatabaseConnection>, id: i64, q
         p.add("per_page", "per_page must be from 1 to 500.");
     }
     p.finish()?;
-    let filter = MovementFilter { kind, crib_model_id, lot };
+    let filter = MovementFilter { kind, crib_model_id, lot, ..Default::default() };
     let (items, total) = stock_ops::movements(db.inner(), id, &filter, page, per_page).await?;
     Answer::ok(&MovementPage { items, page, per_page, total })
 }

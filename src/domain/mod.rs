@@ -1,12 +1,17 @@
 //! Pure domain rules and value types: no Rocket, no SeaORM. Everything here is unit-tested.
 
 pub mod account;
+pub mod charts;
+pub mod checkin;
 pub mod dates;
 pub mod education;
 pub mod eligibility;
 pub mod family;
+pub mod map;
 pub mod money;
 pub mod policy;
+pub mod policy_sample;
+pub mod reports;
 pub mod role;
 pub mod safe_sleep_text;
 pub mod stock;

@@ -1,8 +1,11 @@
 //! Eligibility policy parameters: a dated, versioned set of thresholds. Every threshold
 //! is data (seeds/policies/*.toml or a manager's published version), never code.
 
+use crate::domain::family::ENROLLMENTS;
+use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 
 /// The parameters of one policy version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +77,274 @@ impl PolicyParams {
     }
 }
 
+impl PolicyParams {
+    /// The parameters in plain words, one sentence each, in the order of the rules.
+    pub fn describe(&self) -> Vec<String> {
+        let months = self.max_infant_age_months;
+        let mut words = Vec::new();
+        words.push(if self.require_city_residency {
+            "The family must live in a Baltimore City neighborhood.".to_string()
+        } else {
+            "Families outside Baltimore City may be served too.".to_string()
+        });
+        words.push(format!("A baby must be checked before turning {months} {}.", plural(months, "month", "months")));
+        words.push(format!(
+            "A pregnancy counts from {} weeks: the due date at most {} days after the check (full term is {} weeks).",
+            self.min_weeks_pregnant,
+            self.pregnancy_window_days(),
+            self.full_term_weeks
+        ));
+        words.push(format!(
+            "A due date more than {} {} past with no birth recorded asks staff to record the birth.",
+            self.overdue_due_date_days,
+            plural(self.overdue_due_date_days, "day", "days")
+        ));
+        words.push(format!("A recorded weight must be under {} lb.", self.max_infant_weight_lb.normalize()));
+        let enrolled = match self.qualifying_enrollments.as_slice() {
+            [] => String::new(),
+            [one] => format!(", or enrolled in {one}"),
+            [rest @ .., last] => format!(", or enrolled in {} or {last}", rest.join(", ")),
+        };
+        words.push(format!(
+            "Income at or below {}% of the federal poverty guideline ({}){enrolled}.",
+            self.income_limit_percent,
+            region_label(&self.poverty_region)
+        ));
+        words.push(if self.require_no_safe_sleep_space {
+            "The family must have no safe place for the baby to sleep.".to_string()
+        } else {
+            "Families with a safe place for the baby to sleep may be served too.".to_string()
+        });
+        words.push("No crib already received for this infant (a voided handout does not count).".to_string());
+        words.push(format!(
+            "A passing check is good for a handout for {} {}.",
+            self.eligibility_valid_days,
+            plural(self.eligibility_valid_days, "day", "days")
+        ));
+        words.push(format!(
+            "Safe-sleep education counts for {} {}.",
+            self.education_valid_days,
+            plural(self.education_valid_days, "day", "days")
+        ));
+        words.push(format!(
+            "A follow-up call is due {} {} after a handout.",
+            self.follow_up_days,
+            plural(self.follow_up_days, "day", "days")
+        ));
+        words.push(format!(
+            "A hospital request's crib is held until {} {} after discharge.",
+            self.reservation_days_after_discharge,
+            plural(self.reservation_days_after_discharge, "day", "days")
+        ));
+        words
+    }
+}
+
+fn plural(n: u32, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// A poverty guideline region for people.
+pub fn region_label(region: &str) -> String {
+    match region {
+        "contiguous_us_dc" => "the 48 contiguous states and DC".to_string(),
+        "alaska" => "Alaska".to_string(),
+        "hawaii" => "Hawaii".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// How far ahead a new version may take effect.
+pub const MAX_EFFECTIVE_MONTHS_AHEAD: u32 = 24;
+
+/// A new version takes effect today or later, and not more than two years ahead.
+pub fn effective_date_problem(effective_from: NaiveDate, today: NaiveDate) -> Option<String> {
+    let latest = today.checked_add_months(Months::new(MAX_EFFECTIVE_MONTHS_AHEAD)).unwrap_or(today);
+    if effective_from < today {
+        Some(format!(
+            "A new version cannot take effect in the past: choose today ({today}) or later. A published version is never changed."
+        ))
+    } else if effective_from > latest {
+        Some(format!("Choose a date at most two years ahead, on or before {latest}."))
+    } else {
+        None
+    }
+}
+
+/// A new policy version as typed in the publish form: every value a string.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyDraft {
+    pub require_city_residency: String,
+    pub max_infant_age_months: String,
+    pub min_weeks_pregnant: String,
+    pub full_term_weeks: String,
+    pub overdue_due_date_days: String,
+    pub max_infant_weight_lb: String,
+    pub income_limit_percent: String,
+    pub poverty_region: String,
+    pub qualifying_enrollments: Vec<String>,
+    pub require_no_safe_sleep_space: String,
+    pub eligibility_valid_days: String,
+    pub education_valid_days: String,
+    pub follow_up_days: String,
+    pub reservation_days_after_discharge: String,
+    pub effective_from: String,
+    pub notes: String,
+}
+
+/// A parsed draft: the parameters, the effective date and the notes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVersion {
+    pub params: PolicyParams,
+    pub effective_from: NaiveDate,
+    pub notes: Option<String>,
+}
+
+impl PolicyDraft {
+    /// A draft that copies published parameters, taking effect on `effective_from`.
+    pub fn copy_of(p: &PolicyParams, effective_from: NaiveDate) -> PolicyDraft {
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+        PolicyDraft {
+            require_city_residency: yes_no(p.require_city_residency),
+            max_infant_age_months: p.max_infant_age_months.to_string(),
+            min_weeks_pregnant: p.min_weeks_pregnant.to_string(),
+            full_term_weeks: p.full_term_weeks.to_string(),
+            overdue_due_date_days: p.overdue_due_date_days.to_string(),
+            max_infant_weight_lb: p.max_infant_weight_lb.normalize().to_string(),
+            income_limit_percent: p.income_limit_percent.to_string(),
+            poverty_region: p.poverty_region.clone(),
+            qualifying_enrollments: p.qualifying_enrollments.clone(),
+            require_no_safe_sleep_space: yes_no(p.require_no_safe_sleep_space),
+            eligibility_valid_days: p.eligibility_valid_days.to_string(),
+            education_valid_days: p.education_valid_days.to_string(),
+            follow_up_days: p.follow_up_days.to_string(),
+            reservation_days_after_discharge: p.reservation_days_after_discharge.to_string(),
+            effective_from: effective_from.to_string(),
+            notes: String::new(),
+        }
+    }
+
+    /// Only the parameters (not the date), for a preview; problems name the fields.
+    pub fn params(&self) -> Result<PolicyParams, Vec<(String, String)>> {
+        let mut p = Vec::new();
+        let mut whole = |field: &str, v: &str| -> u32 {
+            match v.trim().parse::<u32>() {
+                Ok(n) => n,
+                Err(_) => {
+                    p.push((field.to_string(), "Enter a whole number, like 30.".to_string()));
+                    0
+                }
+            }
+        };
+        let max_infant_age_months = whole("max_infant_age_months", &self.max_infant_age_months);
+        let min_weeks_pregnant = whole("min_weeks_pregnant", &self.min_weeks_pregnant);
+        let full_term_weeks = whole("full_term_weeks", &self.full_term_weeks);
+        let overdue_due_date_days = whole("overdue_due_date_days", &self.overdue_due_date_days);
+        let income_limit_percent = whole("income_limit_percent", &self.income_limit_percent);
+        let eligibility_valid_days = whole("eligibility_valid_days", &self.eligibility_valid_days);
+        let education_valid_days = whole("education_valid_days", &self.education_valid_days);
+        let follow_up_days = whole("follow_up_days", &self.follow_up_days);
+        let reservation_days_after_discharge =
+            whole("reservation_days_after_discharge", &self.reservation_days_after_discharge);
+        let max_infant_weight_lb = match Decimal::from_str(self.max_infant_weight_lb.trim()) {
+            Ok(d) => d,
+            Err(_) => {
+                p.push(("max_infant_weight_lb".into(), "Enter pounds as a number, like 24 or 23.5.".into()));
+                Decimal::ZERO
+            }
+        };
+        let mut yes_no = |field: &str, v: &str| -> bool {
+            match v {
+                "yes" => true,
+                "no" => false,
+                _ => {
+                    p.push((field.to_string(), "Choose yes or no.".to_string()));
+                    false
+                }
+            }
+        };
+        let require_city_residency = yes_no("require_city_residency", &self.require_city_residency);
+        let require_no_safe_sleep_space = yes_no("require_no_safe_sleep_space", &self.require_no_safe_sleep_space);
+        let mut qualifying_enrollments = Vec::new();
+        for e in &self.qualifying_enrollments {
+            match ENROLLMENTS.iter().find(|k| k.eq_ignore_ascii_case(e.trim())) {
+                Some(k) if !qualifying_enrollments.iter().any(|q: &String| q == k) => {
+                    qualifying_enrollments.push(k.to_string())
+                }
+                Some(_) => {}
+                None => p.push((
+                    "qualifying_enrollments".into(),
+                    format!("\"{e}\" is not one of WIC, Medicaid, SNAP or TCA."),
+                )),
+            }
+        }
+        let poverty_region = self.poverty_region.trim().to_string();
+        if poverty_region.is_empty() || poverty_region.chars().count() > 50 {
+            p.push(("poverty_region".into(), "Choose the poverty guideline region.".into()));
+        }
+        let params = PolicyParams {
+            require_city_residency,
+            max_infant_age_months,
+            min_weeks_pregnant,
+            full_term_weeks,
+            overdue_due_date_days,
+            max_infant_weight_lb,
+            income_limit_percent,
+            poverty_region,
+            qualifying_enrollments,
+            require_no_safe_sleep_space,
+            eligibility_valid_days,
+            education_valid_days,
+            follow_up_days,
+            reservation_days_after_discharge,
+        };
+        // Range problems once every value could be read, so one typo is not reported twice.
+        if p.is_empty() {
+            p.extend(params.validate().into_iter().map(|(field, sentence)| (field, format!("This {sentence}."))));
+        }
+        if p.is_empty() {
+            Ok(params)
+        } else {
+            Err(p)
+        }
+    }
+
+    /// The whole new version: parameters, an effective date from today to two years ahead,
+    /// and notes of at most 2,000 characters.
+    pub fn parse(&self, today: NaiveDate) -> Result<NewVersion, Vec<(String, String)>> {
+        let mut problems = Vec::new();
+        let params = self.params().map_err(|p| problems.extend(p)).ok();
+        let effective_from = match NaiveDate::parse_from_str(self.effective_from.trim(), "%Y-%m-%d") {
+            Ok(d) => match effective_date_problem(d, today) {
+                None => Some(d),
+                Some(sentence) => {
+                    problems.push(("effective_from".to_string(), sentence));
+                    None
+                }
+            },
+            Err(_) => {
+                problems
+                    .push(("effective_from".into(), "Enter the date the version takes effect, as YYYY-MM-DD.".into()));
+                None
+            }
+        };
+        let notes = self.notes.trim();
+        if notes.chars().count() > 2000 {
+            problems.push(("notes".into(), "The notes can be at most 2,000 characters.".into()));
+        }
+        match (params, effective_from) {
+            (Some(params), Some(effective_from)) if problems.is_empty() => {
+                Ok(NewVersion { params, effective_from, notes: (!notes.is_empty()).then(|| notes.to_string()) })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
 /// A policy file as stored in `seeds/policies/*.toml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PolicyFile {
@@ -96,5 +367,68 @@ mod tests {
         assert_eq!(file.params.pregnancy_window_days(), 28);
         assert_eq!(file.params.income_limit_percent, 185);
         assert!(file.params.validate().is_empty());
+    }
+
+    fn default_params() -> PolicyParams {
+        toml::from_str::<PolicyFile>(include_str!("../../seeds/policies/baltimore-default-v1.toml"))
+            .expect("default policy parses")
+            .params
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    #[test]
+    fn the_default_policy_in_plain_words() {
+        let words = default_params().describe();
+        assert!(words.contains(&"A baby must be checked before turning 8 months.".to_string()), "{words:?}");
+        assert!(words.iter().any(|w| w.starts_with("Income at or below 185% of the federal poverty guideline")
+            && w.ends_with("or enrolled in WIC, Medicaid, SNAP or TCA.")));
+        assert!(words.contains(&"A recorded weight must be under 24 lb.".to_string()));
+    }
+
+    #[test]
+    fn a_copied_draft_parses_back_to_the_same_parameters() {
+        let p = default_params();
+        let draft = PolicyDraft::copy_of(&p, d("2026-12-01"));
+        let v = draft.parse(d("2026-11-23")).expect("valid");
+        assert_eq!(v.params, p);
+        assert_eq!(v.effective_from, d("2026-12-01"));
+        assert_eq!(v.notes, None);
+    }
+
+    #[test]
+    fn the_effective_date_is_today_up_to_two_years_ahead() {
+        let today = d("2026-11-23");
+        assert!(effective_date_problem(today, today).is_none());
+        assert!(effective_date_problem(d("2028-11-23"), today).is_none());
+        assert!(effective_date_problem(d("2028-11-24"), today).is_some());
+        assert!(effective_date_problem(d("2026-11-22"), today).is_some());
+    }
+
+    #[test]
+    fn bad_drafts_name_their_fields() {
+        let today = d("2026-11-23");
+        type Mutation = fn(&mut PolicyDraft);
+        let cases: Vec<(Mutation, &str)> = vec![
+            (|x| x.max_infant_age_months = "eight".into(), "max_infant_age_months"),
+            (|x| x.max_infant_age_months = "0".into(), "max_infant_age_months"),
+            (|x| x.income_limit_percent = "-5".into(), "income_limit_percent"),
+            (|x| x.max_infant_weight_lb = "heavy".into(), "max_infant_weight_lb"),
+            (|x| x.require_city_residency = "maybe".into(), "require_city_residency"),
+            (|x| x.qualifying_enrollments = vec!["EBT".into()], "qualifying_enrollments"),
+            (|x| x.eligibility_valid_days = "0".into(), "eligibility_valid_days"),
+            (|x| x.effective_from = "2026-11-22".into(), "effective_from"),
+            (|x| x.effective_from = "soon".into(), "effective_from"),
+            (|x| x.notes = "x".repeat(2001), "notes"),
+        ];
+        for (i, (mutate, field)) in cases.into_iter().enumerate() {
+            let mut draft = PolicyDraft::copy_of(&default_params(), today);
+            mutate(&mut draft);
+            let fields: Vec<String> =
+                draft.parse(today).err().unwrap_or_default().into_iter().map(|(f, _)| f).collect();
+            assert_eq!(fields, vec![field.to_string()], "case {i}");
+        }
     }
 }

@@ -5,6 +5,10 @@ use serde::Serialize;
 
 /// The most cribs one operation may move.
 pub const MAX_QUANTITY: i64 = 10_000;
+/// The longest lot code.
+pub const LOT_MAX_CHARS: usize = 100;
+/// The longest note on a movement.
+pub const NOTE_MAX_CHARS: usize = 500;
 
 /// A quantity of cribs, 1..=10,000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,6 +37,15 @@ pub fn checked_delta(n: i64) -> Result<i32, String> {
         Err(format!("An adjustment may change the stock by at most {MAX_QUANTITY} either way; {n} is too large."))
     } else {
         Ok(n as i32)
+    }
+}
+
+/// A transfer goes from one site to another.
+pub fn check_transfer_sites(from_site_id: i64, to_site_id: i64) -> Result<(), String> {
+    if from_site_id == to_site_id {
+        Err("A transfer must go to a different site.".into())
+    } else {
+        Ok(())
     }
 }
 
@@ -74,6 +87,13 @@ impl AdjustmentReason {
             "found" => Ok(AdjustmentReason::Found),
             "other" => Ok(AdjustmentReason::Other),
             _ => Err("The reason must be one of damaged, lost, recalled, found or other.".into()),
+        }
+    }
+    /// "other" needs a note saying what happened; the other reasons speak for themselves.
+    pub fn check_note(self, note: Option<&str>) -> Result<(), String> {
+        match (self, note.map(str::trim).filter(|n| !n.is_empty())) {
+            (AdjustmentReason::Other, None) => Err("Say what happened when the reason is \"other\".".into()),
+            _ => Ok(()),
         }
     }
     /// The stored name.
@@ -202,5 +222,15 @@ mod tests {
             assert_eq!(AdjustmentReason::parse(r.as_str()), Ok(r));
         }
         assert!(AdjustmentReason::parse("stolen!").is_err());
+        assert!(AdjustmentReason::Other.check_note(None).is_err());
+        assert!(AdjustmentReason::Other.check_note(Some("  ")).is_err());
+        assert!(AdjustmentReason::Other.check_note(Some("returned")).is_ok());
+        assert!(AdjustmentReason::Lost.check_note(None).is_ok());
+    }
+
+    #[test]
+    fn transfers_go_somewhere_else() {
+        assert!(check_transfer_sites(1, 1).is_err());
+        assert!(check_transfer_sites(1, 2).is_ok());
     }
 }

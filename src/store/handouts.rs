@@ -284,3 +284,41 @@ pub async fn void(
     .await?;
     Ok(get(db, id).await?.into())
 }
+
+/// A family that got a crib of a lot, for a recall.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LotRecipient {
+    pub handout_id: i64,
+    pub receipt_number: String,
+    pub family_id: i64,
+    pub caregiver: String,
+    pub phone: Option<String>,
+    pub site_id: i64,
+    pub handed_out_on: chrono::NaiveDate,
+    pub voided: bool,
+}
+
+/// Every handout of a lot (voided ones included and marked), newest first.
+pub async fn with_lot(db: &impl ConnectionTrait, lot: &str) -> Result<Vec<LotRecipient>, AppError> {
+    use sea_orm::QueryOrder;
+    let rows = handout::Entity::find()
+        .filter(handout::Column::Lot.eq(lot))
+        .order_by_desc(handout::Column::HandedOutAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for h in rows {
+        let fam = families::get(db, h.family_id).await?;
+        out.push(LotRecipient {
+            handout_id: h.id,
+            receipt_number: h.receipt_number,
+            family_id: fam.id,
+            caregiver: format!("{} {}", fam.first_name, fam.last_name),
+            phone: fam.phone,
+            site_id: h.site_id,
+            handed_out_on: h.handed_out_on,
+            voided: h.voided_at.is_some(),
+        });
+    }
+    Ok(out)
+}

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checkin;
 pub mod education;
 pub mod eligibility;
 pub mod families;
@@ -14,7 +15,9 @@ pub mod idempotency;
 pub mod policy;
 pub mod reference;
 pub mod referrals;
+pub mod reports;
 pub mod scope;
 pub mod stock;
 pub mod stock_ops;
+pub mod stock_reads;
 pub mod users;

@@ -98,3 +98,31 @@ pub async fn guidelines(db: &impl ConnectionTrait, region: &str) -> Result<Vec<G
         })
         .collect())
 }
+
+/// The poverty guideline regions that have rows, for the publish form.
+pub async fn regions(db: &impl ConnectionTrait) -> Result<Vec<String>, AppError> {
+    let mut regions: Vec<String> = poverty_guideline::Entity::find()
+        .order_by_asc(poverty_guideline::Column::Region)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.region)
+        .collect();
+    regions.dedup();
+    Ok(regions)
+}
+
+/// The display names of the people who published versions, by user id.
+pub async fn publisher_names(
+    db: &impl ConnectionTrait,
+    versions: &[PolicyVersion],
+) -> Result<std::collections::HashMap<i64, String>, AppError> {
+    let ids: Vec<i64> = versions.iter().filter_map(|v| v.row.published_by).collect();
+    Ok(crate::entity::user::Entity::find()
+        .filter(crate::entity::user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}

@@ -21,6 +21,35 @@ pub enum MovementKind {
 }
 
 impl MovementKind {
+    /// Every kind, in the order people read them.
+    pub const ALL: [MovementKind; 7] = [
+        MovementKind::Receipt,
+        MovementKind::TransferOut,
+        MovementKind::TransferIn,
+        MovementKind::Handout,
+        MovementKind::HandoutVoid,
+        MovementKind::Adjustment,
+        MovementKind::CountCorrection,
+    ];
+
+    /// Parse a stored or submitted name.
+    pub fn parse(s: &str) -> Option<MovementKind> {
+        MovementKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            MovementKind::Receipt => "Restock",
+            MovementKind::TransferOut => "Transfer out",
+            MovementKind::TransferIn => "Transfer in",
+            MovementKind::Handout => "Handout",
+            MovementKind::HandoutVoid => "Handout voided",
+            MovementKind::Adjustment => "Adjustment",
+            MovementKind::CountCorrection => "Count correction",
+        }
+    }
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -432,16 +432,14 @@ pub struct MovementFilter {
     pub kind: Option<String>,
     pub crib_model_id: Option<i64>,
     pub lot: Option<String>,
+    /// Only movements at or after this instant.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only movements before this instant.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// One page of a site's ledger, newest first, and the total count.
-pub async fn movements(
-    db: &impl ConnectionTrait,
-    site_id: i64,
-    filter: &MovementFilter,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<MovementView>, u64), AppError> {
+/// A site's ledger with the filters applied, newest first.
+pub fn movement_query(site_id: i64, filter: &MovementFilter) -> sea_orm::Select<stock_movement::Entity> {
     let mut q = stock_movement::Entity::find().filter(stock_movement::Column::SiteId.eq(site_id));
     if let Some(k) = &filter.kind {
         q = q.filter(stock_movement::Column::Kind.eq(k.as_str()));
@@ -452,14 +450,26 @@ pub async fn movements(
     if let Some(l) = &filter.lot {
         q = q.filter(stock_movement::Column::Lot.eq(l.as_str()));
     }
+    if let Some(t) = filter.from {
+        q = q.filter(stock_movement::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = filter.until {
+        q = q.filter(stock_movement::Column::CreatedAt.lt(t));
+    }
+    q.order_by_desc(stock_movement::Column::CreatedAt).order_by_desc(stock_movement::Column::Id)
+}
+
+/// One page of a site's ledger, newest first, and the total count.
+pub async fn movements(
+    db: &impl ConnectionTrait,
+    site_id: i64,
+    filter: &MovementFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<MovementView>, u64), AppError> {
+    let q = movement_query(site_id, filter);
     let total = q.clone().count(db).await?;
-    let rows = q
-        .order_by_desc(stock_movement::Column::CreatedAt)
-        .order_by_desc(stock_movement::Column::Id)
-        .offset(page.saturating_sub(1) * per_page)
-        .limit(per_page)
-        .all(db)
-        .await?;
+    let rows = q.offset(page.saturating_sub(1) * per_page).limit(per_page).all(db).await?;
     Ok((rows.into_iter().map(MovementView::from).collect(), total))
 }
 

@@ -21,13 +21,18 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
     let mut links = vec![NavLink { href: "/", label: "Home" }];
     match role {
         Role::SiteStaff => {
-            links.push(NavLink { href: "/stock", label: "Site stock" });
+            links.push(NavLink { href: "/checkin", label: "Check-in" });
+            links.push(NavLink { href: "/stock", label: "Stock" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
         }
         Role::ProgramManager | Role::Admin => {
+            links.push(NavLink { href: "/checkin", label: "Check-in" });
+            links.push(NavLink { href: "/policy", label: "Policy" });
             links.push(NavLink { href: "/stock", label: "Stock" });
             links.push(NavLink { href: "/triage", label: "Triage" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
+            links.push(NavLink { href: "/stock/lots", label: "Lot lookup" });
+            links.push(NavLink { href: "/reports", label: "Reports" });
             links.push(NavLink { href: "/audit", label: "Audit" });
         }
         Role::Nurse => {

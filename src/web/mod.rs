@@ -5,10 +5,16 @@ pub mod admin;
 pub mod audit;
 pub mod context;
 pub mod error_page;
+pub mod families;
+pub mod fields;
 pub mod handouts;
 pub mod home;
 pub mod login;
+pub mod once;
+pub mod policy;
 pub mod referrals;
+pub mod reports;
+pub mod stock;
 
 use crate::auth::guards::is_tls;
 use error_page::error_template;
@@ -55,8 +61,16 @@ pub fn routes() -> Vec<Route> {
         referrals::triage::triage_accept,
         referrals::triage::triage_decline,
         audit::audit_page,
+        reports::reports_page,
+        reports::distribution_csv_page,
+        reports::months_csv_page,
+        reports::equity_csv_page,
+        reports::chart_svg,
     ];
     all.extend(admin::routes());
+    all.extend(families::routes());
+    all.extend(stock::routes());
+    all.extend(routes![policy::index, policy::new_page, policy::submit]);
     all
 }
 

@@ -314,8 +314,18 @@ impl Browser {
 
     /// The CSRF token on a page's form.
     pub async fn csrf(&self, path: &str) -> String {
-        let (_, html) = self.get(path).await;
-        extract_csrf(&html).unwrap_or_else(|| panic!("no csrf_token on {path}"))
+        // Follow a few redirects (site staff's home redirects to check-in).
+        let mut at = path.to_string();
+        for _ in 0..3 {
+            let res = self.client.get(format!("{}{}", self.base, at)).send().await.expect("GET page");
+            if res.status().is_redirection() {
+                at = res.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("/").to_string();
+                continue;
+            }
+            let html = res.text().await.unwrap_or_default();
+            return extract_csrf(&html).unwrap_or_else(|| panic!("no csrf_token on {at}"));
+        }
+        panic!("too many redirects from {path}")
     }
 
     /// POST a form; returns the response.

@@ -1,0 +1,166 @@
+//! Check-in rules for the family page and the search results: which one step comes next
+//! for an infant (check eligibility → record safe-sleep education → hand out a crib →
+//! print the receipt), and the one-line status of a family. Pure: the caller gathers the
+//! facts and the policy's validity windows.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// The one next thing staff do for an infant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NextStep {
+    /// No check yet, the latest was not eligible, or it is too old to hand out on.
+    CheckEligibility,
+    /// A recent passing check, but no safe-sleep education that still counts.
+    RecordEducation,
+    /// A recent passing check and education: the crib can be handed out.
+    HandOut,
+    /// The infant has a crib (a handout that was not voided): print its receipt.
+    PrintReceipt { handout_id: i64 },
+}
+
+/// The latest eligibility check of an infant, as far as the next step cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LatestCheck {
+    pub eligible: bool,
+    pub checked_on: NaiveDate,
+}
+
+/// What is known about an infant and its family when choosing the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InfantFacts {
+    /// The infant's handout that was not voided, if any.
+    pub crib_handout_id: Option<i64>,
+    pub latest_check: Option<LatestCheck>,
+    /// The date of the family's most recent safe-sleep education, if any.
+    pub latest_education_on: Option<NaiveDate>,
+}
+
+/// Whether a passing check made on `checked_on` is still good for a handout on `today`:
+/// fewer than `valid_days` days old.
+pub fn check_is_current(checked_on: NaiveDate, today: NaiveDate, valid_days: u32) -> bool {
+    let age = (today - checked_on).num_days();
+    (0..i64::from(valid_days)).contains(&age)
+}
+
+/// Whether education delivered on `delivered_on` still counts on `today`.
+pub fn education_is_current(delivered_on: NaiveDate, today: NaiveDate, valid_days: u32) -> bool {
+    let age = (today - delivered_on).num_days();
+    (0..i64::from(valid_days)).contains(&age)
+}
+
+/// The next step for one infant on `today` under the policy's validity windows.
+pub fn next_step(
+    facts: &InfantFacts,
+    today: NaiveDate,
+    eligibility_valid_days: u32,
+    education_valid_days: u32,
+) -> NextStep {
+    if let Some(handout_id) = facts.crib_handout_id {
+        return NextStep::PrintReceipt { handout_id };
+    }
+    let passing =
+        facts.latest_check.is_some_and(|c| c.eligible && check_is_current(c.checked_on, today, eligibility_valid_days));
+    if !passing {
+        return NextStep::CheckEligibility;
+    }
+    match facts.latest_education_on {
+        Some(on) if education_is_current(on, today, education_valid_days) => NextStep::HandOut,
+        _ => NextStep::RecordEducation,
+    }
+}
+
+/// A family's status in the search results and the day's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FamilyStatus {
+    /// Registered, never checked.
+    NotChecked,
+    /// The latest check of any infant was eligible.
+    Eligible,
+    /// The latest check of any infant was not eligible.
+    NotEligible,
+    /// Every infant has a crib.
+    CribReceived,
+}
+
+impl FamilyStatus {
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            FamilyStatus::NotChecked => "Not checked yet",
+            FamilyStatus::Eligible => "Eligible",
+            FamilyStatus::NotEligible => "Not eligible",
+            FamilyStatus::CribReceived => "Crib received",
+        }
+    }
+}
+
+/// The status of a family: every infant has a crib → received; otherwise the result of the
+/// latest check (any infant); otherwise not checked.
+pub fn family_status(infants: usize, infants_with_crib: usize, latest_check_eligible: Option<bool>) -> FamilyStatus {
+    if infants > 0 && infants_with_crib >= infants {
+        return FamilyStatus::CribReceived;
+    }
+    match latest_check_eligible {
+        Some(true) => FamilyStatus::Eligible,
+        Some(false) => FamilyStatus::NotEligible,
+        None => FamilyStatus::NotChecked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    fn facts(check: Option<(bool, &str)>, education: Option<&str>, crib: Option<i64>) -> InfantFacts {
+        InfantFacts {
+            crib_handout_id: crib,
+            latest_check: check.map(|(eligible, on)| LatestCheck { eligible, checked_on: d(on) }),
+            latest_education_on: education.map(d),
+        }
+    }
+
+    #[test]
+    fn the_steps_follow_one_another() {
+        let today = d("2026-11-23");
+        let cases = [
+            (facts(None, None, None), NextStep::CheckEligibility, "never checked"),
+            (facts(Some((false, "2026-11-23")), None, None), NextStep::CheckEligibility, "not eligible"),
+            (facts(Some((true, "2026-11-23")), None, None), NextStep::RecordEducation, "eligible today"),
+            (facts(Some((true, "2026-10-25")), None, None), NextStep::RecordEducation, "29 days old"),
+            (facts(Some((true, "2026-10-24")), None, None), NextStep::CheckEligibility, "30 days old is stale"),
+            (facts(Some((true, "2026-11-20")), Some("2026-11-23"), None), NextStep::HandOut, "educated"),
+            (facts(Some((true, "2026-11-20")), Some("2026-05-28"), None), NextStep::HandOut, "179 days"),
+            (facts(Some((true, "2026-11-20")), Some("2026-05-27"), None), NextStep::RecordEducation, "180 days"),
+            (
+                facts(Some((true, "2026-11-20")), Some("2026-11-23"), Some(7)),
+                NextStep::PrintReceipt { handout_id: 7 },
+                "has a crib",
+            ),
+            (facts(None, None, Some(9)), NextStep::PrintReceipt { handout_id: 9 }, "crib wins"),
+        ];
+        for (f, want, why) in cases {
+            assert_eq!(next_step(&f, today, 30, 180), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_check_from_the_future_is_not_current() {
+        assert!(!check_is_current(d("2026-11-24"), d("2026-11-23"), 30));
+    }
+
+    #[test]
+    fn family_status_table() {
+        assert_eq!(family_status(1, 0, None), FamilyStatus::NotChecked);
+        assert_eq!(family_status(1, 0, Some(true)), FamilyStatus::Eligible);
+        assert_eq!(family_status(2, 1, Some(false)), FamilyStatus::NotEligible);
+        assert_eq!(family_status(2, 2, Some(true)), FamilyStatus::CribReceived);
+        assert_eq!(family_status(0, 0, None), FamilyStatus::NotChecked);
+    }
+}

@@ -1,0 +1,80 @@
+//! `GET /checkin`: the site staff's home. One search box (name, phone or date of birth)
+//! with each match's last visit and status, "Register a new family" below the results,
+//! and beside them the day's queue at the user's sites.
+
+use crate::api::families::require_family_worker;
+use crate::auth::guards::{ClientAddr, PageUser};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::checkin as check_in;
+use crate::store::{families, reference};
+use crate::web::context::page;
+use crate::web::error_page::PageResult;
+use rocket::http::CookieJar;
+use rocket::request::FlashMessage;
+use rocket::{get, State};
+use rocket_dyn_templates::Template;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+/// The longest search the page accepts.
+const MAX_QUERY: usize = 100;
+
+/// Search and the day's queue.
+#[get("/checkin?<q>")]
+pub async fn search_page(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    flash: Option<FlashMessage<'_>>,
+    q: Option<&str>,
+) -> PageResult<Template> {
+    let who = user.0;
+    require_family_worker(&who)?;
+    let db = db.inner();
+    let q = q.unwrap_or("").trim();
+    let too_long = q.chars().count() > MAX_QUERY;
+    let searched = !q.is_empty() && !too_long;
+    let results = if searched {
+        let found = families::search(db, q).await?;
+        audit::record(
+            db,
+            Some(&who),
+            Some(&addr.0),
+            AuditEntry {
+                action: "family.search",
+                entity: "family",
+                entity_id: None,
+                detail: Some(format!("{} results", found.len())),
+            },
+        )
+        .await?;
+        check_in::rows(db, found).await?
+    } else {
+        Vec::new()
+    };
+    let today = crate::clock::today();
+    let scope = (!who.is_manager()).then(|| who.site_ids.clone());
+    let queue = check_in::queue(db, scope.as_deref(), today).await?;
+    let site_names: Vec<String> = match &scope {
+        Some(ids) => reference::sites(db, Some(ids)).await?.into_iter().map(|s| s.name).collect(),
+        None => Vec::new(),
+    };
+    let ctx = page(
+        "Check-in",
+        Some(&who),
+        cookies,
+        flash,
+        json!({
+            "q": q,
+            "searched": searched,
+            "too_long": too_long,
+            "results": results,
+            "queue": queue,
+            "today": today,
+            "site_names": site_names,
+            "all_sites": scope.is_none(),
+        }),
+    );
+    Ok(Template::render("checkin", ctx))
+}

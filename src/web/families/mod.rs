@@ -1,0 +1,15 @@
+//! Check-in pages for site staff (and managers): the check-in search and the day's queue,
+//! registering a family, and the family page with its eligibility answers. Handlers are
+//! thin: a form becomes the API's `FamilyInput`; every rule lives in `domain` and `store`.
+
+pub mod checkin;
+pub mod form;
+pub mod record;
+pub mod register;
+
+use rocket::{routes, Route};
+
+/// The check-in routes.
+pub fn routes() -> Vec<Route> {
+    routes![checkin::search_page, register::new_page, register::submit, record::show, record::check]
+}

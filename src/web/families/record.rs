@@ -1,0 +1,215 @@
+//! The family page, `GET /families/<id>` (every view leaves an audit row), and the
+//! "Check eligibility" button, `POST /families/<id>/check`. A card per infant shows the
+//! latest answer rule by rule and the one next step (`domain::checkin::next_step`).
+
+use crate::api::families::{home_site, require_family_worker};
+use crate::auth::csrf;
+use crate::auth::guards::{ClientAddr, PageUser};
+use crate::domain::checkin::{next_step, InfantFacts, LatestCheck};
+use crate::domain::family::{LANGUAGES, RACE_ETHNICITY};
+use crate::domain::money::format_dollars;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::family_view::{self, FamilyDetail, InfantView};
+use crate::store::{eligibility, policy, reference};
+use crate::web::context::page;
+use crate::web::error_page::PageResult;
+use crate::web::once::{form_key, new_form_token, write_once, Written};
+use rocket::form::{Form, FromForm};
+use rocket::http::CookieJar;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, State};
+use rocket_dyn_templates::Template;
+use rust_decimal::Decimal;
+use sea_orm::DatabaseConnection;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::str::FromStr;
+
+/// The family's whole record, with the next step per infant.
+#[get("/families/<id>")]
+pub async fn show(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    flash: Option<FlashMessage<'_>>,
+    id: i64,
+) -> PageResult<Template> {
+    let who = user.0;
+    let db = db.inner();
+    if !family_view::may_view(db, &who, id).await? {
+        return Err(AppError::NotFound.into());
+    }
+    let detail = family_view::detail(db, id).await?;
+    audit::record(
+        db,
+        Some(&who),
+        Some(&addr.0),
+        AuditEntry { action: "family.view", entity: "family", entity_id: Some(id), detail: None },
+    )
+    .await?;
+    let today = crate::clock::today();
+    let params = policy::in_force(db, today).await?.params;
+    let sites: HashMap<i64, String> = reference::sites(db, None).await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let models: HashMap<i64, String> = reference::crib_models(db).await?.into_iter().map(|m| (m.id, m.name)).collect();
+    let latest_education_on = detail.education.iter().map(|e| crate::clock::date_in_new_york(e.delivered_at)).max();
+    let labels: HashMap<i64, String> = detail.infants.iter().map(|i| (i.id, infant_label(i))).collect();
+    let infants: Vec<Value> = detail
+        .infants
+        .iter()
+        .map(|i| {
+            let crib = detail.handouts.iter().find(|h| h.infant_id == i.id && !h.voided);
+            let facts = InfantFacts {
+                crib_handout_id: crib.map(|h| h.id),
+                latest_check: i
+                    .latest_check
+                    .as_ref()
+                    .map(|c| LatestCheck { eligible: c.result == "eligible", checked_on: c.checked_on }),
+                latest_education_on,
+            };
+            json!({
+                "id": i.id,
+                "label": labels.get(&i.id),
+                "date_of_birth": i.date_of_birth,
+                "expected_due_date": i.expected_due_date,
+                "weight_lb": i.weight_lb,
+                "latest_check": i.latest_check,
+                "next": next_step(&facts, today, params.eligibility_valid_days, params.education_valid_days),
+                "receipt_number": crib.map(|h| h.receipt_number.clone()),
+                "form_token": new_form_token(),
+            })
+        })
+        .collect();
+    let ctx = page(
+        &format!("{} {}", detail.caregiver.first_name, detail.caregiver.last_name),
+        Some(&who),
+        cookies,
+        flash,
+        json!({
+            "family": family_header(&detail),
+            "infants": infants,
+            "may_act": who.role != Role::Nurse,
+            "checks": detail.checks.iter().map(|c| json!({
+                "checked_on": c.checked_on, "result": c.result, "infant": c.infant_id.and_then(|i| labels.get(&i)),
+                "policy": format!("{} v{}", c.policy.name, c.policy.version),
+                "failed": c.rules.iter().filter(|r| !r.passed).count(),
+            })).collect::<Vec<_>>(),
+            "education": detail.education.iter().map(|e| json!({
+                "on": crate::clock::date_in_new_york(e.delivered_at), "mode": e.mode.replace('_', " "),
+                "language": language_label(&e.language), "site": e.site_id.and_then(|s| sites.get(&s)),
+                "topics": e.topics.join(", "),
+            })).collect::<Vec<_>>(),
+            "handouts": detail.handouts.iter().map(|h| json!({
+                "id": h.id, "on": h.handed_out_on, "receipt_number": h.receipt_number,
+                "infant": labels.get(&h.infant_id), "site": sites.get(&h.site_id), "model": models.get(&h.crib_model_id),
+                "lot": h.lot, "voided": h.voided, "void_reason": h.void_reason,
+            })).collect::<Vec<_>>(),
+        }),
+    );
+    Ok(Template::render("families/show", ctx))
+}
+
+/// "Baby Ana", "Baby born 2026-10-01" or "Baby due 2026-12-01".
+fn infant_label(i: &InfantView) -> String {
+    match (&i.name, i.date_of_birth, i.expected_due_date) {
+        (Some(name), _, _) => name.clone(),
+        (None, Some(dob), _) => format!("Baby born {dob}"),
+        (None, None, Some(due)) => format!("Baby due {due}"),
+        (None, None, None) => format!("Baby #{}", i.id),
+    }
+}
+
+fn language_label(code: &str) -> String {
+    LANGUAGES.iter().find(|(c, _)| *c == code).map_or_else(|| code.to_string(), |(_, l)| l.to_string())
+}
+
+fn family_header(d: &FamilyDetail) -> Value {
+    let income = d.annual_income.as_deref().and_then(|s| Decimal::from_str(s).ok()).map(format_dollars);
+    json!({
+        "id": d.id,
+        "caregiver": d.caregiver,
+        "address": d.address,
+        "household_size": d.household_size,
+        "annual_income": income,
+        "enrollments": d.enrollments,
+        "has_safe_sleep_space": d.has_safe_sleep_space,
+        "race_ethnicity": d.race_ethnicity.as_deref()
+            .map(|r| RACE_ETHNICITY.iter().find(|(c, _)| *c == r).map_or(r, |(_, l)| *l)),
+        "language": language_label(&d.preferred_language),
+        "registered_on": crate::clock::date_in_new_york(d.created_at),
+    })
+}
+
+/// The "Check eligibility" button's form.
+#[derive(FromForm)]
+pub struct CheckForm {
+    #[field(default = String::new())]
+    pub csrf_token: String,
+    #[field(default = String::new())]
+    pub form_token: String,
+    pub infant_id: i64,
+}
+
+/// Run and store a check for one infant under the policy in force today; back to the page.
+#[post("/families/<id>/check", data = "<form>")]
+pub async fn check(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    id: i64,
+    form: Form<CheckForm>,
+) -> PageResult<Flash<Redirect>> {
+    csrf::verify(cookies, &form.csrf_token)?;
+    let who = user.0;
+    require_family_worker(&who)?;
+    let db = db.inner();
+    if !family_view::may_view(db, &who, id).await? {
+        return Err(AppError::NotFound.into());
+    }
+    let infant_id = form.infant_id;
+    let route = format!("POST /families/{id}/check");
+    let body = json!({"infant_id": infant_id});
+    let written = write_once::<Infallible, _, _>(
+        db,
+        who.user.id,
+        form_key(&route, &form.form_token),
+        &route,
+        &body,
+        |txn| async {
+            let r = async {
+                let today = crate::clock::today();
+                let view = eligibility::run_check(&txn, id, infant_id, today, who.user.id, home_site(&who)).await?;
+                audit::record(
+                    &txn,
+                    Some(&who),
+                    Some(&addr.0),
+                    AuditEntry {
+                        action: "eligibility.check",
+                        entity: "family",
+                        entity_id: Some(id),
+                        detail: Some(format!("infant {infant_id}: {}", view.result)),
+                    },
+                )
+                .await?;
+                Ok(Ok(json!({"id": view.id, "result": view.result})))
+            }
+            .await;
+            (txn, r)
+        },
+    )
+    .await?;
+    let to = Redirect::to(format!("/families/{id}#infant-{infant_id}"));
+    Ok(match written {
+        Written::Done(answer) if answer["result"] == "eligible" => {
+            Flash::success(to, "Checked: eligible. Each rule is explained below.")
+        }
+        Written::Done(_) => Flash::success(to, "Checked: not eligible. Each rule and its reason is below."),
+        Written::Replayed(_) => Flash::success(to, "That check was already made; its answer is below."),
+        Written::NotDone(never) => match never {},
+    })
+}

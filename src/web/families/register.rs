@@ -1,0 +1,213 @@
+//! Registering a family: `GET /families/new` and `POST /families/new`. The form becomes
+//! the API's `FamilyInput` and goes through `parse_family`; possible duplicates are asked
+//! about before saving; the save runs once per form token (`web::once`).
+
+use crate::api::families::{home_site, require_family_worker};
+use crate::auth::csrf;
+use crate::auth::guards::{ClientAddr, Identity, PageUser};
+use crate::domain::family::NewFamily;
+use crate::error::AppError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::families::{self, FamilySummary};
+use crate::store::reference::{self, NeighborhoodView};
+use crate::web::context::page;
+use crate::web::error_page::PageResult;
+use crate::web::families::form::RegisterForm;
+use crate::web::fields::Problems;
+use crate::web::once::{form_key, new_form_token, write_once, Written};
+use rocket::form::Form;
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, Either, State};
+use rocket_dyn_templates::Template;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{json, Value};
+
+const ROUTE: &str = "POST /families/new";
+
+/// A page answer: a redirect with a flash, or a page with its status.
+pub type Answer = Either<Flash<Redirect>, (Status, Template)>;
+
+/// The empty registration form.
+#[get("/families/new")]
+pub async fn new_page(user: PageUser, db: &State<DatabaseConnection>, cookies: &CookieJar<'_>) -> PageResult<Template> {
+    let who = user.0;
+    require_family_worker(&who)?;
+    let form = RegisterForm::blank(new_form_token());
+    let ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default()).await?;
+    Ok(Template::render("families/new", ctx))
+}
+
+/// Narrow the neighborhood list, ask about duplicates, or save.
+#[post("/families/new", data = "<form>")]
+pub async fn submit(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    form: Form<RegisterForm>,
+) -> PageResult<Answer> {
+    let form = form.into_inner();
+    csrf::verify(cookies, &form.csrf_token)?;
+    let who = user.0;
+    require_family_worker(&who)?;
+    let db = db.inner();
+    if form.action == "narrow" || form.action == "edit" {
+        let ctx = form_context(db, &who, cookies, &form, &Problems::default()).await?;
+        return Ok(Either::Right((Status::Ok, Template::render("families/new", ctx))));
+    }
+    let read = form.read();
+    let new = match read.parse(crate::clock::today()) {
+        Ok(new) => new,
+        Err(problems) => return refused(db, &who, cookies, form, &problems).await,
+    };
+    let body = serde_json::to_value(&read.input).map_err(|e| AppError::Internal(e.to_string()))?;
+    let key = form_key(ROUTE, &form.form_token);
+    let confirmed = form.confirmed();
+    let written = write_once(db, who.user.id, key, ROUTE, &body, |txn| async {
+        let r = save(&txn, &who, &addr, &new, confirmed).await;
+        (txn, r)
+    })
+    .await;
+    match written {
+        Ok(Written::Done(answer)) => {
+            Ok(Either::Left(to_family(&answer, "The family is registered. Next: check eligibility.")))
+        }
+        Ok(Written::Replayed(answer)) => {
+            Ok(Either::Left(to_family(&answer, "This form was already saved: here is the family it registered.")))
+        }
+        Ok(Written::NotDone(duplicates)) => {
+            let ctx = duplicates_context(&who, cookies, &form, &duplicates);
+            Ok(Either::Right((Status::Ok, Template::render("families/duplicates", ctx))))
+        }
+        Err(AppError::Validation(fields)) => {
+            let problems: Vec<(String, String)> =
+                fields.into_iter().flat_map(|(f, list)| list.into_iter().map(move |m| (f.clone(), m))).collect();
+            refused(db, &who, cookies, form, &problems).await
+        }
+        Err(AppError::IdempotencyConflict) => Err(AppError::Conflict(
+            "This form was already used to register a family. Start a new registration from the check-in page.".into(),
+        )
+        .into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Inside the transaction: the possible duplicates (unless confirmed), or the new family.
+async fn save(
+    txn: &impl ConnectionTrait,
+    who: &Identity,
+    addr: &ClientAddr,
+    new: &NewFamily,
+    confirmed: bool,
+) -> Result<Result<Value, Vec<FamilySummary>>, AppError> {
+    if !confirmed {
+        let duplicates = families::possible_duplicates(txn, new).await?;
+        if !duplicates.is_empty() {
+            return Ok(Err(duplicates));
+        }
+    }
+    let created = families::create(txn, new, who.user.id, home_site(who)).await?;
+    audit::record(
+        txn,
+        Some(who),
+        Some(&addr.0),
+        AuditEntry { action: "family.create", entity: "family", entity_id: Some(created.id), detail: None },
+    )
+    .await?;
+    Ok(Ok(json!({"id": created.id, "infant_ids": created.infant_ids})))
+}
+
+fn to_family(answer: &Value, message: &str) -> Flash<Redirect> {
+    let id = answer["id"].as_i64().unwrap_or_default();
+    Flash::success(Redirect::to(format!("/families/{id}")), message)
+}
+
+/// The form again, 422, with the typed values and each problem next to its field.
+async fn refused(
+    db: &DatabaseConnection,
+    who: &Identity,
+    cookies: &CookieJar<'_>,
+    mut form: RegisterForm,
+    problems: &[(String, String)],
+) -> PageResult<Answer> {
+    // A refused form was not remembered; a fresh token is as good and never collides.
+    form.form_token = new_form_token();
+    let ctx = form_context(db, who, cookies, &form, &Problems::new(problems)).await?;
+    Ok(Either::Right((Status::UnprocessableEntity, Template::render("families/new", ctx))))
+}
+
+/// The neighborhoods to offer: narrowed by the typed name and ZIP, always keeping the chosen one.
+async fn neighborhood_choices(
+    db: &DatabaseConnection,
+    form: &RegisterForm,
+) -> Result<(Vec<NeighborhoodView>, Option<String>), AppError> {
+    let name = Some(form.hood_name.trim()).filter(|s| !s.is_empty());
+    let zip = form.zip5();
+    let all = || reference::neighborhoods(db, None, None);
+    if name.is_none() && zip.is_none() {
+        return Ok((all().await?, None));
+    }
+    let mut narrowed = reference::neighborhoods(db, name, zip.as_deref()).await?;
+    let filter = match (name, &zip) {
+        (Some(n), Some(z)) => format!("ZIP {z} and \u{201c}{n}\u{201d}"),
+        (Some(n), None) => format!("\u{201c}{n}\u{201d}"),
+        (None, Some(z)) => format!("ZIP {z}"),
+        (None, None) => String::new(),
+    };
+    if narrowed.is_empty() {
+        let note = format!("No city neighborhood matches {filter}: the whole list is shown.");
+        return Ok((all().await?, Some(note)));
+    }
+    if let Ok(chosen) = form.address.neighborhood_id.trim().parse::<i64>() {
+        if !narrowed.iter().any(|n| n.id == chosen) {
+            if let Some(n) = reference::neighborhood(db, chosen).await? {
+                narrowed.push(n);
+            }
+        }
+    }
+    let note = format!("{} neighborhoods match {filter}.", narrowed.len());
+    Ok((narrowed, Some(note)))
+}
+
+async fn form_context(
+    db: &DatabaseConnection,
+    who: &Identity,
+    cookies: &CookieJar<'_>,
+    form: &RegisterForm,
+    problems: &Problems,
+) -> Result<Value, AppError> {
+    let (hoods, narrow_note) = neighborhood_choices(db, form).await?;
+    Ok(page(
+        "Register a family",
+        Some(who),
+        cookies,
+        None,
+        json!({"form": form.view(problems, &hoods), "problems": problems.summary(), "narrow_note": narrow_note}),
+    ))
+}
+
+fn duplicates_context(who: &Identity, cookies: &CookieJar<'_>, form: &RegisterForm, dups: &[FamilySummary]) -> Value {
+    let duplicates: Vec<Value> = dups
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id, "first_name": d.first_name, "last_name": d.last_name,
+                "date_of_birth": d.date_of_birth, "phone": d.phone,
+                "registered_on": crate::clock::date_in_new_york(d.created_at),
+            })
+        })
+        .collect();
+    let hidden: Vec<Value> =
+        form.hidden_fields().into_iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
+    page(
+        "Is this family already registered?",
+        Some(who),
+        cookies,
+        None,
+        json!({
+            "duplicates": duplicates, "hidden": hidden,
+            "first_name": form.caregiver.first_name.trim(), "last_name": form.caregiver.last_name.trim(),
+        }),
+    )
+}

@@ -1,0 +1,212 @@
+//! The count form of a site (`/stock/sites/<id>/count`, managers and staff of the site):
+//! a physical count that writes the correction movement. Same flow as the other forms:
+//! form → confirm (dry run, the count in words, before/after) → written once → site page.
+
+use crate::api::validate::Problems;
+use crate::auth::csrf;
+use crate::auth::guards::{ClientAddr, Identity, PageUser};
+use crate::domain::stock::{checked_count, in_words};
+use crate::entity::{crib_model, site};
+use crate::error::{AppError, FieldErrors};
+use crate::store::stock::balance;
+use crate::store::stock_ops::{self, Actor};
+use crate::web::error_page::PageResult;
+use crate::web::stock::confirm::{
+    back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
+    Confirmation,
+};
+use crate::web::stock::write::{
+    kept_token, pick_model, preview, problems_of, refusal, usable_token, whole_number, write_once, Done,
+};
+use crate::web::stock::{model_choices, signed, site_in_scope};
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::{get, post, Either, State};
+use rocket_dyn_templates::Template;
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use serde_json::json;
+
+/// The count form as typed (the site is in the address).
+#[derive(Debug, Default, Clone, FromForm, Serialize)]
+pub struct CountInput {
+    #[field(default = String::new())]
+    pub crib_model_id: String,
+    #[field(default = String::new())]
+    pub counted: String,
+    #[field(default = String::new())]
+    pub form_token: String,
+    #[serde(skip)]
+    #[field(default = String::new())]
+    pub csrf_token: String,
+}
+
+async fn read_count(
+    db: &DatabaseConnection,
+    i: &CountInput,
+) -> Result<Result<(crib_model::Model, i32), FieldErrors>, AppError> {
+    let mut p = Problems::default();
+    let model = pick_model(db, &mut p, "crib_model_id", &i.crib_model_id).await?;
+    let counted = whole_number(&mut p, "counted", &i.counted, "Type how many cribs you counted.")
+        .and_then(|n| p.take("counted", checked_count(n)));
+    let errors = problems_of(p);
+    Ok(match (model, counted) {
+        (Some(m), Some(c)) if errors.is_empty() => Ok((m, c)),
+        _ => Err(errors),
+    })
+}
+
+async fn count_page(
+    db: &DatabaseConnection,
+    who: &Identity,
+    cookies: &CookieJar<'_>,
+    site: &site::Model,
+    values: &CountInput,
+    errors: FieldErrors,
+) -> PageResult<(Status, Template)> {
+    let extra =
+        json!({"values": values, "site": {"id": site.id, "name": site.name}, "models": model_choices(db).await?});
+    Ok(form_page("stock/count", "Count stock", who, cookies, errors, extra))
+}
+
+/// The count form of a site (managers, staff of the site).
+#[get("/stock/sites/<id>/count?<input..>")]
+pub async fn count_form(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    input: CountInput,
+) -> PageResult<(Status, Template)> {
+    let (who, db) = (user.0, db.inner());
+    let site = site_in_scope(db, &who, id).await?;
+    let input = CountInput { form_token: kept_token(&input.form_token), ..input };
+    count_page(db, &who, cookies, &site, &input, FieldErrors::new()).await
+}
+
+/// Check the count and show the correction it will write.
+#[post("/stock/sites/<id>/count/confirm", data = "<form>")]
+pub async fn count_confirm(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    id: i64,
+    form: Form<CountInput>,
+) -> PageResult<(Status, Template)> {
+    csrf::verify(cookies, &form.csrf_token)?;
+    let (who, db) = (user.0, db.inner());
+    let site = site_in_scope(db, &who, id).await?;
+    let input = CountInput { form_token: kept_token(&form.form_token), ..form.into_inner() };
+    let (model, counted) = match read_count(db, &input).await? {
+        Ok(c) => c,
+        Err(errors) => return count_page(db, &who, cookies, &site, &input, errors).await,
+    };
+    let actor = Actor { who: &who, ip: &addr.0 };
+    let model_id = model.id;
+    let outcome = preview(db, |txn| async move {
+        let r: Result<_, AppError> = async {
+            let before = balance(&txn, id, model_id).await?;
+            let after = stock_ops::count(&txn, &actor, id, model_id, counted).await?;
+            Ok((before, after))
+        }
+        .await;
+        (txn, r)
+    })
+    .await;
+    let (before, after) = match outcome {
+        Ok(ok) => ok,
+        Err(e) => return count_page(db, &who, cookies, &site, &input, refusal(e, "counted")?).await,
+    };
+    let (on_hand, available) = before.map(|b| (b.on_hand, b.on_hand - b.reserved)).unwrap_or((0, 0));
+    let correction = i64::from(counted) - i64::from(on_hand);
+    let fields = hidden(vec![
+        ("crib_model_id", model_id.to_string()),
+        ("counted", counted.to_string()),
+        ("form_token", input.form_token.clone()),
+    ]);
+    let n = i64::from(counted);
+    let detail = if correction == 0 {
+        "That matches the ledger: no correction will be written.".to_string()
+    } else {
+        format!(
+            "The ledger says {on_hand}, so this writes a correction of {} ({}).",
+            signed(correction),
+            in_words(correction)
+        )
+    };
+    let c = Confirmation {
+        heading: "Confirm the count",
+        sentence: format!(
+            "You are about to record a count of {} {} of {} at {}.",
+            spelled(n),
+            cribs(n),
+            model.name,
+            site.name
+        ),
+        detail: Some(detail),
+        changes: vec![
+            Change::now(format!("On hand at {}", site.name), on_hand.into(), after.balance.on_hand.into()),
+            Change::now("Available (not reserved)", available.into(), after.balance.available.into()),
+        ],
+        action: format!("/stock/sites/{id}/count"),
+        back: back_link(&format!("/stock/sites/{id}/count"), &fields),
+        button: format!("Yes, record {n} {}", cribs(n)),
+        hidden: fields,
+    };
+    Ok(confirm_page(&who, cookies, c))
+}
+
+/// Write the confirmed count once, then go to the site's page.
+#[post("/stock/sites/<id>/count", data = "<form>")]
+pub async fn count_submit(
+    user: PageUser,
+    db: &State<DatabaseConnection>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    id: i64,
+    form: Form<CountInput>,
+) -> Answer {
+    csrf::verify(cookies, &form.csrf_token)?;
+    let (who, db) = (user.0, db.inner());
+    let site = site_in_scope(db, &who, id).await?;
+    let input = form.into_inner();
+    let (model, counted) = match read_count(db, &input).await? {
+        Ok(c) => c,
+        Err(errors) => return count_page(db, &who, cookies, &site, &input, errors).await.map(Either::Right),
+    };
+    if !usable_token(&input.form_token) {
+        let input = CountInput { form_token: kept_token(""), ..input };
+        let errors = form_error("This form had expired. Check the values and confirm again.");
+        return count_page(db, &who, cookies, &site, &input, errors).await.map(Either::Right);
+    }
+    let body = json!({"site_id": id, "crib_model_id": model.id, "counted": counted});
+    let route = format!("POST /stock/sites/{id}/count");
+    let actor = Actor { who: &who, ip: &addr.0 };
+    let site_name = site.name.clone();
+    let result = write_once(db, who.user.id, &input.form_token, &route, &body, |txn| async move {
+        let r = stock_ops::count(&txn, &actor, id, model.id, counted).await.map(|r| Done {
+            site_id: id,
+            message: match r.movement {
+                Some(m) => format!(
+                    "Count recorded: {counted} {} of {} at {site_name} (a correction of {}).",
+                    cribs(counted.into()),
+                    model.name,
+                    signed(m.quantity.into())
+                ),
+                None => format!(
+                    "Count recorded: {counted} {} of {} at {site_name}; it matched the ledger.",
+                    cribs(counted.into()),
+                    model.name
+                ),
+            },
+        });
+        (txn, r)
+    })
+    .await;
+    match result {
+        Ok(done) => Ok(redirect(done)),
+        Err(AppError::IdempotencyConflict) => Err(reused_token()),
+        Err(e) => count_page(db, &who, cookies, &site, &input, refusal(e, "counted")?).await.map(Either::Right),
+    }
+}

@@ -1,0 +1,233 @@
+//! Real `cribs serve` processes on one database: two instances share the race for the last
+//! cribs, idempotent retries and sessions (keys and sessions live in the database and signed
+//! cookies, never in process memory); and a server killed with SIGKILL mid-run loses no
+//! answered handout, invents none, and leaves the ledger without drift.
+
+mod common;
+
+use common::fixtures::{days_ago, family};
+use common::TestApp;
+use futures::future::join_all;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// One `cribs serve` process.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+async fn start(app: &TestApp, secret: &str) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cribs"));
+    cmd.arg("serve")
+        .env("DATABASE_URL", &app.database_url)
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_SECRET_KEY", secret)
+        .env("ROCKET_LOG_LEVEL", "off")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(schema) = &app.schema {
+        cmd.env("ROCKET_DATABASE_SCHEMA", schema);
+    }
+    let child = cmd.spawn().expect("start cribs serve");
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let http = Client::new();
+    for _ in 0..300 {
+        if http.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cribs serve did not answer /healthz within 30 s");
+}
+
+/// `n` families, each checked eligible and educated, through the test app's API.
+async fn eligible_families(app: &TestApp, n: usize) -> Vec<(i64, i64)> {
+    let staff = app.token("staff@demo.cribs").await;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let body = family()
+            .named("Proc", &format!("Family{i}"))
+            .set("/caregiver/phone", json!(format!("443-555-{:04}", 2000 + i)))
+            .with_infant_born(days_ago(15))
+            .build();
+        let (status, f) = app.post(&staff, "/api/v1/families", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{f}");
+        let fid = f["id"].as_i64().expect("id");
+        let (status, _) = app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let edu = json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "Proc Parent"});
+        let (status, _) = app.post(&staff, &format!("/api/v1/families/{fid}/education"), &edu).await;
+        assert_eq!(status, StatusCode::CREATED);
+        out.push((fid, f["infant_ids"][0].as_i64().expect("infant")));
+    }
+    out
+}
+
+async fn set_stock(app: &TestApp, n: i64) {
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, body) = app.post(&manager, "/api/v1/sites/1/counts", &json!({"crib_model_id": 1, "counted": n})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+async fn token(base: &str, email: &str) -> String {
+    let res = Client::new()
+        .post(format!("{base}/api/v1/tokens"))
+        .json(&json!({"email": email, "password": common::PASSWORD}))
+        .send()
+        .await
+        .expect("token");
+    let body: Value = res.json().await.expect("json");
+    body["token"].as_str().expect("token").to_string()
+}
+
+async fn handout(
+    http: &Client,
+    base: &str,
+    token: &str,
+    key: &str,
+    fid: i64,
+    iid: i64,
+) -> Result<(StatusCode, Value), String> {
+    let res = http
+        .post(format!("{base}/api/v1/handouts"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let body: Value = res.json().await.map_err(|e| e.to_string())?;
+    Ok((status, body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_races_retries_and_sessions() {
+    let app = TestApp::spawn().await;
+    let families = eligible_families(&app, 10).await;
+    set_stock(&app, 4).await;
+    app.stop();
+    let secret = cribs::auth::token::random_secret_key();
+    let (a, b) = (start(&app, &secret).await, start(&app, &secret).await);
+    let staff = token(&a.base, "staff@demo.cribs").await;
+    let http = Client::new();
+    // The race for the last 4 cribs, half the requests to each instance.
+    let results = join_all(families.iter().enumerate().map(|(i, (fid, iid))| {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let (http, staff) = (&http, &staff);
+        async move { handout(http, base, staff, &format!("race-{i}"), *fid, *iid).await }
+    }))
+    .await;
+    let results: Vec<(StatusCode, Value)> = results.into_iter().map(|r| r.expect("answered")).collect();
+    let won: Vec<usize> =
+        results.iter().enumerate().filter(|(_, r)| r.0 == StatusCode::CREATED).map(|(i, _)| i).collect();
+    let out = results.iter().filter(|r| r.0 == StatusCode::CONFLICT && r.1["error"] == "out_of_stock").count();
+    assert_eq!((won.len(), out), (4, 6), "{results:?}");
+    // A retry that lands on the other instance replays the first answer.
+    for &i in &won {
+        let other = if i % 2 == 0 { &b.base } else { &a.base };
+        let (fid, iid) = families[i];
+        let replay = handout(&http, other, &staff, &format!("race-{i}"), fid, iid).await.expect("replay");
+        assert_eq!(replay, results[i], "replayed by the other instance");
+    }
+    // A session signed in on one instance works on the other.
+    let browser = app.browser();
+    let b_on_a = common::Browser { client: browser.client.clone(), base: a.base.clone() };
+    let csrf = b_on_a.csrf("/login").await;
+    let res = b_on_a
+        .post_form("/login", &[("email", "manager@demo.cribs"), ("password", common::PASSWORD), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = browser.client.get(format!("{}/", b.base)).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::OK, "the session cookie from instance A works on B");
+    assert_eq!(app.count("handouts").await, 4);
+    app.assert_no_drift().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_mid_run_keeps_every_answered_handout_and_no_other() {
+    let app = TestApp::spawn().await;
+    let families = eligible_families(&app, 24).await;
+    set_stock(&app, 100).await;
+    app.stop();
+    let secret = cribs::auth::token::random_secret_key();
+    let server = start(&app, &secret).await;
+    let staff = token(&server.base, "staff@demo.cribs").await;
+    let http = Client::builder().timeout(Duration::from_secs(20)).build().expect("client");
+    let answered = std::sync::Arc::new(tokio::sync::Mutex::new(0usize));
+    let mut server = server;
+    let base = server.base.clone();
+    // Four lanes of handouts; the server is killed after the fifth answer.
+    let lanes = families.chunks(6).enumerate().map(|(lane, chunk)| {
+        let (http, staff, base, answered) = (http.clone(), staff.clone(), base.clone(), answered.clone());
+        let chunk = chunk.to_vec();
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            for (j, (fid, iid)) in chunk.into_iter().enumerate() {
+                let key = format!("crash-{lane}-{j}");
+                let r = handout(&http, &base, &staff, &key, fid, iid).await;
+                if r.is_ok() {
+                    *answered.lock().await += 1;
+                }
+                out.push((key, fid, iid, r));
+            }
+            out
+        })
+    });
+    let lanes: Vec<_> = lanes.collect();
+    loop {
+        if *answered.lock().await >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.child.kill().expect("SIGKILL");
+    let _ = server.child.wait();
+    let mut outcomes = Vec::new();
+    for l in lanes {
+        outcomes.extend(l.await.expect("lane"));
+    }
+    let created: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|(_, _, _, r)| {
+            r.as_ref().ok().filter(|(s, _)| *s == StatusCode::CREATED).and_then(|(_, b)| b["id"].as_i64())
+        })
+        .collect();
+    let lost = outcomes.iter().filter(|(_, _, _, r)| r.is_err()).count();
+    assert!(created.len() >= 5 && lost > 0, "the kill landed mid-run: {} answered, {lost} unanswered", created.len());
+    // After a restart: every answered handout is there.
+    let restarted = start(&app, &secret).await;
+    use sea_orm::EntityTrait;
+    for id in &created {
+        let h = cribs::entity::handout::Entity::find_by_id(*id).one(&app.db).await.expect("query");
+        assert!(h.is_some(), "handout {id} was answered 201 and must survive the crash");
+    }
+    // An unanswered request is resolved by retrying its key: it replays if it had committed,
+    // or runs now; either way one handout per infant and no more.
+    for (key, fid, iid, r) in &outcomes {
+        if r.is_err() {
+            let (status, body) =
+                handout(&http, &restarted.base, &staff, key, *fid, *iid).await.expect("retry answered");
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+    assert_eq!(app.count("handouts").await as usize, families.len(), "exactly one handout per infant");
+    app.assert_no_drift().await;
+}
