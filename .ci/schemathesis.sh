@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=${CARGO_TARGET_DIR:-target}
-venv=target/venv-schemathesis
+venv=$PWD/target/venv-schemathesis
 
 if [ ! -x "$venv/bin/schemathesis" ]; then
   echo "installing schemathesis 4.x into $venv"
@@ -73,12 +73,14 @@ EOF
 manager=$(token_for manager@demo.cribs)
 nurse=$(token_for nurse@demo.cribs)
 
+# Run from the temporary directory: schemathesis and hypothesis leave caches in the working
+# directory.
 fuzz() {
-  "$venv/bin/schemathesis" --no-color run "$base/api/openapi.json" \
+  (cd "$tmp" && "$venv/bin/schemathesis" --no-color run "$base/api/openapi.json" \
     --url "$base" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples 50 --seed 1 --generation-database none \
-    "$@"
+    "$@")
 }
 
 echo "== schemathesis: every operation, as a program manager"

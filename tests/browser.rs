@@ -1,6 +1,10 @@
 //! Browser tests: each user group's main path in a real headless Chromium, driven from Rust
 //! through chromedriver (thirtyfour), against the app started in-process by
-//! `TestApp::spawn()`. Every page on the way is checked for an error page and for browser
+//! `TestApp::spawn()`: staff (check-in search → family page → eligibility → the education
+//! checklist by keyboard → hand-out form → confirmation → receipt → follow-ups), a nurse
+//! (request form → request page → the list shows where the crib waits once a manager
+//! accepted it), a manager (triage → restock with its confirmation → the report's map →
+//! audit; Swagger UI). Every page on the way is checked for an error page and for browser
 //! console errors (CSP violations included), and each main page is checked with axe-core
 //! (WCAG 2 A and AA; any "serious" or "critical" violation fails). Each path ends with a
 //! screenshot under `target/screenshots/`.
@@ -335,8 +339,8 @@ impl Browser {
         self.el("body").await.text().await.expect("body text")
     }
 
-    /// Sign in through the form, checking the sign-in page on the way; lands on home.
-    async fn sign_in(&self, email: &str, check_login_page: bool) {
+    /// Sign in through the form, checking the sign-in page on the way; lands on `home`.
+    async fn sign_in(&self, email: &str, check_login_page: bool, home: &str) {
         self.goto("/login").await;
         self.assert_page_ok("login").await;
         if check_login_page {
@@ -346,8 +350,8 @@ impl Browser {
         self.type_into("#email", email).await;
         self.type_into("#password", common::PASSWORD).await;
         self.el("#password").await.send_keys(Key::Enter).await.expect("Enter submits");
-        self.wait_for_path("home after sign-in", |p| p == "/" || p == "/checkin").await;
-        self.assert_page_ok("home").await;
+        self.wait_for_path("home after sign-in", |p| p == home).await;
+        self.assert_page_ok(home).await;
     }
 }
 
@@ -364,13 +368,14 @@ async fn type_date(b: &Browser, css: &str, date: chrono::NaiveDate) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_check_eligibility_educate_hand_out_and_print_the_receipt() {
+async fn staff_check_in_check_eligibility_educate_hand_out_and_print_the_receipt() {
     if !browser_available("staff") {
         return;
     }
     let _one = ONE_BROWSER.lock().await;
     let app = TestApp::spawn().await;
-    // Registration and the eligibility check through the API, as the check-in desk does.
+    // Registered through the API (the long registration form is covered by its page tests;
+    // here it is only checked for accessibility).
     let api = app.token("staff@demo.cribs").await;
     let (status, created) = app
         .post(&api, "/api/v1/families", &family().named("Ana", "Lopez").with_infant_born(days_ago(12)).build())
@@ -378,21 +383,40 @@ async fn staff_check_eligibility_educate_hand_out_and_print_the_receipt() {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let fid = created["id"].as_i64().expect("family id");
     let iid = created["infant_ids"][0].as_i64().expect("infant id");
-    let (status, check) = app.post(&api, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
-    assert_eq!((status, check["result"].as_str()), (StatusCode::CREATED, Some("eligible")), "{check}");
 
     let b = Browser::start(&app).await;
-    b.sign_in("staff@demo.cribs", true).await;
-    b.assert_accessible("home (staff)").await;
-    let family_page = app.routes().iter().any(|(m, u)| m == "GET" && u == "/families/<id>");
-    if family_page {
-        b.goto(&format!("/families/{fid}")).await;
-        b.assert_page_ok("family page").await;
-        b.assert_accessible("family page").await;
-    }
+    b.sign_in("staff@demo.cribs", true, "/checkin").await;
+    b.assert_accessible("check-in").await;
+    b.goto("/families/new").await;
+    b.assert_page_ok("registration form").await;
+    b.assert_accessible("registration form").await;
+    b.assert_keyboard_reachable("registration form").await;
+
+    // Check-in: find the family by name, open the family page.
+    b.goto("/checkin").await;
+    b.type_into("#q", "Lopez").await;
+    b.el("#q").await.send_keys(Key::Enter).await.expect("Enter searches");
+    b.wait_for_path("the search results", |p| p == "/checkin").await;
+    b.el("#results").await;
+    b.assert_page_ok("check-in results").await;
+    b.assert_accessible("check-in results").await;
+    b.el(&format!("#results a[href='/families/{fid}']")).await.click().await.expect("open the family");
+    b.wait_for_path("the family page", |p| p == format!("/families/{fid}")).await;
+    b.assert_page_ok("family page").await;
+    b.assert_accessible("family page").await;
+
+    // Eligibility: the family page's button, then the stored check read back through the API.
+    b.el(&format!("#infant-{iid} form button[type=submit]")).await.click().await.expect("Check eligibility");
+    b.el(&format!("#infant-{iid} .answer-eligible")).await;
+    b.assert_page_ok("family page after the check").await;
+    b.assert_accessible("family page after the check").await;
+    let (status, record) = app.get(&api, &format!("/api/v1/families/{fid}")).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(record["infants"][0]["latest_check"]["result"], "eligible", "{record}");
 
     // The education checklist, by keyboard: Space ticks each ABCD topic, Enter submits.
-    b.goto(&format!("/families/{fid}/education")).await;
+    b.el(&format!("#infant-{iid} a[href='/families/{fid}/education']")).await.click().await.expect("Record education");
+    b.wait_for_path("the checklist", |p| p.ends_with("/education")).await;
     b.assert_page_ok("education checklist").await;
     b.assert_accessible("education checklist").await;
     b.assert_keyboard_reachable("education checklist").await;
@@ -405,19 +429,13 @@ async fn staff_check_eligibility_educate_hand_out_and_print_the_receipt() {
     b.el("#caregiver_attestation").await.send_keys(Key::Enter).await.expect("Enter submits");
     let landed = b.wait_for_path("the page after the checklist", |p| !p.ends_with("/education")).await;
     assert_eq!(landed, format!("/families/{fid}"), "the checklist returns to the family");
-    if family_page {
-        b.assert_page_ok("family page after education").await;
-        assert!(b.text().await.contains("Safe-sleep education recorded."), "the flash");
-    } else {
-        // NOTE: the family page belongs to the check-in work, not on this branch yet: the
-        // redirect lands on its 404, which is expected here and checked again once it exists.
-        println!("staff: /families/<id> is not mounted on this branch; skipping the family page");
-        let _ = b.console().await;
-    }
+    b.assert_page_ok("family page after education").await;
+    assert!(b.text().await.contains("Safe-sleep education recorded."), "the flash");
     assert_eq!(app.count("education_sessions").await, 1, "the checklist recorded the education");
 
     // The hand-out form by clicks, its confirmation, then the receipt.
-    b.goto(&format!("/families/{fid}/handout?infant_id={iid}")).await;
+    b.el(&format!("#infant-{iid} a[href^='/families/{fid}/handout']")).await.click().await.expect("Hand out");
+    b.wait_for_path("the hand-out form", |p| p.ends_with("/handout")).await;
     b.assert_page_ok("hand-out form").await;
     b.assert_accessible("hand-out form").await;
     b.assert_keyboard_reachable("hand-out form").await;
@@ -462,7 +480,7 @@ async fn a_nurse_requests_a_crib_and_sees_where_it_waits_once_accepted() {
     let _one = ONE_BROWSER.lock().await;
     let app = TestApp::spawn().await;
     let b = Browser::start(&app).await;
-    b.sign_in("nurse@demo.cribs", false).await;
+    b.sign_in("nurse@demo.cribs", false, "/").await;
     b.assert_accessible("home (nurse)").await;
 
     b.goto("/requests/new").await;
@@ -510,7 +528,7 @@ async fn a_nurse_requests_a_crib_and_sees_where_it_waits_once_accepted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_manager_triages_requests_and_reads_the_audit() {
+async fn a_manager_triages_restocks_reads_the_report_and_the_audit() {
     if !browser_available("manager") {
         return;
     }
@@ -527,9 +545,22 @@ async fn a_manager_triages_requests_and_reads_the_audit() {
     });
     let (status, created) = app.post(&nurse, "/api/v1/referrals", &body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
+    // A crib handed out at the front desk, so the report's map and chart have a value.
+    let staff = app.token("staff@demo.cribs").await;
+    let (status, f) = app.post(&staff, "/api/v1/families", &family().with_infant_born(days_ago(20)).build()).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let fid = f["id"].as_i64().expect("family");
+    let (status, _) = app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let abcd = json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "Tanya Brooks"});
+    let (status, _) = app.post(&staff, &format!("/api/v1/families/{fid}/education"), &abcd).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let handout = json!({"family_id": fid, "infant_id": f["infant_ids"][0], "site_id": 1, "crib_model_id": 1});
+    let (status, h) = app.post(&staff, "/api/v1/handouts", &handout).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
 
     let b = Browser::start(&app).await;
-    b.sign_in("manager@demo.cribs", false).await;
+    b.sign_in("manager@demo.cribs", false, "/").await;
     b.assert_accessible("home (manager)").await;
     b.goto("/triage").await;
     b.assert_page_ok("triage").await;
@@ -540,6 +571,42 @@ async fn a_manager_triages_requests_and_reads_the_audit() {
     b.wait_for_path("triage after accepting", |p| p == "/triage").await;
     b.assert_page_ok("triage after accepting").await;
     assert!(b.text().await.contains("accepted: a crib is held at"), "the flash");
+
+    // Restock with its confirmation step: nothing is written until the second button.
+    b.goto("/stock").await;
+    b.assert_page_ok("stock dashboard").await;
+    b.assert_accessible("stock dashboard").await;
+    let movements = app.count("stock_movements").await;
+    b.goto("/stock/restock").await;
+    b.assert_page_ok("restock form").await;
+    b.assert_accessible("restock form").await;
+    b.assert_keyboard_reachable("restock form").await;
+    b.select("#site_id", "1").await;
+    b.select("#crib_model_id", "1").await;
+    b.type_into("#quantity", "12").await;
+    b.type_into("#lot", "LOT-R-12").await;
+    b.el("main form button[type=submit]").await.click().await.expect("Check the restock");
+    b.wait_for_path("the restock confirmation", |p| p == "/stock/restock/confirm").await;
+    b.assert_page_ok("restock confirmation").await;
+    b.assert_accessible("restock confirmation").await;
+    let confirm = b.text().await;
+    assert!(confirm.to_lowercase().contains("twelve"), "the number in words: {confirm}");
+    assert_eq!(app.count("stock_movements").await, movements, "nothing written before confirming");
+    b.el("main form button[type=submit]").await.click().await.expect("Confirm the restock");
+    b.wait_for_path("the site page", |p| p == "/stock/sites/1").await;
+    b.assert_page_ok("site stock page").await;
+    b.assert_accessible("site stock page").await;
+    assert!(b.text().await.contains("Added 12"), "the flash");
+    assert_eq!(app.count("stock_movements").await, movements + 1);
+
+    // The neighborhood report with its map and chart.
+    b.goto("/reports").await;
+    b.assert_page_ok("report").await;
+    b.assert_accessible("report").await;
+    b.el("svg.chart.map").await;
+    let cribs = b.el("dl.summary dd").await.text().await.expect("total");
+    assert_eq!(cribs.trim(), "1", "the handout is counted");
+    b.screenshot("manager-report").await;
 
     b.goto("/audit").await;
     b.assert_page_ok("audit").await;
@@ -554,6 +621,13 @@ async fn a_manager_triages_requests_and_reads_the_audit() {
     let console = b.console().await;
     assert!(console.iter().any(|m| m.contains("404")), "the console reports the 404: {console:?}");
     b.assert_accessible("error page").await;
+    // The page's CSP holds in this browser: an inline script added to the page does not run,
+    // while WebDriver's execute-script (how axe-core gets in) is not governed by it.
+    let ran = "window.inlineRan = false; const s = document.createElement('script'); \
+               s.textContent = 'window.inlineRan = true;'; document.body.appendChild(s); return window.inlineRan;";
+    assert_eq!(b.driver.execute(ran, vec![]).await.expect("inline script").json(), &json!(false), "CSP blocks it");
+    let console = b.console().await;
+    assert!(console.iter().any(|m| m.contains("Content Security Policy")), "reported: {console:?}");
     // The checker bites: an unlabeled field and grey-on-white text are reported as serious.
     if b.axe.is_some() {
         let plant = "const m = document.querySelector('main'); m.prepend(document.createElement('input')); \

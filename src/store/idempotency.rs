@@ -14,9 +14,46 @@ pub struct StoredAnswer {
     pub body: Value,
 }
 
-/// The hash of a request body: the same JSON value gives the same hash whatever its spacing.
+/// The hash of a request body: the same JSON value gives the same hash whatever its spacing
+/// and whatever the order of its keys.
 pub fn request_hash(method_and_path: &str, body: &Value) -> String {
-    crate::auth::token::sha256_hex(&format!("{method_and_path}\n{body}"))
+    let mut text = format!("{method_and_path}\n");
+    canonical(body, &mut text);
+    crate::auth::token::sha256_hex(&text)
+}
+
+/// Compact JSON with every object's keys sorted. NOTE: not `body.to_string()`: with
+/// serde_json's `preserve_order` feature (which any crate in the build may turn on) that
+/// keeps the keys in the order they came, and `{"a":1,"b":2}` would hash apart from
+/// `{"b":2,"a":1}`. Without the feature both spell the same text, so stored hashes still match.
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// The stored answer for this key, or a conflict if the key was used with another body.
@@ -64,4 +101,27 @@ pub async fn save(
     .exec_without_returning(db)
     .await?;
     Ok(inserted == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_and_spacing_do_not_change_the_hash() {
+        let a: Value = serde_json::from_str(
+            r#"{"quantity": 5, "crib_model_id": 1, "x": {"b": [1, {"d": 1, "c": 2}], "a": null}}"#,
+        )
+        .expect("json");
+        let b: Value = serde_json::from_str(r#"{"crib_model_id":1,"x":{"a":null,"b":[1,{"c":2,"d":1}]},"quantity":5}"#)
+            .expect("json");
+        assert_eq!(request_hash("POST /x", &a), request_hash("POST /x", &b));
+        assert_ne!(request_hash("POST /x", &a), request_hash("POST /y", &a));
+        assert_ne!(request_hash("POST /x", &json!({"q": 5})), request_hash("POST /x", &json!({"q": 6})));
+        // The same text as serde_json's sorted (default) serialization, so stored hashes match.
+        let mut text = String::new();
+        canonical(&json!({"b": "\"q\"", "a": [1.5, true]}), &mut text);
+        assert_eq!(text, r#"{"a":[1.5,true],"b":"\"q\""}"#);
+    }
 }
