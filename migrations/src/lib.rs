@@ -8,6 +8,7 @@ mod m0002_accounts;
 mod m0003_stock;
 mod m0004_families;
 mod m0005_handouts;
+mod m0007_report_site_index;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_stock::Migration),
             Box::new(m0004_families::Migration),
             Box::new(m0005_handouts::Migration),
+            Box::new(m0007_report_site_index::Migration),
         ]
     }
 }
