@@ -12,7 +12,9 @@
 #   store  = `cribs report-timing` (the store function: the one statement through SeaORM/sqlx,
 #            plus the zero rows merged in Rust), median of 7 runs after a warm-up;
 #   raw    = the same statement (`cribs report-timing --print-sql`) in `sqlite3` (.timer) or
-#            `psql` (\timing), median of 7 runs after a warm-up.
+#            `psql` (\timing), median of 7 runs after a warm-up;
+#   one site = the store report for the first demo site only (`--site-id 1`);
+#   equity = the equity report (race/ethnicity and race/ethnicity × CSA) through the store.
 # Needs a release build (cargo build --release) and sqlite3 (apt-get install -y sqlite3).
 # Environment: CRIBS_BIN (default: $CARGO_TARGET_DIR/release/cribs or target/release/cribs),
 # BENCH_DIR (default /tmp/cribs-bench; the files are left there), RUNS (default 7).
@@ -64,11 +66,14 @@ run_backend() { # backend url size
     raw=$( { echo '\timing on'; echo '\o /dev/null'; for _ in $(seq 0 "$RUNS"); do echo "$sql"; done; } \
       | psql -X -q "$url" 2>&1 | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p' | tail -n "$RUNS" | median)
   fi
+  local site eq
+  site=$("$BIN" report-timing --from "$FROM" --to "$TO" --runs "$RUNS" --site-id 1 | sed -nE 's/.*median_ms=([0-9.]+).*/\1/p')
+  eq=$("$BIN" report-timing --from "$FROM" --to "$TO" --runs "$RUNS" --report equity | sed -nE 's/.*median_ms=([0-9.]+).*/\1/p')
   local ratio
   ratio=$(awk -v s="$store" -v r="$raw" 'BEGIN { if (r > 0) printf "%.2f", s / r; else print "n/a" }')
   local gen_s
   gen_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
-  ROWS+=("$(printf '| %-10s | %9s | %12s | %10s | %10s | %5s |' "$backend" "$handouts" "${gen_s} s" "$store" "$raw" "$ratio")")
+  ROWS+=("$(printf '| %-10s | %9s | %8s | %10s | %10s | %5s | %10s | %10s |' "$backend" "$handouts" "${gen_s} s" "$store" "$raw" "$ratio" "$site" "$eq")")
 }
 
 for size in "${SIZES[@]}"; do
@@ -89,6 +94,6 @@ echo
 echo "Distribution report by CSA, $FROM..$TO, median of $RUNS runs (ms); raw = same SQL in the CLI"
 echo "(sqlite3 $(sqlite3 --version | cut -d' ' -f1) from the OS; the app links its own bundled SQLite)."
 echo
-echo "| backend    |  handouts |     generate | store (ms) |   raw (ms) | ratio |"
-echo "| ---------- | --------: | -----------: | ---------: | ---------: | ----: |"
+echo "| backend    |  handouts | generate | store (ms) |   raw (ms) | ratio |  one site  |   equity   |"
+echo "| ---------- | --------: | -------: | ---------: | ---------: | ----: | ---------: | ---------: |"
 printf '%s\n' "${ROWS[@]}"

@@ -183,46 +183,67 @@ pub struct TimingArgs {
     pub from: Option<String>,
     pub to: Option<String>,
     pub group: String,
+    pub site_id: Option<i64>,
+    /// `distribution` or `equity`.
+    pub report: String,
     pub runs: usize,
     pub print_sql: bool,
 }
 
-/// `cribs report-timing`: run the distribution report through `store::reports` (one warm-up
-/// run, then `runs` timed runs) and print the timings in milliseconds; or print its SQL.
+/// `cribs report-timing`: run a report through `store::reports` (one warm-up run, then
+/// `runs` timed runs) and print the timings in milliseconds; or print the distribution SQL.
 pub async fn report_timing(settings: &Settings, args: TimingArgs) -> Result<ExitCode, String> {
     use crate::domain::reports::{Grouping, Period};
-    use crate::store::reports::{distribution, distribution_sql, inline_sql, ReportFilter};
+    use crate::store::reports::{distribution, distribution_sql, equity, inline_sql, ReportFilter};
     let period = Period::parse(args.from.as_deref(), args.to.as_deref(), crate::clock::today())
         .map_err(|p| p.into_iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))?;
     let grouping = Grouping::parse(Some(&args.group))?;
-    let filter = ReportFilter { period, site_id: None };
+    let filter = ReportFilter { period, site_id: args.site_id };
+    let is_equity = match args.report.as_str() {
+        "distribution" => false,
+        "equity" => true,
+        other => return Err(format!("no report called {other}: use distribution or equity")),
+    };
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     if args.print_sql {
         let (text, values) = distribution_sql(conn.get_database_backend(), &filter, grouping);
         println!("{};", inline_sql(conn.get_database_backend(), &text, &values)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let warm = distribution(&conn, &filter, grouping).await.map_err(|e| e.to_string())?;
+    // One run: a summary line that must not change between runs.
+    let run = || async {
+        if is_equity {
+            let r = equity(&conn, &filter).await.map_err(|e| e.to_string())?;
+            Ok::<String, String>(format!(
+                "equity: {} rows, {} cells, totals {:?}",
+                r.rows.len(),
+                r.by_csa.len(),
+                (r.totals.cribs.text(), r.totals.infants.text(), r.totals.families.text())
+            ))
+        } else {
+            let r = distribution(&conn, &filter, grouping).await.map_err(|e| e.to_string())?;
+            Ok(format!(
+                "{} rows, {} cribs, {} infants, {} families",
+                r.rows.len(),
+                r.totals.cribs,
+                r.totals.infants,
+                r.totals.families
+            ))
+        }
+    };
+    let warm = run().await?;
     let mut times = Vec::with_capacity(args.runs.max(1));
     for _ in 0..args.runs.max(1) {
         let t = std::time::Instant::now();
-        let r = distribution(&conn, &filter, grouping).await.map_err(|e| e.to_string())?;
+        let summary = run().await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if r.totals != warm.totals {
+        if summary != warm {
             return Err("the report changed between runs: is something writing to this database?".into());
         }
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!(
-        "report-timing: {} rows, {} cribs, {} infants, {} families from {} to {}",
-        warm.rows.len(),
-        warm.totals.cribs,
-        warm.totals.infants,
-        warm.totals.families,
-        period.from,
-        period.to
-    );
+    println!("report-timing: {warm} from {} to {}", period.from, period.to);
     println!("min_ms={:.2} median_ms={median:.2} max_ms={:.2} runs={}", times[0], times[times.len() - 1], times.len());
     Ok(ExitCode::SUCCESS)
 }

@@ -68,6 +68,12 @@ enum Command {
         /// csa or neighborhood.
         #[arg(long, default_value = "csa")]
         group: String,
+        /// Only handouts at this site.
+        #[arg(long)]
+        site_id: Option<i64>,
+        /// distribution (the default) or equity.
+        #[arg(long, default_value = "distribution")]
+        report: String,
         /// Timed runs after one warm-up run.
         #[arg(long, default_value_t = 7)]
         runs: usize,
@@ -117,8 +123,8 @@ fn main() -> ExitCode {
             Command::Generate { families, seed, years, end } => {
                 cribs::cli::generate(&settings(&figment())?, families, seed, years, end.as_deref()).await
             }
-            Command::ReportTiming { from, to, group, runs, print_sql } => {
-                let args = cribs::cli::TimingArgs { from, to, group, runs, print_sql };
+            Command::ReportTiming { from, to, group, site_id, report, runs, print_sql } => {
+                let args = cribs::cli::TimingArgs { from, to, group, site_id, report, runs, print_sql };
                 cribs::cli::report_timing(&settings(&figment())?, args).await
             }
         }

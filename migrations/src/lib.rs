@@ -9,6 +9,7 @@ mod m0003_stock;
 mod m0004_families;
 mod m0005_handouts;
 mod m0006_referrals;
+mod m0007_report_site_index;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_families::Migration),
             Box::new(m0005_handouts::Migration),
             Box::new(m0006_referrals::Migration),
+            Box::new(m0007_report_site_index::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
-//! Report queries. Each report is ONE statement over `handouts` (a `GROUP BY` for the rows
+//! Report queries. Each grouping is ONE statement over `handouts` (a `GROUP BY` for the rows
 //! and, in the same statement, a `UNION ALL` branch for the overall distinct counts, so rows
-//! and totals come from one snapshot), written in SQL both SQLite and PostgreSQL run, with
-//! the backend's own placeholders. Rows with nothing to count are merged in here, in Rust,
+//! and totals come from one snapshot), in plain SQL with the backend's own placeholders (the
+//! distribution statement is spelled per backend for speed; see `distribution_sql`). Rows with nothing to count are merged in here, in Rust,
 //! from the reference tables, so every CSA (or neighborhood, or race/ethnicity answer) has a row.
 //!
 //! What is counted: handouts not voided, whose New York date `handed_out_on` is within the
@@ -95,12 +95,33 @@ pub struct Counts {
 
 /// The SQL of the distribution report: one row per stored CSA (or neighborhood) id, plus
 /// the overall row. Public so the benchmark can run exactly this text in `sqlite3`/`psql`.
+///
+/// NOTE: two spellings of one query, chosen by measurement (1M handouts, a year = 387k rows):
+/// PostgreSQL aggregates the plain `GROUP BY` with its `COUNT(DISTINCT …)`s best (≈270 ms;
+/// the form below takes ≈560 ms there), while SQLite sorts once by (key, family) in a
+/// materialized CTE and sums it up ≈35% faster than with four distinct-count B-trees.
+/// Both give the same numbers (the tests run on both backends).
 pub fn distribution_sql(backend: DbBackend, f: &ReportFilter, grouping: Grouping) -> (String, Vec<Value>) {
     let key = match grouping {
         Grouping::Csa => "csa_id",
         Grouping::Neighborhood => "neighborhood_id",
     };
     let mut sql = Sql::new(backend);
+    if backend == DbBackend::Sqlite {
+        sql.push(&format!(
+            "WITH g AS MATERIALIZED (SELECT {key} AS key_id, family_id, COUNT(*) AS n, \
+             COUNT(DISTINCT infant_id) AS i FROM handouts"
+        ))
+        .filter(f, "")
+        .push(&format!(
+            " GROUP BY {key}, family_id) \
+             SELECT 0 AS is_total, CAST(key_id AS BIGINT) AS key_id, CAST(SUM(n) AS BIGINT) AS cribs, \
+             CAST(SUM(i) AS BIGINT) AS infants, COUNT(*) AS families FROM g GROUP BY key_id \
+             UNION ALL SELECT 1, NULL, CAST(COALESCE(SUM(n), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(i), 0) AS BIGINT), COUNT(DISTINCT family_id) FROM g"
+        ));
+        return (sql.text, sql.values);
+    }
     sql.push(&format!(
         "SELECT 0 AS is_total, CAST({key} AS BIGINT) AS key_id, COUNT(*) AS cribs, \
          COUNT(DISTINCT infant_id) AS infants, COUNT(DISTINCT family_id) AS families FROM handouts"
@@ -178,8 +199,12 @@ pub async fn distribution(
     f: &ReportFilter,
     grouping: Grouping,
 ) -> Result<DistributionReport, DbErr> {
-    let (mut groups, total) = grouped_counts(db, f, grouping).await?;
-    let csas: Vec<csa::Model> = csa::Entity::find().order_by_asc(csa::Column::Id).all(db).await?;
+    // NOTE: the reference rows are read alongside the counts (on a pool, two connections
+    // at once; in a transaction, one after the other), so their round trip is not added.
+    let ((mut groups, total), csas) = tokio::try_join!(
+        grouped_counts(db, f, grouping),
+        csa::Entity::find().order_by_asc(csa::Column::Id).all(db)
+    )?;
     let mut rows: Vec<DistributionRow> = match grouping {
         Grouping::Csa => csas
             .into_iter()
@@ -453,11 +478,12 @@ mod tests {
     #[test]
     fn one_statement_with_backend_placeholders() {
         let (sqlite, values) = distribution_sql(DbBackend::Sqlite, &filter(Some(3)), Grouping::Csa);
+        assert_eq!(values.len(), 3, "period and site, once");
+        assert_eq!(sqlite.matches('?').count(), 3);
+        assert!(sqlite.contains("GROUP BY csa_id, family_id)"));
+        let (pg, values) = distribution_sql(DbBackend::Postgres, &filter(Some(3)), Grouping::Neighborhood);
         assert_eq!(values.len(), 6, "period and site, in both branches");
-        assert_eq!(sqlite.matches('?').count(), 6);
-        assert!(sqlite.contains("GROUP BY csa_id UNION ALL"));
-        let (pg, _) = distribution_sql(DbBackend::Postgres, &filter(None), Grouping::Neighborhood);
-        assert!(pg.contains("$4") && !pg.contains('?') && pg.contains("GROUP BY neighborhood_id"));
+        assert!(pg.contains("$6") && !pg.contains('?') && pg.contains("GROUP BY neighborhood_id UNION ALL"));
     }
 
     #[test]
@@ -468,6 +494,6 @@ mod tests {
         assert!(sql.contains("site_id = 12") && !sql.contains('$'));
         let (text, values) = distribution_sql(DbBackend::Sqlite, &filter(None), Grouping::Csa);
         let sql = inline_sql(DbBackend::Sqlite, &text, &values).expect("inline");
-        assert!(!sql.contains('?') && sql.matches("'2025-12-31'").count() == 2);
+        assert!(!sql.contains('?') && sql.matches("'2025-12-31'").count() == 1);
     }
 }
