@@ -452,6 +452,20 @@ async fn the_reports_page_draws_charts_tables_and_downloads() {
     let rates = cribs::domain::reports::infant_mortality();
     let cherry_rate = rates.get(&7).expect("Cherry Hill rate");
     assert!(html.contains(&format!("{:.1}", cherry_rate.per_1000)));
+    // Every download link on the page answers.
+    let links: Vec<String> = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&amp;", "&").replace("&#x2F;", "/"))
+        .filter(|h| h.starts_with("/reports/"))
+        .collect();
+    assert_eq!(links.len(), 6, "{links:?}");
+    for link in &links {
+        let (status, body) = b.get(link).await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+        assert!(body.starts_with("<svg") || body.contains(','), "{link}");
+    }
     // Downloads.
     let (status, csv_text) = b.get("/reports/distribution.csv").await;
     assert_eq!(status, StatusCode::OK);
