@@ -169,7 +169,8 @@ async fn twins_voids_zero_rows_moves_and_the_outside_row_add_up() {
     assert_eq!(status, StatusCode::OK, "{r}");
     let year = cribs::domain::reports::Period::year_of(cribs::clock::today());
     assert_eq!((r["from"].as_str(), r["to"].as_str()), (Some(&*year.from.to_string()), Some(&*year.to.to_string())));
-    let keys: Vec<&String> = r.as_object().expect("object").keys().collect();
+    let mut keys: Vec<&String> = r.as_object().expect("object").keys().collect();
+    keys.sort();
     assert_eq!(keys, ["from", "rows", "to", "totals"], "exactly the documented shape");
     let rows = r["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 56, "55 CSAs and the row outside the city");
@@ -452,6 +453,20 @@ async fn the_reports_page_draws_charts_tables_and_downloads() {
     let rates = cribs::domain::reports::infant_mortality();
     let cherry_rate = rates.get(&7).expect("Cherry Hill rate");
     assert!(html.contains(&format!("{:.1}", cherry_rate.per_1000)));
+    // Every download link on the page answers.
+    let links: Vec<String> = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&amp;", "&").replace("&#x2F;", "/"))
+        .filter(|h| h.starts_with("/reports/"))
+        .collect();
+    assert_eq!(links.len(), 6, "{links:?}");
+    for link in &links {
+        let (status, body) = b.get(link).await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+        assert!(body.starts_with("<svg") || body.contains(','), "{link}");
+    }
     // Downloads.
     let (status, csv_text) = b.get("/reports/distribution.csv").await;
     assert_eq!(status, StatusCode::OK);

@@ -28,8 +28,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(Index::drop().name("ix_handouts_report_site").table(Alias::new("handouts")).to_owned())
-            .await
+        manager.drop_index(Index::drop().name("ix_handouts_report_site").table(Alias::new("handouts")).to_owned()).await
     }
 }

@@ -97,7 +97,7 @@ pub struct Counts {
 /// the overall row. Public so the benchmark can run exactly this text in `sqlite3`/`psql`.
 ///
 /// NOTE: two spellings of one query, chosen by measurement (1M handouts, a year = 387k rows):
-/// PostgreSQL aggregates the plain `GROUP BY` with its `COUNT(DISTINCT …)`s best (≈270 ms;
+/// PostgreSQL aggregates the plain `GROUP BY` with its `COUNT(DISTINCT …)`s best (190–300 ms;
 /// the form below takes ≈560 ms there), while SQLite sorts once by (key, family) in a
 /// materialized CTE and sums it up ≈35% faster than with four distinct-count B-trees.
 /// Both give the same numbers (the tests run on both backends).
@@ -201,10 +201,8 @@ pub async fn distribution(
 ) -> Result<DistributionReport, DbErr> {
     // NOTE: the reference rows are read alongside the counts (on a pool, two connections
     // at once; in a transaction, one after the other), so their round trip is not added.
-    let ((mut groups, total), csas) = tokio::try_join!(
-        grouped_counts(db, f, grouping),
-        csa::Entity::find().order_by_asc(csa::Column::Id).all(db)
-    )?;
+    let ((mut groups, total), csas) =
+        tokio::try_join!(grouped_counts(db, f, grouping), csa::Entity::find().order_by_asc(csa::Column::Id).all(db))?;
     let mut rows: Vec<DistributionRow> = match grouping {
         Grouping::Csa => csas
             .into_iter()
