@@ -274,11 +274,14 @@ pub async fn cribs_per_day(db: &impl ConnectionTrait, f: &ReportFilter) -> Resul
 /// Counts in a table that protects small numbers (see `domain::reports::Cell`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SuppressedCounts {
-    #[schema(value_type = String, example = "<5")]
+    /// A count, or "<5" for 1 to 4.
+    #[schema(value_type = Value, example = "<5")]
     pub cribs: Cell,
-    #[schema(value_type = String)]
+    /// A count, or "<5" for 1 to 4.
+    #[schema(value_type = Value)]
     pub infants: Cell,
-    #[schema(value_type = String)]
+    /// A count, or "<5" for 1 to 4.
+    #[schema(value_type = Value)]
     pub families: Cell,
 }
 
@@ -306,7 +309,8 @@ pub struct EquityCell {
     /// Null for families outside the city.
     pub csa_id: Option<i32>,
     pub csa_name: String,
-    #[schema(value_type = String)]
+    /// A count, or "<5" for 1 to 4.
+    #[schema(value_type = Value)]
     pub cribs: Cell,
 }
 
