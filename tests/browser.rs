@@ -608,6 +608,17 @@ async fn a_manager_triages_restocks_reads_the_report_and_the_audit() {
     assert_eq!(cribs.trim(), "1", "the handout is counted");
     b.screenshot("manager-report").await;
 
+    // The outcome reports, reached from the report page's own link.
+    b.el("a[href^='/reports/outcomes']").await.click().await.expect("Outcomes");
+    b.wait_for_path("outcome reports", |p| p == "/reports/outcomes").await;
+    b.assert_page_ok("outcome reports").await;
+    b.assert_accessible("outcome reports").await;
+    b.assert_keyboard_reachable("outcome reports").await;
+    let text = b.text().await;
+    assert!(text.contains("Hospital requests") && text.contains("Stock by site and month"), "every section");
+    b.el("#referrals svg.chart").await;
+    b.screenshot("manager-outcomes").await;
+
     b.goto("/audit").await;
     b.assert_page_ok("audit").await;
     b.assert_accessible("audit").await;

@@ -459,9 +459,10 @@ async fn the_reports_page_draws_charts_tables_and_downloads() {
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
         .map(|h| h.replace("&amp;", "&").replace("&#x2F;", "/"))
-        .filter(|h| h.starts_with("/reports/"))
+        .filter(|h| h.starts_with("/reports/") && !h.starts_with("/reports/outcomes"))
         .collect();
     assert_eq!(links.len(), 6, "{links:?}");
+    assert!(html.contains("href=\"/reports/outcomes?from="), "the outcome reports are one link away, same period");
     for link in &links {
         let (status, body) = b.get(link).await;
         assert_eq!(status, StatusCode::OK, "{link}");

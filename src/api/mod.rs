@@ -8,6 +8,7 @@ pub mod families;
 pub mod handouts;
 pub mod health;
 pub mod openapi;
+pub mod outcomes;
 pub mod reference;
 pub mod referrals;
 pub mod reports;
@@ -55,6 +56,11 @@ pub fn routes() -> Vec<Route> {
         stock::movements,
         reports::distribution,
         reports::equity,
+        outcomes::education,
+        outcomes::eligibility,
+        outcomes::referrals,
+        outcomes::follow_ups,
+        outcomes::stock,
     ]
 }
 

@@ -72,6 +72,11 @@ impl Modify for BearerAuth {
         crate::api::stock::movements,
         crate::api::reports::distribution,
         crate::api::reports::equity,
+        crate::api::outcomes::education,
+        crate::api::outcomes::eligibility,
+        crate::api::outcomes::referrals,
+        crate::api::outcomes::follow_ups,
+        crate::api::outcomes::stock,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

@@ -101,6 +101,11 @@ const FOOT: f64 = 30.0;
 pub fn horizontal_bars(title: &str, items: &[(String, i64)], width: f64) -> HBarChart {
     let mut items: Vec<(String, i64)> = items.to_vec();
     items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    horizontal_bars_in_order(title, &items, width)
+}
+
+/// Lay out a horizontal bar chart of `items` in the order given (a funnel, a fixed list).
+pub fn horizontal_bars_in_order(title: &str, items: &[(String, i64)], width: f64) -> HBarChart {
     let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0);
     let ticks = nice_ticks(max, 5);
     let top_tick = *ticks.last().unwrap_or(&1) as f64;

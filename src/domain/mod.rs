@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod family;
 pub mod map;
 pub mod money;
+pub mod outcomes;
 pub mod policy;
 pub mod policy_sample;
 pub mod reports;

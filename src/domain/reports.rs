@@ -167,13 +167,25 @@ impl Serialize for Cell {
 }
 
 /// A CSV cell that a spreadsheet will show as text, never run as a formula: a value that
-/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe.
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe —
+/// unless it is a plain number (`-2`, `-0.5`), which a spreadsheet reads as that number.
 /// (Quoting of commas and quotes is the CSV writer's job.)
 pub fn csv_safe(value: &str) -> String {
     match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !is_plain_number(value) => format!("'{value}"),
         _ => value.to_string(),
     }
+}
+
+/// `-12`, `3`, `-0.5`: an optional minus, digits, at most one point between digits.
+fn is_plain_number(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Write a CSV document (header, then rows) with every cell made safe.
@@ -304,8 +316,15 @@ mod tests {
         assert_eq!(csv_safe("@SUM"), "'@SUM");
         assert_eq!(csv_safe("Cherry Hill"), "Cherry Hill");
         assert_eq!(csv_safe("<5"), "<5");
-        let doc = csv_document(&["name", "n"], &[vec!["a, \"b\"".into(), "-3".into()]]).expect("csv");
-        assert_eq!(doc, "name,n\r\n\"a, \"\"b\"\"\",'-3\r\n");
+        assert_eq!(csv_safe("-3"), "-3", "a negative number stays a number");
+        assert_eq!(csv_safe("-0.5"), "-0.5");
+        assert_eq!(csv_safe("-1+2"), "'-1+2");
+        assert_eq!(csv_safe("-"), "'-");
+        assert_eq!(csv_safe("-.5"), "'-.5");
+        assert_eq!(csv_safe("-1."), "'-1.");
+        let rows = [vec!["a, \"b\"".to_string(), "-3".to_string()], vec!["-x".to_string(), "1".to_string()]];
+        let doc = csv_document(&["name", "n"], &rows).expect("csv");
+        assert_eq!(doc, "name,n\r\n\"a, \"\"b\"\"\",-3\r\n'-x,1\r\n");
     }
 
     #[test]

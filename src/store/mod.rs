@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod checkin;
+pub mod dashboard;
 pub mod education;
 pub mod eligibility;
 pub mod families;
@@ -12,6 +13,7 @@ pub mod family_view;
 pub mod follow_ups;
 pub mod handouts;
 pub mod idempotency;
+pub mod outcomes;
 pub mod policy;
 pub mod reference;
 pub mod referrals;

@@ -36,21 +36,21 @@ pub async fn site_exists(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbE
 }
 
 /// A SQL text with its values, placeholders in the backend's style (`?` or `$n`).
-struct Sql {
+pub(crate) struct Sql {
     backend: DbBackend,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
-    fn new(backend: DbBackend) -> Sql {
+    pub(crate) fn new(backend: DbBackend) -> Sql {
         Sql { backend, text: String::new(), values: Vec::new() }
     }
-    fn push(&mut self, text: &str) -> &mut Self {
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
         self
     }
-    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
         self.values.push(value.into());
         match self.backend {
             DbBackend::Postgres => self.text.push_str(&format!("${}", self.values.len())),
@@ -59,7 +59,7 @@ impl Sql {
         self
     }
     /// The shared WHERE clause: live handouts in the period, optionally at one site.
-    fn filter(&mut self, f: &ReportFilter, alias: &str) -> &mut Self {
+    pub(crate) fn filter(&mut self, f: &ReportFilter, alias: &str) -> &mut Self {
         self.push(&format!(" WHERE {alias}handed_out_on >= "))
             .bind(f.period.from)
             .push(&format!(" AND {alias}handed_out_on <= "))
@@ -70,7 +70,7 @@ impl Sql {
         }
         self
     }
-    fn statement(self) -> Statement {
+    pub(crate) fn statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
 }

@@ -1,9 +1,11 @@
 //! The home page: what each role sees first after signing in. Site staff start at
-//! check-in (`/checkin`); managers, admins and nurses get the stock overview.
+//! check-in (`/checkin`); managers and admins get their dashboard (this month's handouts
+//! against last month's, low sites, requests waiting, follow-ups due, each linking on)
+//! above the stock overview; nurses get the stock of the sites they work with.
 
 use crate::auth::guards::PageUser;
 use crate::domain::role::Role;
-use crate::store::reference;
+use crate::store::{dashboard, reference};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use rocket::http::CookieJar;
@@ -36,6 +38,12 @@ pub async fn home(
     };
     let mut sites = reference::sites(db.inner(), scope.as_deref()).await?;
     sites.sort_by_key(|s| (!s.low(), s.available()));
-    let ctx = page("Home", Some(&who), cookies, flash, json!({ "sites": sites }));
+    let board = if who.is_manager() {
+        crate::store::referrals::settle(db.inner()).await?;
+        Some(dashboard::dashboard(db.inner(), crate::clock::today()).await?)
+    } else {
+        None
+    };
+    let ctx = page("Home", Some(&who), cookies, flash, json!({ "sites": sites, "dashboard": board }));
     Ok(Either::Right(Template::render("home", ctx)))
 }

@@ -11,6 +11,7 @@ pub mod handouts;
 pub mod home;
 pub mod login;
 pub mod once;
+pub mod outcomes;
 pub mod policy;
 pub mod referrals;
 pub mod reports;
@@ -66,6 +67,8 @@ pub fn routes() -> Vec<Route> {
         reports::months_csv_page,
         reports::equity_csv_page,
         reports::chart_svg,
+        outcomes::outcomes_page,
+        outcomes::outcome_csv,
     ];
     all.extend(admin::routes());
     all.extend(families::routes());

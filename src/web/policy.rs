@@ -7,6 +7,7 @@ use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, Identity, PageManager};
 use crate::domain::eligibility::{evaluate, Evaluation};
 use crate::domain::family::ENROLLMENTS;
+use crate::domain::outcomes::rule_label;
 use crate::domain::policy::{region_label, PolicyDraft, PolicyParams};
 use crate::domain::policy_sample::SampleInput;
 use crate::error::AppError;
@@ -237,19 +238,6 @@ fn preview_view(on: NaiveDate, born: Option<NaiveDate>, new: &Evaluation, curren
         })
         .collect();
     json!({"on": on, "born": born, "new_result": new.result, "current_result": current.result, "rules": rules})
-}
-
-/// A rule's name for people.
-fn rule_label(rule: &str) -> &str {
-    match rule {
-        "residency" => "Lives in the city",
-        "age_window" => "Baby's age",
-        "infant_weight" => "Baby's weight",
-        "income_or_enrollment" => "Income or enrollment",
-        "no_safe_sleep_space" => "No safe place to sleep",
-        "not_already_received" => "No crib yet",
-        other => other,
-    }
 }
 
 /// The first day of next month: the default date a new version takes effect.

@@ -41,7 +41,7 @@ fn query_of(f: &ReportFilter, grouping: Grouping) -> String {
 }
 
 /// Sites for the filter's list, all kinds, by name.
-async fn site_choices(db: &DatabaseConnection) -> Result<Vec<Value>, AppError> {
+pub async fn site_choices(db: &DatabaseConnection) -> Result<Vec<Value>, AppError> {
     Ok(crate::entity::site::Entity::find()
         .order_by_asc(crate::entity::site::Column::Name)
         .all(db)

@@ -56,13 +56,9 @@ const HEADER: [&str; 13] = [
     "site_id",
 ];
 
-/// Neutralise a text cell a spreadsheet would run as a formula.
+/// Neutralise a text cell a spreadsheet would run as a formula (plain numbers stay numbers).
 pub fn safe_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
+    crate::domain::reports::csv_safe(s)
 }
 
 fn id_cell(id: Option<i64>) -> String {
