@@ -399,6 +399,34 @@ async fn equity_suppresses_small_cells_but_counts_them_first() {
     assert_eq!(at(json!("black"), DRUID_CSA), json!("<5"));
     assert_eq!(at(json!("white"), CHERRY_CSA), json!("<5"));
     assert_eq!(at(json!("white"), DRUID_CSA), json!(0));
+    // One twin's handout stored in Druid Heights' CSA (the family moved between the two):
+    // the family counts once in its race/ethnicity and overall, the cells move with the crib.
+    handout::Entity::update_many()
+        .col_expr(handout::Column::CsaId, Expr::value(DRUID_CSA as i32))
+        .filter(handout::Column::Id.eq(ids[4]))
+        .exec(&app.db)
+        .await
+        .expect("move one twin's handout");
+    let (_, moved) = app.get(&m, "/api/v1/reports/equity").await;
+    let black =
+        moved["rows"].as_array().and_then(|r| r.iter().find(|row| row["race_ethnicity"] == "black")).expect("black");
+    assert_eq!((black["cribs"].clone(), black["families"].clone()), (json!(6), json!(5)), "{moved}");
+    assert_eq!(moved["totals"], json!({"cribs": 10, "infants": 10, "families": 9}));
+    let cell_of = |code: &str, csa: i64| {
+        moved["by_csa"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["race_ethnicity"] == code && c["csa_id"] == csa))
+            .expect("cell")["cribs"]
+            .clone()
+    };
+    assert_eq!(cell_of("black", DRUID_CSA), json!(5), "four singles and one twin");
+    assert_eq!(cell_of("black", CHERRY_CSA), json!("<5"), "the other twin");
+    handout::Entity::update_many()
+        .col_expr(handout::Column::CsaId, Expr::value(CHERRY_CSA as i32))
+        .filter(handout::Column::Id.eq(ids[4]))
+        .exec(&app.db)
+        .await
+        .expect("move it back");
 
     // CSV: the same cells, "<5" included.
     let (status, ctype, text) = get_csv(&app, &m, "/api/v1/reports/equity").await;
