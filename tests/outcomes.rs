@@ -405,6 +405,21 @@ async fn stock_by_site_and_month_follows_the_ledger_in_new_york_time() {
     assert_eq!(p_after["received"].as_i64().unwrap_or(0) - p_before["received"].as_i64().unwrap_or(0), 7);
     assert_eq!(p_after["on_hand_at_end"].as_i64().unwrap_or(0) - p_before["on_hand_at_end"].as_i64().unwrap_or(0), 7);
     assert_eq!(site_month(&moved, DRUID, &this)["on_hand_at_end"], on_hand, "the end balance is unchanged");
+    // A long period (months found by a nested CASE) puts every movement in the same month.
+    let long_from = NaiveDate::from_ymd_opt(today().year() - 3, 1, 1).expect("d");
+    let (_, long) = app.get(&m, &format!("/api/v1/reports/stock?from={long_from}&to={}", today())).await;
+    for month in [&prev, &this] {
+        for site in [DRUID, CHERRY] {
+            assert_eq!(site_month(&long, site, month), site_month(&moved, site, month), "{month} at {site}");
+        }
+    }
+    let months: std::collections::BTreeSet<String> = long["by_site_month"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["month"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(months.len() as u32, 36 + today().month(), "every month from {long_from}");
     // One minute later it is this month's again.
     let next = late + Duration::minutes(1);
     stock_movement::Entity::update_many()

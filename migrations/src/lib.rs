@@ -10,6 +10,7 @@ mod m0004_families;
 mod m0005_handouts;
 mod m0006_referrals;
 mod m0007_report_site_index;
+mod m0008_movement_report_index;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_handouts::Migration),
             Box::new(m0006_referrals::Migration),
             Box::new(m0007_report_site_index::Migration),
+            Box::new(m0008_movement_report_index::Migration),
         ]
     }
 }

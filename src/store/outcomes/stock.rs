@@ -1,16 +1,18 @@
 //! The stock outcome: for each site (or the chosen one) and each New York month of the
 //! period, the cribs received, transferred in and out, handed out (less voids) and adjusted
 //! (adjustments and count corrections, signed), and what was on hand when the month (or
-//! the period) ended — the ledger's opening balance plus the month's movements, which
-//! equals the balance because a balance is the sum of its movements. Beside it, what each
-//! site holds now: on hand, reserved for hospital requests, and in transit.
+//! the period) ended — the opening balance plus the month's movements. A balance is the sum
+//! of its movements, so the opening balance is the balance now less the movements since the
+//! period began. Beside it, what each site holds now: on hand, reserved for hospital
+//! requests, and in transit. `ix_movements_report (created_at, site_id, kind, quantity)`
+//! answers both statements from the index alone.
 
 use crate::domain::outcomes::{month_spans, num, text, MonthSpan, Table};
 use crate::entity::site;
 use crate::store::outcomes::Tables;
 use crate::store::reports::{ReportFilter, Sql};
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -76,23 +78,47 @@ struct SiteSum {
     n: i64,
 }
 
+/// The movements table as the report reads it. NOTE: on SQLite the planner prefers a skip
+/// scan of `ix_movements_site_at` (then a table read per row) to the covering index, which
+/// is about twice as slow (1M movements, a year: 0.75 s against 0.33 s in `sqlite3`), so the
+/// index is named; PostgreSQL chooses for itself.
+fn movements_table(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "stock_movements INDEXED BY ix_movements_report",
+        _ => "stock_movements",
+    }
+}
+
+/// The month index of `created_at` among `spans[lo..=hi]` as a nested CASE: a binary search
+/// on the months' ends, so each row is compared about log2(months) times, not once per month.
+fn bucket(sql: &mut Sql, spans: &[MonthSpan], lo: usize, hi: usize) {
+    if lo >= hi {
+        sql.push(&lo.to_string());
+        return;
+    }
+    let mid = (lo + hi) / 2;
+    let end = spans.get(mid).map(|s| s.end);
+    sql.push("CASE WHEN created_at < ").bind(end).push(" THEN ");
+    bucket(sql, spans, lo, mid);
+    sql.push(" ELSE ");
+    bucket(sql, spans, mid + 1, hi);
+    sql.push(" END");
+}
+
 /// The movements of the period, summed by site, kind and month (`bucket`, the month's
 /// index in `spans`).
 async fn movements(db: &impl ConnectionTrait, f: &ReportFilter, spans: &[MonthSpan]) -> Result<Vec<Moved>, DbErr> {
     let (Some(first), Some(last)) = (spans.first(), spans.last()) else { return Ok(Vec::new()) };
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT site_id, kind, CASE");
-    for (i, span) in spans.iter().enumerate() {
-        sql.push(" WHEN created_at < ").bind(span.end).push(&format!(" THEN {i}"));
-    }
-    sql.push(&format!(
-        " ELSE {} END AS bucket, CAST(SUM(quantity) AS BIGINT) AS quantity FROM stock_movements",
-        spans.len()
-    ))
-    .push(" WHERE created_at >= ")
-    .bind(first.start)
-    .push(" AND created_at < ")
-    .bind(last.end);
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT site_id, kind, ");
+    bucket(&mut sql, spans, 0, spans.len() - 1);
+    sql.push(" AS bucket, CAST(SUM(quantity) AS BIGINT) AS quantity FROM ")
+        .push(movements_table(backend))
+        .push(" WHERE created_at >= ")
+        .bind(first.start)
+        .push(" AND created_at < ")
+        .bind(last.end);
     if let Some(site) = f.site_id {
         sql.push(" AND site_id = ").bind(site);
     }
@@ -100,11 +126,20 @@ async fn movements(db: &impl ConnectionTrait, f: &ReportFilter, spans: &[MonthSp
     Moved::find_by_statement(sql.statement()).all(db).await
 }
 
-/// Per site: the sum of the movements before the period (its opening balance).
-async fn opening(db: &impl ConnectionTrait, f: &ReportFilter, spans: &[MonthSpan]) -> Result<HashMap<i64, i64>, DbErr> {
+/// Per site: the sum of the movements from the period's start on. The opening balance is
+/// the balance now less this (a balance is the sum of its movements), which reads the few
+/// recent movements instead of every one before the period.
+async fn since_start(
+    db: &impl ConnectionTrait,
+    f: &ReportFilter,
+    spans: &[MonthSpan],
+) -> Result<HashMap<i64, i64>, DbErr> {
     let Some(first) = spans.first() else { return Ok(HashMap::new()) };
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT site_id, CAST(SUM(quantity) AS BIGINT) AS n FROM stock_movements WHERE created_at < ")
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT site_id, CAST(SUM(quantity) AS BIGINT) AS n FROM ")
+        .push(movements_table(backend))
+        .push(" WHERE created_at >= ")
         .bind(first.start);
     if let Some(site) = f.site_id {
         sql.push(" AND site_id = ").bind(site);
@@ -127,7 +162,7 @@ pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<Stock
     }
     let sites = q.all(db).await?;
     let moved = movements(db, f, &spans).await?;
-    let opening = opening(db, f, &spans).await?;
+    let since = since_start(db, f, &spans).await?;
     let on_hand =
         sums(db, "SELECT site_id, CAST(SUM(on_hand) AS BIGINT) AS n FROM stock_balances GROUP BY site_id").await?;
     let reserved =
@@ -159,7 +194,7 @@ pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<Stock
     }
     let mut by_site_month = Vec::with_capacity(sites.len() * spans.len());
     for s in &sites {
-        let mut balance = opening.get(&s.id).copied().unwrap_or(0);
+        let mut balance = on_hand.get(&s.id).copied().unwrap_or(0) - since.get(&s.id).copied().unwrap_or(0);
         for (i, span) in spans.iter().enumerate() {
             let mut row = cells.remove(&(s.id, i)).unwrap_or_default();
             balance += row.received + row.transferred_in - row.transferred_out - row.handed_out + row.adjusted;
