@@ -376,6 +376,10 @@ async fn stock_by_site_and_month_follows_the_ledger_in_new_york_time() {
     assert_eq!(a["on_hand_at_end"], on_hand);
     let now = after["now"].as_array().and_then(|x| x.iter().find(|r| r["site_id"] == DRUID)).expect("now row");
     assert_eq!((now["on_hand"].as_i64(), now["in_transit_out"].as_i64()), (Some(on_hand), Some(3)));
+    let in_transit =
+        |r: &Value, month: &str| site_month(r, CHERRY, month)["in_transit_in_at_end"].as_i64().unwrap_or(-1);
+    assert_eq!(in_transit(&after, &this) - in_transit(&before, &this), 3, "on the way to Cherry Hill at the end");
+    assert_eq!(in_transit(&after, &prev), in_transit(&before, &prev), "not yet sent last month");
     let cherry_now = after["now"].as_array().and_then(|x| x.iter().find(|r| r["site_id"] == CHERRY)).expect("now row");
     assert_eq!(cherry_now["in_transit_in"], 3);
 

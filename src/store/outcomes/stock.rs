@@ -8,10 +8,11 @@
 //! answers both statements from the index alone.
 
 use crate::domain::outcomes::{month_spans, num, text, MonthSpan, Table};
-use crate::entity::site;
+use crate::entity::{site, transfer};
 use crate::store::outcomes::Tables;
 use crate::store::reports::{ReportFilter, Sql};
 use chrono::NaiveDate;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ pub struct SiteMonth {
     pub adjusted: i64,
     /// On hand when the month (or the period) ended.
     pub on_hand_at_end: i64,
+    /// Sent to this site and not yet received when the month (or the period) ended.
+    pub in_transit_in_at_end: i64,
 }
 
 /// One site's stock now.
@@ -153,6 +156,17 @@ async fn sums(db: &impl ConnectionTrait, text: &str) -> Result<HashMap<i64, i64>
     Ok(SiteSum::find_by_statement(stmt).all(db).await?.into_iter().map(|s| (s.site_id, s.n)).collect())
 }
 
+/// The transfers that were on the way at some time in the period: sent before it ended,
+/// not received (or cancelled) before it began. Few rows: transfers are counted in dozens.
+async fn open_during(db: &impl ConnectionTrait, spans: &[MonthSpan]) -> Result<Vec<transfer::Model>, DbErr> {
+    let (Some(first), Some(last)) = (spans.first(), spans.last()) else { return Ok(Vec::new()) };
+    transfer::Entity::find()
+        .filter(transfer::Column::CreatedAt.lt(last.end))
+        .filter(transfer::Column::ClosedAt.is_null().or(transfer::Column::ClosedAt.gte(first.start)))
+        .all(db)
+        .await
+}
+
 /// The stock report for a period (and optionally a site).
 pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<StockReport, DbErr> {
     let spans = month_spans(&f.period);
@@ -180,6 +194,8 @@ pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<Stock
     )
     .await?;
 
+    let transfers = open_during(db, &spans).await?;
+
     let mut cells: HashMap<(i64, usize), SiteMonth> = HashMap::new();
     for m in moved {
         let Ok(bucket) = usize::try_from(m.bucket) else { continue };
@@ -202,6 +218,13 @@ pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<Stock
             row.site_name = s.name.clone();
             row.month = span.key();
             row.on_hand_at_end = balance;
+            row.in_transit_in_at_end = transfers
+                .iter()
+                .filter(|t| {
+                    t.to_site_id == s.id && t.created_at < span.end && t.closed_at.is_none_or(|c| c >= span.end)
+                })
+                .map(|t| i64::from(t.quantity))
+                .sum();
             by_site_month.push(row);
         }
     }
@@ -240,6 +263,7 @@ impl Tables for StockReport {
                     num("handed_out", "Handed out"),
                     num("adjusted", "Adjusted"),
                     num("on_hand_at_end", "On hand at the end"),
+                    num("in_transit_in_at_end", "On the way in at the end"),
                 ],
                 rows: self
                     .by_site_month
@@ -255,6 +279,7 @@ impl Tables for StockReport {
                             r.handed_out.to_string(),
                             r.adjusted.to_string(),
                             r.on_hand_at_end.to_string(),
+                            r.in_transit_in_at_end.to_string(),
                         ]
                     })
                     .collect(),
