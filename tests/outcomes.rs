@@ -168,6 +168,10 @@ async fn education_eligibility_and_follow_ups_count_what_happened() {
         .exec(&app.db)
         .await
         .expect("make it overdue");
+    let (_, due) = app.get(&s, "/api/v1/follow-ups").await;
+    let due = due.as_array().expect("due list");
+    assert_eq!(due.len(), 1, "only the overdue twin is due today: {due:?}");
+    assert_eq!((due[0]["caregiver"].as_str(), due[0]["id"].as_i64()), (Some("Outcome Family2"), Some(twin.id)));
     let (status, f) = app.get(&m, &format!("/api/v1/reports/follow-ups?{}", period())).await;
     assert_eq!(status, StatusCode::OK, "{f}");
     assert_eq!(f["follow_ups"], 3, "the voided handout's follow-up is out: {f}");
@@ -278,6 +282,31 @@ async fn the_referral_funnel_counts_holds_handouts_and_days_waited() {
         .await
         .expect("lapse");
 
+    // The lists read in batches still pair each request with its own family and sites.
+    let (_, list) = app.get(&nurse, "/api/v1/referrals").await;
+    let mut seen: Vec<(String, String, Option<String>)> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| {
+            (
+                r["caregiver"].as_str().unwrap_or("").to_string(),
+                r["status"].as_str().unwrap_or("").to_string(),
+                r["reserved_site"]["name"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    seen.sort();
+    let cherry = Some("Cherry Hill Community Site".to_string());
+    assert_eq!(
+        seen,
+        [
+            ("Maya Declined".to_string(), "declined".to_string(), None),
+            ("Maya Funnel".to_string(), "fulfilled".to_string(), cherry.clone()),
+            ("Maya Lapsed".to_string(), "expired".to_string(), cherry),
+            ("Maya Waiting".to_string(), "submitted".to_string(), None),
+        ]
+    );
     let (status, r) = app.get(&m, &format!("/api/v1/reports/referrals?{}", period())).await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(share(&r["funnel"], "submitted"), (4, Some(100.0)));

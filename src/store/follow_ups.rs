@@ -10,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Unanswered attempts after which a follow-up closes as lost.
 pub const MAX_ATTEMPTS: i32 = 3;
@@ -46,25 +47,47 @@ pub struct CallOutcome {
 }
 
 async fn view(db: &impl ConnectionTrait, f: follow_up::Model) -> Result<FollowUpView, AppError> {
-    let h = handout::Entity::find_by_id(f.handout_id).one(db).await?.ok_or(AppError::NotFound)?;
-    let fam = family::Entity::find_by_id(h.family_id).one(db).await?.ok_or(AppError::NotFound)?;
-    Ok(FollowUpView {
-        id: f.id,
-        handout_id: f.handout_id,
-        site_id: f.site_id,
-        family_id: fam.id,
-        caregiver: format!("{} {}", fam.first_name, fam.last_name),
-        phone: fam.phone,
-        preferred_language: fam.preferred_language,
-        due_on: f.due_on,
-        status: f.status,
-        attempts: f.attempts,
-        reached: f.reached,
-        crib_in_use: f.crib_in_use,
-        sleeps_alone: f.sleeps_alone,
-        sleeps_on_back: f.sleeps_on_back,
-        sleeps_in_crib: f.sleeps_in_crib,
-    })
+    views(db, vec![f]).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// Follow-ups with their families, in the order given: three statements however many rows.
+async fn views(db: &impl ConnectionTrait, list: Vec<follow_up::Model>) -> Result<Vec<FollowUpView>, AppError> {
+    let handouts: HashMap<i64, i64> = handout::Entity::find()
+        .filter(handout::Column::Id.is_in(list.iter().map(|f| f.handout_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.family_id))
+        .collect();
+    let families: HashMap<i64, family::Model> = family::Entity::find()
+        .filter(family::Column::Id.is_in(handouts.values().copied().collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    list.into_iter()
+        .map(|f| {
+            let fam = handouts.get(&f.handout_id).and_then(|id| families.get(id)).ok_or(AppError::NotFound)?;
+            Ok(FollowUpView {
+                id: f.id,
+                handout_id: f.handout_id,
+                site_id: f.site_id,
+                family_id: fam.id,
+                caregiver: format!("{} {}", fam.first_name, fam.last_name),
+                phone: fam.phone.clone(),
+                preferred_language: fam.preferred_language.clone(),
+                due_on: f.due_on,
+                status: f.status,
+                attempts: f.attempts,
+                reached: f.reached,
+                crib_in_use: f.crib_in_use,
+                sleeps_alone: f.sleeps_alone,
+                sleeps_on_back: f.sleeps_on_back,
+                sleeps_in_crib: f.sleeps_in_crib,
+            })
+        })
+        .collect()
 }
 
 /// Open follow-ups due on or before `by`, at the given sites (None = all), oldest first.
@@ -81,11 +104,7 @@ pub async fn due(
     if let Some(ids) = sites {
         q = q.filter(follow_up::Column::SiteId.is_in(ids.to_vec()));
     }
-    let mut out = Vec::new();
-    for f in q.all(db).await? {
-        out.push(view(db, f).await?);
-    }
-    Ok(out)
+    views(db, q.all(db).await?).await
 }
 
 /// Record a call. Reached → completed with the answers; not reached → one more attempt,

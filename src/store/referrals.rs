@@ -19,6 +19,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Statuses in which a request is still open.
 pub const OPEN: [&str; 2] = ["submitted", "reserved"];
@@ -71,41 +72,59 @@ pub struct ReferralView {
     pub days_waiting: i64,
 }
 
-async fn site_name(db: &impl ConnectionTrait, id: i64) -> Result<SiteName, AppError> {
-    let s = site::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
-    Ok(SiteName { id: s.id, name: s.name })
-}
-
 /// The view of one request.
 pub async fn view(db: &impl ConnectionTrait, r: referral::Model) -> Result<ReferralView, AppError> {
-    let fam = family::Entity::find_by_id(r.family_id).one(db).await?.ok_or(AppError::NotFound)?;
-    let reserved_site = match r.reserved_site_id {
-        Some(id) => Some(site_name(db, id).await?),
-        None => None,
-    };
+    views(db, vec![r]).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// The views of some requests, in the order given: three statements however many rows.
+pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Result<Vec<ReferralView>, AppError> {
+    let families: HashMap<i64, family::Model> = family::Entity::find()
+        .filter(family::Column::Id.is_in(list.iter().map(|r| r.family_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    let site_ids: Vec<i64> =
+        list.iter().flat_map(|r| [Some(r.hospital_site_id), r.reserved_site_id]).flatten().collect();
+    let sites: HashMap<i64, SiteName> = site::Entity::find()
+        .filter(site::Column::Id.is_in(site_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, SiteName { id: s.id, name: s.name }))
+        .collect();
+    let site_name = |id: i64| sites.get(&id).cloned().ok_or(AppError::NotFound);
     let today = crate::clock::today();
-    let open = OPEN.contains(&r.status.as_str());
-    Ok(ReferralView {
-        id: r.id,
-        hospital: site_name(db, r.hospital_site_id).await?,
-        family_id: r.family_id,
-        infant_id: r.infant_id,
-        caregiver: format!("{} {}", fam.first_name, fam.last_name),
-        phone: fam.phone,
-        discharge_date: r.discharge_date,
-        preferred_site_id: r.preferred_site_id,
-        home_delivery: r.home_delivery,
-        reserved_site,
-        reserved_crib_model_id: r.reserved_crib_model_id,
-        reserved_until: r.reserved_until,
-        decline_reason: r.decline_reason,
-        handout_id: r.handout_id,
-        eligibility: serde_json::from_str(&r.eligibility_json).unwrap_or(serde_json::Value::Null),
-        note: r.note,
-        created_at: r.created_at,
-        days_waiting: if open { (today - r.discharge_date).num_days().max(0) } else { 0 },
-        status: r.status,
-    })
+    list.into_iter()
+        .map(|r| {
+            let fam = families.get(&r.family_id).ok_or(AppError::NotFound)?;
+            let reserved_site = r.reserved_site_id.map(site_name).transpose()?;
+            let open = OPEN.contains(&r.status.as_str());
+            Ok(ReferralView {
+                id: r.id,
+                hospital: site_name(r.hospital_site_id)?,
+                family_id: r.family_id,
+                infant_id: r.infant_id,
+                caregiver: format!("{} {}", fam.first_name, fam.last_name),
+                phone: fam.phone.clone(),
+                discharge_date: r.discharge_date,
+                preferred_site_id: r.preferred_site_id,
+                home_delivery: r.home_delivery,
+                reserved_site,
+                reserved_crib_model_id: r.reserved_crib_model_id,
+                reserved_until: r.reserved_until,
+                decline_reason: r.decline_reason,
+                handout_id: r.handout_id,
+                eligibility: serde_json::from_str(&r.eligibility_json).unwrap_or(serde_json::Value::Null),
+                note: r.note,
+                created_at: r.created_at,
+                days_waiting: if open { (today - r.discharge_date).num_days().max(0) } else { 0 },
+                status: r.status,
+            })
+        })
+        .collect()
 }
 
 /// Submit a request: link or create the family and infant, preview eligibility, record
@@ -306,11 +325,7 @@ pub async fn list(
     if let Some(s) = status {
         q = q.filter(referral::Column::Status.eq(s));
     }
-    let mut out = Vec::new();
-    for r in q.all(db).await? {
-        out.push(view(db, r).await?);
-    }
-    Ok(out)
+    views(db, q.all(db).await?).await
 }
 
 fn state_conflict(r: &referral::Model, action: &str) -> AppError {

@@ -3,7 +3,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
-use crate::entity::neighborhood;
+use crate::entity::{family, neighborhood};
 use crate::error::AppError;
 use crate::store::{reference, referrals};
 use crate::web::context::page;
@@ -14,8 +14,9 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, State};
 use rocket_dyn_templates::Template;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Accept: where to hold the crib.
 #[derive(FromForm)]
@@ -50,13 +51,19 @@ pub async fn triage_page(
     open.sort_by_key(|r| (r.discharge_date, r.id));
     let sites: Vec<reference::SiteView> =
         reference::sites(db, None).await?.into_iter().filter(|s| s.kind == "distribution").collect();
+    // Each family's CSA, read for the whole queue at once (two statements).
+    let families: HashMap<i64, Option<i64>> = family::Entity::find()
+        .filter(family::Column::Id.is_in(open.iter().map(|r| r.family_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.neighborhood_id))
+        .collect();
+    let csa_of: HashMap<i64, i32> =
+        neighborhood::Entity::find().all(db).await?.into_iter().map(|n| (n.id, n.csa_id)).collect();
     let mut rows = Vec::new();
     for r in &open {
-        let fam = crate::store::families::get(db, r.family_id).await?;
-        let family_csa = match fam.neighborhood_id {
-            Some(n) => neighborhood::Entity::find_by_id(n).one(db).await?.map(|n| n.csa_id),
-            None => None,
-        };
+        let family_csa = families.get(&r.family_id).copied().flatten().and_then(|n| csa_of.get(&n).copied());
         let mut options: Vec<serde_json::Value> = Vec::new();
         let mut ranked: Vec<&reference::SiteView> = sites.iter().filter(|s| s.available() > 0).collect();
         ranked.sort_by_key(|s| {
