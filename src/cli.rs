@@ -247,3 +247,148 @@ pub async fn report_timing(settings: &Settings, args: TimingArgs) -> Result<Exit
     println!("min_ms={:.2} median_ms={median:.2} max_ms={:.2} runs={}", times[0], times[times.len() - 1], times.len());
     Ok(ExitCode::SUCCESS)
 }
+
+/// Arguments of `cribs take-timing`.
+pub struct TakeArgs {
+    pub seconds: u64,
+    pub concurrency: usize,
+    pub site_id: i64,
+    pub crib_model_id: i64,
+}
+
+/// What one `take-timing` task saw: the latency of each committed take, and the failures.
+#[derive(Default)]
+struct TakeTally {
+    latencies_ms: Vec<f64>,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+/// Cribs to receive before the run so that it cannot run out: far above what any database
+/// here commits (a few thousand a second), capped to what a balance can hold.
+fn restock_quantity(seconds: u64) -> i32 {
+    i32::try_from(seconds.saturating_mul(50_000)).unwrap_or(i32::MAX / 2).min(i32::MAX / 2)
+}
+
+/// Receive `quantity` cribs at (site, model) in one write transaction, with its audit row.
+async fn take_restock(db: &sea_orm::DatabaseConnection, args: &TakeArgs, quantity: i32) -> Result<(), String> {
+    use crate::store::audit::{self, AuditEntry};
+    use crate::store::stock::{apply_movement, MovementKind, NewMovement};
+    let txn = db::begin_write(db).await.map_err(|e| e.to_string())?;
+    let movement = NewMovement {
+        site_id: args.site_id,
+        crib_model_id: args.crib_model_id,
+        kind: MovementKind::Receipt,
+        quantity,
+        lot: None,
+        reason: None,
+        note: Some("cribs take-timing restock".into()),
+        transfer_id: None,
+        handout_id: None,
+        user_id: None,
+    };
+    let (m, _) = apply_movement(&txn, movement).await.map_err(|e| e.to_string())?;
+    let detail = format!("site {} model {} +{quantity} (take-timing)", args.site_id, args.crib_model_id);
+    let entry =
+        AuditEntry { action: "stock.receipt", entity: "stock_movement", entity_id: Some(m.id), detail: Some(detail) };
+    audit::record(&txn, None, None, entry).await.map_err(|e| e.to_string())?;
+    txn.commit().await.map_err(|e| e.to_string())
+}
+
+/// One bare take: `begin_write` → `stock::apply_movement` of −1 (kind handout) → commit,
+/// the transaction the benchmark `take_one_crib` times.
+async fn take_one(db: &sea_orm::DatabaseConnection, site_id: i64, crib_model_id: i64) -> Result<(), String> {
+    use crate::store::stock::{apply_movement, MovementKind, NewMovement};
+    let txn = db::begin_write(db).await.map_err(|e| e.to_string())?;
+    let movement = NewMovement {
+        site_id,
+        crib_model_id,
+        kind: MovementKind::Handout,
+        quantity: -1,
+        lot: None,
+        reason: None,
+        note: None,
+        transfer_id: None,
+        handout_id: None,
+        user_id: None,
+    };
+    apply_movement(&txn, movement).await.map_err(|e| e.to_string())?;
+    txn.commit().await.map_err(|e| e.to_string())
+}
+
+/// One task: take cribs one transaction after another until the deadline.
+async fn take_task(
+    db: sea_orm::DatabaseConnection,
+    site_id: i64,
+    model_id: i64,
+    until: std::time::Instant,
+) -> TakeTally {
+    let mut tally = TakeTally::default();
+    while std::time::Instant::now() < until {
+        let t = std::time::Instant::now();
+        match take_one(&db, site_id, model_id).await {
+            Ok(()) => tally.latencies_ms.push(t.elapsed().as_secs_f64() * 1000.0),
+            Err(e) => {
+                tally.errors += 1;
+                tally.first_error.get_or_insert(e);
+            }
+        }
+    }
+    tally
+}
+
+/// The value below which `p` percent of the sorted values lie (nearest rank).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// `cribs take-timing`: the bare "take one crib + one ledger row" transaction from
+/// `concurrency` tasks at once for `seconds`, through the same pool as the server; prints
+/// transactions per second and the latency percentiles. It writes to the database
+/// (a restock, then the takes): run it on a scratch copy, with no server writing to it.
+pub async fn take_timing(settings: &Settings, args: TakeArgs) -> Result<ExitCode, String> {
+    if args.seconds == 0 || args.concurrency == 0 {
+        return Err("--seconds and --concurrency must be at least 1".into());
+    }
+    let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    crate::store::stock_ops::existing_site(&conn, args.site_id)
+        .await
+        .map_err(|_| format!("no active site {}", args.site_id))?;
+    crate::store::stock_ops::existing_model(&conn, args.crib_model_id, "--crib-model-id")
+        .await
+        .map_err(|e| e.message())?;
+    take_restock(&conn, &args, restock_quantity(args.seconds)).await?;
+    let started = std::time::Instant::now();
+    let until = started + std::time::Duration::from_secs(args.seconds);
+    let tasks: Vec<_> = (0..args.concurrency)
+        .map(|_| tokio::spawn(take_task(conn.clone(), args.site_id, args.crib_model_id, until)))
+        .collect();
+    let mut all = TakeTally::default();
+    for task in tasks {
+        let t = task.await.map_err(|e| format!("a take-timing task failed: {e}"))?;
+        all.latencies_ms.extend(t.latencies_ms);
+        all.errors += t.errors;
+        all.first_error = all.first_error.or(t.first_error);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.latencies_ms.sort_by(f64::total_cmp);
+    print_take_timing(&args, &all, elapsed);
+    Ok(if all.errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_take_timing(args: &TakeArgs, all: &TakeTally, elapsed: f64) {
+    let done = all.latencies_ms.len();
+    let (p50, p99) = (percentile(&all.latencies_ms, 50.0), percentile(&all.latencies_ms, 99.0));
+    println!(
+        "take-timing: {done} takes of site {} model {} in {elapsed:.1} s from {} tasks (the server's pool), {} errors",
+        args.site_id, args.crib_model_id, args.concurrency, all.errors
+    );
+    if let Some(e) = &all.first_error {
+        println!("take-timing: first error: {e}");
+    }
+    println!("take_rps={:.1} p50_ms={p50:.2} p99_ms={p99:.2} errors={}", done as f64 / elapsed, all.errors);
+}

@@ -1,5 +1,6 @@
 //! The `cribs` command: `serve` (the default), `migrate`, `seed`, `check-ledger`,
-//! `create-user`, `backup`, `generate`, `report-timing`. Thin: parse the command line, then hand over.
+//! `create-user`, `backup`, `generate`, `report-timing`, `take-timing`. Thin: parse the
+//! command line, then hand over.
 
 use clap::{Parser, Subcommand};
 use cribs::config::Settings;
@@ -81,6 +82,21 @@ enum Command {
         #[arg(long)]
         print_sql: bool,
     },
+    /// Time the bare "take one crib + one ledger row" transaction under concurrency (writes to the database).
+    TakeTiming {
+        /// How long to run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Tasks taking at once (they share the server's pool).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// The site to take from (restocked first).
+        #[arg(long, default_value_t = 1)]
+        site_id: i64,
+        /// The crib model to take.
+        #[arg(long, default_value_t = 1)]
+        crib_model_id: i64,
+    },
 }
 
 fn figment() -> Figment {
@@ -126,6 +142,10 @@ fn main() -> ExitCode {
             Command::ReportTiming { from, to, group, site_id, report, runs, print_sql } => {
                 let args = cribs::cli::TimingArgs { from, to, group, site_id, report, runs, print_sql };
                 cribs::cli::report_timing(&settings(&figment())?, args).await
+            }
+            Command::TakeTiming { seconds, concurrency, site_id, crib_model_id } => {
+                let args = cribs::cli::TakeArgs { seconds, concurrency, site_id, crib_model_id };
+                cribs::cli::take_timing(&settings(&figment())?, args).await
             }
         }
     });
