@@ -1,7 +1,7 @@
 //! cribs: a free portable-crib program's web application. `build(figment)` assembles the
 //! Rocket: the database fairing (connect → migrate → seed), templates, security headers,
 //! the staff pages at `/`, the JSON API at `/api` (with Swagger UI at `/api/docs`), static
-//! files, and the catchers.
+//! files, the catchers, and the hourly housekeeping sweep once it has lifted off.
 
 pub mod api;
 pub mod auth;
@@ -57,7 +57,14 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .mount("/static", FileServer::from(static_dir))
         .register("/", web::catchers())
         .register("/api", api::catchers())
-        .register("/fhir", fhir::catchers());
+        .register("/fhir", fhir::catchers())
+        .attach(AdHoc::on_liftoff("Housekeeping", |rocket| {
+            Box::pin(async move {
+                if let Some(db) = rocket.state::<sea_orm::DatabaseConnection>() {
+                    rocket::tokio::spawn(store::housekeeping::sweep_every_hour(db.clone()));
+                }
+            })
+        }));
     match config::Settings::from_figment(&figment) {
         Ok(settings) => rocket.attach(db::stage(settings)),
         Err(e) => rocket.attach(AdHoc::try_on_ignite("Settings", move |r| async move {

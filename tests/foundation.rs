@@ -166,3 +166,54 @@ async fn a_broken_database_url_ends_launch_with_one_clear_line() {
     assert!(!err.contains("secret"), "the password is not printed: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn housekeeping_deletes_only_what_is_past_its_keeping_time() {
+    use cribs::entity::{idempotency_key, login_attempt};
+    use cribs::store::housekeeping::{sweep, Swept, KEEP_IDEMPOTENCY, KEEP_LOGIN_ATTEMPTS};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let now = cribs::clock::now();
+    let hour = chrono::Duration::hours(1);
+    for (key, at) in
+        [("old", now - KEEP_IDEMPOTENCY - hour), ("day-old", now - chrono::Duration::days(1)), ("new", now)]
+    {
+        idempotency_key::ActiveModel {
+            user_id: Set(1),
+            key: Set(format!("sweep-{key}")),
+            request_hash: Set("h".into()),
+            status: Set(201),
+            body: Set("{}".into()),
+            created_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("key");
+    }
+    for (email, at) in [("old@x.test", now - KEEP_LOGIN_ATTEMPTS - hour), ("new@x.test", now - hour)] {
+        login_attempt::ActiveModel {
+            email: Set(email.into()),
+            ip: Set("127.0.0.1".into()),
+            succeeded: Set(false),
+            at: Set(at),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("attempt");
+    }
+    let swept = sweep(&app.db, now).await.expect("sweep");
+    assert_eq!(swept, Swept { idempotency_keys: 1, login_attempts: 1 });
+    let keys: Vec<String> = idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::Key.starts_with("sweep-"))
+        .all(&app.db)
+        .await
+        .expect("keys")
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    assert_eq!(keys.len(), 2, "a day-old answer still replays: {keys:?}");
+    assert!(!keys.contains(&"sweep-old".to_string()));
+    assert_eq!(sweep(&app.db, now).await.expect("again"), Swept::default(), "nothing left to sweep");
+}

@@ -12,6 +12,7 @@ pub mod families;
 pub mod family_view;
 pub mod follow_ups;
 pub mod handouts;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod outcomes;
 pub mod policy;

@@ -1,0 +1,50 @@
+//! Housekeeping: stored idempotency answers and login attempts are only read for a while
+//! (a retry within 24 hours must replay, API.md; the login throttle looks back 15 minutes),
+//! so older rows are deleted rather than kept for ever. The server sweeps once at start and
+//! then every hour (`sweep_every_hour`); the margins are generous on purpose.
+
+use crate::entity::{idempotency_key, login_attempt};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+
+/// How long an idempotency answer is kept (API.md promises at least 24 hours).
+pub const KEEP_IDEMPOTENCY: Duration = Duration::days(7);
+
+/// How long a login attempt is kept (the throttle reads the last 15 minutes).
+pub const KEEP_LOGIN_ATTEMPTS: Duration = Duration::days(30);
+
+/// What one sweep deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub idempotency_keys: u64,
+    pub login_attempts: u64,
+}
+
+/// Delete what is older than its keeping time, as of `now`.
+pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Swept, DbErr> {
+    let idempotency_keys = idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::CreatedAt.lt(now - KEEP_IDEMPOTENCY))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let login_attempts = login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::At.lt(now - KEEP_LOGIN_ATTEMPTS))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(Swept { idempotency_keys, login_attempts })
+}
+
+/// Sweep now and then every hour, for as long as the server runs; a failed sweep is
+/// logged and tried again an hour later.
+pub async fn sweep_every_hour(db: DatabaseConnection) {
+    let mut tick = rocket::tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match sweep(&db, crate::clock::now()).await {
+            Ok(s) if s != Swept::default() => tracing::info!("housekeeping: deleted {s:?}"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("housekeeping: sweep failed: {e}"),
+        }
+    }
+}
