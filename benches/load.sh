@@ -116,7 +116,7 @@ measure() { # name conns url lua
 # "12345 /s · p99 6.1 ms", with the errors written out when there were any.
 cell() { # rps p99 ok other exhausted sock
   local c
-  c=$(awk -v r="$1" -v p="$2" 'BEGIN { printf "%.0f /s · p99 %s ms", r, p }')
+  c=$(awk -v r="$1" -v p="$2" 'BEGIN { printf (r < 10 ? "%.2f" : "%.0f") " /s · p99 %s ms", r, p }')
   local errors=$(( $4 + $6 ))
   [ "$3" != 0 ] || c="**no successful answer** · $c"
   [ "$errors" = 0 ] || c="$c · **$errors errors**"
