@@ -51,7 +51,7 @@ FROM=2025-07-01
 RSS_TARGET_MIB=64
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v psql >/dev/null || [ "$BACKENDS" = sqlite ] || bash .ci/postgres.sh
+command -v psql >/dev/null || [ "$BACKENDS" = sqlite ] || bash .ci/postgres.sh >&2
 if [ -n "${CRIBS_BIN:-}" ]; then BIN=$CRIBS_BIN; else cargo build --release --quiet; BIN=${CARGO_TARGET_DIR:-target}/release/cribs; fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cribs-load.XXXXXX")
