@@ -59,6 +59,9 @@ pub enum AppError {
     /// 429 `too_many_requests`.
     #[error("Too many failed sign-in attempts. Wait 15 minutes and try again.")]
     TooManyRequests,
+    /// 503 `busy`: no database connection came free in time (a queue at the door).
+    #[error("The server is busy right now. Nothing was changed; try again in a few seconds.")]
+    Busy,
     /// 500 `internal`: details only in the server log.
     #[error("Something went wrong on our side. The details are in the server log.")]
     Internal(String),
@@ -66,6 +69,13 @@ pub enum AppError {
 
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
+        // NOTE: every connection busy for the whole acquire timeout, or SQLite's write lock
+        // held past its busy timeout, is load, not a fault: the request changed nothing and
+        // can be sent again (writes are idempotent by key).
+        if matches!(e, DbErr::ConnectionAcquire(_)) || e.to_string().contains("database is locked") {
+            tracing::warn!("database busy: {e}");
+            return AppError::Busy;
+        }
         tracing::error!("database error: {e}");
         AppError::Internal(e.to_string())
     }
@@ -95,6 +105,7 @@ impl AppError {
                 Status::UnprocessableEntity
             }
             AppError::TooManyRequests => Status::TooManyRequests,
+            AppError::Busy => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -115,6 +126,7 @@ impl AppError {
             AppError::EducationRequired(_) => "education_required",
             AppError::Ineligible { .. } => "ineligible",
             AppError::TooManyRequests => "too_many_requests",
+            AppError::Busy => "busy",
             AppError::Internal(_) => "internal",
         }
     }

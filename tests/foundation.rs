@@ -217,3 +217,55 @@ async fn housekeeping_deletes_only_what_is_past_its_keeping_time() {
     assert!(!keys.contains(&"sweep-old".to_string()));
     assert_eq!(sweep(&app.db, now).await.expect("again"), Swept::default(), "nothing left to sweep");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_that_waits_too_long_for_the_database_is_told_busy_and_nothing_changes() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn_with(Options { pool_size: Some(1), ..Options::default() }).await;
+    let m = app.token("manager@demo.cribs").await;
+    let s = app.token("staff@demo.cribs").await;
+    let movements = app.count("stock_movements").await;
+    // Hold the stock row (PostgreSQL) or the write lock (SQLite) from outside the server.
+    let txn = cribs::db::begin_write(&app.db).await.expect("begin");
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SELECT on_hand FROM stock_balances WHERE site_id = 1 FOR UPDATE").await.expect("lock");
+    } else {
+        txn.execute_unprepared("UPDATE stock_balances SET on_hand = on_hand WHERE site_id = 1").await.expect("lock");
+    }
+    // A receipt takes the server's only connection and waits for the lock …
+    let writer = {
+        let http = app.http.clone();
+        let url = app.url("/api/v1/sites/1/receipts");
+        let m = m.clone();
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(m)
+                .header("Idempotency-Key", "busy-receipt")
+                .json(&serde_json::json!({"crib_model_id": 1, "quantity": 3}))
+                .send()
+                .await
+                .map(|r| r.status())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // … so a search finds no connection within the acquire timeout: 503 with a sentence.
+    let (status, body) = app.get(&s, "/api/v1/families?q=Brooks").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"], "busy");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("try again")), "{body}");
+    txn.commit().await.expect("release");
+    let status = writer.await.expect("join").expect("answer");
+    assert!(status == StatusCode::CREATED || status == StatusCode::SERVICE_UNAVAILABLE, "{status}");
+    // Whatever the first answer was, the retry with the same key lands exactly one receipt.
+    let (status, _) = app
+        .post_idem(
+            &m,
+            "/api/v1/sites/1/receipts",
+            "busy-receipt",
+            &serde_json::json!({"crib_model_id": 1, "quantity": 3}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(app.count("stock_movements").await, movements + 1);
+    app.assert_no_drift().await;
+}

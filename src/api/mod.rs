@@ -96,6 +96,10 @@ fn unprocessable(req: &Request<'_>) -> AppError {
         format!("The request to {} has a value of the wrong kind or out of range.", req.uri().path()),
     )
 }
+#[catch(503)]
+fn unavailable() -> AppError {
+    AppError::Busy
+}
 #[catch(500)]
 fn internal() -> AppError {
     AppError::Internal("unexpected".into())
@@ -111,5 +115,5 @@ fn other(status: Status, _req: &Request<'_>) -> crate::api::answer::Answer {
 
 /// JSON catchers for `/api`.
 pub fn catchers() -> Vec<Catcher> {
-    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, internal, other]
+    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, unavailable, internal, other]
 }

@@ -12,7 +12,7 @@ use crate::entity::{api_token, user, user_site};
 use rocket::http::{Method, Status};
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 /// Who is making the request, with what role and scope.
 #[derive(Debug, Clone)]
@@ -46,20 +46,25 @@ impl Identity {
 
 /// Load an active user and their memberships.
 pub async fn load_identity(db: &DatabaseConnection, user_id: i64) -> Option<Identity> {
-    let user = user::Entity::find_by_id(user_id).one(db).await.ok()??;
+    try_load_identity(db, user_id).await.ok().flatten()
+}
+
+/// Load an active user and their memberships; `Err` when the database could not answer
+/// (busy or down), which is not the same as "no such user".
+pub async fn try_load_identity(db: &DatabaseConnection, user_id: i64) -> Result<Option<Identity>, DbErr> {
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
     if !user.active {
-        return None;
+        return Ok(None);
     }
-    let role = Role::parse(&user.role)?;
+    let Some(role) = Role::parse(&user.role) else { return Ok(None) };
     let site_ids = user_site::Entity::find()
         .filter(user_site::Column::UserId.eq(user.id))
         .all(db)
-        .await
-        .ok()?
+        .await?
         .into_iter()
         .map(|m| m.site_id)
         .collect();
-    Some(Identity { user, role, site_ids })
+    Ok(Some(Identity { user, role, site_ids }))
 }
 
 /// Whether the request came over TLS (sets the cookie's Secure flag).
@@ -67,27 +72,48 @@ pub fn is_tls(req: &Request<'_>) -> bool {
     req.rocket().config().tls_enabled()
 }
 
-async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Option<Identity> {
-    let header = req.headers().get_one("Authorization")?;
-    let raw = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
+async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Result<Option<Identity>, DbErr> {
+    let Some(header) = req.headers().get_one("Authorization") else { return Ok(None) };
+    let Some(raw) = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim) else {
+        return Ok(None);
+    };
     if raw.is_empty() || raw.len() > 200 {
-        return None;
+        return Ok(None);
     }
-    let found =
-        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(sha256_hex(raw))).one(db).await.ok()??;
+    let Some(found) =
+        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(sha256_hex(raw))).one(db).await?
+    else {
+        return Ok(None);
+    };
     if found.expires_at <= chrono::Utc::now() {
-        return None;
+        return Ok(None);
     }
-    load_identity(db, found.user_id).await
+    try_load_identity(db, found.user_id).await
 }
 
-async fn from_session(req: &Request<'_>, db: &DatabaseConnection) -> Option<Identity> {
-    let uid = session::current_user_id(req.cookies(), is_tls(req))?;
-    load_identity(db, uid).await
+async fn from_session(req: &Request<'_>, db: &DatabaseConnection) -> Result<Option<Identity>, DbErr> {
+    let Some(uid) = session::current_user_id(req.cookies(), is_tls(req)) else { return Ok(None) };
+    try_load_identity(db, uid).await
 }
 
 fn db<'r>(req: &'r Request<'_>) -> Option<&'r DatabaseConnection> {
     req.rocket().state::<DatabaseConnection>()
+}
+
+/// Who is calling, as the guards cache it per request: signed in, not signed in, or not
+/// known because the database could not answer (503, never a misleading 401).
+type Lookup = Result<Option<Identity>, ()>;
+
+fn outcome_of<T>(lookup: &Lookup, make: impl FnOnce(Identity) -> T) -> request::Outcome<T, ()> {
+    match lookup {
+        Ok(Some(id)) => Outcome::Success(make(id.clone())),
+        Ok(None) => Outcome::Error((Status::Unauthorized, ())),
+        Err(()) => Outcome::Error((Status::ServiceUnavailable, ())),
+    }
+}
+
+fn busy(e: DbErr) {
+    tracing::warn!("who is calling could not be looked up: {e}");
 }
 
 /// A caller of the JSON API: bearer token, or (for GET only) the staff session.
@@ -98,22 +124,19 @@ impl<'r> FromRequest<'r> for ApiUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        let cached = req
+        let cached: &Lookup = req
             .local_cache_async(async {
-                let db = db(req)?;
-                match from_bearer(req, db).await {
-                    Some(id) => Some(id),
+                let Some(db) = db(req) else { return Ok(None) };
+                match from_bearer(req, db).await.map_err(busy)? {
+                    Some(id) => Ok(Some(id)),
                     None if req.method() == Method::Get && req.headers().get_one("Authorization").is_none() => {
-                        from_session(req, db).await
+                        from_session(req, db).await.map_err(busy)
                     }
-                    None => None,
+                    None => Ok(None),
                 }
             })
             .await;
-        match cached {
-            Some(id) => Outcome::Success(ApiUser(id.clone())),
-            None => Outcome::Error((Status::Unauthorized, ())),
-        }
+        outcome_of(cached, ApiUser)
     }
 }
 
@@ -142,16 +165,13 @@ impl<'r> FromRequest<'r> for PageUser {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        let cached = req
+        let cached: &Lookup = req
             .local_cache_async(async {
-                let db = db(req)?;
-                from_session(req, db).await
+                let Some(db) = db(req) else { return Ok(None) };
+                from_session(req, db).await.map_err(busy)
             })
             .await;
-        match cached {
-            Some(id) => Outcome::Success(PageUser(id.clone())),
-            None => Outcome::Error((Status::Unauthorized, ())),
-        }
+        outcome_of(cached, PageUser)
     }
 }
 

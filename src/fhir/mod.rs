@@ -36,6 +36,10 @@ fn too_large() -> outcome::FhirError {
 fn unprocessable() -> outcome::FhirError {
     outcome::FhirError::structure("A value in the request has the wrong type or is out of range.")
 }
+#[catch(503)]
+fn unavailable() -> outcome::FhirError {
+    crate::error::AppError::Busy.into()
+}
 #[catch(500)]
 fn internal() -> outcome::FhirError {
     outcome::FhirError::from(crate::error::AppError::Internal("unexpected".into()))
@@ -43,5 +47,5 @@ fn internal() -> outcome::FhirError {
 
 /// OperationOutcome catchers for `/fhir`.
 pub fn catchers() -> Vec<Catcher> {
-    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, internal]
+    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, unavailable, internal]
 }

@@ -92,7 +92,9 @@ fn not_found() -> (Status, Template) {
 }
 #[catch(default)]
 fn other(status: Status, _req: &Request<'_>) -> (Status, Template) {
-    let msg = if status.code >= 500 {
+    let msg = if status.code == 503 {
+        "The system is busy right now and nothing was saved. Wait a few seconds and try again."
+    } else if status.code >= 500 {
         "Something went wrong on our side. Nothing you typed was lost: go back and try again."
     } else if status.code == 413 {
         "What you sent is too large. Shorten the text and try again."

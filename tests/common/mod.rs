@@ -73,6 +73,8 @@ pub struct Options {
     pub demo: Option<bool>,
     /// Reuse an existing database (URL, schema) instead of making a new one.
     pub reuse: Option<(String, Option<String>)>,
+    /// The server's database pool size (default: the app's own).
+    pub pool_size: Option<u32>,
 }
 
 impl TestApp {
@@ -119,6 +121,9 @@ impl TestApp {
         }
         if let Some(d) = opts.demo {
             figment = figment.merge(("cribs_demo", d));
+        }
+        if let Some(n) = opts.pool_size {
+            figment = figment.merge(("database_pool_size", n));
         }
         let rocket = cribs::build(figment)
             .attach(AdHoc::on_liftoff("port", move |r| {
