@@ -288,6 +288,8 @@ pub async fn generate(db: &DatabaseConnection, opts: &GenerateOptions) -> Result
                 registered_site_id: Set(None),
                 created_by: Set(Some(w.user_id)),
                 created_at: Set(created),
+                search_first: Set(Some(crate::domain::checkin::search_key(first))),
+                search_last: Set(Some(crate::domain::checkin::search_key(&format!("{last}-{fid}")))),
             });
             summary.families += 1;
             // Twins 3%; a younger sibling later in the period 4% (the family may have moved).

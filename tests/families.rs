@@ -253,3 +253,53 @@ async fn nurses_do_not_browse_families() {
     let (status, _) = app.get(&nurse, &format!("/api/v1/families/{}", created["id"])).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not on her hospital's requests");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn name_search_matches_starts_of_names_then_anywhere() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let mut ids = std::collections::HashMap::new();
+    for (n, (first, last)) in [
+        ("Tanya", "Brooks"),
+        ("Tanisha", "Brookfield"),
+        ("María", "García López"),
+        ("Keisha", "O'Brien-NÚÑEZ"),
+        ("Ann", "Abro"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = family()
+            .named(first, last)
+            .set("/caregiver/phone", json!(format!("410-555-{:04}", 6100 + n)))
+            .with_infant_born(days_ago(10))
+            .build();
+        ids.insert(last, register(&app, &staff, &body).await["id"].clone());
+    }
+    let names = |found: &Value| -> Vec<String> {
+        let mut v: Vec<String> = found
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|f| f["last_name"].as_str().map(str::to_string))
+            .filter(|n| ids.contains_key(n.as_str()))
+            .collect();
+        v.sort();
+        v
+    };
+    let cases: [(&str, &[&str]); 8] = [
+        ("bro", &["Brookfield", "Brooks"]),     // the start of a last name, not "Abro"
+        ("BROOKS", &["Brooks"]),                // any case
+        ("tan bro", &["Brookfield", "Brooks"]), // every word starts the first or the last name
+        ("tanya bro", &["Brooks"]),
+        ("marí garc", &["García López"]),      // accents as typed
+        ("o'brien-núñez", &["O'Brien-NÚÑEZ"]), // stored upper case, found lower case
+        ("lópez", &["García López"]),          // nothing starts with it: found anywhere
+        ("rookfi", &["Brookfield"]),
+    ];
+    for (q, want) in cases {
+        let (status, found) = app.get(&staff, &format!("/api/v1/families?q={}", urlencode(q))).await;
+        assert_eq!(status, StatusCode::OK, "{q}");
+        assert_eq!(names(&found), want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "search {q}: {found}");
+    }
+}

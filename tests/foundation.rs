@@ -269,3 +269,27 @@ async fn a_request_that_waits_too_long_for_the_database_is_told_busy_and_nothing
     assert_eq!(app.count("stock_movements").await, movements + 1);
     app.assert_no_drift().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_key_migration_fills_existing_families_in_any_alphabet() {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let body = common::fixtures::family()
+        .named("ÉLODIE", "Ñúñez-Brooks")
+        .with_infant_born(common::fixtures::days_ago(3))
+        .build();
+    let (status, _) = app.post(&staff, "/api/v1/families", &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.stop();
+    // Back to before m0009 (the keys are gone), then up again: the migration fills them.
+    Migrator::down(&app.db, Some(1)).await.expect("down one");
+    Migrator::up(&app.db, None).await.expect("up");
+    let fam = cribs::entity::family::Entity::find()
+        .order_by_desc(cribs::entity::family::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("the family");
+    assert_eq!((fam.search_first.as_deref(), fam.search_last.as_deref()), (Some("élodie"), Some("ñúñez-brooks")));
+}

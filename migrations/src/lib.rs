@@ -11,6 +11,7 @@ mod m0005_handouts;
 mod m0006_referrals;
 mod m0007_report_site_index;
 mod m0008_movement_report_index;
+mod m0009_family_search_keys;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_referrals::Migration),
             Box::new(m0007_report_site_index::Migration),
             Box::new(m0008_movement_report_index::Migration),
+            Box::new(m0009_family_search_keys::Migration),
         ]
     }
 }

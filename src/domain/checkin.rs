@@ -1,7 +1,8 @@
 //! Check-in rules for the family page and the search results: which one step comes next
 //! for an infant (check eligibility → record safe-sleep education → hand out a crib →
 //! print the receipt), and the one-line status of a family. Pure: the caller gathers the
-//! facts and the policy's validity windows.
+//! facts and the policy's validity windows. Also the search keys of names (`search_key`)
+//! and the end of a prefix range (`prefix_end`) that the check-in search reads an index by.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -35,6 +36,30 @@ pub struct InfantFacts {
     pub latest_check: Option<LatestCheck>,
     /// The date of the family's most recent safe-sleep education, if any.
     pub latest_education_on: Option<NaiveDate>,
+}
+
+/// A name as check-in searches it: trimmed and lower-cased. NOTE: migration m0009 fills the
+/// existing rows with the same function; change both together.
+pub fn search_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// The smallest text greater than every text that starts with `prefix` (byte order), so
+/// `key >= prefix AND key < prefix_end(prefix)` is "starts with"; `None` when there is no
+/// such bound (an empty prefix, or one made only of the last code point).
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Whether a passing check made on `checked_on` is still good for a handout on `today`:
@@ -113,6 +138,21 @@ pub fn family_status(infants: usize, infants_with_crib: usize, latest_check_elig
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_range_holds_exactly_the_names_that_start_with_it() {
+        assert_eq!(search_key("  O'Brien-NÚÑEZ "), "o'brien-núñez");
+        assert_eq!(prefix_end("bro").as_deref(), Some("brp"));
+        assert_eq!(prefix_end("o'brien-núñ").as_deref(), Some("o'brien-núò"));
+        assert_eq!(prefix_end(""), None);
+        let end = prefix_end("bro").expect("end");
+        for name in ["bro", "brooks", "bro\u{10FFFF}x"] {
+            assert!(name >= "bro" && name < end.as_str(), "{name}");
+        }
+        for name in ["brn", "brp", "br", "c"] {
+            assert!(!(name >= "bro" && name < end.as_str()), "{name}");
+        }
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")

@@ -27,6 +27,10 @@ pub struct Model {
     pub registered_site_id: Option<i64>,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// `first_name` as check-in searches it (`domain::checkin::search_key`).
+    pub search_first: Option<String>,
+    /// `last_name` as check-in searches it.
+    pub search_last: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! Families and their infants: register (with duplicate detection), search, read, and
 //! the snapshot the eligibility rules need.
 
+use crate::domain::checkin::{prefix_end, search_key};
 use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
 use crate::domain::family::{phone_digits, NewFamily};
 use crate::domain::money::cents_to_decimal;
@@ -104,6 +105,8 @@ pub async fn create(
         registered_site_id: Set(site_id),
         created_by: Set(Some(created_by)),
         created_at: Set(now),
+        search_first: Set(Some(search_key(&f.first_name))),
+        search_last: Set(Some(search_key(&f.last_name))),
         ..Default::default()
     }
     .insert(db)
@@ -126,15 +129,16 @@ pub async fn create(
     Ok(CreatedFamily { id: row.id, infant_ids })
 }
 
-/// Search by name (first or last, or "first last"), phone digits, or a date of birth (YYYY-MM-DD).
+/// Search by name, phone digits, or a date of birth (YYYY-MM-DD). A name search finds the
+/// families where every word starts the first or the last name (`tan bro` finds Tanya
+/// Brooks), from the search-key indexes; only when that finds nobody does it look for the
+/// words anywhere in the names (a full scan, for the middle of a double-barrelled name).
 pub async fn search(db: &impl ConnectionTrait, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     let q = q.trim();
     if q.is_empty() {
         return Ok(Vec::new());
     }
-    let mut cond = Condition::any();
     if let Ok(d) = NaiveDate::parse_from_str(q, "%Y-%m-%d") {
-        cond = cond.add(family::Column::DateOfBirth.eq(d));
         let infants: Vec<i64> = infant::Entity::find()
             .filter(infant::Column::DateOfBirth.eq(d))
             .all(db)
@@ -142,17 +146,38 @@ pub async fn search(db: &impl ConnectionTrait, q: &str) -> Result<Vec<FamilySumm
             .into_iter()
             .map(|i| i.family_id)
             .collect();
-        cond = cond.add(family::Column::Id.is_in(infants));
-    } else if let Some(digits) = phone_digits(q) {
-        cond = cond.add(family::Column::PhoneDigits.eq(digits));
-    } else {
-        let lower = |c: family::Column| Expr::expr(Func::lower(Expr::col(c)));
-        for word in q.split_whitespace().take(4) {
-            let pattern = format!("%{}%", word.to_lowercase().replace(['%', '_'], ""));
-            cond = cond.add(lower(family::Column::LastName).like(pattern.clone()));
-            cond = cond.add(lower(family::Column::FirstName).like(pattern));
-        }
+        let cond = Condition::any().add(family::Column::DateOfBirth.eq(d)).add(family::Column::Id.is_in(infants));
+        return found(db, cond).await;
     }
+    if let Some(digits) = phone_digits(q) {
+        return found(db, Condition::all().add(family::Column::PhoneDigits.eq(digits))).await;
+    }
+    let words: Vec<String> = q.split_whitespace().take(4).map(search_key).collect();
+    let mut by_prefix = Condition::all();
+    for word in &words {
+        let starts = |c: family::Column| match prefix_end(word) {
+            Some(end) => Condition::all().add(c.gte(word.as_str())).add(c.lt(end)),
+            None => Condition::all().add(c.gte(word.as_str())),
+        };
+        by_prefix = by_prefix
+            .add(Condition::any().add(starts(family::Column::SearchLast)).add(starts(family::Column::SearchFirst)));
+    }
+    let hits = found(db, by_prefix).await?;
+    if !hits.is_empty() {
+        return Ok(hits);
+    }
+    let lower = |c: family::Column| Expr::expr(Func::lower(Expr::col(c)));
+    let mut anywhere = Condition::any();
+    for word in &words {
+        let pattern = format!("%{}%", word.replace(['%', '_'], ""));
+        anywhere = anywhere.add(lower(family::Column::LastName).like(pattern.clone()));
+        anywhere = anywhere.add(lower(family::Column::FirstName).like(pattern));
+    }
+    found(db, anywhere).await
+}
+
+/// The first 50 families that meet a condition, by name.
+async fn found(db: &impl ConnectionTrait, cond: Condition) -> Result<Vec<FamilySummary>, AppError> {
     Ok(family::Entity::find()
         .filter(cond)
         .order_by_asc(family::Column::LastName)
