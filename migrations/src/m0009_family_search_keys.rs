@@ -3,8 +3,8 @@
 //! search by the start of a name reads a range of an index instead of every family. The
 //! columns compare byte by byte on both databases (PostgreSQL: `COLLATE "C"`; SQLite's
 //! default), which is what a prefix range needs. Existing rows are filled here: by SQL
-//! `lower()` first, then in Rust for names with non-ASCII letters (SQLite's `lower()`
-//! folds ASCII only).
+//! `lower(trim())` first, then in Rust for the names with non-ASCII letters only (SQLite's
+//! `lower()` folds ASCII only), read by a pattern so the rest never leave the database.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -31,10 +31,22 @@ impl MigrationTrait for Migration {
         for column in ["search_first", "search_last"] {
             db.execute_unprepared(&format!("ALTER TABLE families ADD COLUMN {column} VARCHAR(200){collate}")).await?;
         }
-        db.execute_unprepared("UPDATE families SET search_first = lower(first_name), search_last = lower(last_name)")
+        db.execute_unprepared(
+            "UPDATE families SET search_first = lower(trim(first_name)), search_last = lower(trim(last_name))",
+        )
+        .await?;
+        // Only the names with a character outside printable ASCII need Rust's lower-casing:
+        // read just those (a million ASCII names must not be loaded into memory).
+        let non_ascii = match backend {
+            DbBackend::Postgres => "first_name ~ '[^ -~]' OR last_name ~ '[^ -~]'",
+            _ => "first_name GLOB '*[^ -~]*' OR last_name GLOB '*[^ -~]*'",
+        };
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT id, first_name, last_name FROM families WHERE {non_ascii}"),
+            ))
             .await?;
-        let rows =
-            db.query_all_raw(Statement::from_string(backend, "SELECT id, first_name, last_name FROM families")).await?;
         let placeholder = |n: usize| if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_string() };
         let update = format!(
             "UPDATE families SET search_first = {}, search_last = {} WHERE id = {}",
@@ -46,9 +58,6 @@ impl MigrationTrait for Migration {
             let id: i64 = row.try_get("", "id")?;
             let first: String = row.try_get("", "first_name")?;
             let last: String = row.try_get("", "last_name")?;
-            if first.is_ascii() && last.is_ascii() && first.trim() == first && last.trim() == last {
-                continue;
-            }
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
                 &update,
