@@ -12,6 +12,7 @@ use crate::entity::{api_token, user, user_site};
 use rocket::http::{Method, Status};
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 /// Who is making the request, with what role and scope.
@@ -52,7 +53,13 @@ pub async fn load_identity(db: &DatabaseConnection, user_id: i64) -> Option<Iden
 /// Load an active user and their memberships; `Err` when the database could not answer
 /// (busy or down), which is not the same as "no such user".
 pub async fn try_load_identity(db: &DatabaseConnection, user_id: i64) -> Result<Option<Identity>, DbErr> {
-    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
+    let user = user::Entity::find_by_id(user_id).one(db).await?;
+    identity_of(db, user).await
+}
+
+/// The identity of a user row (none when absent, inactive or of an unknown role).
+async fn identity_of(db: &DatabaseConnection, user: Option<user::Model>) -> Result<Option<Identity>, DbErr> {
+    let Some(user) = user else { return Ok(None) };
     if !user.active {
         return Ok(None);
     }
@@ -80,15 +87,15 @@ async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Result<Optio
     if raw.is_empty() || raw.len() > 200 {
         return Ok(None);
     }
-    let Some(found) =
-        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(sha256_hex(raw))).one(db).await?
-    else {
-        return Ok(None);
-    };
-    if found.expires_at <= chrono::Utc::now() {
-        return Ok(None);
-    }
-    try_load_identity(db, found.user_id).await
+    // The token's user in one statement (the token must exist and not have expired).
+    let token = Query::select()
+        .column(api_token::Column::UserId)
+        .from(api_token::Entity)
+        .and_where(api_token::Column::TokenHash.eq(sha256_hex(raw)))
+        .and_where(api_token::Column::ExpiresAt.gt(chrono::Utc::now()))
+        .to_owned();
+    let user = user::Entity::find().filter(user::Column::Id.in_subquery(token)).one(db).await?;
+    identity_of(db, user).await
 }
 
 async fn from_session(req: &Request<'_>, db: &DatabaseConnection) -> Result<Option<Identity>, DbErr> {
