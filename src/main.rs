@@ -158,9 +158,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether the settings carry a real secret key. NOTE: Rocket's own defaults carry an
+/// all-zero key, which a release build refuses to start with ("insecure secret key"), so a
+/// key counts only when it is there and not zero.
+fn has_secret_key(figment: &Figment) -> bool {
+    figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|k| !k.is_zero())
+}
+
 async fn serve() -> Result<ExitCode, String> {
     let mut figment = figment().merge(("print_demo_logins", true));
-    if figment.find_value("secret_key").is_err() {
+    if !has_secret_key(&figment) {
         let key = cribs::auth::token::random_secret_key();
         figment = figment.merge(("secret_key", key));
         println!("cribs: no ROCKET_SECRET_KEY set: generated a random one for this run (sessions end when the server restarts).");
@@ -171,5 +178,17 @@ async fn serve() -> Result<ExitCode, String> {
             let kind = e.kind().to_string();
             Err(format!("the server stopped: {kind}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rockets_zero_default_key_is_no_key_and_a_real_one_is() {
+        assert!(!has_secret_key(&rocket::Config::figment()), "the default figment's zero key must be replaced");
+        let with_key = rocket::Config::figment().merge(("secret_key", cribs::auth::token::random_secret_key()));
+        assert!(has_secret_key(&with_key));
     }
 }
