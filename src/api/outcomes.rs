@@ -5,7 +5,7 @@
 
 use crate::api::answer::Answer;
 use crate::api::openapi::ErrorBody;
-use crate::api::reports::{csv_name, parse_params, CsvFile, RawReportParams, ReportAnswer, WantsCsv};
+use crate::api::reports::{csv_name, parse_params_with_table, CsvFile, RawReportParams, ReportAnswer, WantsCsv};
 use crate::auth::guards::ApiManager;
 use crate::domain::outcomes::pick;
 use crate::error::{ApiResult, AppError};
@@ -37,20 +37,11 @@ pub async fn outcome_params(
     table: Option<&str>,
 ) -> Result<(ReportFilter, Option<String>), AppError> {
     let keys = which.table_keys();
-    let table = table.map(str::trim).filter(|t| !t.is_empty());
-    let table_problem =
-        table.filter(|t| !keys.contains(t)).map(|_| format!("Choose one of the tables {}.", keys.join(", ")));
-    match (parse_params(db, raw).await, table_problem) {
-        (Ok((filter, _)), None) => Ok((filter, table.map(str::to_string))),
-        (Ok(_), Some(msg)) => Err(AppError::validation("table", msg)),
-        (Err(AppError::Validation(mut fields)), problem) => {
-            if let Some(msg) = problem {
-                fields.entry("table".into()).or_default().push(msg);
-            }
-            Err(AppError::Validation(fields))
-        }
-        (Err(e), _) => Err(e),
-    }
+    let table = match table.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) if !keys.contains(&t) => Err(format!("Choose one of the tables {}.", keys.join(", "))),
+        t => Ok(t.map(str::to_string)),
+    };
+    parse_params_with_table(db, raw, table).await
 }
 
 /// One outcome report as JSON, or one of its tables as CSV.

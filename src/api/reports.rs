@@ -113,6 +113,26 @@ pub async fn parse_params(
     }
 }
 
+/// Parse the report parameters and an already parsed `table` choice together, so that a
+/// bad table is reported with every other problem in one 422 (under the field `table`).
+pub async fn parse_params_with_table<T>(
+    db: &impl ConnectionTrait,
+    raw: &RawReportParams,
+    table: Result<T, String>,
+) -> Result<(ReportFilter, T), AppError> {
+    match (parse_params(db, raw).await, table) {
+        (Ok((filter, _)), Ok(table)) => Ok((filter, table)),
+        (Ok(_), Err(msg)) => Err(AppError::validation("table", msg)),
+        (Err(AppError::Validation(mut fields)), table) => {
+            if let Err(msg) = table {
+                fields.entry("table".into()).or_default().push(msg);
+            }
+            Err(AppError::Validation(fields))
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
 fn id_text<T: ToString>(id: Option<T>) -> String {
     id.map(|i| i.to_string()).unwrap_or_default()
 }
@@ -304,19 +324,8 @@ pub async fn equity(
     site_id: Option<String>,
     table: Option<String>,
 ) -> ApiResult<ReportAnswer> {
-    let which = EquityTable::parse(table.as_deref());
-    let parsed = parse_params(db.inner(), &RawReportParams { from, to, site_id, group: None }).await;
-    let (filter, table) = match (parsed, which) {
-        (Ok((filter, _)), Ok(table)) => (filter, table),
-        (Ok(_), Err(msg)) => return Err(AppError::validation("table", msg)),
-        (Err(AppError::Validation(mut fields)), which) => {
-            if let Err(msg) = which {
-                fields.entry("table".into()).or_default().push(msg);
-            }
-            return Err(AppError::Validation(fields));
-        }
-        (Err(e), _) => return Err(e),
-    };
+    let raw = RawReportParams { from, to, site_id, group: None };
+    let (filter, table) = parse_params_with_table(db.inner(), &raw, EquityTable::parse(table.as_deref())).await?;
     let report = reports::equity(db.inner(), &filter).await?;
     if csv.0 {
         let name = match table {

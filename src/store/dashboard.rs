@@ -6,6 +6,7 @@
 
 use crate::domain::outcomes::last_month;
 use crate::store::reference;
+use crate::store::reports::Sql;
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
 use serde::Serialize;
@@ -65,26 +66,17 @@ struct Waiting {
     oldest: Option<NaiveDate>,
 }
 
-fn stmt(db: &impl ConnectionTrait, sqlite: &str, values: Vec<Value>) -> Statement {
-    let backend = db.get_database_backend();
-    let text = match backend {
-        sea_orm::DbBackend::Postgres => {
-            let mut n = 0;
-            sqlite
-                .chars()
-                .map(|c| {
-                    if c == '?' {
-                        n += 1;
-                        format!("${n}")
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect()
+/// A statement written with `?` placeholders and its values, in the backend's spelling.
+fn stmt(db: &impl ConnectionTrait, text: &str, values: Vec<Value>) -> Statement {
+    let mut sql = Sql::new(db.get_database_backend());
+    let mut values = values.into_iter();
+    for (i, part) in text.split('?').enumerate() {
+        if i > 0 {
+            sql.bind(values.next().unwrap_or(Value::Int(None)));
         }
-        _ => sqlite.to_string(),
-    };
-    Statement::from_sql_and_values(backend, text, values)
+        sql.push(part);
+    }
+    sql.statement()
 }
 
 /// The dashboard as of `today` (a New York date).

@@ -13,7 +13,7 @@ use crate::store::outcomes::{self, Outcome};
 use crate::store::reports::ReportFilter;
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};
-use crate::web::reports::site_choices;
+use crate::web::reports::{site_choices, site_name_of};
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, State};
@@ -137,10 +137,7 @@ pub async fn outcomes_page(
             "tables": tables.iter().map(page_table).collect::<Vec<_>>(),
         }));
     }
-    let site_name = filter.site_id.and_then(|id| {
-        let wanted = id.to_string();
-        sites.iter().find(|s| s["id"] == wanted.as_str()).and_then(|s| s["name"].as_str().map(str::to_string))
-    });
+    let site_name = site_name_of(&sites, filter.site_id);
     let ctx = page(
         "Outcome reports",
         Some(&who),

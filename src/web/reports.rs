@@ -51,6 +51,12 @@ pub async fn site_choices(db: &DatabaseConnection) -> Result<Vec<Value>, AppErro
         .collect())
 }
 
+/// The chosen site's name from the filter's list (none when no site is chosen).
+pub fn site_name_of(sites: &[Value], site_id: Option<i64>) -> Option<String> {
+    let wanted = site_id?.to_string();
+    sites.iter().find(|s| s["id"] == wanted.as_str()).and_then(|s| s["name"].as_str().map(str::to_string))
+}
+
 fn imr_cells(csa_id: Option<i32>) -> (String, String) {
     match csa_id.and_then(|id| infant_mortality().get(&id)) {
         Some(r) => (format!("{:.1}", r.per_1000), r.year.to_string()),
@@ -185,10 +191,7 @@ pub async fn reports_page(
     let equity = reports::equity(db.inner(), &filter).await?;
     let bars: Vec<(String, i64)> = by_csa.rows.iter().map(|r| (r.csa_name.clone(), r.counts.cribs)).collect();
     let shown = table.as_ref().unwrap_or(&by_csa);
-    let site_name = filter.site_id.and_then(|id| {
-        let wanted = id.to_string();
-        sites.iter().find(|s| s["id"] == wanted.as_str()).and_then(|s| s["name"].as_str().map(str::to_string))
-    });
+    let site_name = site_name_of(&sites, filter.site_id);
     let query = query_of(&filter, grouping);
     let ctx = page(
         "Reports",
