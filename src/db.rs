@@ -11,6 +11,9 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 /// Pool size measured for the take-one-crib transaction (PITFALLS 8): SQLite 4, PostgreSQL 8.
@@ -67,9 +70,51 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupErr
             }
         }
     }
-    let mut opts = ConnectOptions::new(url.clone());
     let default_pool = if settings.is_sqlite() { SQLITE_POOL } else { POSTGRES_POOL };
-    opts.max_connections(settings.database_pool_size.unwrap_or(default_pool))
+    let db = open_pool(settings, settings.database_pool_size.unwrap_or(default_pool)).await?;
+    if let Some(file) = sqlite_file(&db) {
+        // NOTE: the first pool opened on a file in this process gives it its writer; a
+        // second `connect` to the same file (a test's own connection, a CLI command run
+        // in-process) shares that writer, so their writes queue in the same line.
+        let known = WRITERS.lock().map(|w| w.contains_key(&file)).unwrap_or(true);
+        if !known {
+            let writer = open_pool(settings, 1).await?;
+            if let Ok(mut w) = WRITERS.lock() {
+                w.entry(file).or_insert(writer);
+            }
+        }
+    }
+    Ok(db)
+}
+
+/// The SQLite file behind a pool, as its URL names it (None on PostgreSQL and in memory).
+fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    (!file.as_os_str().is_empty() && file.as_os_str() != ":memory:").then_some(file)
+}
+
+/// The connection writes go through. On SQLite, one writer at a time is all a file
+/// allows, and a connection that finds the lock taken sleeps in SQLite's busy handler
+/// (1, 2, 5, 10 … ms between tries) holding a pooled connection, while the lock it waits
+/// for is free again within a fraction of a millisecond. So each SQLite file gets one
+/// writer connection of its own, a pool of one: writers queue for it in order, each
+/// woken as the one before it commits, and the main pool is left to readers (decision
+/// 0012). On PostgreSQL (and SQLite in memory) it is the pool itself.
+pub fn writer(db: &DatabaseConnection) -> DatabaseConnection {
+    sqlite_file(db).and_then(|file| WRITERS.lock().ok()?.get(&file).cloned()).unwrap_or_else(|| db.clone())
+}
+
+/// The writer connection of every SQLite file opened in this process.
+static WRITERS: LazyLock<Mutex<HashMap<PathBuf, DatabaseConnection>>> = LazyLock::new(Mutex::default);
+
+/// Open one pool of `size` connections with the options for the backend.
+async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection, SetupError> {
+    let url = settings.database_url.clone();
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.max_connections(size)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(settings.database_connect_timeout))
         .acquire_timeout(Duration::from_secs(settings.database_connect_timeout.max(5)))
@@ -126,16 +171,18 @@ pub fn stage(settings: Settings) -> AdHoc {
     })
 }
 
-/// Begin a write transaction: IMMEDIATE on SQLite so that a read followed by a write
-/// never fails with "database is locked"; an ordinary BEGIN on PostgreSQL.
+/// Begin a write transaction: on SQLite on the file's writer connection (`writer`), and
+/// IMMEDIATE so that a read followed by a write never fails with "database is locked";
+/// an ordinary BEGIN on PostgreSQL.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
-            db.begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
+            writer(db)
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
         }
         _ => db.begin().await,
     }

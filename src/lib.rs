@@ -15,6 +15,7 @@ pub mod error;
 pub mod fhir;
 pub mod generate;
 pub mod headers;
+pub mod memory;
 pub mod seed;
 pub mod store;
 pub mod web;

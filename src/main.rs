@@ -108,6 +108,7 @@ fn settings(figment: &Figment) -> Result<Settings, String> {
 }
 
 fn main() -> ExitCode {
+    cribs::memory::limit_malloc_arenas(std::env::var("DATABASE_URL").ok().as_deref());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,cribs=info".into()),

@@ -74,7 +74,31 @@ where
     F: FnOnce(DatabaseTransaction) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
-    run_keyed(db, user_id, key, route, body, true, action).await
+    run_keyed(db, user_id, key, route, body, true, || async { Ok(()) }, |txn, ()| action(txn)).await
+}
+
+/// `run_write` with a read step first: `prepare` runs on the pool, after a stored answer
+/// was looked for and before the write transaction opens, so what it reads does not hold
+/// the write lock (on SQLite, one writer at a time); `action` gets what it found. A refusal
+/// from `prepare` is answered (and, with a key, stored) like one from `action`. Whatever
+/// `action` relies on from `prepare` it must re-check with a conditional write or a
+/// constraint: other writers may commit in between.
+pub async fn run_write_prepared<P, PFut, T, F, Fut>(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: Option<String>,
+    route: &str,
+    body: &Value,
+    prepare: P,
+    action: F,
+) -> Result<Answer, AppError>
+where
+    P: FnOnce() -> PFut,
+    PFut: Future<Output = Result<T, AppError>>,
+    F: FnOnce(DatabaseTransaction, T) -> Fut,
+    Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
+{
+    run_keyed(db, user_id, key, route, body, true, prepare, action).await
 }
 
 /// `run_write` for a page form carrying a per-form token: only a successful answer is kept,
@@ -92,21 +116,44 @@ where
     F: FnOnce(DatabaseTransaction) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
-    let key = (!token.is_empty()).then(|| format!("form:{token}"));
-    run_keyed(db, user_id, key, route, body, false, action).await
+    run_form_write_prepared(db, user_id, token, route, body, || async { Ok(()) }, |txn, ()| action(txn)).await
 }
 
-async fn run_keyed<F, Fut>(
+/// `run_form_write` with a read step first (see `run_write_prepared`).
+pub async fn run_form_write_prepared<P, PFut, T, F, Fut>(
+    db: &DatabaseConnection,
+    user_id: i64,
+    token: &str,
+    route: &str,
+    body: &Value,
+    prepare: P,
+    action: F,
+) -> Result<Answer, AppError>
+where
+    P: FnOnce() -> PFut,
+    PFut: Future<Output = Result<T, AppError>>,
+    F: FnOnce(DatabaseTransaction, T) -> Fut,
+    Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
+{
+    let key = (!token.is_empty()).then(|| format!("form:{token}"));
+    run_keyed(db, user_id, key, route, body, false, prepare, action).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_keyed<P, PFut, T, F, Fut>(
     db: &DatabaseConnection,
     user_id: i64,
     key: Option<String>,
     route: &str,
     body: &Value,
     keep_client_errors: bool,
+    prepare: P,
     action: F,
 ) -> Result<Answer, AppError>
 where
-    F: FnOnce(DatabaseTransaction) -> Fut,
+    P: FnOnce() -> PFut,
+    PFut: Future<Output = Result<T, AppError>>,
+    F: FnOnce(DatabaseTransaction, T) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
     let key = checked_key(key)?;
@@ -116,6 +163,10 @@ where
             return Ok(Answer::from_stored(stored));
         }
     }
+    let prepared = match prepare().await {
+        Ok(p) => p,
+        Err(e) => return refused(db, user_id, key, &hash, keep_client_errors, e).await,
+    };
     let txn = begin_write(db).await?;
     if let Some(k) = &key {
         if let Some(stored) = idempotency::find(&txn, user_id, k, &hash).await? {
@@ -123,7 +174,7 @@ where
             return Ok(Answer::from_stored(stored));
         }
     }
-    let (txn, result) = action(txn).await;
+    let (txn, result) = action(txn, prepared).await;
     match (result, key) {
         (Ok(answer), None) => {
             txn.commit().await?;
@@ -141,23 +192,36 @@ where
         }
         (Err(e), key) => {
             txn.rollback().await?;
-            let is_client_error = keep_client_errors && (400..500).contains(&e.status().code);
-            match key {
-                Some(k) if is_client_error => {
-                    let answer = Answer::from_error(&e);
-                    let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
-                    let txn = begin_write(db).await?;
-                    let saved = idempotency::save(&txn, user_id, &k, &hash, &stored).await?;
-                    txn.commit().await?;
-                    if saved {
-                        Ok(answer)
-                    } else {
-                        replay(db, user_id, &k, &hash).await
-                    }
-                }
-                _ => Err(e),
+            refused(db, user_id, key, &hash, keep_client_errors, e).await
+        }
+    }
+}
+
+/// A refused write (nothing of it written): with a key and a 4xx to keep, store the answer
+/// so a retry replays it (or replay the one a racing request stored first).
+async fn refused(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: Option<String>,
+    hash: &str,
+    keep_client_errors: bool,
+    e: AppError,
+) -> Result<Answer, AppError> {
+    let is_client_error = keep_client_errors && (400..500).contains(&e.status().code);
+    match key {
+        Some(k) if is_client_error => {
+            let answer = Answer::from_error(&e);
+            let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
+            let txn = begin_write(db).await?;
+            let saved = idempotency::save(&txn, user_id, &k, hash, &stored).await?;
+            txn.commit().await?;
+            if saved {
+                Ok(answer)
+            } else {
+                replay(db, user_id, &k, hash).await
             }
         }
+        _ => Err(e),
     }
 }
 

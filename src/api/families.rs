@@ -100,7 +100,7 @@ pub async fn search(
         return Err(AppError::validation("q", "Search with at most 100 characters."));
     }
     let found = families::search(db.inner(), q).await?;
-    audit::record(
+    audit::record_alone(
         db.inner(),
         Some(&who),
         Some(&addr.0),
@@ -127,7 +127,7 @@ pub async fn detail(user: ApiUser, db: &State<DatabaseConnection>, addr: ClientA
         return Err(AppError::NotFound);
     }
     let view = family_view::detail(db.inner(), id).await?;
-    audit::record(
+    audit::record_alone(
         db.inner(),
         Some(&who),
         Some(&addr.0),

@@ -1,7 +1,7 @@
 //! Safe-sleep education, handouts, voids and follow-up calls over the API. Each write is one
 //! transaction under an optional `Idempotency-Key`; the gates live in `store::handouts`.
 
-use crate::api::answer::{run_write, Answer};
+use crate::api::answer::{run_write, run_write_prepared, Answer};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::families::{home_site, require_family_worker};
 use crate::api::openapi::ErrorBody;
@@ -153,8 +153,9 @@ pub async fn create(
         override_reason,
         referral_id: req.referral_id,
     };
-    run_write(db.inner(), who.user.id, key.0, "POST /api/v1/handouts", &body.raw, |txn| async {
-        let r = handouts::hand_out(&txn, &who, &addr.0, &cmd).await.and_then(|h| Answer::created(&h));
+    let prepare = || handouts::plan(db.inner(), &who, &cmd);
+    run_write_prepared(db.inner(), who.user.id, key.0, "POST /api/v1/handouts", &body.raw, prepare, |txn, plan| async {
+        let r = handouts::record(&txn, &who, &addr.0, plan).await.and_then(|h| Answer::created(&h));
         (txn, r)
     })
     .await

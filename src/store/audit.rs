@@ -7,8 +7,8 @@ use crate::entity::{audit_event, user};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -42,6 +42,18 @@ pub async fn record(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// Record an audit row on its own, outside any transaction (a view, a search, a sign-in),
+/// through the database's writer connection (`db::writer`), where SQLite's writes queue
+/// instead of sleeping in its busy handler.
+pub async fn record_alone(
+    db: &DatabaseConnection,
+    actor: Option<&Identity>,
+    ip: Option<&str>,
+    entry: AuditEntry<'_>,
+) -> Result<(), DbErr> {
+    record(&crate::db::writer(db), actor, ip, entry).await
 }
 
 /// What the audit page filters by; `None` = any.

@@ -44,13 +44,45 @@ fn already_received() -> AppError {
     )
 }
 
-/// Hand out a crib. Every gate that fails answers with its code and nothing is written.
+/// Everything a handout needs that is read, not written: found by `plan`, before the write
+/// transaction, and used by `record` inside it.
+#[derive(Debug, Clone)]
+pub struct HandoutPlan {
+    family_id: i64,
+    infant_id: i64,
+    site_id: i64,
+    crib_model_id: i64,
+    lot: Option<String>,
+    neighborhood_id: Option<i64>,
+    csa_id: Option<i32>,
+    /// The passing check, or None when a manager overrides.
+    eligibility_check_id: Option<i64>,
+    override_reason: Option<String>,
+    education_id: i64,
+    /// The open hospital request for the infant, as it stood when read.
+    referral: Option<referral::Model>,
+    /// The request was named by the caller (not just found open for the infant).
+    referral_named: bool,
+    follow_up_days: i64,
+    today: chrono::NaiveDate,
+}
+
+/// Hand out a crib on one connection: `plan`, then `record` (benches, tests, scripts).
 pub async fn hand_out(
     db: &impl ConnectionTrait,
     who: &Identity,
     ip: &str,
     cmd: &HandoutCommand,
 ) -> Result<HandoutView, AppError> {
+    let plan = plan(db, who, cmd).await?;
+    record(db, who, ip, plan).await
+}
+
+/// The gates of a handout that only read, in API.md's order (scope → eligibility →
+/// education → already received); each refusal answers with its code. Run on the pool
+/// before the write transaction: `record` re-checks, by constraint or conditional write,
+/// what another writer could change in between (the infant's crib, the stock, the request).
+pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutCommand) -> Result<HandoutPlan, AppError> {
     // 1. Scope: the family, its infant and the site must be the caller's to act on.
     let fam = families::get(db, cmd.family_id).await?;
     let infant =
@@ -66,7 +98,6 @@ pub async fn hand_out(
     }
     let today = crate::clock::today();
     let now = crate::clock::now();
-    referrals::expire_lapsed(db, today).await?;
     let pv = policy::in_force(db, today).await?;
     // 2. A passing check, recent enough — or a manager's override with a reason.
     let latest = eligibility::latest_for_infant(db, infant.id).await?;
@@ -75,30 +106,7 @@ pub async fn hand_out(
     if passing.is_none() {
         match &cmd.override_reason {
             Some(_) if who.is_manager() => {}
-            _ => {
-                let (message, rules) = match &latest {
-                    None => (
-                        "No eligibility check is recorded for this infant: run the check first.".to_string(),
-                        json!([]),
-                    ),
-                    Some(c) if c.result == "eligible" => (
-                        format!(
-                            "The last passing check ({}) is older than {} days: check again.",
-                            c.checked_on, pv.params.eligibility_valid_days
-                        ),
-                        json!([]),
-                    ),
-                    Some(c) => {
-                        let rules: serde_json::Value = serde_json::from_str(&c.rules_json).unwrap_or(json!([]));
-                        let failed: Vec<serde_json::Value> = rules
-                            .as_array()
-                            .map(|r| r.iter().filter(|x| x["passed"] == false).cloned().collect())
-                            .unwrap_or_default();
-                        (format!("The last check ({}) found the infant not eligible.", c.checked_on), json!(failed))
-                    }
-                };
-                return Err(AppError::Ineligible { message, rules });
-            }
+            _ => return Err(ineligible(latest.as_ref(), pv.params.eligibility_valid_days)),
         }
     }
     // 3. Safe-sleep education for the family, recent enough.
@@ -108,13 +116,10 @@ pub async fn hand_out(
             pv.params.education_valid_days
         ))
     })?;
-    // 4. One crib per infant.
+    // 4. One crib per infant (read here; the partial unique index decides in `record`).
     if families::infant_has_crib(db, infant.id).await? {
         return Err(already_received());
     }
-    // 5. Stock, through the ledger: the handout row first (the movement names it), then the
-    // conditional take — from the request's hold when it is here — and any failure rolls
-    // the whole transaction back.
     let referral = match cmd.referral_id {
         Some(rid) => {
             let r = referral::Entity::find_by_id(rid).one(db).await?.filter(|r| r.infant_id == infant.id).ok_or_else(
@@ -130,27 +135,96 @@ pub async fn hand_out(
         }
         None => referrals::open_for_infant(db, infant.id).await?,
     };
-    let hold_here = referral.as_ref().is_some_and(|r| {
-        r.status == "reserved"
-            && r.reserved_site_id == Some(cmd.site_id)
-            && r.reserved_crib_model_id == Some(cmd.crib_model_id)
-    });
     let csa_id = match fam.neighborhood_id {
         Some(n) => neighborhood::Entity::find_by_id(n).one(db).await?.map(|n| n.csa_id),
         None => None,
     };
+    Ok(HandoutPlan {
+        family_id: fam.id,
+        infant_id: infant.id,
+        site_id: cmd.site_id,
+        crib_model_id: cmd.crib_model_id,
+        lot: cmd.lot.clone(),
+        neighborhood_id: fam.neighborhood_id,
+        csa_id,
+        eligibility_check_id: passing.map(|c| c.id),
+        override_reason: if passing.is_none() { cmd.override_reason.clone() } else { None },
+        education_id: edu.id,
+        referral,
+        referral_named: cmd.referral_id.is_some(),
+        follow_up_days: i64::from(pv.params.follow_up_days),
+        today,
+    })
+}
+
+/// The refusal for an infant without a recent passing check, naming the failed rules.
+fn ineligible(latest: Option<&crate::entity::eligibility_check::Model>, valid_days: u32) -> AppError {
+    let (message, rules) = match latest {
+        None => ("No eligibility check is recorded for this infant: run the check first.".to_string(), json!([])),
+        Some(c) if c.result == "eligible" => (
+            format!("The last passing check ({}) is older than {valid_days} days: check again.", c.checked_on),
+            json!([]),
+        ),
+        Some(c) => {
+            let rules: serde_json::Value = serde_json::from_str(&c.rules_json).unwrap_or(json!([]));
+            let failed: Vec<serde_json::Value> = rules
+                .as_array()
+                .map(|r| r.iter().filter(|x| x["passed"] == false).cloned().collect())
+                .unwrap_or_default();
+            (format!("The last check ({}) found the infant not eligible.", c.checked_on), json!(failed))
+        }
+    };
+    AppError::Ineligible { message, rules }
+}
+
+/// Write a planned handout, inside the write transaction: the handout row first (the
+/// movement names it; the partial unique index refuses a second live crib for the infant),
+/// then the conditional take — from the request's hold when it is here — then the request,
+/// the follow-up and the audit row. Any failure rolls the whole transaction back.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    plan: HandoutPlan,
+) -> Result<HandoutView, AppError> {
+    let now = crate::clock::now();
+    let today = plan.today;
+    // A request whose hold lapsed is settled first, so it is not taken for a live hold.
+    let mut referral = plan.referral;
+    if referral.as_ref().is_some_and(|r| r.status == "reserved" && r.reserved_until.is_some_and(|u| u < today)) {
+        referrals::expire_lapsed(db, today).await?;
+        referral = match &referral {
+            Some(r) => referral::Entity::find_by_id(r.id).one(db).await?,
+            None => None,
+        };
+        match &referral {
+            Some(r) if !referrals::OPEN.contains(&r.status.as_str()) && plan.referral_named => {
+                return Err(AppError::Conflict(format!(
+                    "This hospital request is {}: it cannot be fulfilled.",
+                    r.status
+                )))
+            }
+            Some(r) if !referrals::OPEN.contains(&r.status.as_str()) => referral = None,
+            _ => {}
+        }
+    }
+    let hold_here = referral.as_ref().is_some_and(|r| {
+        r.status == "reserved"
+            && r.reserved_site_id == Some(plan.site_id)
+            && r.reserved_crib_model_id == Some(plan.crib_model_id)
+    });
     let inserted = handout::ActiveModel {
         receipt_number: Set(receipt_number(today)),
-        family_id: Set(fam.id),
-        infant_id: Set(infant.id),
-        site_id: Set(cmd.site_id),
-        crib_model_id: Set(cmd.crib_model_id),
-        lot: Set(cmd.lot.clone()),
-        neighborhood_id: Set(fam.neighborhood_id),
-        csa_id: Set(csa_id),
-        eligibility_check_id: Set(passing.map(|c| c.id)),
-        override_reason: Set(if passing.is_none() { cmd.override_reason.clone() } else { None }),
-        education_id: Set(Some(edu.id)),
+        family_id: Set(plan.family_id),
+        infant_id: Set(plan.infant_id),
+        site_id: Set(plan.site_id),
+        crib_model_id: Set(plan.crib_model_id),
+        lot: Set(plan.lot.clone()),
+        neighborhood_id: Set(plan.neighborhood_id),
+        csa_id: Set(plan.csa_id),
+        eligibility_check_id: Set(plan.eligibility_check_id),
+        override_reason: Set(plan.override_reason.clone()),
+        education_id: Set(Some(plan.education_id)),
         referral_id: Set(referral.as_ref().map(|r| r.id)),
         handed_out_at: Set(now),
         handed_out_on: Set(today),
@@ -166,18 +240,26 @@ pub async fn hand_out(
         Err(e) => return Err(e.into()),
     };
     let movement = NewMovement {
-        site_id: cmd.site_id,
-        crib_model_id: cmd.crib_model_id,
+        site_id: plan.site_id,
+        crib_model_id: plan.crib_model_id,
         kind: MovementKind::Handout,
         quantity: -1,
-        lot: cmd.lot.clone(),
+        lot: plan.lot.clone(),
         reason: None,
         note: None,
         transfer_id: None,
         handout_id: Some(h.id),
         user_id: Some(who.user.id),
     };
-    let taken = if hold_here { take_reserved(db, movement).await } else { apply_movement(db, movement).await };
+    let mut taken =
+        if hold_here { take_reserved(db, movement.clone()).await } else { apply_movement(db, movement.clone()).await };
+    if matches!(taken, Err(StockError::Insufficient { .. }))
+        && !hold_here
+        && referrals::expire_lapsed(db, today).await? > 0
+    {
+        // Lapsed holds elsewhere still counted as reserved: settled, try the take once more.
+        taken = apply_movement(db, movement).await;
+    }
     match taken {
         Ok(_) => {}
         Err(StockError::Insufficient { .. }) => {
@@ -195,17 +277,19 @@ pub async fn hand_out(
                 release_one(db, site, model).await?;
             }
         }
-        referrals::fulfil(db, r, h.id).await?;
+        // NOTE: only from the status read in `plan`: a request that changed meanwhile
+        // (held, cancelled, fulfilled) refuses, and this transaction rolls back.
+        referrals::fulfil_from(db, r, h.id).await?;
     }
-    follow_up::ActiveModel {
+    follow_up::Entity::insert(follow_up::ActiveModel {
         handout_id: Set(h.id),
-        site_id: Set(cmd.site_id),
-        due_on: Set(today + Duration::days(i64::from(pv.params.follow_up_days))),
+        site_id: Set(plan.site_id),
+        due_on: Set(today + Duration::days(plan.follow_up_days)),
         status: Set("due".into()),
         attempts: Set(0),
         ..Default::default()
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     let detail = match &h.override_reason {
         Some(r) => format!("receipt {}; manager override: {r}", h.receipt_number),

@@ -451,9 +451,10 @@ pub async fn open_for_infant(db: &impl ConnectionTrait, infant_id: i64) -> Resul
         .await?)
 }
 
-/// Mark a request fulfilled by a handout.
-pub async fn fulfil(db: &impl ConnectionTrait, r: &referral::Model, handout_id: i64) -> Result<(), AppError> {
-    if !transition(db, r.id, &OPEN, "fulfilled").await? {
+/// Mark a request fulfilled by a handout, from the status it had when it was read (`r`):
+/// a request that changed since refuses with 409 and the caller's transaction rolls back.
+pub async fn fulfil_from(db: &impl ConnectionTrait, r: &referral::Model, handout_id: i64) -> Result<(), AppError> {
+    if !OPEN.contains(&r.status.as_str()) || !transition(db, r.id, &[r.status.as_str()], "fulfilled").await? {
         return Err(AppError::Conflict("This request changed while the crib was being handed out; try again.".into()));
     }
     referral::Entity::update_many()

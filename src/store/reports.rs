@@ -191,6 +191,25 @@ pub struct DistributionReport {
     pub grouping: Grouping,
 }
 
+/// How many report statements that read a period's handouts (the distribution, equity
+/// and outcome reports, cribs per day) run at once on SQLite. Each holds several MiB of
+/// SQLite's sorters and temporary tables, in the server's own memory, while it runs; at a
+/// million handouts four at once took the server to 72 MiB, one at a time to 64
+/// (decision 0012). The rest wait their turn. PostgreSQL sorts in its own processes, so
+/// there reports run side by side.
+pub const SQLITE_REPORTS_AT_ONCE: usize = 1;
+
+static REPORT_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(SQLITE_REPORTS_AT_ONCE);
+
+/// Wait for a turn to run a report statement on SQLite; the turn ends when the permit is
+/// dropped. `None` on PostgreSQL (no turns; and the semaphore is never closed).
+pub async fn report_turn(backend: DbBackend) -> Option<tokio::sync::SemaphorePermit<'static>> {
+    match backend {
+        DbBackend::Sqlite => REPORT_TURNS.acquire().await.ok(),
+        _ => None,
+    }
+}
+
 /// The distribution of cribs, infants and families by CSA or neighborhood.
 /// `totals.cribs` and `totals.infants` are the sums of the rows (an infant has at most one
 /// live handout, so it is in one row); `totals.families` counts each family once.
@@ -201,6 +220,7 @@ pub async fn distribution(
 ) -> Result<DistributionReport, DbErr> {
     // NOTE: the reference rows are read alongside the counts (on a pool, two connections
     // at once; in a transaction, one after the other), so their round trip is not added.
+    let _turn = report_turn(db.get_database_backend()).await;
     let ((mut groups, total), csas) =
         tokio::try_join!(grouped_counts(db, f, grouping), csa::Entity::find().order_by_asc(csa::Column::Id).all(db))?;
     let mut rows: Vec<DistributionRow> = match grouping {
@@ -264,6 +284,7 @@ struct DayRow {
 
 /// Cribs handed out per day (days with none are left out), oldest first.
 pub async fn cribs_per_day(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<Vec<(NaiveDate, i64)>, DbErr> {
+    let _turn = report_turn(db.get_database_backend()).await;
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT handed_out_on AS day, COUNT(*) AS cribs FROM handouts")
         .filter(f, "")
@@ -394,6 +415,7 @@ pub async fn equity(db: &impl ConnectionTrait, f: &ReportFilter) -> Result<Equit
     let mut by_race: HashMap<Option<String>, Counts> = HashMap::new();
     let mut total = Counts::default();
     let mut cross_rows: Vec<RaceCsaRow> = Vec::new();
+    let _turn = report_turn(db.get_database_backend()).await;
     for r in EquityCountRow::find_by_statement(equity_statement(db.get_database_backend(), f)).all(db).await? {
         let c = Counts { cribs: r.cribs, infants: r.infants, families: r.families };
         match r.kind {

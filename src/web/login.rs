@@ -76,7 +76,7 @@ pub async fn login_submit(
     match accounts::sign_in(db.inner(), &form.email, &form.password, &addr.0).await {
         Ok(user) => {
             let who = load_identity(db.inner(), user.id).await;
-            audit::record(
+            audit::record_alone(
                 db.inner(),
                 who.as_ref(),
                 Some(&addr.0),
@@ -111,7 +111,7 @@ pub async fn logout(
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     if let Some(PageUser(who)) = user {
-        audit::record(
+        audit::record_alone(
             db.inner(),
             Some(&who),
             Some(&addr.0),

@@ -105,6 +105,7 @@ pub async fn run(
         let json = serde_json::to_value(&r).map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
         Ok((json, r.tables()))
     }
+    let _turn = crate::store::reports::report_turn(db.get_database_backend()).await;
     match which {
         Outcome::Education => pair(education::report(db, f).await?),
         Outcome::Eligibility => pair(eligibility::report(db, f).await?),

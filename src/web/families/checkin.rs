@@ -37,7 +37,7 @@ pub async fn search_page(
     let searched = !q.is_empty() && !too_long;
     let results = if searched {
         let found = families::search(db, q).await?;
-        audit::record(
+        audit::record_alone(
             db,
             Some(&who),
             Some(&addr.0),

@@ -45,7 +45,7 @@ pub async fn show(
         return Err(AppError::NotFound.into());
     }
     let detail = family_view::detail(db, id).await?;
-    audit::record(
+    audit::record_alone(
         db,
         Some(&who),
         Some(&addr.0),

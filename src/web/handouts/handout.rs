@@ -3,7 +3,7 @@
 //! the double clicks — and the receipt.
 
 use super::errors_of;
-use crate::api::answer::{run_form_write, Answer};
+use crate::api::answer::{run_form_write_prepared, Answer};
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, Identity, PageUser};
 use crate::auth::token::random_token;
@@ -193,12 +193,20 @@ pub async fn handout_submit(
     };
     let who = &user.0;
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
-    let result =
-        run_form_write(db.inner(), who.user.id, &form.form_token, "POST /families/handout", &body, |txn| async {
-            let r = handouts::hand_out(&txn, who, &addr.0, &cmd).await.and_then(|h| Answer::created(&h));
+    let prepare = || handouts::plan(db.inner(), who, &cmd);
+    let result = run_form_write_prepared(
+        db.inner(),
+        who.user.id,
+        &form.form_token,
+        "POST /families/handout",
+        &body,
+        prepare,
+        |txn, plan| async {
+            let r = handouts::record(&txn, who, &addr.0, plan).await.and_then(|h| Answer::created(&h));
             (txn, r)
-        })
-        .await;
+        },
+    )
+    .await;
     match result {
         Ok(answer) => match answer.body["id"].as_i64() {
             Some(hid) => Ok(Either::Left(Redirect::to(format!("/handouts/{hid}/receipt")))),

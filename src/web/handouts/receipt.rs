@@ -32,7 +32,7 @@ pub async fn receipt_page(
     let model = crib_model::Entity::find_by_id(h.crib_model_id).one(db).await?.ok_or(AppError::NotFound)?;
     let baby = infant::Entity::find_by_id(h.infant_id).one(db).await?.ok_or(AppError::NotFound)?;
     let t = text(lang.unwrap_or(&fam.preferred_language));
-    audit::record(
+    audit::record_alone(
         db,
         Some(&user.0),
         Some(&addr.0),

@@ -38,7 +38,7 @@ pub async fn lot_lookup(
         status = Status::UnprocessableEntity;
     } else if !wanted.is_empty() {
         recipients = crate::store::handouts::with_lot(db, wanted).await?;
-        crate::store::audit::record(
+        crate::store::audit::record_alone(
             db,
             Some(&who),
             None,
