@@ -88,7 +88,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupErr
 }
 
 /// The SQLite file behind a pool, as its URL names it (None on PostgreSQL and in memory).
-fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
+pub(crate) fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return None;
     }
@@ -119,6 +119,16 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
         .connect_timeout(Duration::from_secs(settings.database_connect_timeout))
         .acquire_timeout(Duration::from_secs(settings.database_connect_timeout.max(5)))
         .sqlx_logging(false);
+    // NOTE: sqlx pings every connection it hands out by default: one more round trip
+    // before every statement (on SQLite, to the connection's own thread; on PostgreSQL,
+    // over the network). A SQLite file cannot hang up, so it is never pinged; a PostgreSQL
+    // connection is pinged only after a minute idle, when a server restart or a firewall
+    // could have dropped it (decision 0013).
+    if settings.is_sqlite() {
+        opts.test_before_acquire(false);
+    } else {
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(60));
+    }
     if settings.is_sqlite() {
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

@@ -69,6 +69,37 @@ async fn a_handout_takes_one_crib_copies_the_lot_and_gives_a_receipt() {
     assert_eq!(rec["infants"][0]["has_crib"], true);
     assert_eq!(rec["handouts"][0]["id"], h["id"]);
     assert_eq!(app.count("follow_ups").await, 1);
+    // The ledger row, the follow-up and the audit row go in as one batch: each value in its
+    // own statement's place.
+    use sea_orm::{ConnectionTrait, Statement};
+    let hid = h["id"].as_i64().expect("id");
+    let row = |sql: String| {
+        let db = &app.db;
+        async move {
+            db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .expect("query")
+                .expect("a row")
+        }
+    };
+    let m = row(format!(
+        "SELECT kind, quantity, lot, site_id, crib_model_id FROM stock_movements WHERE handout_id = {hid}"
+    ))
+    .await;
+    assert_eq!(m.try_get::<String>("", "kind").ok().as_deref(), Some("handout"));
+    assert_eq!(m.try_get::<i32>("", "quantity").ok(), Some(-1));
+    assert_eq!(m.try_get::<Option<String>>("", "lot").ok().flatten().as_deref(), Some("LOT-7"));
+    assert_eq!(m.try_get::<i64>("", "site_id").ok(), Some(DRUID));
+    assert_eq!(m.try_get::<i64>("", "crib_model_id").ok(), Some(MODEL));
+    let f = row(format!("SELECT status, site_id, attempts FROM follow_ups WHERE handout_id = {hid}")).await;
+    assert_eq!(f.try_get::<String>("", "status").ok().as_deref(), Some("due"));
+    assert_eq!(f.try_get::<i64>("", "site_id").ok(), Some(DRUID));
+    assert_eq!(f.try_get::<i32>("", "attempts").ok(), Some(0));
+    let a =
+        row(format!("SELECT action, detail FROM audit_events WHERE entity = 'handout' AND entity_id = {hid}")).await;
+    assert_eq!(a.try_get::<String>("", "action").ok().as_deref(), Some("handout.create"));
+    let receipt = h["receipt_number"].as_str().unwrap_or_default();
+    assert_eq!(a.try_get::<Option<String>>("", "detail").ok().flatten(), Some(format!("receipt {receipt}")));
     app.assert_no_drift().await;
 }
 

@@ -167,13 +167,10 @@ where
         Ok(p) => p,
         Err(e) => return refused(db, user_id, key, &hash, keep_client_errors, e).await,
     };
+    // NOTE: no second look for the key inside the transaction: a request with the same key
+    // that commits meanwhile makes `save` find the key taken, and this one rolls back and
+    // replays that answer (one statement fewer under the write lock).
     let txn = begin_write(db).await?;
-    if let Some(k) = &key {
-        if let Some(stored) = idempotency::find(&txn, user_id, k, &hash).await? {
-            txn.rollback().await?;
-            return Ok(Answer::from_stored(stored));
-        }
-    }
     let (txn, result) = action(txn, prepared).await;
     match (result, key) {
         (Ok(answer), None) => {
@@ -221,7 +218,13 @@ async fn refused(
                 replay(db, user_id, &k, hash).await
             }
         }
-        _ => Err(e),
+        // A refusal not kept (a page form's, or a server error) may be the loser of a race
+        // with the same key: the winner's answer, when there is one by now, is the answer.
+        Some(k) => match idempotency::find(db, user_id, &k, hash).await {
+            Ok(Some(stored)) => Ok(Answer::from_stored(stored)),
+            _ => Err(e),
+        },
+        None => Err(e),
     }
 }
 

@@ -21,14 +21,9 @@ pub struct AuditEntry<'a> {
     pub detail: Option<String>,
 }
 
-/// Record an audit row for the given actor (None = anonymous or the system).
-pub async fn record(
-    db: &impl ConnectionTrait,
-    actor: Option<&Identity>,
-    ip: Option<&str>,
-    entry: AuditEntry<'_>,
-) -> Result<(), DbErr> {
-    audit_event::Entity::insert(audit_event::ActiveModel {
+/// The row of an audit event for the given actor (None = anonymous or the system), stamped now.
+pub fn row(actor: Option<&Identity>, ip: Option<&str>, entry: AuditEntry<'_>) -> audit_event::ActiveModel {
+    audit_event::ActiveModel {
         at: Set(crate::clock::now()),
         user_id: Set(actor.map(|a| a.user.id)),
         role: Set(actor.map(|a| a.role.as_str().to_string())),
@@ -38,22 +33,35 @@ pub async fn record(
         ip: Set(ip.map(str::to_string)),
         detail: Set(entry.detail),
         ..Default::default()
-    })
-    .exec_without_returning(db)
-    .await?;
+    }
+}
+
+/// Record an audit row for the given actor (None = anonymous or the system).
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: Option<&Identity>,
+    ip: Option<&str>,
+    entry: AuditEntry<'_>,
+) -> Result<(), DbErr> {
+    audit_event::Entity::insert(row(actor, ip, entry)).exec_without_returning(db).await?;
     Ok(())
 }
 
 /// Record an audit row on its own, outside any transaction (a view, a search, a sign-in),
-/// through the database's writer connection (`db::writer`), where SQLite's writes queue
-/// instead of sleeping in its busy handler.
+/// and return once it is written. On a SQLite file it joins the rows waiting for the
+/// file's writer connection and goes in with them, one INSERT for all (`audit_queue`);
+/// elsewhere it is one INSERT of its own.
 pub async fn record_alone(
     db: &DatabaseConnection,
     actor: Option<&Identity>,
     ip: Option<&str>,
     entry: AuditEntry<'_>,
 ) -> Result<(), DbErr> {
-    record(&crate::db::writer(db), actor, ip, entry).await
+    let row = row(actor, ip, entry);
+    match crate::store::audit_queue::for_db(db) {
+        Some(queue) => queue.record(row).await,
+        None => audit_event::Entity::insert(row).exec_without_returning(db).await.map(|_| ()),
+    }
 }
 
 /// What the audit page filters by; `None` = any.

@@ -6,7 +6,7 @@
 
 use crate::domain::outcomes::last_month;
 use crate::store::reference;
-use crate::store::reports::Sql;
+use crate::store::sql::Sql;
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
 use serde::Serialize;

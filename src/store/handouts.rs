@@ -4,16 +4,24 @@
 //! Voids write a reversing movement; nothing is edited away.
 
 use crate::auth::guards::Identity;
-use crate::entity::{crib_model, follow_up, handout, neighborhood, referral};
+use crate::domain::policy::PolicyParams;
+use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::family_view::HandoutView;
-use crate::store::stock::{apply_movement, release_one, take_reserved, MovementKind, NewMovement, StockError};
-use crate::store::{education, eligibility, families, policy, referrals};
+use crate::store::sql::{execute_batch, Sql};
+use crate::store::stock::{
+    apply_movement, change_balance, held_movement_row, movement_row, release_one, take_held_balance, MovementKind,
+    NewMovement, StockError,
+};
+use crate::store::{families, referrals};
 use chrono::Duration;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryTrait, SqlErr,
+};
 use serde_json::json;
 
 /// What staff asked for.
@@ -82,49 +90,60 @@ pub async fn hand_out(
 /// education → already received); each refusal answers with its code. Run on the pool
 /// before the write transaction: `record` re-checks, by constraint or conditional write,
 /// what another writer could change in between (the infant's crib, the stock, the request).
+/// One statement on the way to a handout (`Gates`: every fact in one row); the refusals
+/// and a hospital request read what they name.
 pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutCommand) -> Result<HandoutPlan, AppError> {
+    let today = crate::clock::today();
+    let now = crate::clock::now();
+    let g = Gates::read(db, cmd, today).await?;
+    let params = g.policy_params(today)?;
     // 1. Scope: the family, its infant and the site must be the caller's to act on.
-    let fam = families::get(db, cmd.family_id).await?;
-    let infant =
-        families::infants(db, fam.id).await?.into_iter().find(|i| i.id == cmd.infant_id).ok_or(AppError::NotFound)?;
-    if crate::store::reference::site(db, cmd.site_id).await?.is_none() || !who.can_act_at(cmd.site_id) {
+    if !g.family_found || !g.infant_found || !g.site_found || !who.can_act_at(cmd.site_id) {
         return Err(AppError::NotFound);
     }
-    if crib_model::Entity::find_by_id(cmd.crib_model_id).one(db).await?.is_none() {
+    if !g.model_found {
         return Err(AppError::validation(
             "crib_model_id",
             format!("There is no crib model with id {}.", cmd.crib_model_id),
         ));
     }
-    let today = crate::clock::today();
-    let now = crate::clock::now();
-    let pv = policy::in_force(db, today).await?;
     // 2. A passing check, recent enough — or a manager's override with a reason.
-    let latest = eligibility::latest_for_infant(db, infant.id).await?;
-    let oldest_valid = today - Duration::days(i64::from(pv.params.eligibility_valid_days));
-    let passing = latest.as_ref().filter(|c| c.result == "eligible" && c.checked_on >= oldest_valid);
+    let oldest_valid = today - Duration::days(i64::from(params.eligibility_valid_days));
+    let passing = match (g.latest_check_id, g.latest_check_result.as_deref(), g.latest_check_on) {
+        (Some(id), Some("eligible"), Some(on)) if on >= oldest_valid => Some(id),
+        _ => None,
+    };
     if passing.is_none() {
         match &cmd.override_reason {
             Some(_) if who.is_manager() => {}
-            _ => return Err(ineligible(latest.as_ref(), pv.params.eligibility_valid_days)),
+            _ => {
+                let latest = match g.latest_check_id {
+                    Some(id) => eligibility_check::Entity::find_by_id(id).one(db).await?,
+                    None => None,
+                };
+                return Err(ineligible(latest.as_ref(), params.eligibility_valid_days));
+            }
         }
     }
     // 3. Safe-sleep education for the family, recent enough.
-    let edu = education::recent(db, fam.id, pv.params.education_valid_days, now).await?.ok_or_else(|| {
+    let education_since = now - Duration::days(i64::from(params.education_valid_days));
+    let recent = g.education_id.zip(g.education_at).filter(|(_, at)| *at >= education_since);
+    let education_id = recent.map(|(id, _)| id).ok_or_else(|| {
         AppError::EducationRequired(format!(
             "Record the safe-sleep education (Alone, Back, Crib, no smoking) for this family first; it counts for {} days.",
-            pv.params.education_valid_days
+            params.education_valid_days
         ))
     })?;
     // 4. One crib per infant (read here; the partial unique index decides in `record`).
-    if families::infant_has_crib(db, infant.id).await? {
+    if g.live_cribs > 0 {
         return Err(already_received());
     }
-    let referral = match cmd.referral_id {
-        Some(rid) => {
-            let r = referral::Entity::find_by_id(rid).one(db).await?.filter(|r| r.infant_id == infant.id).ok_or_else(
-                || AppError::validation("referral_id", "There is no hospital request with this id for this baby."),
-            )?;
+    let referral = match (cmd.referral_id, g.open_referral_id) {
+        (Some(rid), _) => {
+            let r =
+                referral::Entity::find_by_id(rid).one(db).await?.filter(|r| r.infant_id == cmd.infant_id).ok_or_else(
+                    || AppError::validation("referral_id", "There is no hospital request with this id for this baby."),
+                )?;
             if !referrals::OPEN.contains(&r.status.as_str()) {
                 return Err(AppError::Conflict(format!(
                     "This hospital request is {}: it cannot be fulfilled.",
@@ -133,28 +152,115 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutComman
             }
             Some(r)
         }
-        None => referrals::open_for_infant(db, infant.id).await?,
-    };
-    let csa_id = match fam.neighborhood_id {
-        Some(n) => neighborhood::Entity::find_by_id(n).one(db).await?.map(|n| n.csa_id),
-        None => None,
+        (None, Some(open)) => referral::Entity::find_by_id(open).one(db).await?,
+        (None, None) => None,
     };
     Ok(HandoutPlan {
-        family_id: fam.id,
-        infant_id: infant.id,
+        family_id: cmd.family_id,
+        infant_id: cmd.infant_id,
         site_id: cmd.site_id,
         crib_model_id: cmd.crib_model_id,
         lot: cmd.lot.clone(),
-        neighborhood_id: fam.neighborhood_id,
-        csa_id,
-        eligibility_check_id: passing.map(|c| c.id),
+        neighborhood_id: g.neighborhood_id,
+        csa_id: g.csa_id,
+        eligibility_check_id: passing,
         override_reason: if passing.is_none() { cmd.override_reason.clone() } else { None },
-        education_id: edu.id,
+        education_id,
         referral,
         referral_named: cmd.referral_id.is_some(),
-        follow_up_days: i64::from(pv.params.follow_up_days),
+        follow_up_days: i64::from(params.follow_up_days),
         today,
     })
+}
+
+/// What the gates of a handout need to know, read in one statement (one scalar subquery
+/// each): the parameters of the policy in force; whether the family, its infant, the site
+/// and the model exist; the infant's latest check; the family's latest education; the
+/// infant's live cribs; its open hospital request; and where the family lives now.
+#[derive(Debug, FromQueryResult)]
+struct Gates {
+    policy_params: Option<String>,
+    family_found: bool,
+    infant_found: bool,
+    site_found: bool,
+    model_found: bool,
+    latest_check_id: Option<i64>,
+    latest_check_result: Option<String>,
+    latest_check_on: Option<chrono::NaiveDate>,
+    education_id: Option<i64>,
+    education_at: Option<chrono::DateTime<chrono::Utc>>,
+    live_cribs: i64,
+    open_referral_id: Option<i64>,
+    neighborhood_id: Option<i64>,
+    csa_id: Option<i32>,
+}
+
+impl Gates {
+    async fn read(
+        db: &impl ConnectionTrait,
+        cmd: &HandoutCommand,
+        today: chrono::NaiveDate,
+    ) -> Result<Gates, AppError> {
+        let mut sql = Sql::new(db.get_database_backend());
+        // The version in force: the latest effective on or before today (ties: the higher version).
+        sql.push("SELECT (SELECT params_json FROM policies WHERE effective_from <= ")
+            .bind(today)
+            .push(" ORDER BY effective_from DESC, version DESC LIMIT 1) AS policy_params, ");
+        let latest_check = |sql: &mut Sql, column: &str| {
+            sql.push(&format!("(SELECT {column} FROM eligibility_checks WHERE infant_id = "))
+                .bind(cmd.infant_id)
+                .push(" ORDER BY created_at DESC, id DESC LIMIT 1)");
+        };
+        sql.push("EXISTS (SELECT 1 FROM families WHERE id = ").bind(cmd.family_id).push(") AS family_found, ");
+        sql.push("EXISTS (SELECT 1 FROM infants WHERE id = ")
+            .bind(cmd.infant_id)
+            .push(" AND family_id = ")
+            .bind(cmd.family_id)
+            .push(") AS infant_found, ");
+        sql.push("EXISTS (SELECT 1 FROM sites WHERE id = ").bind(cmd.site_id).push(") AS site_found, ");
+        sql.push("EXISTS (SELECT 1 FROM crib_models WHERE id = ").bind(cmd.crib_model_id).push(") AS model_found, ");
+        latest_check(&mut sql, "id");
+        sql.push(" AS latest_check_id, ");
+        latest_check(&mut sql, "result");
+        sql.push(" AS latest_check_result, ");
+        latest_check(&mut sql, "checked_on");
+        sql.push(" AS latest_check_on, ");
+        for (column, alias) in [("id", "education_id"), ("delivered_at", "education_at")] {
+            sql.push(&format!("(SELECT {column} FROM education_sessions WHERE family_id = "))
+                .bind(cmd.family_id)
+                .push(&format!(" ORDER BY delivered_at DESC, id DESC LIMIT 1) AS {alias}, "));
+        }
+        sql.push("(SELECT COUNT(*) FROM handouts WHERE infant_id = ")
+            .bind(cmd.infant_id)
+            .push(" AND voided_at IS NULL) AS live_cribs, ");
+        sql.push("(SELECT id FROM referrals WHERE infant_id = ")
+            .bind(cmd.infant_id)
+            .push(" AND status IN (")
+            .bind(referrals::OPEN[0])
+            .push(", ")
+            .bind(referrals::OPEN[1])
+            .push(") ORDER BY id LIMIT 1) AS open_referral_id, ");
+        sql.push("(SELECT neighborhood_id FROM families WHERE id = ")
+            .bind(cmd.family_id)
+            .push(") AS neighborhood_id, ");
+        sql.push("(SELECT n.csa_id FROM families f JOIN neighborhoods n ON n.id = f.neighborhood_id WHERE f.id = ")
+            .bind(cmd.family_id)
+            .push(") AS csa_id");
+        Gates::find_by_statement(sql.statement())
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::Internal("the handout's gates read no row".into()))
+    }
+
+    /// The parameters of the policy in force (as `policy::in_force` would give them).
+    fn policy_params(&self, today: chrono::NaiveDate) -> Result<PolicyParams, AppError> {
+        let json = self
+            .policy_params
+            .as_deref()
+            .ok_or_else(|| AppError::Conflict(format!("No eligibility policy is in force on {today}.")))?;
+        serde_json::from_str(json)
+            .map_err(|e| AppError::Internal(format!("the policy in force on {today} has bad parameters: {e}")))
+    }
 }
 
 /// The refusal for an infant without a recent passing check, naming the failed rules.
@@ -185,12 +291,12 @@ pub async fn record(
     db: &impl ConnectionTrait,
     who: &Identity,
     ip: &str,
-    plan: HandoutPlan,
+    mut plan: HandoutPlan,
 ) -> Result<HandoutView, AppError> {
     let now = crate::clock::now();
     let today = plan.today;
     // A request whose hold lapsed is settled first, so it is not taken for a live hold.
-    let mut referral = plan.referral;
+    let mut referral = plan.referral.take();
     if referral.as_ref().is_some_and(|r| r.status == "reserved" && r.reserved_until.is_some_and(|u| u < today)) {
         referrals::expire_lapsed(db, today).await?;
         referral = match &referral {
@@ -207,6 +313,9 @@ pub async fn record(
             Some(r) if !referrals::OPEN.contains(&r.status.as_str()) => referral = None,
             _ => {}
         }
+    }
+    if referral.is_none() && db.get_database_backend() == DbBackend::Sqlite {
+        return record_in_one_script(db, who, ip, &plan).await;
     }
     let hold_here = referral.as_ref().is_some_and(|r| {
         r.status == "reserved"
@@ -251,25 +360,19 @@ pub async fn record(
         handout_id: Some(h.id),
         user_id: Some(who.user.id),
     };
-    let mut taken =
-        if hold_here { take_reserved(db, movement.clone()).await } else { apply_movement(db, movement.clone()).await };
+    let mut taken = take_one(db, &movement, hold_here).await;
     if matches!(taken, Err(StockError::Insufficient { .. }))
         && !hold_here
         && referrals::expire_lapsed(db, today).await? > 0
     {
         // Lapsed holds elsewhere still counted as reserved: settled, try the take once more.
-        taken = apply_movement(db, movement).await;
+        taken = take_one(db, &movement, false).await;
     }
-    match taken {
-        Ok(_) => {}
-        Err(StockError::Insufficient { .. }) => {
-            return Err(AppError::OutOfStock(
-                "No crib of that model is available at this site (reserved cribs are held for hospital requests)."
-                    .into(),
-            ))
-        }
+    let ledger_row = match taken {
+        Ok(row) => row,
+        Err(StockError::Insufficient { .. }) => return Err(out_of_stock()),
         Err(StockError::Db(e)) => return Err(e.into()),
-    }
+    };
     if let Some(r) = &referral {
         // A family served somewhere other than where its crib was held: free that hold.
         if r.status == "reserved" && !hold_here {
@@ -281,28 +384,147 @@ pub async fn record(
         // (held, cancelled, fulfilled) refuses, and this transaction rolls back.
         referrals::fulfil_from(db, r, h.id).await?;
     }
-    follow_up::Entity::insert(follow_up::ActiveModel {
+    let detail = audit_detail(&h.receipt_number, h.override_reason.as_deref());
+    // The ledger row, the follow-up and the audit row only add: one batch (one round trip
+    // on SQLite) while the write lock is held.
+    let backend = db.get_database_backend();
+    let follow_up_row = follow_up::ActiveModel {
         handout_id: Set(h.id),
         site_id: Set(plan.site_id),
         due_on: Set(today + Duration::days(plan.follow_up_days)),
         status: Set("due".into()),
         attempts: Set(0),
         ..Default::default()
-    })
-    .exec_without_returning(db)
-    .await?;
-    let detail = match &h.override_reason {
-        Some(r) => format!("receipt {}; manager override: {r}", h.receipt_number),
-        None => format!("receipt {}", h.receipt_number),
     };
-    audit::record(
-        db,
+    let audit_row = audit::row(
         Some(who),
         Some(ip),
         AuditEntry { action: "handout.create", entity: "handout", entity_id: Some(h.id), detail: Some(detail) },
+    );
+    execute_batch(
+        db,
+        vec![
+            backend.build(&stock_movement::Entity::insert(ledger_row).into_query()),
+            backend.build(&follow_up::Entity::insert(follow_up_row).into_query()),
+            backend.build(&audit_event::Entity::insert(audit_row).into_query()),
+        ],
     )
     .await?;
     Ok(h.into())
+}
+
+fn out_of_stock() -> AppError {
+    AppError::OutOfStock(
+        "No crib of that model is available at this site (reserved cribs are held for hospital requests).".into(),
+    )
+}
+
+/// What the audit row of a handout says.
+fn audit_detail(receipt: &str, override_reason: Option<&str>) -> String {
+    match override_reason {
+        Some(r) => format!("receipt {receipt}; manager override: {r}"),
+        None => format!("receipt {receipt}"),
+    }
+}
+
+/// On SQLite, a handout with no hospital request is written by one script, one round trip
+/// while the write lock is held (decision 0013): the conditional take first, then the
+/// handout row only if the take changed the balance (`changes() = 1`), then the ledger
+/// row, the follow-up and the audit row, each only if that handout row is there (found by
+/// its receipt number). The handout row comes back (`RETURNING`); no row means no crib was
+/// free. What it writes is what the statement-by-statement path below writes (the tests
+/// hold both); PostgreSQL takes that path, since a prepared statement there holds one
+/// command. A second live crib for the infant fails on the partial unique index as before.
+///
+/// NOTE: here the take comes before the handout row, so an infant who got a crib a moment
+/// ago at a site with none left hears "out of stock" rather than "already received"; both
+/// refuse and write nothing, and `plan` has already answered "already received" for any
+/// crib recorded before this request began.
+async fn record_in_one_script(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    plan: &HandoutPlan,
+) -> Result<HandoutView, AppError> {
+    let mut written = handout_script(db, who, ip, plan).await?;
+    if written.is_none() && referrals::expire_lapsed(db, plan.today).await? > 0 {
+        // Lapsed holds still counted as reserved: settled, try once more.
+        written = handout_script(db, who, ip, plan).await?;
+    }
+    written.map(HandoutView::from).ok_or_else(out_of_stock)
+}
+
+/// One run of the script of `record_in_one_script`: the handout written, or None when no
+/// unreserved crib was there (and then nothing was written).
+async fn handout_script(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    plan: &HandoutPlan,
+) -> Result<Option<handout::Model>, AppError> {
+    let now = crate::clock::now();
+    let receipt = receipt_number(plan.today);
+    let mut sql = Sql::new(DbBackend::Sqlite);
+    sql.push("UPDATE stock_balances SET on_hand = on_hand - 1 WHERE site_id = ")
+        .bind(plan.site_id)
+        .push(" AND crib_model_id = ")
+        .bind(plan.crib_model_id)
+        .push(" AND on_hand - reserved >= 1;\n");
+    sql.push(
+        "INSERT INTO handouts (receipt_number, family_id, infant_id, site_id, crib_model_id, lot, neighborhood_id, \
+         csa_id, eligibility_check_id, override_reason, education_id, referral_id, handed_out_at, handed_out_on, \
+         created_by) SELECT ",
+    );
+    sql.bind(receipt.clone()).push(", ").bind(plan.family_id).push(", ").bind(plan.infant_id).push(", ");
+    sql.bind(plan.site_id).push(", ").bind(plan.crib_model_id).push(", ").bind(plan.lot.clone()).push(", ");
+    sql.bind(plan.neighborhood_id).push(", ").bind(plan.csa_id).push(", ").bind(plan.eligibility_check_id);
+    sql.push(", ").bind(plan.override_reason.clone()).push(", ").bind(plan.education_id).push(", NULL, ");
+    sql.bind(now).push(", ").bind(plan.today).push(", ").bind(who.user.id);
+    sql.push(" WHERE changes() = 1 RETURNING *;\n");
+    sql.push(
+        "INSERT INTO stock_movements (site_id, crib_model_id, kind, quantity, lot, reason, note, transfer_id, \
+         handout_id, user_id, created_at) SELECT site_id, crib_model_id, ",
+    );
+    sql.bind(MovementKind::Handout.as_str()).push(", -1, lot, NULL, NULL, NULL, id, created_by, ").bind(now);
+    sql.push(" FROM handouts WHERE receipt_number = ").bind(receipt.clone()).push(";\n");
+    sql.push("INSERT INTO follow_ups (handout_id, site_id, due_on, status, attempts) SELECT id, site_id, ")
+        .bind(plan.today + Duration::days(plan.follow_up_days))
+        .push(", 'due', 0 FROM handouts WHERE receipt_number = ")
+        .bind(receipt.clone())
+        .push(";\n");
+    sql.push("INSERT INTO audit_events (at, user_id, role, action, entity, entity_id, ip, detail) SELECT ")
+        .bind(now)
+        .push(", ")
+        .bind(who.user.id)
+        .push(", ")
+        .bind(who.role.as_str())
+        .push(", 'handout.create', 'handout', id, ")
+        .bind(ip)
+        .push(", ")
+        .bind(audit_detail(&receipt, plan.override_reason.as_deref()))
+        .push(" FROM handouts WHERE receipt_number = ")
+        .bind(receipt);
+    // NOTE: `all`, not `one`: reading only the first row would stop the script there.
+    match handout::Model::find_by_statement(sql.statement()).all(db).await {
+        Ok(found) => Ok(found.into_iter().next()),
+        // NOTE: the partial unique index settles a race between two requests for one infant.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(already_received()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Take the crib off the balance (from the request's hold, or from what is unreserved) and
+/// give back the ledger row to write for it.
+async fn take_one(
+    db: &impl ConnectionTrait,
+    movement: &NewMovement,
+    from_hold: bool,
+) -> Result<stock_movement::ActiveModel, StockError> {
+    if from_hold {
+        take_held_balance(db, movement).await.map(|_| held_movement_row(movement))
+    } else {
+        change_balance(db, movement).await.map(|_| movement_row(movement))
+    }
 }
 
 /// A handout by id, or 404.

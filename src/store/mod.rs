@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_queue;
 pub mod checkin;
 pub mod dashboard;
 pub mod education;
@@ -20,6 +21,7 @@ pub mod reference;
 pub mod referrals;
 pub mod reports;
 pub mod scope;
+pub mod sql;
 pub mod stock;
 pub mod stock_ops;
 pub mod stock_reads;

@@ -17,6 +17,7 @@ use crate::domain::family::RACE_ETHNICITY;
 use crate::domain::reports::{Cell, Grouping, Period, NOT_RECORDED, OUTSIDE_CITY};
 use crate::entity::{csa, site};
 use crate::store::reference;
+use crate::store::sql::Sql;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryOrder, Statement, Value};
 use serde::ser::SerializeMap;
@@ -35,29 +36,7 @@ pub async fn site_exists(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbE
     Ok(site::Entity::find_by_id(id).one(db).await?.is_some())
 }
 
-/// A SQL text with its values, placeholders in the backend's style (`?` or `$n`).
-pub(crate) struct Sql {
-    backend: DbBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
 impl Sql {
-    pub(crate) fn new(backend: DbBackend) -> Sql {
-        Sql { backend, text: String::new(), values: Vec::new() }
-    }
-    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
-        self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => self.text.push_str(&format!("${}", self.values.len())),
-            _ => self.text.push('?'),
-        }
-        self
-    }
     /// The shared WHERE clause: live handouts in the period, optionally at one site.
     pub(crate) fn filter(&mut self, f: &ReportFilter, alias: &str) -> &mut Self {
         self.push(&format!(" WHERE {alias}handed_out_on >= "))
@@ -69,9 +48,6 @@ impl Sql {
             self.push(&format!(" AND {alias}site_id = ")).bind(site);
         }
         self
-    }
-    pub(crate) fn statement(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
 }
 
@@ -120,7 +96,7 @@ pub fn distribution_sql(backend: DbBackend, f: &ReportFilter, grouping: Grouping
              UNION ALL SELECT 1, NULL, CAST(COALESCE(SUM(n), 0) AS BIGINT), \
              CAST(COALESCE(SUM(i), 0) AS BIGINT), COUNT(DISTINCT family_id) FROM g"
         ));
-        return (sql.text, sql.values);
+        return sql.into_parts();
     }
     sql.push(&format!(
         "SELECT 0 AS is_total, CAST({key} AS BIGINT) AS key_id, COUNT(*) AS cribs, \
@@ -129,7 +105,7 @@ pub fn distribution_sql(backend: DbBackend, f: &ReportFilter, grouping: Grouping
     .filter(f, "")
     .push(&format!(" GROUP BY {key} UNION ALL SELECT 1, NULL, COUNT(*), COUNT(DISTINCT infant_id), COUNT(DISTINCT family_id) FROM handouts"))
     .filter(f, "");
-    (sql.text, sql.values)
+    sql.into_parts()
 }
 
 async fn grouped_counts(

@@ -4,7 +4,7 @@
 
 use crate::entity::{stock_balance, stock_movement};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 /// The kinds of ledger movement.
@@ -128,7 +128,19 @@ pub async fn apply_movement(
     db: &impl ConnectionTrait,
     m: NewMovement,
 ) -> Result<(stock_movement::Model, stock_balance::Model), StockError> {
-    ensure_balance(db, m.site_id, m.crib_model_id).await?;
+    let bal = change_balance(db, &m).await?;
+    let movement = movement_row(&m).insert(db).await?;
+    Ok((movement, bal))
+}
+
+/// The balance change of a movement, returning the balance after it (`UPDATE … RETURNING`:
+/// one statement). A take (negative quantity) changes it only while that many unreserved
+/// cribs are there; a missing balance row then simply has none. An addition makes sure the
+/// row exists first.
+pub async fn change_balance(db: &impl ConnectionTrait, m: &NewMovement) -> Result<stock_balance::Model, StockError> {
+    if m.quantity >= 0 {
+        ensure_balance(db, m.site_id, m.crib_model_id).await?;
+    }
     let mut update = stock_balance::Entity::update_many()
         .col_expr(stock_balance::Column::OnHand, Expr::col(stock_balance::Column::OnHand).add(m.quantity))
         .filter(stock_balance::Column::SiteId.eq(m.site_id))
@@ -139,31 +151,31 @@ pub async fn apply_movement(
             Expr::col(stock_balance::Column::OnHand).sub(Expr::col(stock_balance::Column::Reserved)).gte(-m.quantity),
         );
     }
-    let changed = update.exec(db).await?.rows_affected;
-    if changed == 0 {
-        let available = balance(db, m.site_id, m.crib_model_id).await?.map(|b| b.on_hand - b.reserved).unwrap_or(0);
-        return Err(StockError::Insufficient { wanted: -m.quantity, available });
+    match update.exec_with_returning(db).await?.into_iter().next() {
+        Some(bal) => Ok(bal),
+        None => {
+            let available = balance(db, m.site_id, m.crib_model_id).await?.map(|b| b.on_hand - b.reserved).unwrap_or(0);
+            Err(StockError::Insufficient { wanted: -m.quantity, available })
+        }
     }
-    let movement = stock_movement::Entity::insert(stock_movement::ActiveModel {
+}
+
+/// The ledger row of a movement, stamped now, ready to insert (alone, or in a batch).
+pub fn movement_row(m: &NewMovement) -> stock_movement::ActiveModel {
+    stock_movement::ActiveModel {
         site_id: Set(m.site_id),
         crib_model_id: Set(m.crib_model_id),
         kind: Set(m.kind.as_str().to_string()),
         quantity: Set(m.quantity),
-        lot: Set(m.lot),
-        reason: Set(m.reason),
-        note: Set(m.note),
+        lot: Set(m.lot.clone()),
+        reason: Set(m.reason.clone()),
+        note: Set(m.note.clone()),
         transfer_id: Set(m.transfer_id),
         handout_id: Set(m.handout_id),
         user_id: Set(m.user_id),
         created_at: Set(crate::clock::now()),
         ..Default::default()
-    })
-    .exec_with_returning(db)
-    .await?;
-    let bal = balance(db, m.site_id, m.crib_model_id)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("stock balance vanished".into()))?;
-    Ok((movement, bal))
+    }
 }
 
 /// A (site, model) whose balance differs from the sum of its movements.
@@ -243,37 +255,35 @@ pub async fn take_reserved(
     db: &impl ConnectionTrait,
     m: NewMovement,
 ) -> Result<(stock_movement::Model, stock_balance::Model), StockError> {
-    let changed = stock_balance::Entity::update_many()
+    let bal = take_held_balance(db, &m).await?;
+    let movement = held_movement_row(&m).insert(db).await?;
+    Ok((movement, bal))
+}
+
+/// The balance change of `take_reserved`: one held crib leaves (`on_hand - 1`,
+/// `reserved - 1`), returning the balance after it.
+pub async fn take_held_balance(db: &impl ConnectionTrait, m: &NewMovement) -> Result<stock_balance::Model, StockError> {
+    stock_balance::Entity::update_many()
         .col_expr(stock_balance::Column::OnHand, Expr::col(stock_balance::Column::OnHand).sub(1))
         .col_expr(stock_balance::Column::Reserved, Expr::col(stock_balance::Column::Reserved).sub(1))
         .filter(stock_balance::Column::SiteId.eq(m.site_id))
         .filter(stock_balance::Column::CribModelId.eq(m.crib_model_id))
         .filter(stock_balance::Column::Reserved.gte(1))
         .filter(stock_balance::Column::OnHand.gte(1))
-        .exec(db)
+        .exec_with_returning(db)
         .await?
-        .rows_affected;
-    if changed == 0 {
-        return Err(StockError::Insufficient { wanted: 1, available: 0 });
-    }
-    let movement = stock_movement::Entity::insert(stock_movement::ActiveModel {
-        site_id: Set(m.site_id),
-        crib_model_id: Set(m.crib_model_id),
-        kind: Set(MovementKind::Handout.as_str().to_string()),
-        quantity: Set(-1),
-        lot: Set(m.lot),
-        reason: Set(Some("referral".into())),
-        note: Set(m.note),
-        transfer_id: Set(None),
-        handout_id: Set(m.handout_id),
-        user_id: Set(m.user_id),
-        created_at: Set(crate::clock::now()),
-        ..Default::default()
+        .into_iter()
+        .next()
+        .ok_or(StockError::Insufficient { wanted: 1, available: 0 })
+}
+
+/// The ledger row of a held crib handed out: a handout of one, reason `referral`.
+pub fn held_movement_row(m: &NewMovement) -> stock_movement::ActiveModel {
+    movement_row(&NewMovement {
+        kind: MovementKind::Handout,
+        quantity: -1,
+        reason: Some("referral".into()),
+        transfer_id: None,
+        ..m.clone()
     })
-    .exec_with_returning(db)
-    .await?;
-    let bal = balance(db, m.site_id, m.crib_model_id)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("stock balance vanished".into()))?;
-    Ok((movement, bal))
 }

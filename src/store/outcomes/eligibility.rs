@@ -10,7 +10,8 @@
 use crate::domain::eligibility::RULE_IDS;
 use crate::domain::outcomes::{num, percent, rule_label, text, Table};
 use crate::store::outcomes::{share_rows, Share, Tables};
-use crate::store::reports::{ReportFilter, Sql};
+use crate::store::reports::ReportFilter;
+use crate::store::sql::Sql;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, QueryResult};
 use serde::Serialize;

@@ -5,7 +5,8 @@
 
 use crate::domain::outcomes::{follow_up_status_label, num, percent, percent_cell, text, Table};
 use crate::store::outcomes::{share_rows, Share, Tables};
-use crate::store::reports::{ReportFilter, Sql};
+use crate::store::reports::ReportFilter;
+use crate::store::sql::Sql;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
 use serde::Serialize;

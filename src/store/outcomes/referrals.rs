@@ -6,7 +6,8 @@
 
 use crate::domain::outcomes::{median, median_cell, num, percent, referral_status_label, text, Table};
 use crate::store::outcomes::{share_rows, Share, Tables};
-use crate::store::reports::{ReportFilter, Sql};
+use crate::store::reports::ReportFilter;
+use crate::store::sql::Sql;
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult};
 use serde::Serialize;

@@ -10,7 +10,8 @@
 use crate::domain::outcomes::{month_spans, num, text, MonthSpan, Table};
 use crate::entity::{site, transfer};
 use crate::store::outcomes::Tables;
-use crate::store::reports::{ReportFilter, Sql};
+use crate::store::reports::ReportFilter;
+use crate::store::sql::Sql;
 use chrono::NaiveDate;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};

@@ -1,0 +1,136 @@
+//! Group commit for the audit rows written on their own (a search, a view, a sign-in) on a
+//! SQLite file: the rows that arrive while the file's one writer connection is busy wait
+//! here and go in together, one multi-row INSERT, and each caller is answered only once
+//! its own row is written (decision 0013). On a busy check-in morning every search writes
+//! a row; one at a time they queue for the writer and each pays a round trip and a commit.
+
+use crate::entity::audit_event;
+use sea_orm::{ConnAcquireErr, DatabaseConnection, DbErr, EntityTrait};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use tokio::sync::oneshot;
+
+/// At most this many rows in one INSERT (9 values each, far below SQLite's 32,766).
+const MAX_BATCH: usize = 256;
+
+/// The waiting rows of one SQLite file, and whether a task is writing them.
+pub struct AuditQueue {
+    writer: DatabaseConnection,
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: Vec<(audit_event::ActiveModel, oneshot::Sender<Result<(), Failure>>)>,
+    draining: bool,
+}
+
+/// The queue of the SQLite file behind `db`, made on first use (None on PostgreSQL and
+/// for SQLite in memory, where rows are inserted one by one as before).
+pub fn for_db(db: &DatabaseConnection) -> Option<Arc<AuditQueue>> {
+    let file = crate::db::sqlite_file(db)?;
+    let mut queues = QUEUES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let queue = queues.entry(file).or_insert_with(|| {
+        Arc::new(AuditQueue { writer: crate::db::writer(db), state: Mutex::new(QueueState::default()) })
+    });
+    Some(queue.clone())
+}
+
+static QUEUES: LazyLock<Mutex<HashMap<PathBuf, Arc<AuditQueue>>>> = LazyLock::new(Mutex::default);
+
+impl AuditQueue {
+    fn state(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queue one row and wait until it is written (or its INSERT failed).
+    pub async fn record(self: &Arc<Self>, row: audit_event::ActiveModel) -> Result<(), DbErr> {
+        let (sent, written) = oneshot::channel();
+        let start = {
+            let mut state = self.state();
+            state.waiting.push((row, sent));
+            !std::mem::replace(&mut state.draining, true)
+        };
+        if start {
+            // NOTE: a task of its own, so a request that goes away mid-write cannot take
+            // the other callers' rows with it.
+            tokio::spawn(self.clone().drain());
+        }
+        match written.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(Failure::Busy)) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+            Ok(Err(Failure::Other(e))) => Err(DbErr::Custom(e)),
+            Err(_) => Err(DbErr::Custom("the audit row was not written: the server is stopping".into())),
+        }
+    }
+
+    /// Write what is waiting, batch after batch, until nothing is.
+    async fn drain(self: Arc<Self>) {
+        let mut guard = Draining { queue: &self, finished: false };
+        loop {
+            let batch: Vec<_> = {
+                let mut state = self.state();
+                if state.waiting.is_empty() {
+                    state.draining = false;
+                    guard.finished = true;
+                    return;
+                }
+                let n = state.waiting.len().min(MAX_BATCH);
+                state.waiting.drain(..n).collect()
+            };
+            let (rows, senders): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+            match audit_event::Entity::insert_many(rows.clone()).exec_without_returning(&self.writer).await {
+                Ok(_) => {
+                    for s in senders {
+                        let _ = s.send(Ok(()));
+                    }
+                }
+                // No writer came free in time: the database is busy for every row alike.
+                Err(DbErr::ConnectionAcquire(_)) => {
+                    for s in senders {
+                        let _ = s.send(Err(Failure::Busy));
+                    }
+                }
+                // One bad row must not fail the others: each goes in alone, with its own answer.
+                Err(_) => {
+                    for (row, s) in rows.into_iter().zip(senders) {
+                        let one = audit_event::Entity::insert(row).exec_without_returning(&self.writer).await;
+                        let _ = s.send(one.map(|_| ()).map_err(Failure::from));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Why a queued row was not written, as each of its callers is told.
+enum Failure {
+    /// No writer connection came free within the acquire timeout (answered 503 `busy`).
+    Busy,
+    Other(String),
+}
+
+impl From<DbErr> for Failure {
+    fn from(e: DbErr) -> Failure {
+        match e {
+            DbErr::ConnectionAcquire(_) => Failure::Busy,
+            e => Failure::Other(e.to_string()),
+        }
+    }
+}
+
+/// Lets the next caller start a new writing task if this one is dropped unfinished (its
+/// runtime shutting down): its unwritten rows' callers are told so by their dropped senders.
+struct Draining<'a> {
+    queue: &'a AuditQueue,
+    finished: bool,
+}
+
+impl Drop for Draining<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.queue.state().draining = false;
+        }
+    }
+}
