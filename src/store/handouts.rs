@@ -285,8 +285,10 @@ fn ineligible(latest: Option<&crate::entity::eligibility_check::Model>, valid_da
 
 /// Write a planned handout, inside the write transaction: the handout row first (the
 /// movement names it; the partial unique index refuses a second live crib for the infant),
-/// then the conditional take — from the request's hold when it is here — then the request,
-/// the follow-up and the audit row. Any failure rolls the whole transaction back.
+/// then the request, the ledger row, the follow-up and the audit row, and last the
+/// conditional take — from the request's hold when it is here. Any failure rolls the whole
+/// transaction back. On SQLite a handout with no request is one script instead
+/// (`record_in_one_script`).
 pub async fn record(
     db: &impl ConnectionTrait,
     who: &Identity,
@@ -360,19 +362,7 @@ pub async fn record(
         handout_id: Some(h.id),
         user_id: Some(who.user.id),
     };
-    let mut taken = take_one(db, &movement, hold_here).await;
-    if matches!(taken, Err(StockError::Insufficient { .. }))
-        && !hold_here
-        && referrals::expire_lapsed(db, today).await? > 0
-    {
-        // Lapsed holds elsewhere still counted as reserved: settled, try the take once more.
-        taken = take_one(db, &movement, false).await;
-    }
-    let ledger_row = match taken {
-        Ok(row) => row,
-        Err(StockError::Insufficient { .. }) => return Err(out_of_stock()),
-        Err(StockError::Db(e)) => return Err(e.into()),
-    };
+    let ledger_row = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
     if let Some(r) = &referral {
         // A family served somewhere other than where its crib was held: free that hold.
         if r.status == "reserved" && !hold_here {
@@ -384,9 +374,8 @@ pub async fn record(
         // (held, cancelled, fulfilled) refuses, and this transaction rolls back.
         referrals::fulfil_from(db, r, h.id).await?;
     }
-    let detail = audit_detail(&h.receipt_number, h.override_reason.as_deref());
     // The ledger row, the follow-up and the audit row only add: one batch (one round trip
-    // on SQLite) while the write lock is held.
+    // on SQLite).
     let backend = db.get_database_backend();
     let follow_up_row = follow_up::ActiveModel {
         handout_id: Set(h.id),
@@ -399,7 +388,12 @@ pub async fn record(
     let audit_row = audit::row(
         Some(who),
         Some(ip),
-        AuditEntry { action: "handout.create", entity: "handout", entity_id: Some(h.id), detail: Some(detail) },
+        AuditEntry {
+            action: "handout.create",
+            entity: "handout",
+            entity_id: Some(h.id),
+            detail: Some(audit_detail(&h.receipt_number, h.override_reason.as_deref())),
+        },
     );
     execute_batch(
         db,
@@ -410,6 +404,23 @@ pub async fn record(
         ],
     )
     .await?;
+    // NOTE: the take comes last. On PostgreSQL its UPDATE locks the site's balance row
+    // until commit, and every other handout at that site waits for that row: taken last,
+    // it is held for the commit alone, not for the rows written after it. Whatever the
+    // take refuses rolls all of this back.
+    let mut taken = take_one(db, &movement, hold_here).await;
+    if matches!(taken, Err(StockError::Insufficient { .. }))
+        && !hold_here
+        && referrals::expire_lapsed(db, today).await? > 0
+    {
+        // Lapsed holds elsewhere still counted as reserved: settled, try the take once more.
+        taken = take_one(db, &movement, false).await;
+    }
+    match taken {
+        Ok(()) => {}
+        Err(StockError::Insufficient { .. }) => return Err(out_of_stock()),
+        Err(StockError::Db(e)) => return Err(e.into()),
+    }
     Ok(h.into())
 }
 
@@ -513,17 +524,12 @@ async fn handout_script(
     }
 }
 
-/// Take the crib off the balance (from the request's hold, or from what is unreserved) and
-/// give back the ledger row to write for it.
-async fn take_one(
-    db: &impl ConnectionTrait,
-    movement: &NewMovement,
-    from_hold: bool,
-) -> Result<stock_movement::ActiveModel, StockError> {
+/// Take the crib off the balance: from the request's hold, or from what is unreserved.
+async fn take_one(db: &impl ConnectionTrait, movement: &NewMovement, from_hold: bool) -> Result<(), StockError> {
     if from_hold {
-        take_held_balance(db, movement).await.map(|_| held_movement_row(movement))
+        take_held_balance(db, movement).await.map(|_| ())
     } else {
-        change_balance(db, movement).await.map(|_| movement_row(movement))
+        change_balance(db, movement).await.map(|_| ())
     }
 }
 
