@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
@@ -142,10 +143,28 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
                 .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT.to_string())
         });
     }
+    if !settings.is_sqlite() {
+        // NOTE: each pool gets a name of its own (`cribs-<pid>-<n>`, shown in PostgreSQL's
+        // pg_stat_activity), by which `store::audit_queue` tells one pool from another.
+        let name = format!("cribs-{}-{}", std::process::id(), POOLS_OPENED.fetch_add(1, Ordering::Relaxed));
+        opts.map_sqlx_postgres_opts(move |o| o.application_name(&name));
+    }
     if let Some(schema) = &settings.database_schema {
         opts.set_schema_search_path(schema.clone());
     }
     Database::connect(opts).await.map_err(|source| SetupError::Connect { url: redact_url(&url), source })
+}
+
+/// PostgreSQL pools opened by this process so far (for their application names).
+static POOLS_OPENED: AtomicU64 = AtomicU64::new(0);
+
+/// The name a PostgreSQL pool opened by `connect` carries (None elsewhere).
+pub(crate) fn postgres_pool_name(db: &DatabaseConnection) -> Option<String> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return None;
+    }
+    let name = db.get_postgres_connection_pool().connect_options().get_application_name()?.to_string();
+    name.starts_with("cribs-").then_some(name)
 }
 
 /// The process-wide soft limit on SQLite's own memory, in bytes.

@@ -48,9 +48,9 @@ pub async fn record(
 }
 
 /// Record an audit row on its own, outside any transaction (a view, a search, a sign-in),
-/// and return once it is written. On a SQLite file it joins the rows waiting for the
-/// file's writer connection and goes in with them, one INSERT for all (`audit_queue`);
-/// elsewhere it is one INSERT of its own.
+/// and return once it is written. It joins the rows waiting to be written at that moment
+/// and goes in with them, one INSERT for all (`audit_queue`; on SQLite through the file's
+/// writer connection).
 pub async fn record_alone(
     db: &DatabaseConnection,
     actor: Option<&Identity>,

@@ -1,8 +1,9 @@
-//! Group commit for the audit rows written on their own (a search, a view, a sign-in) on a
-//! SQLite file: the rows that arrive while the file's one writer connection is busy wait
-//! here and go in together, one multi-row INSERT, and each caller is answered only once
-//! its own row is written (decision 0013). On a busy check-in morning every search writes
-//! a row; one at a time they queue for the writer and each pays a round trip and a commit.
+//! Group commit for the audit rows written on their own (a search, a view, a sign-in): the
+//! rows that arrive while the last batch is being written wait here and go in together,
+//! one multi-row INSERT and one commit, and each caller is answered only once its own row
+//! is written (decision 0013). On a busy check-in morning every search writes a row; one
+//! at a time, each pays a round trip and a commit (on SQLite queued for the file's one
+//! writer connection, on PostgreSQL a WAL flush).
 
 use crate::entity::audit_event;
 use sea_orm::{ConnAcquireErr, DatabaseConnection, DbErr, EntityTrait};
@@ -26,18 +27,30 @@ struct QueueState {
     draining: bool,
 }
 
-/// The queue of the SQLite file behind `db`, made on first use (None on PostgreSQL and
-/// for SQLite in memory, where rows are inserted one by one as before).
+/// The queue of the SQLite file or the PostgreSQL pool behind `db`, made on first use
+/// (None for SQLite in memory and for a PostgreSQL pool not opened by `db::connect`,
+/// where rows are inserted one by one).
 pub fn for_db(db: &DatabaseConnection) -> Option<Arc<AuditQueue>> {
-    let file = crate::db::sqlite_file(db)?;
+    let key = match crate::db::sqlite_file(db) {
+        Some(file) => QueueKey::SqliteFile(file),
+        None => QueueKey::PostgresPool(crate::db::postgres_pool_name(db)?),
+    };
     let mut queues = QUEUES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let queue = queues.entry(file).or_insert_with(|| {
+    let queue = queues.entry(key).or_insert_with(|| {
         Arc::new(AuditQueue { writer: crate::db::writer(db), state: Mutex::new(QueueState::default()) })
     });
     Some(queue.clone())
 }
 
-static QUEUES: LazyLock<Mutex<HashMap<PathBuf, Arc<AuditQueue>>>> = LazyLock::new(Mutex::default);
+/// What a queue belongs to: a SQLite file (every pool on it shares its writer), or one
+/// PostgreSQL pool by its name (pools on different schemas must not share a queue).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum QueueKey {
+    SqliteFile(PathBuf),
+    PostgresPool(String),
+}
+
+static QUEUES: LazyLock<Mutex<HashMap<QueueKey, Arc<AuditQueue>>>> = LazyLock::new(Mutex::default);
 
 impl AuditQueue {
     fn state(&self) -> MutexGuard<'_, QueueState> {
