@@ -1,11 +1,10 @@
-//! Recording safe-sleep education for a family, and finding education recent enough to
-//! count for a handout.
+//! Recording safe-sleep education for a family. (Whether it is recent enough to count for a
+//! handout is read with the handout's other gates, `handouts::Gates`.)
 
 use crate::domain::education::{NewEducation, CURRICULUM_VERSION};
 use crate::entity::education_session;
 use crate::error::AppError;
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
 /// Store one education session.
 pub async fn record(
@@ -32,19 +31,4 @@ pub async fn record(
     }
     .insert(db)
     .await?)
-}
-
-/// The latest education for the family delivered within `valid_days` before `now`.
-pub async fn recent(
-    db: &impl ConnectionTrait,
-    family_id: i64,
-    valid_days: u32,
-    now: DateTime<Utc>,
-) -> Result<Option<education_session::Model>, AppError> {
-    Ok(education_session::Entity::find()
-        .filter(education_session::Column::FamilyId.eq(family_id))
-        .filter(education_session::Column::DeliveredAt.gte(now - Duration::days(i64::from(valid_days))))
-        .order_by_desc(education_session::Column::DeliveredAt)
-        .one(db)
-        .await?)
 }

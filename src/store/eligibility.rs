@@ -160,16 +160,3 @@ pub async fn for_family(db: &impl ConnectionTrait, family_id: i64) -> Result<Vec
         .all(db)
         .await?)
 }
-
-/// The latest check of an infant.
-pub async fn latest_for_infant(
-    db: &impl ConnectionTrait,
-    infant_id: i64,
-) -> Result<Option<eligibility_check::Model>, AppError> {
-    Ok(eligibility_check::Entity::find()
-        .filter(eligibility_check::Column::InfantId.eq(infant_id))
-        .order_by_desc(eligibility_check::Column::CreatedAt)
-        .order_by_desc(eligibility_check::Column::Id)
-        .one(db)
-        .await?)
-}

@@ -96,7 +96,6 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutComman
     let today = crate::clock::today();
     let now = crate::clock::now();
     let g = Gates::read(db, cmd, today).await?;
-    let params = g.policy_params(today)?;
     // 1. Scope: the family, its infant and the site must be the caller's to act on.
     if !g.family_found || !g.infant_found || !g.site_found || !who.can_act_at(cmd.site_id) {
         return Err(AppError::NotFound);
@@ -107,6 +106,7 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutComman
             format!("There is no crib model with id {}.", cmd.crib_model_id),
         ));
     }
+    let params = g.policy_params(today)?;
     // 2. A passing check, recent enough — or a manager's override with a reason.
     let oldest_valid = today - Duration::days(i64::from(params.eligibility_valid_days));
     let passing = match (g.latest_check_id, g.latest_check_result.as_deref(), g.latest_check_on) {

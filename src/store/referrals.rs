@@ -442,15 +442,6 @@ pub async fn cancel(db: &impl ConnectionTrait, who: &Identity, ip: &str, id: i64
     close(db, who, ip, r, "cancelled", None).await
 }
 
-/// The open request for an infant, if any.
-pub async fn open_for_infant(db: &impl ConnectionTrait, infant_id: i64) -> Result<Option<referral::Model>, AppError> {
-    Ok(referral::Entity::find()
-        .filter(referral::Column::InfantId.eq(infant_id))
-        .filter(referral::Column::Status.is_in(OPEN.iter().map(|s| s.to_string())))
-        .one(db)
-        .await?)
-}
-
 /// Mark a request fulfilled by a handout, from the status it had when it was read (`r`):
 /// a request that changed since refuses with 409 and the caller's transaction rolls back.
 pub async fn fulfil_from(db: &impl ConnectionTrait, r: &referral::Model, handout_id: i64) -> Result<(), AppError> {
