@@ -126,12 +126,7 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
     // connection is pinged only after a minute idle, when a server restart or a firewall
     // could have dropped it (decision 0013).
     if settings.is_sqlite() {
-        opts.test_before_acquire(false);
-    } else {
-        opts.test_before_acquire_if_idle_for(Duration::from_secs(60));
-    }
-    if settings.is_sqlite() {
-        opts.map_sqlx_sqlite_opts(|o| {
+        opts.test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
@@ -142,12 +137,12 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
                 // the server from 33 to 86 MiB resident (benches/load.sh).
                 .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT.to_string())
         });
-    }
-    if !settings.is_sqlite() {
+    } else {
         // NOTE: each pool gets a name of its own (`cribs-<pid>-<n>`, shown in PostgreSQL's
         // pg_stat_activity), by which `store::audit_queue` tells one pool from another.
         let name = format!("cribs-{}-{}", std::process::id(), POOLS_OPENED.fetch_add(1, Ordering::Relaxed));
-        opts.map_sqlx_postgres_opts(move |o| o.application_name(&name));
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(60))
+            .map_sqlx_postgres_opts(move |o| o.application_name(&name));
     }
     if let Some(schema) = &settings.database_schema {
         opts.set_schema_search_path(schema.clone());

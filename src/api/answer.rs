@@ -74,36 +74,11 @@ where
     F: FnOnce(DatabaseTransaction) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
-    run_keyed(db, user_id, key, route, body, true, || async { Ok(()) }, |txn, ()| action(txn)).await
+    run_write_prepared(db, user_id, WriteKey::Api(key), route, body, || async { Ok(()) }, |txn, ()| action(txn)).await
 }
 
-/// `run_write` with a read step first: `prepare` runs on the pool, after a stored answer
-/// was looked for and before the write transaction opens, so what it reads does not hold
-/// the write lock (on SQLite, one writer at a time); `action` gets what it found. A refusal
-/// from `prepare` is answered (and, with a key, stored) like one from `action`. Whatever
-/// `action` relies on from `prepare` it must re-check with a conditional write or a
-/// constraint: other writers may commit in between.
-pub async fn run_write_prepared<P, PFut, T, F, Fut>(
-    db: &DatabaseConnection,
-    user_id: i64,
-    key: Option<String>,
-    route: &str,
-    body: &Value,
-    prepare: P,
-    action: F,
-) -> Result<Answer, AppError>
-where
-    P: FnOnce() -> PFut,
-    PFut: Future<Output = Result<T, AppError>>,
-    F: FnOnce(DatabaseTransaction, T) -> Fut,
-    Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
-{
-    run_keyed(db, user_id, key, route, body, true, prepare, action).await
-}
-
-/// `run_write` for a page form carrying a per-form token: only a successful answer is kept,
-/// so a refused form can be corrected and sent again with the same token, while a double
-/// click on a form that succeeded replays the first answer.
+/// `run_write` for a page form carrying a per-form token (`WriteKey::Form`: only a success
+/// is kept).
 pub async fn run_form_write<F, Fut>(
     db: &DatabaseConnection,
     user_id: i64,
@@ -116,14 +91,39 @@ where
     F: FnOnce(DatabaseTransaction) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
-    run_form_write_prepared(db, user_id, token, route, body, || async { Ok(()) }, |txn, ()| action(txn)).await
+    run_write_prepared(db, user_id, WriteKey::Form(token), route, body, || async { Ok(()) }, |txn, ()| action(txn))
+        .await
 }
 
-/// `run_form_write` with a read step first (see `run_write_prepared`).
-pub async fn run_form_write_prepared<P, PFut, T, F, Fut>(
+/// Whose key a write carries, which decides what is kept for a retry: an API client's
+/// `Idempotency-Key` (every 2xx and 4xx answer is kept), or a page form's per-form token
+/// (only a success is kept, so a refused form can be corrected and sent again with the
+/// same token, while a double click on one that succeeded replays the first answer).
+pub enum WriteKey<'a> {
+    Api(Option<String>),
+    Form(&'a str),
+}
+
+impl WriteKey<'_> {
+    /// The stored key (None = nothing is kept) and whether 4xx answers are kept.
+    fn parts(self) -> (Option<String>, bool) {
+        match self {
+            WriteKey::Api(key) => (key, true),
+            WriteKey::Form(token) => ((!token.is_empty()).then(|| format!("form:{token}")), false),
+        }
+    }
+}
+
+/// `run_write` with a read step first: `prepare` runs on the pool, after a stored answer
+/// was looked for and before the write transaction opens, so what it reads does not hold
+/// the write lock (on SQLite, one writer at a time); `action` gets what it found. A refusal
+/// from `prepare` is answered (and, with a key, stored) like one from `action`. Whatever
+/// `action` relies on from `prepare` it must re-check with a conditional write or a
+/// constraint: other writers may commit in between.
+pub async fn run_write_prepared<P, PFut, T, F, Fut>(
     db: &DatabaseConnection,
     user_id: i64,
-    token: &str,
+    key: WriteKey<'_>,
     route: &str,
     body: &Value,
     prepare: P,
@@ -135,27 +135,7 @@ where
     F: FnOnce(DatabaseTransaction, T) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
-    let key = (!token.is_empty()).then(|| format!("form:{token}"));
-    run_keyed(db, user_id, key, route, body, false, prepare, action).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn run_keyed<P, PFut, T, F, Fut>(
-    db: &DatabaseConnection,
-    user_id: i64,
-    key: Option<String>,
-    route: &str,
-    body: &Value,
-    keep_client_errors: bool,
-    prepare: P,
-    action: F,
-) -> Result<Answer, AppError>
-where
-    P: FnOnce() -> PFut,
-    PFut: Future<Output = Result<T, AppError>>,
-    F: FnOnce(DatabaseTransaction, T) -> Fut,
-    Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
-{
+    let (key, keep_client_errors) = key.parts();
     let key = checked_key(key)?;
     let hash = idempotency::request_hash(route, body);
     if let Some(k) = &key {

@@ -249,19 +249,9 @@ pub async fn release_one(db: &impl ConnectionTrait, site_id: i64, crib_model_id:
     Ok(())
 }
 
-/// Hand out the crib a referral holds: `on_hand - 1` and `reserved - 1` together, with the
-/// handout movement, so a reserved crib never counts twice.
-pub async fn take_reserved(
-    db: &impl ConnectionTrait,
-    m: NewMovement,
-) -> Result<(stock_movement::Model, stock_balance::Model), StockError> {
-    let bal = take_held_balance(db, &m).await?;
-    let movement = held_movement_row(&m).insert(db).await?;
-    Ok((movement, bal))
-}
-
-/// The balance change of `take_reserved`: one held crib leaves (`on_hand - 1`,
-/// `reserved - 1`), returning the balance after it.
+/// Hand out the crib a referral holds: `on_hand - 1` and `reserved - 1` together (so a
+/// reserved crib never counts twice), returning the balance after it; its ledger row is
+/// `held_movement_row`.
 pub async fn take_held_balance(db: &impl ConnectionTrait, m: &NewMovement) -> Result<stock_balance::Model, StockError> {
     stock_balance::Entity::update_many()
         .col_expr(stock_balance::Column::OnHand, Expr::col(stock_balance::Column::OnHand).sub(1))

@@ -3,7 +3,7 @@
 //! the double clicks — and the receipt.
 
 use super::errors_of;
-use crate::api::answer::{run_form_write_prepared, Answer};
+use crate::api::answer::{run_write_prepared, Answer, WriteKey};
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, Identity, PageUser};
 use crate::auth::token::random_token;
@@ -194,10 +194,10 @@ pub async fn handout_submit(
     let who = &user.0;
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
     let prepare = || handouts::plan(db.inner(), who, &cmd);
-    let result = run_form_write_prepared(
+    let result = run_write_prepared(
         db.inner(),
         who.user.id,
-        &form.form_token,
+        WriteKey::Form(&form.form_token),
         "POST /families/handout",
         &body,
         prepare,

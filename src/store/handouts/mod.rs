@@ -1,15 +1,15 @@
 //! The handout: one crib for one infant, in one transaction, behind the gates of API.md in
 //! their order (scope → eligibility → education → already received → stock), then the
 //! ledger movement, the receipt number, the neighborhood at that moment and a follow-up.
-//! Voids write a reversing movement; nothing is edited away.
+//! Voids write a reversing movement; nothing is edited away. The gates' one read is in
+//! `gates`, the SQLite one-script write in `sqlite_script`.
 
 use crate::auth::guards::Identity;
-use crate::domain::policy::PolicyParams;
 use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::family_view::HandoutView;
-use crate::store::sql::{execute_batch, Sql};
+use crate::store::sql::execute_batch;
 use crate::store::stock::{
     apply_movement, change_balance, held_movement_row, movement_row, release_one, take_held_balance, MovementKind,
     NewMovement, StockError,
@@ -19,10 +19,16 @@ use chrono::Duration;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryTrait, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait,
+    SqlErr,
 };
 use serde_json::json;
+
+mod gates;
+mod sqlite_script;
+
+use gates::Gates;
+use sqlite_script::record_in_one_script;
 
 /// What staff asked for.
 #[derive(Debug, Clone)]
@@ -171,96 +177,6 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutComman
         follow_up_days: i64::from(params.follow_up_days),
         today,
     })
-}
-
-/// What the gates of a handout need to know, read in one statement (one scalar subquery
-/// each): the parameters of the policy in force; whether the family, its infant, the site
-/// and the model exist; the infant's latest check; the family's latest education; the
-/// infant's live cribs; its open hospital request; and where the family lives now.
-#[derive(Debug, FromQueryResult)]
-struct Gates {
-    policy_params: Option<String>,
-    family_found: bool,
-    infant_found: bool,
-    site_found: bool,
-    model_found: bool,
-    latest_check_id: Option<i64>,
-    latest_check_result: Option<String>,
-    latest_check_on: Option<chrono::NaiveDate>,
-    education_id: Option<i64>,
-    education_at: Option<chrono::DateTime<chrono::Utc>>,
-    live_cribs: i64,
-    open_referral_id: Option<i64>,
-    neighborhood_id: Option<i64>,
-    csa_id: Option<i32>,
-}
-
-impl Gates {
-    async fn read(
-        db: &impl ConnectionTrait,
-        cmd: &HandoutCommand,
-        today: chrono::NaiveDate,
-    ) -> Result<Gates, AppError> {
-        let mut sql = Sql::new(db.get_database_backend());
-        // The version in force: the latest effective on or before today (ties: the higher version).
-        sql.push("SELECT (SELECT params_json FROM policies WHERE effective_from <= ")
-            .bind(today)
-            .push(" ORDER BY effective_from DESC, version DESC LIMIT 1) AS policy_params, ");
-        let latest_check = |sql: &mut Sql, column: &str| {
-            sql.push(&format!("(SELECT {column} FROM eligibility_checks WHERE infant_id = "))
-                .bind(cmd.infant_id)
-                .push(" ORDER BY created_at DESC, id DESC LIMIT 1)");
-        };
-        sql.push("EXISTS (SELECT 1 FROM families WHERE id = ").bind(cmd.family_id).push(") AS family_found, ");
-        sql.push("EXISTS (SELECT 1 FROM infants WHERE id = ")
-            .bind(cmd.infant_id)
-            .push(" AND family_id = ")
-            .bind(cmd.family_id)
-            .push(") AS infant_found, ");
-        sql.push("EXISTS (SELECT 1 FROM sites WHERE id = ").bind(cmd.site_id).push(") AS site_found, ");
-        sql.push("EXISTS (SELECT 1 FROM crib_models WHERE id = ").bind(cmd.crib_model_id).push(") AS model_found, ");
-        latest_check(&mut sql, "id");
-        sql.push(" AS latest_check_id, ");
-        latest_check(&mut sql, "result");
-        sql.push(" AS latest_check_result, ");
-        latest_check(&mut sql, "checked_on");
-        sql.push(" AS latest_check_on, ");
-        for (column, alias) in [("id", "education_id"), ("delivered_at", "education_at")] {
-            sql.push(&format!("(SELECT {column} FROM education_sessions WHERE family_id = "))
-                .bind(cmd.family_id)
-                .push(&format!(" ORDER BY delivered_at DESC, id DESC LIMIT 1) AS {alias}, "));
-        }
-        sql.push("(SELECT COUNT(*) FROM handouts WHERE infant_id = ")
-            .bind(cmd.infant_id)
-            .push(" AND voided_at IS NULL) AS live_cribs, ");
-        sql.push("(SELECT id FROM referrals WHERE infant_id = ")
-            .bind(cmd.infant_id)
-            .push(" AND status IN (")
-            .bind(referrals::OPEN[0])
-            .push(", ")
-            .bind(referrals::OPEN[1])
-            .push(") ORDER BY id LIMIT 1) AS open_referral_id, ");
-        sql.push("(SELECT neighborhood_id FROM families WHERE id = ")
-            .bind(cmd.family_id)
-            .push(") AS neighborhood_id, ");
-        sql.push("(SELECT n.csa_id FROM families f JOIN neighborhoods n ON n.id = f.neighborhood_id WHERE f.id = ")
-            .bind(cmd.family_id)
-            .push(") AS csa_id");
-        Gates::find_by_statement(sql.statement())
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::Internal("the handout's gates read no row".into()))
-    }
-
-    /// The parameters of the policy in force (as `policy::in_force` would give them).
-    fn policy_params(&self, today: chrono::NaiveDate) -> Result<PolicyParams, AppError> {
-        let json = self
-            .policy_params
-            .as_deref()
-            .ok_or_else(|| AppError::Conflict(format!("No eligibility policy is in force on {today}.")))?;
-        serde_json::from_str(json)
-            .map_err(|e| AppError::Internal(format!("the policy in force on {today} has bad parameters: {e}")))
-    }
 }
 
 /// The refusal for an infant without a recent passing check, naming the failed rules.
@@ -435,92 +351,6 @@ fn audit_detail(receipt: &str, override_reason: Option<&str>) -> String {
     match override_reason {
         Some(r) => format!("receipt {receipt}; manager override: {r}"),
         None => format!("receipt {receipt}"),
-    }
-}
-
-/// On SQLite, a handout with no hospital request is written by one script, one round trip
-/// while the write lock is held (decision 0013): the conditional take first, then the
-/// handout row only if the take changed the balance (`changes() = 1`), then the ledger
-/// row, the follow-up and the audit row, each only if that handout row is there (found by
-/// its receipt number). The handout row comes back (`RETURNING`); no row means no crib was
-/// free. What it writes is what the statement-by-statement path below writes (the tests
-/// hold both); PostgreSQL takes that path, since a prepared statement there holds one
-/// command. A second live crib for the infant fails on the partial unique index as before.
-///
-/// NOTE: here the take comes before the handout row, so an infant who got a crib a moment
-/// ago at a site with none left hears "out of stock" rather than "already received"; both
-/// refuse and write nothing, and `plan` has already answered "already received" for any
-/// crib recorded before this request began.
-async fn record_in_one_script(
-    db: &impl ConnectionTrait,
-    who: &Identity,
-    ip: &str,
-    plan: &HandoutPlan,
-) -> Result<HandoutView, AppError> {
-    let mut written = handout_script(db, who, ip, plan).await?;
-    if written.is_none() && referrals::expire_lapsed(db, plan.today).await? > 0 {
-        // Lapsed holds still counted as reserved: settled, try once more.
-        written = handout_script(db, who, ip, plan).await?;
-    }
-    written.map(HandoutView::from).ok_or_else(out_of_stock)
-}
-
-/// One run of the script of `record_in_one_script`: the handout written, or None when no
-/// unreserved crib was there (and then nothing was written).
-async fn handout_script(
-    db: &impl ConnectionTrait,
-    who: &Identity,
-    ip: &str,
-    plan: &HandoutPlan,
-) -> Result<Option<handout::Model>, AppError> {
-    let now = crate::clock::now();
-    let receipt = receipt_number(plan.today);
-    let mut sql = Sql::new(DbBackend::Sqlite);
-    sql.push("UPDATE stock_balances SET on_hand = on_hand - 1 WHERE site_id = ")
-        .bind(plan.site_id)
-        .push(" AND crib_model_id = ")
-        .bind(plan.crib_model_id)
-        .push(" AND on_hand - reserved >= 1;\n");
-    sql.push(
-        "INSERT INTO handouts (receipt_number, family_id, infant_id, site_id, crib_model_id, lot, neighborhood_id, \
-         csa_id, eligibility_check_id, override_reason, education_id, referral_id, handed_out_at, handed_out_on, \
-         created_by) SELECT ",
-    );
-    sql.bind(receipt.clone()).push(", ").bind(plan.family_id).push(", ").bind(plan.infant_id).push(", ");
-    sql.bind(plan.site_id).push(", ").bind(plan.crib_model_id).push(", ").bind(plan.lot.clone()).push(", ");
-    sql.bind(plan.neighborhood_id).push(", ").bind(plan.csa_id).push(", ").bind(plan.eligibility_check_id);
-    sql.push(", ").bind(plan.override_reason.clone()).push(", ").bind(plan.education_id).push(", NULL, ");
-    sql.bind(now).push(", ").bind(plan.today).push(", ").bind(who.user.id);
-    sql.push(" WHERE changes() = 1 RETURNING *;\n");
-    sql.push(
-        "INSERT INTO stock_movements (site_id, crib_model_id, kind, quantity, lot, reason, note, transfer_id, \
-         handout_id, user_id, created_at) SELECT site_id, crib_model_id, ",
-    );
-    sql.bind(MovementKind::Handout.as_str()).push(", -1, lot, NULL, NULL, NULL, id, created_by, ").bind(now);
-    sql.push(" FROM handouts WHERE receipt_number = ").bind(receipt.clone()).push(";\n");
-    sql.push("INSERT INTO follow_ups (handout_id, site_id, due_on, status, attempts) SELECT id, site_id, ")
-        .bind(plan.today + Duration::days(plan.follow_up_days))
-        .push(", 'due', 0 FROM handouts WHERE receipt_number = ")
-        .bind(receipt.clone())
-        .push(";\n");
-    sql.push("INSERT INTO audit_events (at, user_id, role, action, entity, entity_id, ip, detail) SELECT ")
-        .bind(now)
-        .push(", ")
-        .bind(who.user.id)
-        .push(", ")
-        .bind(who.role.as_str())
-        .push(", 'handout.create', 'handout', id, ")
-        .bind(ip)
-        .push(", ")
-        .bind(audit_detail(&receipt, plan.override_reason.as_deref()))
-        .push(" FROM handouts WHERE receipt_number = ")
-        .bind(receipt);
-    // NOTE: `all`, not `one`: reading only the first row would stop the script there.
-    match handout::Model::find_by_statement(sql.statement()).all(db).await {
-        Ok(found) => Ok(found.into_iter().next()),
-        // NOTE: the partial unique index settles a race between two requests for one infant.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(already_received()),
-        Err(e) => Err(e.into()),
     }
 }
 

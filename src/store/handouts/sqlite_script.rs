@@ -1,0 +1,99 @@
+//! A handout written by one SQLite script: the write of `record` for a handout with no
+//! hospital request, in one round trip under the write lock (decision 0013).
+
+use super::{already_received, audit_detail, out_of_stock, receipt_number, HandoutPlan};
+use crate::auth::guards::Identity;
+use crate::entity::handout;
+use crate::error::AppError;
+use crate::store::family_view::HandoutView;
+use crate::store::referrals;
+use crate::store::sql::Sql;
+use crate::store::stock::MovementKind;
+use chrono::Duration;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, SqlErr};
+
+/// On SQLite, a handout with no hospital request is written by one script, one round trip
+/// while the write lock is held (decision 0013): the conditional take first, then the
+/// handout row only if the take changed the balance (`changes() = 1`), then the ledger
+/// row, the follow-up and the audit row, each only if that handout row is there (found by
+/// its receipt number). The handout row comes back (`RETURNING`); no row means no crib was
+/// free. What it writes is what the statement-by-statement path below writes (the tests
+/// hold both); PostgreSQL takes that path, since a prepared statement there holds one
+/// command. A second live crib for the infant fails on the partial unique index as before.
+///
+/// NOTE: here the take comes before the handout row, so an infant who got a crib a moment
+/// ago at a site with none left hears "out of stock" rather than "already received"; both
+/// refuse and write nothing, and `plan` has already answered "already received" for any
+/// crib recorded before this request began.
+pub(super) async fn record_in_one_script(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    plan: &HandoutPlan,
+) -> Result<HandoutView, AppError> {
+    let mut written = handout_script(db, who, ip, plan).await?;
+    if written.is_none() && referrals::expire_lapsed(db, plan.today).await? > 0 {
+        // Lapsed holds still counted as reserved: settled, try once more.
+        written = handout_script(db, who, ip, plan).await?;
+    }
+    written.map(HandoutView::from).ok_or_else(out_of_stock)
+}
+
+/// One run of the script of `record_in_one_script`: the handout written, or None when no
+/// unreserved crib was there (and then nothing was written).
+async fn handout_script(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    plan: &HandoutPlan,
+) -> Result<Option<handout::Model>, AppError> {
+    let now = crate::clock::now();
+    let receipt = receipt_number(plan.today);
+    let mut sql = Sql::new(DbBackend::Sqlite);
+    sql.push("UPDATE stock_balances SET on_hand = on_hand - 1 WHERE site_id = ")
+        .bind(plan.site_id)
+        .push(" AND crib_model_id = ")
+        .bind(plan.crib_model_id)
+        .push(" AND on_hand - reserved >= 1;\n");
+    sql.push(
+        "INSERT INTO handouts (receipt_number, family_id, infant_id, site_id, crib_model_id, lot, neighborhood_id, \
+         csa_id, eligibility_check_id, override_reason, education_id, referral_id, handed_out_at, handed_out_on, \
+         created_by) SELECT ",
+    );
+    sql.bind(receipt.clone()).push(", ").bind(plan.family_id).push(", ").bind(plan.infant_id).push(", ");
+    sql.bind(plan.site_id).push(", ").bind(plan.crib_model_id).push(", ").bind(plan.lot.clone()).push(", ");
+    sql.bind(plan.neighborhood_id).push(", ").bind(plan.csa_id).push(", ").bind(plan.eligibility_check_id);
+    sql.push(", ").bind(plan.override_reason.clone()).push(", ").bind(plan.education_id).push(", NULL, ");
+    sql.bind(now).push(", ").bind(plan.today).push(", ").bind(who.user.id);
+    sql.push(" WHERE changes() = 1 RETURNING *;\n");
+    sql.push(
+        "INSERT INTO stock_movements (site_id, crib_model_id, kind, quantity, lot, reason, note, transfer_id, \
+         handout_id, user_id, created_at) SELECT site_id, crib_model_id, ",
+    );
+    sql.bind(MovementKind::Handout.as_str()).push(", -1, lot, NULL, NULL, NULL, id, created_by, ").bind(now);
+    sql.push(" FROM handouts WHERE receipt_number = ").bind(receipt.clone()).push(";\n");
+    sql.push("INSERT INTO follow_ups (handout_id, site_id, due_on, status, attempts) SELECT id, site_id, ")
+        .bind(plan.today + Duration::days(plan.follow_up_days))
+        .push(", 'due', 0 FROM handouts WHERE receipt_number = ")
+        .bind(receipt.clone())
+        .push(";\n");
+    sql.push("INSERT INTO audit_events (at, user_id, role, action, entity, entity_id, ip, detail) SELECT ")
+        .bind(now)
+        .push(", ")
+        .bind(who.user.id)
+        .push(", ")
+        .bind(who.role.as_str())
+        .push(", 'handout.create', 'handout', id, ")
+        .bind(ip)
+        .push(", ")
+        .bind(audit_detail(&receipt, plan.override_reason.as_deref()))
+        .push(" FROM handouts WHERE receipt_number = ")
+        .bind(receipt);
+    // NOTE: `all`, not `one`: reading only the first row would stop the script there.
+    match handout::Model::find_by_statement(sql.statement()).all(db).await {
+        Ok(found) => Ok(found.into_iter().next()),
+        // NOTE: the partial unique index settles a race between two requests for one infant.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(already_received()),
+        Err(e) => Err(e.into()),
+    }
+}
