@@ -9,6 +9,10 @@ use rocket::figment::Figment;
 use std::io::Read;
 use std::process::ExitCode;
 
+/// The server's allocator (see `cribs::memory`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "cribs", about = "Free portable-crib program: stock, eligibility, education, handouts, reports")]
 struct Cli {
@@ -108,6 +112,7 @@ fn settings(figment: &Figment) -> Result<Settings, String> {
 }
 
 fn main() -> ExitCode {
+    cribs::memory::tune_mimalloc();
     cribs::memory::limit_malloc_arenas(std::env::var("DATABASE_URL").ok().as_deref());
     tracing_subscriber::fmt()
         .with_env_filter(
