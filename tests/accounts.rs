@@ -106,6 +106,71 @@ async fn the_demo_accounts_sign_in_on_the_page_and_through_the_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_and_a_session_carry_every_site_of_their_user_and_only_those() {
+    use cribs::entity::{site, user_site};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = TestApp::spawn().await;
+    let staff = user_id(&app, "staff@demo.cribs").await;
+    let sites_of = |me: &Value| -> Vec<i64> {
+        let mut ids: Vec<i64> =
+            me["sites"].as_array().expect("sites").iter().map(|s| s["id"].as_i64().expect("id")).collect();
+        ids.sort();
+        ids
+    };
+    let token = app.token("staff@demo.cribs").await;
+    let (_, me) = app.get(&token, "/api/v1/me").await;
+    let mut own: Vec<i64> = user_site::Entity::find()
+        .filter(user_site::Column::UserId.eq(staff))
+        .all(&app.db)
+        .await
+        .expect("memberships")
+        .into_iter()
+        .map(|m| m.site_id)
+        .collect();
+    own.sort();
+    assert_eq!(own.len(), 1, "the demo staff member belongs to one site");
+    assert_eq!(sites_of(&me), own);
+
+    // A second and a third site: the same token now carries all three.
+    let others: Vec<i64> = site::Entity::find()
+        .filter(site::Column::Kind.eq("distribution"))
+        .filter(site::Column::Id.is_not_in(own.clone()))
+        .all(&app.db)
+        .await
+        .expect("sites")
+        .into_iter()
+        .map(|s| s.id)
+        .take(2)
+        .collect();
+    assert_eq!(others.len(), 2, "the demo data has three distribution sites or more");
+    for site_id in &others {
+        user_site::ActiveModel { user_id: Set(staff), site_id: Set(*site_id) }.insert(&app.db).await.expect("member");
+    }
+    let mut all = own.clone();
+    all.extend(&others);
+    all.sort();
+    let (status, me) = app.get(&token, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sites_of(&me), all);
+    for site_id in &all {
+        let (status, _) = app.get(&token, &format!("/api/v1/sites/{site_id}/movements")).await;
+        assert_eq!(status, StatusCode::OK, "site {site_id} is the staff member's");
+    }
+    let (_, page) = sign_in_on_page(&app, "staff@demo.cribs", PASSWORD).await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+
+    // No site at all: signed in, with no site to act for.
+    user_site::Entity::delete_many().filter(user_site::Column::UserId.eq(staff)).exec(&app.db).await.expect("leave");
+    let (status, me) = app.get(&token, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sites_of(&me), Vec::<i64>::new());
+    for site_id in &all {
+        let (status, _) = app.get(&token, &format!("/api/v1/sites/{site_id}/movements")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "site {site_id} is no longer the staff member's");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let app = TestApp::spawn().await;
     let (_, wrong) = sign_in_on_page(&app, "staff@demo.cribs", "not-the-password").await;
