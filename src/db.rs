@@ -1,6 +1,7 @@
 //! The database: connect (with SQLite pragmas), migrate, seed, and the launch fairing
-//! that does all three or aborts launch with a clear message. Also `begin_write`, the one
-//! way to open a write transaction (IMMEDIATE on SQLite, see PITFALLS 4).
+//! that does all three or aborts launch with a clear message. Also `begin_write`, the way
+//! to open a write transaction (IMMEDIATE on SQLite, see PITFALLS 4; the handout's
+//! `store::held_write` on SQLite is the one other, decision 0015).
 
 use crate::config::Settings;
 use crate::seed;

@@ -42,16 +42,6 @@ async fn token_request(app: &TestApp, email: &str, password: &str) -> (StatusCod
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    cribs::entity::user::Entity::find()
-        .filter(cribs::entity::user::Column::Email.eq(email))
-        .one(&app.db)
-        .await
-        .expect("query")
-        .unwrap_or_else(|| panic!("no user {email}"))
-        .id
-}
-
 /// Audit rows with this action (and, if given, this entity id), oldest first.
 async fn audit_rows(app: &TestApp, action: &str) -> Vec<cribs::entity::audit_event::Model> {
     use sea_orm::QueryOrder;
@@ -110,7 +100,7 @@ async fn a_token_and_a_session_carry_every_site_of_their_user_and_only_those() {
     use cribs::entity::{site, user_site};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let app = TestApp::spawn().await;
-    let staff = user_id(&app, "staff@demo.cribs").await;
+    let staff = app.user_id("staff@demo.cribs").await;
     let sites_of = |me: &Value| -> Vec<i64> {
         let mut ids: Vec<i64> =
             me["sites"].as_array().expect("sites").iter().map(|s| s["id"].as_i64().expect("id")).collect();
@@ -305,7 +295,7 @@ async fn an_expired_token_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deactivation_stops_existing_tokens_and_sessions_at_once() {
     let app = TestApp::spawn().await;
-    let staff_id = user_id(&app, "staff@demo.cribs").await;
+    let staff_id = app.user_id("staff@demo.cribs").await;
     let token = app.token("staff@demo.cribs").await;
     let staff = app.browser_signed_in("staff@demo.cribs").await;
     assert_eq!(app.get(&token, "/api/v1/me").await.0, StatusCode::OK);
@@ -345,7 +335,7 @@ async fn deactivation_stops_existing_tokens_and_sessions_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_cannot_deactivate_or_demote_themself() {
     let app = TestApp::spawn().await;
-    let admin_id = user_id(&app, "admin@demo.cribs").await;
+    let admin_id = app.user_id("admin@demo.cribs").await;
     let admin = app.browser_signed_in("admin@demo.cribs").await;
     let path = format!("/admin/users/{admin_id}");
     let (status, page) = admin.get(&path).await;
@@ -529,7 +519,7 @@ async fn an_admin_creates_a_user_through_the_form_and_they_can_sign_in() {
     assert!(me["hospital"].is_null(), "a hospital is ignored for site staff: {me}");
 
     // Edit: make Dana a nurse at a hospital; the change applies to her next request.
-    let dana_id = user_id(&app, "dana@demo.cribs").await;
+    let dana_id = app.user_id("dana@demo.cribs").await;
     let path = format!("/admin/users/{dana_id}");
     let res = admin
         .post_form(
@@ -562,7 +552,7 @@ async fn every_write_and_sign_in_leaves_an_audit_row_that_the_audit_page_lists()
     let csrf = staff.csrf("/").await;
     staff.post_form("/logout", &[("csrf_token", &csrf)]).await;
     let admin = app.browser_signed_in("admin@demo.cribs").await;
-    let staff2_id = user_id(&app, "staff2@demo.cribs").await;
+    let staff2_id = app.user_id("staff2@demo.cribs").await;
     let csrf = admin.csrf("/admin/users/new").await;
     admin
         .post_form(
@@ -577,7 +567,7 @@ async fn every_write_and_sign_in_leaves_an_audit_row_that_the_audit_page_lists()
         )
         .await;
 
-    let staff_id = user_id(&app, "staff@demo.cribs").await;
+    let staff_id = app.user_id("staff@demo.cribs").await;
     for (action, entity_id) in [
         ("token.create", None),
         ("stock.receipt", None),

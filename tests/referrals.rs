@@ -207,3 +207,45 @@ async fn bad_requests_store_nothing() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!((app.count("referrals").await, app.count("families").await), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handout_settles_a_lapsed_hold_on_the_last_crib_first() {
+    let app = TestApp::spawn().await;
+    let nurse = app.token("nurse@demo.cribs").await;
+    let manager = app.token("manager@demo.cribs").await;
+    let staff2 = app.token("staff2@demo.cribs").await;
+    // One crib at Cherry Hill, held for the first request; its hold then runs out.
+    let (status, _) = app
+        .post(&manager, &format!("/api/v1/sites/{CHERRY}/counts"), &json!({"crib_model_id": MODEL, "counted": 1}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let held = submit(&app, &nurse, "Heldlong", "410-555-7011").await;
+    let other = submit(&app, &nurse, "Walkin", "410-555-7012").await;
+    let (status, _) = app
+        .post(
+            &manager,
+            &format!("/api/v1/referrals/{}/accept", held["id"]),
+            &json!({"site_id": CHERRY, "crib_model_id": MODEL}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.post(&nurse, &format!("/api/v1/referrals/{}/cancel", other["id"]), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "the second family comes in without its request");
+    let fid = other["family_id"].as_i64().expect("family");
+    let (_, c) = app.post(&staff2, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(c["result"], "eligible", "{c}");
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!("UPDATE referrals SET reserved_until = '2020-01-01' WHERE id = {}", held["id"]))
+        .await
+        .expect("lapse");
+    // Nothing read it since: the lapsed hold still counts as reserved until the handout settles it.
+    let body = json!({"family_id": fid, "infant_id": other["infant_id"], "site_id": CHERRY, "crib_model_id": MODEL});
+    let (status, h) = app.post(&staff2, "/api/v1/handouts", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "the lapsed hold gave its crib back first: {h}");
+    assert_eq!(h["referral_id"], Value::Null);
+    let (_, r) = app.get(&nurse, &format!("/api/v1/referrals/{}", held["id"])).await;
+    assert_eq!(r["status"], "expired");
+    assert_eq!(reserved_at(&app, &manager, CHERRY).await, (0, 0));
+    app.assert_no_drift().await;
+}

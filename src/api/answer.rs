@@ -1,9 +1,12 @@
 //! `Answer`: a status and a JSON body, the one shape API handlers return; and
-//! `run_write`, which runs a write in one transaction under an optional idempotency key.
+//! `run_write`, which runs a write in one transaction under an optional idempotency key
+//! (`run_write_prepared` with a read first, `run_write_prepared_in` with the caller's own
+//! kind of transaction, `store::write_txn`).
 
 use crate::db::begin_write;
 use crate::error::{json_response, AppError};
 use crate::store::idempotency::{self, StoredAnswer};
+use crate::store::write_txn::WriteTxn;
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
@@ -135,6 +138,33 @@ where
     F: FnOnce(DatabaseTransaction, T) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<Answer, AppError>)>,
 {
+    let begin = |_: &T, _: bool| async { Ok(begin_write(db).await?) };
+    run_write_prepared_in(db, user_id, key, route, body, prepare, begin, action).await
+}
+
+/// `run_write_prepared` with the write transaction opened by `begin`, from what `prepare`
+/// found and whether an answer is to be kept (the handout chooses a `HeldWrite` on SQLite
+/// this way, `store::write_txn`).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_write_prepared_in<P, PFut, T, B, BFut, W, F, Fut>(
+    db: &DatabaseConnection,
+    user_id: i64,
+    key: WriteKey<'_>,
+    route: &str,
+    body: &Value,
+    prepare: P,
+    begin: B,
+    action: F,
+) -> Result<Answer, AppError>
+where
+    P: FnOnce() -> PFut,
+    PFut: Future<Output = Result<T, AppError>>,
+    B: FnOnce(&T, bool) -> BFut,
+    BFut: Future<Output = Result<W, AppError>>,
+    W: WriteTxn,
+    F: FnOnce(W, T) -> Fut,
+    Fut: Future<Output = (W, Result<Answer, AppError>)>,
+{
     let (key, keep_client_errors) = key.parts();
     let key = checked_key(key)?;
     let hash = idempotency::request_hash(route, body);
@@ -148,9 +178,9 @@ where
         Err(e) => return refused(db, user_id, key, &hash, keep_client_errors, e).await,
     };
     // NOTE: no second look for the key inside the transaction: a request with the same key
-    // that commits meanwhile makes `save` find the key taken, and this one rolls back and
-    // replays that answer (one statement fewer under the write lock).
-    let txn = begin_write(db).await?;
+    // that commits meanwhile makes `commit_keeping` find the key taken, and this one rolls
+    // back and replays that answer (one statement fewer under the write lock).
+    let txn = begin(&prepared, key.is_some()).await?;
     let (txn, result) = action(txn, prepared).await;
     match (result, key) {
         (Ok(answer), None) => {
@@ -159,11 +189,9 @@ where
         }
         (Ok(answer), Some(k)) => {
             let stored = StoredAnswer { status: answer.status.code, body: answer.body.clone() };
-            if idempotency::save(&txn, user_id, &k, &hash, &stored).await? {
-                txn.commit().await?;
+            if txn.commit_keeping(user_id, &k, &hash, &stored).await? {
                 Ok(answer)
             } else {
-                txn.rollback().await?;
                 replay(db, user_id, &k, &hash).await
             }
         }

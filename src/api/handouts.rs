@@ -1,7 +1,7 @@
 //! Safe-sleep education, handouts, voids and follow-up calls over the API. Each write is one
 //! transaction under an optional `Idempotency-Key`; the gates live in `store::handouts`.
 
-use crate::api::answer::{run_write, run_write_prepared, Answer, WriteKey};
+use crate::api::answer::{run_write, run_write_prepared_in, Answer, WriteKey};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::families::{home_site, require_family_worker};
 use crate::api::openapi::ErrorBody;
@@ -154,16 +154,18 @@ pub async fn create(
         referral_id: req.referral_id,
     };
     let prepare = || handouts::plan(db.inner(), &who, &cmd);
-    run_write_prepared(
+    let begin = |plan: &handouts::HandoutPlan, keeps_answer: bool| handouts::begin(db.inner(), plan, keeps_answer);
+    run_write_prepared_in(
         db.inner(),
         who.user.id,
         WriteKey::Api(key.0),
         "POST /api/v1/handouts",
         &body.raw,
         prepare,
-        |txn, plan| async {
-            let r = handouts::record(&txn, &who, &addr.0, plan).await.and_then(|h| Answer::created(&h));
-            (txn, r)
+        begin,
+        |write, plan| async {
+            let (write, r) = handouts::record_in(write, &who, &addr.0, plan).await;
+            (write, r.and_then(|h| Answer::created(&h)))
         },
     )
     .await

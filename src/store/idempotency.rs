@@ -4,7 +4,9 @@
 use crate::entity::idempotency_key;
 use crate::error::AppError;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, Statement,
+};
 use serde_json::Value;
 
 /// A stored answer.
@@ -78,6 +80,19 @@ pub async fn find(
     }
 }
 
+/// The row that keeps an answer.
+fn row(user_id: i64, key: &str, hash: &str, answer: &StoredAnswer) -> idempotency_key::ActiveModel {
+    idempotency_key::ActiveModel {
+        user_id: Set(user_id),
+        key: Set(key.to_string()),
+        request_hash: Set(hash.to_string()),
+        status: Set(i32::from(answer.status)),
+        body: Set(answer.body.to_string()),
+        created_at: Set(crate::clock::now()),
+        ..Default::default()
+    }
+}
+
 /// Store an answer; returns false when another request stored one for this key first.
 pub async fn save(
     db: &impl ConnectionTrait,
@@ -86,21 +101,21 @@ pub async fn save(
     hash: &str,
     answer: &StoredAnswer,
 ) -> Result<bool, DbErr> {
-    let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-        user_id: Set(user_id),
-        key: Set(key.to_string()),
-        request_hash: Set(hash.to_string()),
-        status: Set(i32::from(answer.status)),
-        body: Set(answer.body.to_string()),
-        created_at: Set(crate::clock::now()),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([idempotency_key::Column::UserId, idempotency_key::Column::Key]).do_nothing().to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    let inserted = idempotency_key::Entity::insert(row(user_id, key, hash, answer))
+        .on_conflict(
+            OnConflict::columns([idempotency_key::Column::UserId, idempotency_key::Column::Key])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     Ok(inserted == 1)
+}
+
+/// The SQLite INSERT that keeps an answer, failing on the unique index when the key is
+/// taken (for `HeldWrite`, where it goes in one script with the COMMIT).
+pub fn insert_statement(user_id: i64, key: &str, hash: &str, answer: &StoredAnswer) -> Statement {
+    DbBackend::Sqlite.build(&idempotency_key::Entity::insert(row(user_id, key, hash, answer)).into_query())
 }
 
 #[cfg(test)]

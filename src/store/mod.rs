@@ -1,6 +1,7 @@
 //! Queries and transactions per aggregate. Every function takes `db: &impl ConnectionTrait`
 //! so it runs inside or outside a transaction; one business action = one transaction,
-//! opened by the caller with `db::begin_write`.
+//! opened by the caller with `db::begin_write` (the one exception: on SQLite the handout's
+//! `held_write::HeldWrite`, decision 0015).
 
 pub mod accounts;
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod families;
 pub mod family_view;
 pub mod follow_ups;
 pub mod handouts;
+pub mod held_write;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod outcomes;
@@ -26,3 +28,4 @@ pub mod stock;
 pub mod stock_ops;
 pub mod stock_reads;
 pub mod users;
+pub mod write_txn;

@@ -252,6 +252,18 @@ impl TestApp {
         }
     }
 
+    /// The id of the user with this email.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        cribs::entity::user::Entity::find()
+            .filter(cribs::entity::user::Column::Email.eq(email))
+            .one(&self.db)
+            .await
+            .expect("query")
+            .unwrap_or_else(|| panic!("no user {email}"))
+            .id
+    }
+
     /// Count rows of a table.
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.db.get_database_backend();

@@ -11,7 +11,8 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 /// What the gates of a handout need to know, read in one statement (one scalar subquery
 /// each): the parameters of the policy in force; whether the family, its infant, the site
 /// and the model exist; the infant's latest check; the family's latest education; the
-/// infant's live cribs; its open hospital request; and where the family lives now.
+/// infant's live cribs; its open hospital request; where the family lives now; and the
+/// lapsed holds on the site's stock of the model.
 #[derive(Debug, FromQueryResult)]
 pub(super) struct Gates {
     pub(super) policy_params: Option<String>,
@@ -28,6 +29,9 @@ pub(super) struct Gates {
     pub(super) open_referral_id: Option<i64>,
     pub(super) neighborhood_id: Option<i64>,
     pub(super) csa_id: Option<i32>,
+    /// Holds at this site for this model whose time ran out but are still counted as
+    /// reserved (settled by the next write that needs the crib).
+    pub(super) lapsed_holds_here: i64,
 }
 
 impl Gates {
@@ -80,7 +84,14 @@ impl Gates {
             .push(") AS neighborhood_id, ");
         sql.push("(SELECT n.csa_id FROM families f JOIN neighborhoods n ON n.id = f.neighborhood_id WHERE f.id = ")
             .bind(cmd.family_id)
-            .push(") AS csa_id");
+            .push(") AS csa_id, ");
+        sql.push("(SELECT COUNT(*) FROM referrals WHERE status = 'reserved' AND reserved_site_id = ")
+            .bind(cmd.site_id)
+            .push(" AND reserved_crib_model_id = ")
+            .bind(cmd.crib_model_id)
+            .push(" AND reserved_until < ")
+            .bind(today)
+            .push(") AS lapsed_holds_here");
         Gates::find_by_statement(sql.statement())
             .one(db)
             .await?

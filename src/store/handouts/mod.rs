@@ -2,25 +2,29 @@
 //! their order (scope → eligibility → education → already received → stock), then the
 //! ledger movement, the receipt number, the neighborhood at that moment and a follow-up.
 //! Voids write a reversing movement; nothing is edited away. The gates' one read is in
-//! `gates`, the SQLite one-script write in `sqlite_script`.
+//! `gates`, the SQLite one-script write in `sqlite_script`; `begin` chooses the write's
+//! transaction (on SQLite usually a `HeldWrite`, decision 0015) and `record_in` writes in it.
 
 use crate::auth::guards::Identity;
+use crate::db::begin_write;
 use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::family_view::HandoutView;
+use crate::store::held_write::HeldWrite;
 use crate::store::sql::execute_batch;
 use crate::store::stock::{
     apply_movement, change_balance, held_movement_row, movement_row, release_one, take_held_balance, MovementKind,
     NewMovement, StockError,
 };
+use crate::store::write_txn::Write;
 use crate::store::{families, referrals};
 use chrono::Duration;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait,
-    SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryTrait, SqlErr,
 };
 use serde_json::json;
 
@@ -28,7 +32,7 @@ mod gates;
 mod sqlite_script;
 
 use gates::Gates;
-use sqlite_script::record_in_one_script;
+use sqlite_script::{record_held, record_in_one_script};
 
 /// What staff asked for.
 #[derive(Debug, Clone)]
@@ -79,6 +83,53 @@ pub struct HandoutPlan {
     referral_named: bool,
     follow_up_days: i64,
     today: chrono::NaiveDate,
+    /// Lapsed holds on this site's stock of the model (`Gates::lapsed_holds_here`).
+    lapsed_holds_here: bool,
+}
+
+impl HandoutPlan {
+    /// Whether the write goes in one `HeldWrite` (decision 0015): on SQLite, for a handout
+    /// with no hospital request and no lapsed hold to settle at the site first.
+    fn writes_held(&self, backend: DbBackend) -> bool {
+        backend == DbBackend::Sqlite && self.referral.is_none() && !self.lapsed_holds_here
+    }
+}
+
+/// The write transaction for a planned handout (decision 0015): where `writes_held`, the
+/// SQLite file's writer connection held (`HeldWrite`: the whole write in one round trip,
+/// or two when an answer is kept for a retry); otherwise SeaORM's, from `db::begin_write`.
+pub fn begin<'a>(
+    db: &'a DatabaseConnection,
+    plan: &HandoutPlan,
+    keeps_answer: bool,
+) -> impl std::future::Future<Output = Result<Write, AppError>> + 'a {
+    let held = plan.writes_held(db.get_database_backend());
+    async move {
+        if held {
+            Ok(Write::Held(HeldWrite::acquire(db, !keeps_answer).await?))
+        } else {
+            Ok(Write::Orm(begin_write(db).await?))
+        }
+    }
+}
+
+/// Write a planned handout in the transaction `begin` opened for it, and give it back.
+pub async fn record_in(
+    write: Write,
+    who: &Identity,
+    ip: &str,
+    plan: HandoutPlan,
+) -> (Write, Result<HandoutView, AppError>) {
+    match write {
+        Write::Orm(txn) => {
+            let result = record(&txn, who, ip, plan).await;
+            (Write::Orm(txn), result)
+        }
+        Write::Held(mut held) => {
+            let result = record_held(&mut held, who, ip, &plan).await;
+            (Write::Held(held), result)
+        }
+    }
 }
 
 /// Hand out a crib on one connection: `plan`, then `record` (benches, tests, scripts).
@@ -176,6 +227,7 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutComman
         referral_named: cmd.referral_id.is_some(),
         follow_up_days: i64::from(params.follow_up_days),
         today,
+        lapsed_holds_here: g.lapsed_holds_here > 0,
     })
 }
 

@@ -1,11 +1,14 @@
 //! A handout written by one SQLite script: the write of `record` for a handout with no
-//! hospital request, in one round trip under the write lock (decision 0013).
+//! hospital request, in one round trip under the write lock (decision 0013) — in SeaORM's
+//! transaction (`record_in_one_script`), or with its `BEGIN` and `COMMIT` in a
+//! `HeldWrite` (`record_held`, decision 0015).
 
 use super::{already_received, audit_detail, out_of_stock, receipt_number, HandoutPlan};
 use crate::auth::guards::Identity;
 use crate::entity::handout;
 use crate::error::AppError;
 use crate::store::family_view::HandoutView;
+use crate::store::held_write::HeldWrite;
 use crate::store::referrals;
 use crate::store::sql::Sql;
 use crate::store::stock::MovementKind;
@@ -39,14 +42,10 @@ pub(super) async fn record_in_one_script(
     written.map(HandoutView::from).ok_or_else(out_of_stock)
 }
 
-/// One run of the script of `record_in_one_script`: the handout written, or None when no
-/// unreserved crib was there (and then nothing was written).
-async fn handout_script(
-    db: &impl ConnectionTrait,
-    who: &Identity,
-    ip: &str,
-    plan: &HandoutPlan,
-) -> Result<Option<handout::Model>, AppError> {
+/// The script of `record_in_one_script` (and of `record_held`, there between `BEGIN` and
+/// `COMMIT`): the handout row comes back from it, or no row when no unreserved crib was
+/// there (and then it writes nothing).
+fn script(who: &Identity, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
     let now = crate::clock::now();
     let receipt = receipt_number(plan.today);
     let mut sql = Sql::new(DbBackend::Sqlite);
@@ -89,11 +88,44 @@ async fn handout_script(
         .bind(audit_detail(&receipt, plan.override_reason.as_deref()))
         .push(" FROM handouts WHERE receipt_number = ")
         .bind(receipt);
+    sql.statement()
+}
+
+/// One run of the script of `record_in_one_script`: the handout written, or None when no
+/// unreserved crib was there (and then nothing was written).
+async fn handout_script(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    ip: &str,
+    plan: &HandoutPlan,
+) -> Result<Option<handout::Model>, AppError> {
     // NOTE: `all`, not `one`: reading only the first row would stop the script there.
-    match handout::Model::find_by_statement(sql.statement()).all(db).await {
+    match handout::Model::find_by_statement(script(who, ip, plan)).all(db).await {
         Ok(found) => Ok(found.into_iter().next()),
         // NOTE: the partial unique index settles a race between two requests for one infant.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(already_received()),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The handout of `record_in_one_script` written through a `HeldWrite` (decision 0015):
+/// `BEGIN IMMEDIATE`, the script and, when no answer is kept, `COMMIT`, in one round trip.
+/// `handouts::begin` chose this only where no lapsed hold at the site is to be settled,
+/// so "no row" is out of stock.
+pub(super) async fn record_held(
+    held: &mut HeldWrite,
+    who: &Identity,
+    ip: &str,
+    plan: &HandoutPlan,
+) -> Result<HandoutView, AppError> {
+    let rows = match held.begin_with(script(who, ip, plan)).await {
+        Ok(rows) => rows,
+        // NOTE: the partial unique index settles a race between two requests for one infant.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(already_received()),
+        Err(e) => return Err(e.into()),
+    };
+    match rows.first() {
+        Some(row) => Ok(HandoutView::from(handout::Model::from_query_result(row, "")?)),
+        None => Err(out_of_stock()),
     }
 }

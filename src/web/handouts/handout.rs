@@ -3,7 +3,7 @@
 //! the double clicks — and the receipt.
 
 use super::errors_of;
-use crate::api::answer::{run_write_prepared, Answer, WriteKey};
+use crate::api::answer::{run_write_prepared_in, Answer, WriteKey};
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, Identity, PageUser};
 use crate::auth::token::random_token;
@@ -194,16 +194,18 @@ pub async fn handout_submit(
     let who = &user.0;
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
     let prepare = || handouts::plan(db.inner(), who, &cmd);
-    let result = run_write_prepared(
+    let begin = |plan: &handouts::HandoutPlan, keeps_answer: bool| handouts::begin(db.inner(), plan, keeps_answer);
+    let result = run_write_prepared_in(
         db.inner(),
         who.user.id,
         WriteKey::Form(&form.form_token),
         "POST /families/handout",
         &body,
         prepare,
-        |txn, plan| async {
-            let r = handouts::record(&txn, who, &addr.0, plan).await.and_then(|h| Answer::created(&h));
-            (txn, r)
+        begin,
+        |write, plan| async {
+            let (write, r) = handouts::record_in(write, who, &addr.0, plan).await;
+            (write, r.and_then(|h| Answer::created(&h)))
         },
     )
     .await;
