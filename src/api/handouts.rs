@@ -6,7 +6,7 @@ use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::families::{home_site, require_family_worker};
 use crate::api::openapi::ErrorBody;
 use crate::api::validate::{optional_text, Problems};
-use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
+use crate::auth::guards::{ApiManager, ApiUser, ClientAddr, Identity};
 use crate::domain::education::parse_education;
 use crate::error::{ApiResult, AppError};
 use crate::store::audit::{self, AuditEntry};
@@ -153,21 +153,26 @@ pub async fn create(
         override_reason,
         referral_id: req.referral_id,
     };
-    let prepare = || handouts::plan(db.inner(), &who, &cmd);
-    let begin = |plan: &handouts::HandoutPlan, keeps_answer: bool| handouts::begin(db.inner(), plan, keeps_answer);
-    run_write_prepared_in(
-        db.inner(),
-        who.user.id,
-        WriteKey::Api(key.0),
-        "POST /api/v1/handouts",
-        &body.raw,
-        prepare,
-        begin,
-        |write, plan| async {
-            let (write, r) = handouts::record_in(write, &who, &addr.0, plan).await;
-            (write, r.and_then(|h| Answer::created(&h)))
-        },
-    )
+    run_handout(db.inner(), &who, &addr.0, WriteKey::Api(key.0), "POST /api/v1/handouts", &body.raw, &cmd).await
+}
+
+/// Plan and write a handout under a key (the API's and the page form's one way): the
+/// gates on the pool, then the write in the transaction `handouts::begin` chooses.
+pub async fn run_handout(
+    db: &DatabaseConnection,
+    who: &Identity,
+    ip: &str,
+    key: WriteKey<'_>,
+    route: &str,
+    body: &serde_json::Value,
+    cmd: &HandoutCommand,
+) -> Result<Answer, AppError> {
+    let prepare = || handouts::plan(db, who, cmd);
+    let begin = |plan: &handouts::HandoutPlan, keeps_answer: bool| handouts::begin(db, plan, keeps_answer);
+    run_write_prepared_in(db, who.user.id, key, route, body, prepare, begin, |write, plan| async {
+        let (write, r) = handouts::record_in(write, who, ip, plan).await;
+        (write, r.and_then(|h| Answer::created(&h)))
+    })
     .await
 }
 

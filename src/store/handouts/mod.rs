@@ -55,6 +55,17 @@ fn receipt_number(on: chrono::NaiveDate) -> String {
     format!("CR-{}-{tail}", on.format("%Y%m%d"))
 }
 
+/// The answer for a failed handout write: "already received" when the partial unique
+/// index refused a second live crib for the infant (a race between two requests), else
+/// the error itself.
+fn refusal_of(e: sea_orm::DbErr) -> AppError {
+    if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+        already_received()
+    } else {
+        e.into()
+    }
+}
+
 fn already_received() -> AppError {
     AppError::AlreadyReceived(
         "This infant already has a crib from the program. A second crib needs the first handout voided by a manager."
@@ -315,8 +326,7 @@ pub async fn record(
     let h = match inserted {
         Ok(h) => h,
         // NOTE: the partial unique index settles a race between two requests for one infant.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(already_received()),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(refusal_of(e)),
     };
     let movement = NewMovement {
         site_id: plan.site_id,

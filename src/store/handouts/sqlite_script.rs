@@ -3,7 +3,7 @@
 //! transaction (`record_in_one_script`), or with its `BEGIN` and `COMMIT` in a
 //! `HeldWrite` (`record_held`, decision 0015).
 
-use super::{already_received, audit_detail, out_of_stock, receipt_number, HandoutPlan};
+use super::{audit_detail, out_of_stock, receipt_number, refusal_of, HandoutPlan};
 use crate::auth::guards::Identity;
 use crate::entity::handout;
 use crate::error::AppError;
@@ -13,7 +13,7 @@ use crate::store::referrals;
 use crate::store::sql::Sql;
 use crate::store::stock::MovementKind;
 use chrono::Duration;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, SqlErr};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 
 /// On SQLite, a handout with no hospital request is written by one script, one round trip
 /// while the write lock is held (decision 0013): the conditional take first, then the
@@ -103,8 +103,7 @@ async fn handout_script(
     match handout::Model::find_by_statement(script(who, ip, plan)).all(db).await {
         Ok(found) => Ok(found.into_iter().next()),
         // NOTE: the partial unique index settles a race between two requests for one infant.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(already_received()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(refusal_of(e)),
     }
 }
 
@@ -121,8 +120,7 @@ pub(super) async fn record_held(
     let rows = match held.begin_with(script(who, ip, plan)).await {
         Ok(rows) => rows,
         // NOTE: the partial unique index settles a race between two requests for one infant.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Err(already_received()),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(refusal_of(e)),
     };
     match rows.first() {
         Some(row) => Ok(HandoutView::from(handout::Model::from_query_result(row, "")?)),

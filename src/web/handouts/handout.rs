@@ -3,12 +3,12 @@
 //! the double clicks — and the receipt.
 
 use super::errors_of;
-use crate::api::answer::{run_write_prepared_in, Answer, WriteKey};
+use crate::api::answer::WriteKey;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, Identity, PageUser};
 use crate::auth::token::random_token;
 use crate::error::AppError;
-use crate::store::handouts::{self, HandoutCommand};
+use crate::store::handouts::HandoutCommand;
 use crate::store::{families, family_view, reference};
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};
@@ -193,20 +193,14 @@ pub async fn handout_submit(
     };
     let who = &user.0;
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
-    let prepare = || handouts::plan(db.inner(), who, &cmd);
-    let begin = |plan: &handouts::HandoutPlan, keeps_answer: bool| handouts::begin(db.inner(), plan, keeps_answer);
-    let result = run_write_prepared_in(
+    let result = crate::api::handouts::run_handout(
         db.inner(),
-        who.user.id,
+        who,
+        &addr.0,
         WriteKey::Form(&form.form_token),
         "POST /families/handout",
         &body,
-        prepare,
-        begin,
-        |write, plan| async {
-            let (write, r) = handouts::record_in(write, who, &addr.0, plan).await;
-            (write, r.and_then(|h| Answer::created(&h)))
-        },
+        &cmd,
     )
     .await;
     match result {
