@@ -127,17 +127,19 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
     // connection is pinged only after a minute idle, when a server restart or a firewall
     // could have dropped it (decision 0013).
     if settings.is_sqlite() {
-        opts.test_before_acquire(false).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-                // NOTE: SQLite's memory (page caches, sorters, the temporary tables of a
-                // report) is held under 24 MiB for the whole process; past it SQLite frees
-                // cached pages first. Without it a 1M-handout report at 4 connections took
-                // the server from 33 to 86 MiB resident (benches/load.sh).
-                .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT.to_string())
-        });
+        opts.test_before_acquire(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    // NOTE: SQLite's memory (page caches, sorters, the temporary tables of a
+                    // report) is held under 24 MiB for the whole process; past it SQLite frees
+                    // cached pages first. Without it a 1M-handout report at 4 connections took
+                    // the server from 33 to 86 MiB resident (benches/load.sh).
+                    .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT.to_string())
+            })
+            .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(steady_plans(conn))));
     } else {
         // NOTE: each pool gets a name of its own (`cribs-<pid>-<n>`, shown in PostgreSQL's
         // pg_stat_activity), by which `store::audit_queue` tells one pool from another.
@@ -149,6 +151,34 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
         opts.set_schema_search_path(schema.clone());
     }
     Database::connect(opts).await.map_err(|source| SetupError::Connect { url: redact_url(&url), source })
+}
+
+/// Plan each statement once (SQLite's query planner stability guarantee, QPSG).
+///
+/// NOTE: this SQLite is built with STAT4, and `ANALYZE` (run by `cribs generate`, or by an
+/// operator) keeps sample values per index. With them the planner weighs a statement's
+/// bound values, and SQLite marks the statement to be planned again whenever one is
+/// bound: every execution re-parsed its SQL. A search spent about half its CPU there
+/// (decision 0016). With QPSG the plan comes from the statistics alone and a prepared
+/// statement is reused as it is. `store::inline_read` sets it on its own connections too.
+async fn steady_plans(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: `db` is this connection's open handle, held for this thread while `handle`
+    // lives; SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and an int* that may be null.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_config(
+            db,
+            rusqlite::ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(sea_orm::sqlx::Error::Configuration(format!("SQLite refused its planner setting (code {rc})").into()))
+    }
 }
 
 /// PostgreSQL pools opened by this process so far (for their application names).

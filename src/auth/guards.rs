@@ -9,6 +9,7 @@
 use crate::auth::{session, token::sha256_hex};
 use crate::domain::role::Role;
 use crate::entity::{api_token, user};
+use crate::store::inline_read;
 use rocket::http::{Method, Status};
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
@@ -60,7 +61,8 @@ pub async fn try_load_identity(db: &DatabaseConnection, user_id: i64) -> Result<
 }
 
 /// The active user a condition finds, with the sites they belong to, in one statement
-/// (every signed-in request starts here: one round trip, not two, decision 0014). None
+/// (every signed-in request starts here: one round trip, not two, decision 0014; on
+/// SQLite on the request's own thread, decision 0016). None
 /// when no user matches, or the user is inactive or of an unknown role.
 async fn identity_where(db: &DatabaseConnection, cond: SimpleExpr) -> Result<Option<Identity>, DbErr> {
     let backend = db.get_database_backend();
@@ -71,9 +73,18 @@ async fn identity_where(db: &DatabaseConnection, cond: SimpleExpr) -> Result<Opt
         _ => "(SELECT group_concat(site_id, ',') FROM user_sites WHERE user_sites.user_id = users.id)",
     };
     let query = user::Entity::find().filter(cond).expr_as(Expr::cust(sites), SITE_IDS).limit(1).build(backend);
-    let Some(row) = db.query_one_raw(query).await? else { return Ok(None) };
-    let user = user::Model::from_query_result(&row, "")?;
-    let site_ids = parse_site_ids(row.try_get::<Option<String>>("", SITE_IDS)?.as_deref())?;
+    let found = match inline_read::try_rows::<UserWithSites>(db, &query) {
+        Some(rows) => rows.into_iter().next(),
+        None => match db.query_one_raw(query).await? {
+            Some(row) => Some(UserWithSites {
+                user: user::Model::from_query_result(&row, "")?,
+                site_ids: row.try_get::<Option<String>>("", SITE_IDS)?,
+            }),
+            None => None,
+        },
+    };
+    let Some(UserWithSites { user, site_ids }) = found else { return Ok(None) };
+    let site_ids = parse_site_ids(site_ids.as_deref())?;
     if !user.active {
         return Ok(None);
     }
@@ -83,6 +94,18 @@ async fn identity_where(db: &DatabaseConnection, cond: SimpleExpr) -> Result<Opt
 
 /// The column `identity_where` reads a user's site ids from.
 const SITE_IDS: &str = "cribs_site_ids";
+
+/// A row of `identity_where`: the user, and their site ids as the database lists them.
+struct UserWithSites {
+    user: user::Model,
+    site_ids: Option<String>,
+}
+
+impl inline_read::FromSqliteRow for UserWithSites {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(UserWithSites { user: user::Model::from_row(row)?, site_ids: row.get(SITE_IDS)? })
+    }
+}
 
 /// Site ids as the database lists them (`1,7`; none for NULL).
 fn parse_site_ids(list: Option<&str>) -> Result<Vec<i64>, DbErr> {

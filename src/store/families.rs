@@ -7,12 +7,13 @@ use crate::domain::family::{phone_digits, NewFamily};
 use crate::domain::money::cents_to_decimal;
 use crate::entity::{family, handout, infant, neighborhood};
 use crate::error::AppError;
+use crate::store::inline_read;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use std::str::FromStr;
@@ -133,7 +134,7 @@ pub async fn create(
 /// families where every word starts the first or the last name (`tan bro` finds Tanya
 /// Brooks), from the search-key indexes; only when that finds nobody does it look for the
 /// words anywhere in the names (a full scan, for the middle of a double-barrelled name).
-pub async fn search(db: &impl ConnectionTrait, q: &str) -> Result<Vec<FamilySummary>, AppError> {
+pub async fn search(db: &DatabaseConnection, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     let q = q.trim();
     if q.is_empty() {
         return Ok(Vec::new());
@@ -176,18 +177,15 @@ pub async fn search(db: &impl ConnectionTrait, q: &str) -> Result<Vec<FamilySumm
     found(db, anywhere).await
 }
 
-/// The first 50 families that meet a condition, by name.
-async fn found(db: &impl ConnectionTrait, cond: Condition) -> Result<Vec<FamilySummary>, AppError> {
-    Ok(family::Entity::find()
+/// The first 50 families that meet a condition, by name (on SQLite read on the request's
+/// own thread when it can, decision 0016).
+async fn found(db: &DatabaseConnection, cond: Condition) -> Result<Vec<FamilySummary>, AppError> {
+    let select = family::Entity::find()
         .filter(cond)
         .order_by_asc(family::Column::LastName)
         .order_by_asc(family::Column::FirstName)
-        .limit(50)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(FamilySummary::from)
-        .collect())
+        .limit(50);
+    Ok(inline_read::all(db, select).await?.into_iter().map(FamilySummary::from).collect())
 }
 
 /// A family row, or 404.
