@@ -21,7 +21,7 @@
 # Environment: DURATION (seconds per wrk run, default 10), CONNECTIONS (default 32),
 # TAKE_RUNS (take-timing runs of DURATION seconds, default 3: the median is the baseline),
 # REPORT_CONNECTIONS (default 4: the report takes ~0.2–0.5 s per request at 1M handouts),
-# LOAD_FAMILIES (default 947867), LOAD_INFANTS (infants to prepare, default 2500 × DURATION: SQLite hands out ~1,700 /s),
+# LOAD_FAMILIES (default 947867), LOAD_INFANTS (infants to prepare, default 4000 × DURATION: SQLite hands out ~2,400 /s),
 # PREPARE_SECONDS (bound on the preparation, default 300), BACKENDS ("sqlite postgres"),
 # DATABASE_URL_PG (an existing database to connect to for CREATE/DROP DATABASE, default
 # postgres://postgres:postgres@127.0.0.1:5432/postgres; PostgreSQL is started with
@@ -36,7 +36,7 @@ DURATION=${DURATION:-10}
 CONNS=${CONNECTIONS:-32}
 REPORT_CONNS=${REPORT_CONNECTIONS:-4}
 FAMILIES=${LOAD_FAMILIES:-947867}
-INFANTS=${LOAD_INFANTS:-$((2500 * DURATION))}
+INFANTS=${LOAD_INFANTS:-$((4000 * DURATION))}
 PREPARE_SECONDS=${PREPARE_SECONDS:-300}
 SETTLE_SECONDS=${SETTLE_SECONDS:-300}
 TAKE_RUNS=${TAKE_RUNS:-3}
