@@ -62,6 +62,11 @@ pub enum AppError {
     /// 503 `busy`: no database connection came free in time (a queue at the door).
     #[error("The server is busy right now. Nothing was changed; try again in a few seconds.")]
     Busy,
+    /// 503 `busy` should it ever reach a caller: the handout's random receipt number was
+    /// already taken, so nothing was written; `api::handouts::run_handout` tries again with
+    /// a new number before answering.
+    #[error("The server is busy right now. Nothing was changed; try again in a few seconds.")]
+    ReceiptTaken,
     /// 500 `internal`: details only in the server log.
     #[error("Something went wrong on our side. The details are in the server log.")]
     Internal(String),
@@ -105,7 +110,7 @@ impl AppError {
                 Status::UnprocessableEntity
             }
             AppError::TooManyRequests => Status::TooManyRequests,
-            AppError::Busy => Status::ServiceUnavailable,
+            AppError::Busy | AppError::ReceiptTaken => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -126,7 +131,7 @@ impl AppError {
             AppError::EducationRequired(_) => "education_required",
             AppError::Ineligible { .. } => "ineligible",
             AppError::TooManyRequests => "too_many_requests",
-            AppError::Busy => "busy",
+            AppError::Busy | AppError::ReceiptTaken => "busy",
             AppError::Internal(_) => "internal",
         }
     }

@@ -333,3 +333,38 @@ async fn follow_ups_close_when_reached_or_after_three_unanswered_calls() {
     assert_eq!(f["status"], "completed");
     assert_eq!(f["sleeps_on_back"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_receipt_number_is_told_apart_from_a_second_crib() {
+    use cribs::store::handouts::{refused_unique, UniqueRefusal};
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let manager = app.token("manager@demo.cribs").await;
+    set_stock(&app, &manager, 5).await;
+    let (fid, iid) = family_ready(&app, &staff, 1, true, true).await;
+    let (status, h) = app.post(&staff, "/api/v1/handouts", &handout_body(fid, iid)).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let (fid2, iid2) = family_ready(&app, &staff, 2, false, false).await;
+    // The same row again, for another infant (only the receipt number is taken), for the
+    // same infant with a new receipt number, and with no receipt number at all.
+    let copy = |receipt: &str, family: &str, infant: &str| {
+        format!(
+            "INSERT INTO handouts (receipt_number, family_id, infant_id, site_id, crib_model_id, handed_out_at, \
+             handed_out_on, created_by) SELECT {receipt}, {family}, {infant}, site_id, crib_model_id, handed_out_at, \
+             handed_out_on, created_by FROM handouts WHERE infant_id = {iid}"
+        )
+    };
+    let attempt = |sql: String| {
+        let db = &app.db;
+        async move { db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await }
+    };
+    let taken = attempt(copy("receipt_number", &fid2.to_string(), &iid2.to_string())).await.expect_err("receipt taken");
+    assert_eq!(refused_unique(&taken), Some(UniqueRefusal::Receipt), "{taken}");
+    let second = attempt(copy("'CR-TEST-OTHER'", "family_id", "infant_id")).await.expect_err("second crib");
+    assert_eq!(refused_unique(&second), Some(UniqueRefusal::Infant), "{second}");
+    let missing = attempt(copy("NULL", &fid2.to_string(), &iid2.to_string())).await.expect_err("no receipt");
+    assert_eq!(refused_unique(&missing), None, "{missing}");
+    assert_eq!(app.count("handouts").await, 1);
+    app.assert_no_drift().await;
+}

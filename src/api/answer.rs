@@ -102,6 +102,7 @@ where
 /// `Idempotency-Key` (every 2xx and 4xx answer is kept), or a page form's per-form token
 /// (only a success is kept, so a refused form can be corrected and sent again with the
 /// same token, while a double click on one that succeeded replays the first answer).
+#[derive(Debug, Clone)]
 pub enum WriteKey<'a> {
     Api(Option<String>),
     Form(&'a str),

@@ -79,7 +79,7 @@ impl From<AppError> for FhirError {
             | AppError::OutOfStock(_)
             | AppError::AlreadyReceived(_) => "conflict",
             AppError::TooManyRequests => "throttled",
-            AppError::Busy => "transient",
+            AppError::Busy | AppError::ReceiptTaken => "transient",
             AppError::Internal(_) => "exception",
             AppError::EducationRequired(_) | AppError::Ineligible { .. } => "business-rule",
         };

@@ -56,13 +56,39 @@ fn receipt_number(on: chrono::NaiveDate) -> String {
 }
 
 /// The answer for a failed handout write: "already received" when the partial unique
-/// index refused a second live crib for the infant (a race between two requests), else
-/// the error itself.
+/// index refused a second live crib for the infant (a race between two requests),
+/// `ReceiptTaken` when the random receipt number was already used (the handout is tried
+/// again with a new one), else the error itself.
 fn refusal_of(e: sea_orm::DbErr) -> AppError {
-    if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-        already_received()
-    } else {
-        e.into()
+    match refused_unique(&e) {
+        Some(UniqueRefusal::Receipt) => AppError::ReceiptTaken,
+        Some(UniqueRefusal::Infant) => already_received(),
+        None => e.into(),
+    }
+}
+
+/// Which unique rule of the handouts table a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueRefusal {
+    /// `receipt_number` (SQLite: `handouts.receipt_number`; PostgreSQL: the column's
+    /// `handouts_receipt_number_key`).
+    Receipt,
+    /// One live handout per infant (`ux_handouts_infant_live`), or any other.
+    Infant,
+}
+
+/// The unique rule an error says was broken, if it is a unique violation.
+///
+/// NOTE: a receipt number is six random characters of 32 for the day (about a billion):
+/// at a load run's 20,000 handouts in a day two collide about once in five runs, and
+/// answering that "already received" turned an eligible family away (benches/load.sh).
+pub fn refused_unique(e: &sea_orm::DbErr) -> Option<UniqueRefusal> {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("receipt_number") => {
+            Some(UniqueRefusal::Receipt)
+        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => Some(UniqueRefusal::Infant),
+        _ => None,
     }
 }
 
