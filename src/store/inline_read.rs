@@ -48,10 +48,12 @@ where
     E: EntityTrait,
     E::Model: FromSqliteRow,
 {
-    match try_rows(db, &select.build(DbBackend::Sqlite)) {
-        Some(models) => Ok(models),
-        None => select.all(db).await,
+    if db.get_database_backend() == DbBackend::Sqlite {
+        if let Some(models) = try_rows(db, &select.build(DbBackend::Sqlite)) {
+            return Ok(models);
+        }
     }
+    select.all(db).await
 }
 
 /// The rows of a statement read inline, or None when it was not (see the module's doc).
