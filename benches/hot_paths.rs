@@ -13,7 +13,8 @@
 //!
 //! Run: `cargo bench --bench hot_paths -- --warm-up-time 1 --measurement-time 3`.
 
-use cribs::auth::guards::{load_identity, Identity};
+use cribs::auth::guards::load_actor;
+use cribs::domain::actor::Actor;
 use cribs::config::Settings;
 use cribs::db::{begin_write, prepare};
 use cribs::entity::user;
@@ -28,7 +29,7 @@ const MODEL: i64 = 1;
 
 struct Bench {
     db: DatabaseConnection,
-    who: Identity,
+    who: Actor,
     _dir: tempfile::TempDir,
 }
 
@@ -49,7 +50,7 @@ async fn setup() -> Bench {
         .await
         .expect("query")
         .expect("the demo manager");
-    let who = load_identity(&db, manager.id).await.expect("identity");
+    let who = load_actor(&db, manager.id).await.expect("identity");
     Bench { db, who, _dir: dir }
 }
 
@@ -74,7 +75,7 @@ async fn take_one(b: &Bench) {
             note: None,
             transfer_id: None,
             handout_id: None,
-            user_id: Some(b.who.user.id),
+            user_id: Some(b.who.id),
         },
     )
     .await
@@ -102,9 +103,9 @@ async fn eligible_family(b: &Bench, n: u64) -> (i64, i64) {
     .expect("input");
     let new = parse_family(&input, cribs::clock::today()).expect("valid family");
     let txn = begin_write(&b.db).await.expect("begin");
-    let created = cribs::store::families::create(&txn, &new, b.who.user.id, Some(SITE)).await.expect("family");
+    let created = cribs::store::families::create(&txn, &new, b.who.id, Some(SITE)).await.expect("family");
     let infant = created.infant_ids[0];
-    cribs::store::eligibility::run_check(&txn, created.id, infant, cribs::clock::today(), b.who.user.id, Some(SITE))
+    cribs::store::eligibility::run_check(&txn, created.id, infant, cribs::clock::today(), b.who.id, Some(SITE))
         .await
         .expect("check");
     let edu = cribs::domain::education::parse_education(
@@ -116,7 +117,7 @@ async fn eligible_family(b: &Bench, n: u64) -> (i64, i64) {
         cribs::clock::now(),
     )
     .expect("education");
-    cribs::store::education::record(&txn, created.id, &edu, b.who.user.id, Some(SITE)).await.expect("education");
+    cribs::store::education::record(&txn, created.id, &edu, b.who.id, Some(SITE)).await.expect("education");
     txn.commit().await.expect("commit");
     (created.id, infant)
 }

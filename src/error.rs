@@ -44,6 +44,10 @@ pub enum AppError {
     /// 409 `conflict`: any other state conflict.
     #[error("{0}")]
     Conflict(String),
+    /// 409 `conflict` with `duplicates`: a new family looks like one already registered
+    /// (`store::families::register`); sent again as confirmed, it is registered.
+    #[error("This family may already be registered. Check the possible duplicates; to register a different family, send again with confirm_not_duplicate: true.")]
+    PossibleDuplicates(Value),
     /// 413 `payload_too_large`.
     #[error("The request body is too large (the limit is 64 KiB).")]
     PayloadTooLarge,
@@ -70,6 +74,14 @@ pub enum AppError {
     /// 500 `internal`: details only in the server log.
     #[error("Something went wrong on our side. The details are in the server log.")]
     Internal(String),
+    /// A refusal kept for an `Idempotency-Key` and given again: answered exactly as it was
+    /// first answered (`store::write`), status and body.
+    #[error("{}", kept_message(body))]
+    Kept { status: u16, body: Value },
+}
+
+fn kept_message(body: &Value) -> String {
+    body.get("message").and_then(Value::as_str).unwrap_or("This request was refused before.").to_string()
 }
 
 impl From<DbErr> for AppError {
@@ -94,6 +106,15 @@ impl AppError {
         AppError::Validation(f)
     }
 
+    /// A 422 with every (field, sentence) problem a domain parse found.
+    pub fn invalid(problems: Vec<(String, String)>) -> Self {
+        let mut fields = FieldErrors::new();
+        for (f, m) in problems {
+            fields.entry(f).or_default().push(m);
+        }
+        AppError::Validation(fields)
+    }
+
     /// The HTTP status of this error.
     pub fn status(&self) -> Status {
         match self {
@@ -104,7 +125,8 @@ impl AppError {
             AppError::OutOfStock(_)
             | AppError::AlreadyReceived(_)
             | AppError::IdempotencyConflict
-            | AppError::Conflict(_) => Status::Conflict,
+            | AppError::Conflict(_)
+            | AppError::PossibleDuplicates(_) => Status::Conflict,
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
             AppError::Validation(_) | AppError::EducationRequired(_) | AppError::Ineligible { .. } => {
                 Status::UnprocessableEntity
@@ -112,6 +134,7 @@ impl AppError {
             AppError::TooManyRequests => Status::TooManyRequests,
             AppError::Busy | AppError::ReceiptTaken => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
+            AppError::Kept { status, .. } => Status::from_code(*status).unwrap_or(Status::Conflict),
         }
     }
 
@@ -125,7 +148,7 @@ impl AppError {
             AppError::OutOfStock(_) => "out_of_stock",
             AppError::AlreadyReceived(_) => "already_received",
             AppError::IdempotencyConflict => "idempotency_conflict",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::PossibleDuplicates(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Validation(_) => "validation_failed",
             AppError::EducationRequired(_) => "education_required",
@@ -133,6 +156,7 @@ impl AppError {
             AppError::TooManyRequests => "too_many_requests",
             AppError::Busy | AppError::ReceiptTaken => "busy",
             AppError::Internal(_) => "internal",
+            AppError::Kept { .. } => "kept",
         }
     }
 
@@ -151,12 +175,27 @@ impl AppError {
         }
     }
 
+    /// One sentence for a flash message: a validation error's first problem as written,
+    /// anything else as `message`.
+    pub fn sentence(&self) -> String {
+        match self {
+            AppError::Validation(fields) => {
+                fields.values().flatten().next().cloned().unwrap_or_else(|| self.message())
+            }
+            _ => self.message(),
+        }
+    }
+
     /// The JSON body of this error, as API.md specifies.
     pub fn to_json(&self) -> Value {
+        if let AppError::Kept { body, .. } = self {
+            return body.clone();
+        }
         let mut body = json!({ "error": self.code(), "message": self.message() });
         match self {
             AppError::Validation(fields) => body["fields"] = json!(fields),
             AppError::Ineligible { rules, .. } => body["rules"] = rules.clone(),
+            AppError::PossibleDuplicates(duplicates) => body["duplicates"] = duplicates.clone(),
             _ => {}
         }
         body
@@ -188,3 +227,55 @@ impl<'r> Responder<'r, 'static> for AppError {
 
 /// Result of an API handler.
 pub type ApiResult<T> = Result<T, AppError>;
+
+/// `Forbidden` unless the role may do this: `forbidden_unless(who.works_with_families())?`
+/// (the rule itself lives on `domain::actor::Actor`).
+pub fn forbidden_unless(allowed: bool) -> Result<(), AppError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+// Collecting a request's input problems, for every face: each field's problem, then one
+// 422 `validation_failed` with all of them.
+
+/// Collects field problems, then fails once with all of them.
+#[derive(Default)]
+pub struct Problems(FieldErrors);
+
+impl Problems {
+    /// Note a problem with a field.
+    pub fn add(&mut self, field: &str, msg: impl Into<String>) {
+        self.0.entry(field.to_string()).or_default().push(msg.into());
+    }
+    /// Keep the value, or note its problem.
+    pub fn take<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e);
+                None
+            }
+        }
+    }
+    /// Fail with the problems, if any.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
+    }
+}
+
+/// Optional free text, trimmed, bounded.
+pub fn optional_text(p: &mut Problems, field: &str, v: Option<String>, max: usize) -> Option<String> {
+    let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())?;
+    if v.chars().count() > max {
+        p.add(field, format!("At most {max} characters, please."));
+        return None;
+    }
+    Some(v)
+}

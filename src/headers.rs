@@ -31,3 +31,23 @@ impl Fairing for SecurityHeaders {
         res.set_header(Header::new("X-Frame-Options", "DENY"));
     }
 }
+
+/// A CSV document to download.
+pub struct CsvFile {
+    pub filename: String,
+    pub body: String,
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for CsvFile {
+    fn respond_to(self, _req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let name: String =
+            self.filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+        rocket::Response::build()
+            .status(rocket::http::Status::Ok)
+            .header(rocket::http::ContentType::new("text", "csv").with_params(("charset", "utf-8")))
+            .header(rocket::http::Header::new("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+            .sized_body(self.body.len(), std::io::Cursor::new(self.body))
+            .ok()
+    }
+}
+

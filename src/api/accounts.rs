@@ -3,9 +3,9 @@
 use crate::api::answer::Answer;
 use crate::api::body::JsonBody;
 use crate::auth::guards::{ApiUser, ClientAddr};
-use crate::db::begin_write;
+use crate::store::audit::Caller;
 use crate::error::{ApiResult, AppError};
-use crate::store::{accounts, audit, reference};
+use crate::store::{accounts, reference};
 use rocket::{get, post, State};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
@@ -66,17 +66,8 @@ pub async fn create_token(
 ) -> ApiResult<Answer> {
     let body = body?.value;
     let user = accounts::sign_in(db.inner(), &body.email, &body.password, &addr.0).await?;
-    let identity = crate::auth::guards::load_identity(db.inner(), user.id).await.ok_or(AppError::Unauthorized)?;
-    let txn = begin_write(db.inner()).await?;
-    let (token, expires_at) = accounts::issue_token(&txn, user.id).await?;
-    audit::record(
-        &txn,
-        Some(&identity),
-        Some(&addr.0),
-        audit::AuditEntry { action: "token.create", entity: "user", entity_id: Some(user.id), detail: None },
-    )
-    .await?;
-    txn.commit().await?;
+    let identity = crate::auth::guards::load_actor(db.inner(), user.id).await.ok_or(AppError::Unauthorized)?;
+    let (token, expires_at) = accounts::issue_token_to(db.inner(), Caller { who: &identity, ip: &addr.0 }).await?;
     Answer::created(&TokenResponse {
         token,
         expires_at,
@@ -92,13 +83,13 @@ pub async fn create_token(
 pub async fn me(user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
     let id = user.0;
     let mut scope: Vec<i64> = id.site_ids.clone();
-    scope.extend(id.user.hospital_site_id);
+    scope.extend(id.hospital_site_id);
     let sites = reference::sites(db.inner(), Some(&scope)).await?;
     let to_ref = |s: &reference::SiteView| SiteRef { id: s.id, name: s.name.clone(), kind: s.kind.clone() };
     Answer::ok(&MeResponse {
-        id: id.user.id,
-        email: id.user.email.clone(),
-        display_name: id.user.display_name.clone(),
+        id: id.id,
+        email: id.email.clone(),
+        display_name: id.display_name.clone(),
         role: id.role.as_str().to_string(),
         sites: sites.iter().filter(|s| id.site_ids.contains(&s.id)).map(to_ref).collect(),
         hospital: sites.iter().find(|s| Some(s.id) == id.hospital_id()).map(to_ref),

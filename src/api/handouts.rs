@@ -1,18 +1,17 @@
 //! Safe-sleep education, handouts, voids and follow-up calls over the API. Each write is one
 //! transaction under an optional `Idempotency-Key`; the gates live in `store::handouts`.
 
-use crate::api::answer::{run_write, run_write_prepared_in, Answer, WriteKey};
+use crate::api::answer::Answer;
 use crate::api::body::{IdempotencyKey, JsonBody};
-use crate::api::families::{home_site, require_family_worker};
 use crate::api::openapi::ErrorBody;
-use crate::api::validate::{optional_text, Problems};
-use crate::auth::guards::{ApiManager, ApiUser, ClientAddr, Identity};
+use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
 use crate::domain::education::parse_education;
-use crate::error::{ApiResult, AppError};
-use crate::store::audit::{self, AuditEntry};
-use crate::store::family_view::{self, EducationView, HandoutView};
+use crate::error::{forbidden_unless, ApiResult, AppError};
+use crate::store::audit::Caller;
+use crate::store::family_view::{EducationView, HandoutView};
 use crate::store::follow_ups::{self, CallOutcome, FollowUpView};
 use crate::store::handouts::{self, HandoutCommand};
+use crate::store::write::{Mode, WriteKey, WriteRequest};
 use rocket::{get, post, State};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -34,14 +33,6 @@ pub struct EducationRequest {
     pub site_id: Option<i64>,
 }
 
-fn to_validation(p: Vec<(String, String)>) -> AppError {
-    let mut probs = Problems::default();
-    for (f, m) in p {
-        probs.add(&f, m);
-    }
-    probs.finish().err().unwrap_or(AppError::validation("body", "invalid"))
-}
-
 /// Record safe-sleep education for a family.
 #[utoipa::path(post, path = "/api/v1/families/{id}/education", tag = "handouts", request_body = EducationRequest,
     params(("id" = i64, Path, description = "family id"), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
@@ -57,11 +48,6 @@ pub async fn education(
     id: i64,
     body: Result<JsonBody<EducationRequest>, AppError>,
 ) -> ApiResult<Answer> {
-    let who = user.0;
-    if !family_view::may_view(db.inner(), &who, id).await? {
-        return Err(AppError::NotFound);
-    }
-    crate::store::families::get(db.inner(), id).await?;
     let body = body?;
     let req = &body.value;
     let new = parse_education(
@@ -72,34 +58,11 @@ pub async fn education(
         &req.caregiver_attestation,
         crate::clock::now(),
     )
-    .map_err(to_validation)?;
-    let site_id = match req.site_id {
-        Some(s) if who.can_act_at(s) || who.hospital_id() == Some(s) => Some(s),
-        Some(_) => return Err(AppError::validation("site_id", "Record education only for a site you work at.")),
-        None => home_site(&who).or(who.hospital_id()),
-    };
+    .map_err(AppError::invalid)?;
     let route = format!("POST /api/v1/families/{id}/education");
-    run_write(db.inner(), who.user.id, key.0, &route, &body.raw, |txn| async {
-        let r = async {
-            let row = crate::store::education::record(&txn, id, &new, who.user.id, site_id).await?;
-            audit::record(
-                &txn,
-                Some(&who),
-                Some(&addr.0),
-                AuditEntry {
-                    action: "education.record",
-                    entity: "family",
-                    entity_id: Some(id),
-                    detail: Some(format!("session {} ({})", row.id, row.mode)),
-                },
-            )
-            .await?;
-            Answer::created(&EducationView::from(row))
-        }
-        .await;
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    Answer::created_by(crate::store::education::educate(db.inner(), by, mode, id, &new, req.site_id).await)
 }
 
 /// Hand out one crib for one infant.
@@ -133,62 +96,22 @@ pub async fn create(
     key: IdempotencyKey,
     body: Result<JsonBody<HandoutRequest>, AppError>,
 ) -> ApiResult<Answer> {
-    let who = user.0;
-    require_family_worker(&who)?;
     let body = body?;
     let req = &body.value;
-    let mut p = Problems::default();
-    let lot = optional_text(&mut p, "lot", req.lot.clone(), 100);
-    let override_reason = optional_text(&mut p, "override_reason", req.override_reason.clone(), 500);
-    if override_reason.is_some() && !who.is_manager() {
-        p.add("override_reason", "Only a program manager can hand out without a passing eligibility check.");
-    }
-    p.finish()?;
-    let cmd = HandoutCommand {
-        family_id: req.family_id,
-        infant_id: req.infant_id,
-        site_id: req.site_id,
-        crib_model_id: req.crib_model_id,
-        lot,
-        override_reason,
-        referral_id: req.referral_id,
-    };
-    run_handout(db.inner(), &who, &addr.0, WriteKey::Api(key.0), "POST /api/v1/handouts", &body.raw, &cmd).await
+    let who = &user.0;
+    let cmd = HandoutCommand::parse(
+        who,
+        req.family_id,
+        req.infant_id,
+        req.site_id,
+        req.crib_model_id,
+        req.lot.clone(),
+        req.override_reason.clone(),
+        req.referral_id,
+    )?;
+    let write = WriteRequest { key: WriteKey::Api(key.0), route: "POST /api/v1/handouts", body: &body.raw };
+    Answer::created_by(handouts::hand_out_once(db.inner(), Caller { who, ip: &addr.0 }, write, &cmd).await)
 }
-
-/// Plan and write a handout under a key (the API's and the page form's one way): the
-/// gates on the pool, then the write in the transaction `handouts::begin` chooses.
-pub async fn run_handout(
-    db: &DatabaseConnection,
-    who: &Identity,
-    ip: &str,
-    key: WriteKey<'_>,
-    route: &str,
-    body: &serde_json::Value,
-    cmd: &HandoutCommand,
-) -> Result<Answer, AppError> {
-    let prepare = || handouts::plan(db, who, cmd);
-    let begin = |plan: &handouts::HandoutPlan, keeps_answer: bool| handouts::begin(db, plan, keeps_answer);
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let answer =
-            run_write_prepared_in(db, who.user.id, key.clone(), route, body, prepare, begin, |write, plan| async {
-                let (write, r) = handouts::record_in(write, who, ip, plan).await;
-                (write, r.and_then(|h| Answer::created(&h)))
-            })
-            .await;
-        // NOTE: the whole write was rolled back; the next try draws a new receipt number.
-        match answer {
-            Err(AppError::ReceiptTaken) if tries < RECEIPT_TRIES => continue,
-            answer => return answer,
-        }
-    }
-}
-
-/// How many receipt numbers a handout draws before it answers 503 (at 20,000 handouts in
-/// a day a draw collides about 2 times in 10^5, two in a row about 4 times in 10^10).
-const RECEIPT_TRIES: u32 = 3;
 
 /// A handout (staff of its site, managers).
 #[utoipa::path(get, path = "/api/v1/handouts/{id}", tag = "handouts",
@@ -227,18 +150,11 @@ pub async fn void(
     id: i64,
     body: Result<JsonBody<VoidRequest>, AppError>,
 ) -> ApiResult<Answer> {
-    let who = user.0;
     let body = body?;
-    let reason = body.value.reason.trim().to_string();
-    if reason.chars().count() < 3 || reason.chars().count() > 500 {
-        return Err(AppError::validation("reason", "Say why the handout is voided (3 to 500 characters)."));
-    }
     let route = format!("POST /api/v1/handouts/{id}/void");
-    run_write(db.inner(), who.user.id, key.0, &route, &body.raw, |txn| async {
-        let r = handouts::void(&txn, &who, &addr.0, id, &reason).await.and_then(|h| Answer::ok(&h));
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    Answer::ok_by(handouts::void_once(db.inner(), by, mode, id, &body.value.reason).await)
 }
 
 /// Follow-ups due (by today, New York), at the caller's sites (managers: all).
@@ -248,9 +164,8 @@ pub async fn void(
 #[get("/v1/follow-ups")]
 pub async fn follow_ups_due(user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
     let who = user.0;
-    require_family_worker(&who)?;
-    let scope = if who.is_manager() { None } else { Some(who.site_ids.clone()) };
-    Answer::ok(&follow_ups::due(db.inner(), scope.as_deref(), crate::clock::today()).await?)
+    forbidden_unless(who.works_with_families())?;
+    Answer::ok(&follow_ups::due(db.inner(), who.site_scope(), crate::clock::today()).await?)
 }
 
 /// One follow-up call's outcome.
@@ -281,41 +196,18 @@ pub async fn record_call(
     id: i64,
     body: Result<JsonBody<CallRequest>, AppError>,
 ) -> ApiResult<Answer> {
-    let who = user.0;
-    require_family_worker(&who)?;
     let body = body?;
     let req = &body.value;
-    let mut p = Problems::default();
-    let note = optional_text(&mut p, "note", req.note.clone(), 500);
-    p.finish()?;
     let outcome = CallOutcome {
         reached: req.reached,
         crib_in_use: req.crib_in_use,
         sleeps_alone: req.sleeps_alone,
         sleeps_on_back: req.sleeps_on_back,
         sleeps_in_crib: req.sleeps_in_crib,
-        note,
+        note: req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
     };
     let route = format!("POST /api/v1/follow-ups/{id}/calls");
-    run_write(db.inner(), who.user.id, key.0, &route, &body.raw, |txn| async {
-        let r = async {
-            let v = follow_ups::record_call(&txn, &who, id, &outcome).await?;
-            audit::record(
-                &txn,
-                Some(&who),
-                Some(&addr.0),
-                AuditEntry {
-                    action: "follow_up.call",
-                    entity: "follow_up",
-                    entity_id: Some(id),
-                    detail: Some(v.status.clone()),
-                },
-            )
-            .await?;
-            Answer::created(&v)
-        }
-        .await;
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    Answer::created_by(follow_ups::call(db.inner(), by, mode, id, &outcome).await)
 }

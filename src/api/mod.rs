@@ -13,7 +13,6 @@ pub mod reference;
 pub mod referrals;
 pub mod reports;
 pub mod stock;
-pub mod validate;
 
 use crate::error::AppError;
 use rocket::http::Status;

@@ -5,14 +5,15 @@
 
 use crate::api::answer::Answer;
 use crate::api::openapi::ErrorBody;
-use crate::api::reports::{csv_name, parse_params_with_table, CsvFile, RawReportParams, ReportAnswer, WantsCsv};
+use crate::api::reports::{ReportAnswer, WantsCsv};
+use crate::headers::CsvFile;
+use crate::store::report_params::{csv_name, outcome_params, RawReportParams};
 use crate::auth::guards::ApiManager;
 use crate::domain::outcomes::pick;
 use crate::error::{ApiResult, AppError};
 use crate::store::outcomes::{self, Outcome};
-use crate::store::reports::ReportFilter;
 use rocket::{get, State};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 /// The query of every outcome report.
 #[derive(utoipa::IntoParams)]
@@ -27,21 +28,6 @@ pub struct OutcomeQuery {
     site_id: Option<i64>,
     /// For CSV: which table (each report lists its own; the first is the default).
     table: Option<String>,
-}
-
-/// Parse the period, site and table of an outcome report; every problem at once (422).
-pub async fn outcome_params(
-    db: &impl ConnectionTrait,
-    which: Outcome,
-    raw: &RawReportParams,
-    table: Option<&str>,
-) -> Result<(ReportFilter, Option<String>), AppError> {
-    let keys = which.table_keys();
-    let table = match table.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) if !keys.contains(&t) => Err(format!("Choose one of the tables {}.", keys.join(", "))),
-        t => Ok(t.map(str::to_string)),
-    };
-    parse_params_with_table(db, raw, table).await
 }
 
 /// One outcome report as JSON, or one of its tables as CSV.

@@ -1,16 +1,18 @@
 //! Stock over the API: receipts, transfers, adjustments, counts, thresholds, the ledger.
 //! Every write runs in one transaction under an optional `Idempotency-Key`.
 
-use crate::api::answer::{run_write, Answer};
+use crate::store::audit::Caller;
+use crate::api::answer::Answer;
+use crate::store::write::{Mode, WriteKey};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
-use crate::api::validate::{optional_text, Problems};
+use crate::error::{optional_text, Problems};
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
 use crate::domain::stock::{
     check_transfer_sites, checked_count, checked_delta, AdjustmentReason, Quantity, LOT_MAX_CHARS, NOTE_MAX_CHARS,
 };
 use crate::error::{ApiResult, AppError};
-use crate::store::stock_ops::{self, Actor, MovementFilter, MovementResult, MovementView, TransferView};
+use crate::store::stock_ops::{self, MovementFilter, MovementResult, MovementView, TransferView};
 use rocket::{get, post, State};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
@@ -111,13 +113,9 @@ pub async fn receipt(
     stock_ops::existing_model(db.inner(), req.crib_model_id, "crib_model_id").await?;
     let route = format!("POST /api/v1/sites/{id}/receipts");
     let model = req.crib_model_id;
-    run_write(db.inner(), who.user.id, key.0, &route, &body.raw, |txn| async {
-        let actor = Actor { who: &who, ip: &addr.0 };
-        let r =
-            stock_ops::receive_stock(&txn, &actor, id, model, qty, lot, note).await.and_then(|r| Answer::created(&r));
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &who, ip: &addr.0 };
+    Answer::created_by(stock_ops::restock(db.inner(), by, mode, id, model, qty, lot, note).await)
 }
 
 /// Move cribs from one site to another; they leave the source at once.
@@ -154,17 +152,13 @@ pub async fn create_transfer(
     p.finish()?;
     let qty = qty.ok_or_else(|| AppError::validation("quantity", "required"))?.get();
     let (from, to, model) = (req.from_site_id, req.to_site_id, req.crib_model_id);
-    run_write(db.inner(), who.user.id, key.0, "POST /api/v1/transfers", &body.raw, |txn| async {
-        let actor = Actor { who: &who, ip: &addr.0 };
-        let r =
-            stock_ops::start_transfer(&txn, &actor, from, to, model, qty, lot).await.and_then(|t| Answer::created(&t));
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), "POST /api/v1/transfers", &body.raw);
+    let by = Caller { who: &who, ip: &addr.0 };
+    Answer::created_by(stock_ops::transfer(db.inner(), by, mode, from, to, model, qty, lot).await)
 }
 
 async fn close(
-    who: crate::auth::guards::Identity,
+    who: crate::domain::actor::Actor,
     db: &DatabaseConnection,
     addr: &ClientAddr,
     key: IdempotencyKey,
@@ -172,12 +166,9 @@ async fn close(
     receive: bool,
 ) -> ApiResult<Answer> {
     let route = format!("POST /api/v1/transfers/{id}/{}", if receive { "receive" } else { "cancel" });
-    run_write(db, who.user.id, key.0, &route, &serde_json::Value::Null, |txn| async {
-        let actor = Actor { who: &who, ip: &addr.0 };
-        let r = stock_ops::close_transfer(&txn, &actor, id, receive).await.and_then(|t| Answer::ok(&t));
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &serde_json::Value::Null);
+    let by = Caller { who: &who, ip: &addr.0 };
+    Answer::ok_by(stock_ops::finish_transfer(db, by, mode, id, receive).await)
 }
 
 /// Receive an in-transit transfer at its destination (managers, staff of the receiving site).
@@ -227,8 +218,7 @@ pub async fn list_transfers(user: ApiUser, db: &State<DatabaseConnection>, statu
             return Err(AppError::validation("status", "The status must be in_transit, received or cancelled."));
         }
     }
-    let scope = if who.is_manager() { None } else { Some(who.site_ids.clone()) };
-    Answer::ok(&stock_ops::transfers(db.inner(), scope.as_deref(), status).await?)
+    Answer::ok(&stock_ops::transfers(db.inner(), who.site_scope(), status).await?)
 }
 
 /// Adjust stock by hand, with a reason; never below what is reserved.
@@ -265,12 +255,9 @@ pub async fn adjustment(
     stock_ops::existing_model(db.inner(), req.crib_model_id, "crib_model_id").await?;
     let route = format!("POST /api/v1/sites/{id}/adjustments");
     let model = req.crib_model_id;
-    run_write(db.inner(), who.user.id, key.0, &route, &body.raw, |txn| async {
-        let actor = Actor { who: &who, ip: &addr.0 };
-        let r = stock_ops::adjust(&txn, &actor, id, model, delta, reason, note).await.and_then(|r| Answer::created(&r));
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &who, ip: &addr.0 };
+    Answer::created_by(stock_ops::adjust_once(db.inner(), by, mode, id, model, delta, reason, note).await)
 }
 
 /// Record a physical count; writes the correction movement.
@@ -299,12 +286,9 @@ pub async fn count(
     stock_ops::existing_model(db.inner(), req.crib_model_id, "crib_model_id").await?;
     let route = format!("POST /api/v1/sites/{id}/counts");
     let model = req.crib_model_id;
-    run_write(db.inner(), who.user.id, key.0, &route, &body.raw, |txn| async {
-        let actor = Actor { who: &who, ip: &addr.0 };
-        let r = stock_ops::count(&txn, &actor, id, model, counted).await.and_then(|r| Answer::created(&r));
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &who, ip: &addr.0 };
+    Answer::created_by(stock_ops::count_once(db.inner(), by, mode, id, model, counted).await)
 }
 
 /// Set a site's low-stock threshold for a model (managers).
@@ -336,12 +320,9 @@ pub async fn threshold(
     stock_ops::existing_model(db.inner(), req.crib_model_id, "crib_model_id").await?;
     let route = format!("POST /api/v1/sites/{id}/thresholds");
     let model = req.crib_model_id;
-    run_write(db.inner(), who.user.id, key.0, &route, &body.raw, |txn| async {
-        let actor = Actor { who: &who, ip: &addr.0 };
-        let r = stock_ops::set_threshold(&txn, &actor, id, model, threshold).await.and_then(|b| Answer::ok(&b));
-        (txn, r)
-    })
-    .await
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &who, ip: &addr.0 };
+    Answer::ok_by(stock_ops::threshold_once(db.inner(), by, mode, id, model, threshold).await)
 }
 
 /// A site's ledger, newest first, paginated (managers, staff of the site).

@@ -1,6 +1,7 @@
 //! Pure domain rules and value types: no Rocket, no SeaORM. Everything here is unit-tested.
 
 pub mod account;
+pub mod actor;
 pub mod charts;
 pub mod checkin;
 pub mod dates;
@@ -12,6 +13,7 @@ pub mod money;
 pub mod outcomes;
 pub mod policy;
 pub mod policy_sample;
+pub mod referral;
 pub mod reports;
 pub mod role;
 pub mod safe_sleep_text;

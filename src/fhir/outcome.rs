@@ -77,7 +77,9 @@ impl From<AppError> for FhirError {
             AppError::Conflict(_)
             | AppError::IdempotencyConflict
             | AppError::OutOfStock(_)
-            | AppError::AlreadyReceived(_) => "conflict",
+            | AppError::AlreadyReceived(_)
+            | AppError::PossibleDuplicates(_) => "conflict",
+            AppError::Kept { .. } => "processing",
             AppError::TooManyRequests => "throttled",
             AppError::Busy | AppError::ReceiptTaken => "transient",
             AppError::Internal(_) => "exception",

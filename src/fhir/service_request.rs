@@ -5,14 +5,15 @@
 //! `GET /fhir/r4/ServiceRequest/<id>` reads a referral back as a ServiceRequest.
 
 use super::outcome::{FhirAnswer, FhirError};
-use crate::api::answer::run_write;
+use crate::store::audit::Caller;
+use crate::store::write::{Mode, WriteKey};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::auth::guards::{ApiUser, ClientAddr};
 use crate::domain::family::{parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput};
-use crate::domain::role::Role;
 use crate::entity::{family, infant, referral, site};
 use crate::error::AppError;
-use crate::store::referrals::{self, NewReferral};
+use crate::domain::referral::NewReferral;
+use crate::store::referrals;
 use rocket::http::Status;
 use rocket::{get, post, State};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -148,7 +149,7 @@ pub async fn create(
     body: Result<JsonBody<Value>, AppError>,
 ) -> Result<FhirAnswer, FhirError> {
     let who = user.0;
-    if who.role != Role::Nurse || who.hospital_id().is_none() {
+    if !who.may_request_cribs() {
         return Err(AppError::Forbidden.into());
     }
     let body = body.map_err(|e| match e {
@@ -158,7 +159,7 @@ pub async fn create(
     let (family_input, discharge, note) = to_referral_parts(&body.value)?;
     let today = crate::clock::today();
     let mut problems = Vec::new();
-    let discharge_date = crate::api::referrals::check_discharge(&mut problems, discharge.as_deref(), today);
+    let discharge_date = crate::domain::referral::check_discharge(&mut problems, discharge.as_deref(), today);
     let parsed = parse_family(&family_input, today);
     if let Err(p) = &parsed {
         problems.extend(p.iter().cloned());
@@ -182,26 +183,14 @@ pub async fn create(
         note,
         source: "fhir",
     };
-    let answer = run_write(db.inner(), who.user.id, key.0, "POST /fhir/r4/ServiceRequest", &body.raw, |txn| async {
-        let r = async {
-            let v = referrals::submit(&txn, &who, &addr.0, &new).await?;
-            let row = referral::Entity::find_by_id(v.id).one(&txn).await?.ok_or(AppError::NotFound)?;
-            let resource = to_service_request(&txn, &row).await?;
-            crate::api::answer::Answer::created(&resource)
-        }
-        .await;
-        (txn, r)
-    })
-    .await
-    .map_err(FhirError::from)?;
-    if answer.status != Status::Created {
-        // A replayed refusal under the same Idempotency-Key: same status, as an OperationOutcome.
-        let message = answer.body["message"].as_str().unwrap_or("The request was refused.").to_string();
-        let issues = vec![json!({"severity": "error", "code": "processing", "diagnostics": message})];
-        return Err(FhirError { status: answer.status, issues });
-    }
-    let location = answer.body["id"].as_str().map(|id| format!("/fhir/r4/ServiceRequest/{id}"));
-    Ok(FhirAnswer { status: Status::Created, body: answer.body, location })
+    let mode = Mode::write(WriteKey::Api(key.0), "POST /fhir/r4/ServiceRequest", &body.raw);
+    let ran = referrals::submit_once(db.inner(), Caller { who: &who, ip: &addr.0 }, mode, &new).await?;
+    // NOTE: the resource is read after the write (a replay shows the request as it is now).
+    let row = referral::Entity::find_by_id(ran.value.id).one(db.inner()).await.map_err(AppError::from)?;
+    let row = row.ok_or(AppError::NotFound)?;
+    let resource = to_service_request(db.inner(), &row).await?;
+    let location = Some(format!("/fhir/r4/ServiceRequest/{}", row.id));
+    Ok(FhirAnswer { status: Status::Created, body: resource, location })
 }
 
 /// Read a referral as a ServiceRequest (the nurse of its hospital, managers).

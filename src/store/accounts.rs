@@ -5,7 +5,8 @@ use crate::auth::{password, token};
 use crate::db::begin_write;
 use crate::entity::{api_token, login_attempt, user};
 use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, WriteKey};
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -132,6 +133,28 @@ pub async fn sign_in(
     };
     txn.commit().await?;
     result
+}
+
+/// Issue an API token to someone who just signed in with their password, audited as
+/// `token.create`: the secret (shown once) and its expiry. Not keyed: each sign-in is its
+/// own token.
+pub async fn issue_token_to(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
+    let mode = Mode::write(WriteKey::Api(None), "POST /api/v1/tokens", &serde_json::Value::Null);
+    let ran = write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = async {
+            let issued = issue_token(&txn, by.who.id).await?;
+            let entry = AuditEntry { action: "token.create", entity: "user", entity_id: Some(by.who.id), detail: None };
+            audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
+            Ok(issued)
+        }
+        .await;
+        (txn, r)
+    })
+    .await?;
+    Ok(ran.value)
 }
 
 /// Issue an API token for the user; returns the secret (shown once) and its expiry.

@@ -2,7 +2,7 @@
 //! record (`record`), and the searches the audit page runs (`search`). Nothing in the app
 //! updates or deletes these rows: there is deliberately no function here that could.
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::entity::{audit_event, user};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
@@ -13,6 +13,14 @@ use sea_orm::{
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// Who does a write, from where: the signed-in person and their address, as every store
+/// action takes them for its audit row.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub who: &'a Actor,
+    pub ip: &'a str,
+}
+
 /// One thing that happened.
 pub struct AuditEntry<'a> {
     pub action: &'a str,
@@ -22,10 +30,10 @@ pub struct AuditEntry<'a> {
 }
 
 /// The row of an audit event for the given actor (None = anonymous or the system), stamped now.
-pub fn row(actor: Option<&Identity>, ip: Option<&str>, entry: AuditEntry<'_>) -> audit_event::ActiveModel {
+pub fn row(actor: Option<&Actor>, ip: Option<&str>, entry: AuditEntry<'_>) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         at: Set(crate::clock::now()),
-        user_id: Set(actor.map(|a| a.user.id)),
+        user_id: Set(actor.map(|a| a.id)),
         role: Set(actor.map(|a| a.role.as_str().to_string())),
         action: Set(entry.action.to_string()),
         entity: Set(entry.entity.to_string()),
@@ -39,7 +47,7 @@ pub fn row(actor: Option<&Identity>, ip: Option<&str>, entry: AuditEntry<'_>) ->
 /// Record an audit row for the given actor (None = anonymous or the system).
 pub async fn record(
     db: &impl ConnectionTrait,
-    actor: Option<&Identity>,
+    actor: Option<&Actor>,
     ip: Option<&str>,
     entry: AuditEntry<'_>,
 ) -> Result<(), DbErr> {
@@ -53,7 +61,7 @@ pub async fn record(
 /// writer connection).
 pub async fn record_alone(
     db: &DatabaseConnection,
-    actor: Option<&Identity>,
+    actor: Option<&Actor>,
     ip: Option<&str>,
     entry: AuditEntry<'_>,
 ) -> Result<(), DbErr> {

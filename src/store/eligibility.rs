@@ -4,10 +4,14 @@
 
 use crate::domain::eligibility::{evaluate, Evaluation, FamilySnapshot, InfantSnapshot, RuleResult};
 use crate::entity::eligibility_check;
-use crate::error::AppError;
+use crate::domain::family::NewFamily;
+use crate::domain::money::cents_to_decimal;
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, Ran};
 use crate::store::{families, policy};
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 /// The policy a check used.
@@ -18,8 +22,70 @@ pub struct PolicyRef {
     pub version: i32,
 }
 
+/// Run and store an eligibility check of one infant under the policy in force today (site
+/// staff, managers), audited as `eligibility.check`. `infant_id` may be left out when the
+/// family has one infant.
+pub async fn check(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    family_id: i64,
+    infant_id: Option<i64>,
+) -> Result<Ran<CheckView>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    families::ensure_visible(db, by.who, family_id).await?;
+    families::get(db, family_id).await?;
+    let infant_id = match infant_id {
+        Some(i) => i,
+        None => match families::infants(db, family_id).await?.as_slice() {
+            [only] => only.id,
+            _ => {
+                return Err(AppError::validation(
+                    "infant_id",
+                    "This family has more than one infant: say which one to check.",
+                ))
+            }
+        },
+    };
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = async {
+            let today = crate::clock::today();
+            let view = run_check(&txn, family_id, infant_id, today, by.who.id, by.who.home_site()).await?;
+            let detail = Some(format!("infant {infant_id}: {}", view.result));
+            let entry = AuditEntry { action: "eligibility.check", entity: "family", entity_id: Some(family_id), detail };
+            audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
+            Ok(view)
+        }
+        .await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Evaluate a new family's first infant without storing anything (the API's preview, the
+/// nurse's request).
+pub async fn preview_new(db: &impl ConnectionTrait, new: &NewFamily, on: NaiveDate) -> Result<CheckView, AppError> {
+    let Some(first) = new.infants.first() else {
+        return Err(AppError::validation("infants", "Add the baby: a date of birth or an expected due date."));
+    };
+    let family = FamilySnapshot {
+        lives_in_city: new.neighborhood_id.is_some(),
+        household_size: u32::try_from(new.household_size).unwrap_or(1),
+        annual_income: new.annual_income_cents.map(cents_to_decimal),
+        enrollments: new.enrollments.clone(),
+        has_safe_sleep_space: new.has_safe_sleep_space,
+    };
+    let infant = InfantSnapshot {
+        date_of_birth: first.date_of_birth,
+        expected_due_date: first.expected_due_date,
+        weight_lb: first.weight_lb,
+        already_received: false,
+    };
+    preview(db, &family, &infant, on).await
+}
+
 /// The answer to a check (stored or preview), as API.md shapes it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CheckView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,

@@ -6,8 +6,12 @@ use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
 use crate::domain::family::{phone_digits, NewFamily};
 use crate::domain::money::cents_to_decimal;
 use crate::entity::{family, handout, infant, neighborhood};
-use crate::error::AppError;
+use crate::domain::actor::Actor;
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::family_view::{self, FamilyDetail};
 use crate::store::inline_read;
+use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -15,11 +19,77 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+/// Register a family and its infants (site staff, managers): refused with the possible
+/// duplicates (`AppError::PossibleDuplicates`) unless `confirmed` says it is a different
+/// family; audited as `family.create`.
+pub async fn register(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    new: &NewFamily,
+    confirmed: bool,
+) -> Result<Ran<CreatedFamily>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = async {
+            if !confirmed {
+                let duplicates = possible_duplicates(&txn, new).await?;
+                if !duplicates.is_empty() {
+                    return Err(AppError::PossibleDuplicates(serde_json::to_value(&duplicates).unwrap_or_default()));
+                }
+            }
+            let created = create(&txn, new, by.who.id, by.who.home_site()).await?;
+            let entry = AuditEntry { action: "family.create", entity: "family", entity_id: Some(created.id), detail: None };
+            audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
+            Ok(created)
+        }
+        .await;
+        (txn, r)
+    })
+    .await
+}
+
+/// The longest search a person may type.
+pub const SEARCH_MAX_CHARS: usize = 100;
+
+/// Find families by name, phone or a date of birth (site staff, managers), audited as
+/// `family.search` with the number of results.
+pub async fn find(db: &DatabaseConnection, by: Caller<'_>, q: &str) -> Result<Vec<FamilySummary>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    let q = q.trim();
+    if q.chars().count() > SEARCH_MAX_CHARS {
+        return Err(AppError::validation("q", format!("Search with at most {SEARCH_MAX_CHARS} characters.")));
+    }
+    let found = search(db, q).await?;
+    let detail = Some(format!("{} results", found.len()));
+    let entry = AuditEntry { action: "family.search", entity: "family", entity_id: None, detail };
+    audit::record_alone(db, Some(by.who), Some(by.ip), entry).await?;
+    Ok(found)
+}
+
+/// A family's whole record, for someone who may see it (else 404), audited as `family.view`.
+pub async fn view(db: &DatabaseConnection, by: Caller<'_>, id: i64) -> Result<FamilyDetail, AppError> {
+    ensure_visible(db, by.who, id).await?;
+    let detail = family_view::detail(db, id).await?;
+    let entry = AuditEntry { action: "family.view", entity: "family", entity_id: Some(id), detail: None };
+    audit::record_alone(db, Some(by.who), Some(by.ip), entry).await?;
+    Ok(detail)
+}
+
+/// 404 unless this person may see this family (`family_view::may_view`).
+pub async fn ensure_visible(db: &impl ConnectionTrait, who: &Actor, id: i64) -> Result<(), AppError> {
+    if family_view::may_view(db, who, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 /// A family as a search result or a duplicate candidate.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FamilySummary {
     pub id: i64,
     pub first_name: String,
@@ -64,7 +134,7 @@ pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Re
 }
 
 /// Ids of what was stored.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedFamily {
     pub id: i64,
     pub infant_ids: Vec<i64>,

@@ -1,7 +1,7 @@
 //! The whole record of a family as staff and the API read it: caregiver, address with
 //! neighborhood, infants, checks, education and handouts; and who may see it.
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::domain::money::cents_to_decimal;
 use crate::domain::role::Role;
 use crate::entity::{education_session, handout};
@@ -11,10 +11,10 @@ use crate::store::families;
 use crate::store::reference::{self, NeighborhoodView};
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An infant on the family record.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InfantView {
     pub id: i64,
     pub name: Option<String>,
@@ -27,7 +27,7 @@ pub struct InfantView {
 }
 
 /// An education session on the record.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EducationView {
     pub id: i64,
     pub delivered_at: chrono::DateTime<chrono::Utc>,
@@ -59,7 +59,7 @@ impl From<education_session::Model> for EducationView {
 }
 
 /// A handout on the record.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HandoutView {
     pub id: i64,
     pub receipt_number: String,
@@ -105,7 +105,7 @@ impl From<handout::Model> for HandoutView {
 }
 
 /// The caregiver.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaregiverView {
     pub first_name: String,
     pub last_name: String,
@@ -114,7 +114,7 @@ pub struct CaregiverView {
 }
 
 /// The address, with the neighborhood and its CSA.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AddressView {
     pub line1: String,
     pub city: String,
@@ -125,7 +125,7 @@ pub struct AddressView {
 }
 
 /// The whole family record.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FamilyDetail {
     pub id: i64,
     pub caregiver: CaregiverView,
@@ -146,7 +146,7 @@ pub struct FamilyDetail {
 
 /// May this user see this family? Staff and managers: yes (search spans the city to avoid
 /// duplicates); nurses: only families on their hospital's requests.
-pub async fn may_view(db: &impl ConnectionTrait, who: &Identity, family_id: i64) -> Result<bool, AppError> {
+pub async fn may_view(db: &impl ConnectionTrait, who: &Actor, family_id: i64) -> Result<bool, AppError> {
     match who.role {
         Role::Nurse => crate::store::scope::nurse_may_see_family(db, who, family_id).await,
         _ => Ok(true),

@@ -1,22 +1,24 @@
 //! Follow-up calls after a handout: due lists per site, recording a call's outcome, and
 //! closing a follow-up as completed (reached) or lost after three unanswered attempts.
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::entity::{family, follow_up, follow_up_call, handout};
-use crate::error::AppError;
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Unanswered attempts after which a follow-up closes as lost.
 pub const MAX_ATTEMPTS: i32 = 3;
 
 /// A follow-up as lists show it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowUpView {
     pub id: i64,
     pub handout_id: i64,
@@ -107,11 +109,45 @@ pub async fn due(
     views(db, q.all(db).await?).await
 }
 
+/// The longest note a call may carry. Both faces refuse a longer one (nothing is cut
+/// short silently; decision 0017).
+pub const NOTE_MAX_CHARS: usize = 500;
+
+/// Record one follow-up call at a site the caller acts at (else 404), audited as
+/// `follow_up.call` with the follow-up's new status.
+pub async fn call(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+    outcome: &CallOutcome,
+) -> Result<Ran<FollowUpView>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    if !by.who.can_act_at(site_of(db, id).await?) {
+        return Err(AppError::NotFound);
+    }
+    if outcome.note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
+        return Err(AppError::validation("note", format!("A note has at most {NOTE_MAX_CHARS} characters.")));
+    }
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = async {
+            let v = record_call(&txn, by.who, id, outcome).await?;
+            let detail = Some(v.status.clone());
+            let entry = AuditEntry { action: "follow_up.call", entity: "follow_up", entity_id: Some(id), detail };
+            audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
+            Ok(v)
+        }
+        .await;
+        (txn, r)
+    })
+    .await
+}
+
 /// Record a call. Reached → completed with the answers; not reached → one more attempt,
 /// and the third unanswered attempt closes it as lost to follow-up.
 pub async fn record_call(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     id: i64,
     outcome: &CallOutcome,
 ) -> Result<FollowUpView, AppError> {
@@ -126,7 +162,7 @@ pub async fn record_call(
     follow_up_call::ActiveModel {
         follow_up_id: Set(id),
         called_at: Set(now),
-        called_by: Set(who.user.id),
+        called_by: Set(who.id),
         reached: Set(outcome.reached),
         crib_in_use: Set(outcome.crib_in_use),
         sleeps_alone: Set(outcome.sleeps_alone),

@@ -6,6 +6,7 @@
 //! SQLite `inline_read` can answer them on the request's own thread (decision 0016).
 
 pub mod accounts;
+pub mod actors;
 pub mod audit;
 pub mod audit_queue;
 pub mod checkin;
@@ -24,6 +25,7 @@ pub mod outcomes;
 pub mod policy;
 pub mod reference;
 pub mod referrals;
+pub mod report_params;
 pub mod reports;
 pub mod scope;
 pub mod sql;
@@ -31,4 +33,5 @@ pub mod stock;
 pub mod stock_ops;
 pub mod stock_reads;
 pub mod users;
+pub mod write;
 pub mod write_txn;

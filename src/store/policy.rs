@@ -5,9 +5,13 @@ use crate::domain::eligibility::Guideline;
 use crate::domain::money::cents_to_decimal;
 use crate::domain::policy::PolicyParams;
 use crate::entity::{policy, poverty_guideline};
-use crate::error::AppError;
+use crate::domain::policy::NewVersion;
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// A policy version with its parsed parameters.
 #[derive(Debug, Clone)]
@@ -49,6 +53,37 @@ pub async fn history(db: &impl ConnectionTrait) -> Result<Vec<PolicyVersion>, Ap
         .into_iter()
         .map(parse)
         .collect()
+}
+
+/// What publishing answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Published {
+    pub id: i64,
+    pub version: i32,
+    pub effective_from: NaiveDate,
+}
+
+/// Publish the next version of the policy in force (managers), audited as `policy.publish`.
+pub async fn publish_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    new: &NewVersion,
+) -> Result<Ran<Published>, AppError> {
+    forbidden_unless(by.who.is_manager())?;
+    let name = in_force(db, crate::clock::today()).await?.row.name;
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = async {
+            let v = publish(&txn, &name, &new.params, new.effective_from, new.notes.clone(), by.who.id).await?;
+            let detail = Some(format!("{} v{} effective {}", v.row.name, v.row.version, v.row.effective_from));
+            let entry = AuditEntry { action: "policy.publish", entity: "policy", entity_id: Some(v.row.id), detail };
+            audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
+            Ok(Published { id: v.row.id, version: v.row.version, effective_from: v.row.effective_from })
+        }
+        .await;
+        (txn, r)
+    })
+    .await
 }
 
 /// Publish a new version of a policy with the given parameters and effective date.

@@ -2,11 +2,25 @@
 
 use crate::entity::{crib_model, csa, neighborhood, site, stock_balance, zip_csa};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// A site row as the store hands it out.
+pub type Site = site::Model;
+/// A crib model row as the store hands it out.
+pub type CribModel = crate::entity::crib_model::Model;
+/// A stock balance row (site, model) as the store hands it out.
+pub type Balance = crate::entity::stock_balance::Model;
+/// An infant row as the store hands it out.
+pub type Infant = crate::entity::infant::Model;
+
+/// Every site, active or not, by name (the reports' site filter).
+pub async fn all_sites_by_name(db: &impl ConnectionTrait) -> Result<Vec<Site>, DbErr> {
+    site::Entity::find().order_by_asc(site::Column::Name).all(db).await
+}
+
 /// A neighborhood with its CSA, as the API and the pickers show it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NeighborhoodView {
     pub id: i64,
     pub name: String,

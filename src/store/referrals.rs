@@ -3,13 +3,14 @@
 //! fulfilled | declined | cancelled | expired, each transition a conditional update so two
 //! people cannot both move one request, and every reservation change ledger-safe.
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::domain::education::{NewEducation, REQUIRED_TOPICS};
-use crate::domain::family::NewFamily;
+use crate::domain::referral::{rank_sites, Candidate, NewReferral};
 use crate::domain::role::Role;
 use crate::entity::{family, infant, referral, site};
-use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, Ran};
 use crate::store::stock::{release_one, reserve_one, StockError};
 use crate::store::{education, eligibility, families, policy};
 use chrono::{Duration, NaiveDate};
@@ -18,35 +19,167 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Statuses in which a request is still open.
 pub const OPEN: [&str; 2] = ["submitted", "reserved"];
 
-/// What a nurse (or a hospital system) sends.
-#[derive(Debug, Clone)]
-pub struct NewReferral {
-    /// The family, with exactly one infant.
-    pub family: NewFamily,
-    pub discharge_date: NaiveDate,
-    pub education_given_in_hospital: bool,
-    pub preferred_site_id: Option<i64>,
-    pub home_delivery: bool,
-    pub note: Option<String>,
-    /// `page`, `api` or `fhir`.
-    pub source: &'static str,
+/// Submit a request before discharge (a nurse of a hospital), audited as `referral.submit`.
+pub async fn submit_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    new: &NewReferral,
+) -> Result<Ran<ReferralView>, AppError> {
+    forbidden_unless(by.who.may_request_cribs())?;
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = submit(&txn, by.who, by.ip, new).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Accept a request (managers): hold one crib of the model at the site.
+pub async fn accept_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+    site_id: i64,
+    model_id: i64,
+) -> Result<Ran<ReferralView>, AppError> {
+    forbidden_unless(by.who.is_manager())?;
+    settle(db).await?;
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = accept(&txn, by.who, by.ip, id, site_id, model_id).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// The shortest and longest reason a request is declined with.
+pub const DECLINE_REASON_CHARS: std::ops::RangeInclusive<usize> = 3..=500;
+
+/// Decline a request (managers) with a reason the nurse reads (3 to 500 characters).
+pub async fn decline_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+    reason: &str,
+) -> Result<Ran<ReferralView>, AppError> {
+    forbidden_unless(by.who.is_manager())?;
+    let reason = reason.trim();
+    if !DECLINE_REASON_CHARS.contains(&reason.chars().count()) {
+        return Err(AppError::validation("reason", "Give the nurse a reason (3 to 500 characters)."));
+    }
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = decline(&txn, by.who, by.ip, id, reason).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Cancel a request (the nurse of its hospital, managers; anyone else: 404).
+pub async fn cancel_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+) -> Result<Ran<ReferralView>, AppError> {
+    if !(by.who.is_manager() || by.who.role == Role::Nurse) {
+        return Err(AppError::NotFound);
+    }
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = cancel(&txn, by.who, by.ip, id).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// One open request in the triage queue, with the crib choices to offer, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageRow {
+    pub r: ReferralView,
+    pub options: Vec<TriageOption>,
+}
+
+/// A site and model that could hold a crib for a request.
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageOption {
+    pub site_id: i64,
+    pub site_name: String,
+    pub crib_model_id: i64,
+    pub crib_model_name: String,
+    pub available: i32,
+    pub same_csa: bool,
+}
+
+/// The manager's queue: every open request, oldest discharge first, each with the
+/// distribution sites that have a crib available ranked by `domain::referral::rank_sites`.
+pub async fn triage_queue(db: &DatabaseConnection, who: &Actor) -> Result<Vec<TriageRow>, AppError> {
+    forbidden_unless(who.is_manager())?;
+    settle(db).await?;
+    let mut open = list(db, who, Some("submitted")).await?;
+    open.extend(list(db, who, Some("reserved")).await?);
+    open.sort_by_key(|r| (r.discharge_date, r.id));
+    let sites: Vec<crate::store::reference::SiteView> = crate::store::reference::sites(db, None)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == "distribution")
+        .collect();
+    // Each family's CSA, read for the whole queue at once (two statements).
+    let families: HashMap<i64, Option<i64>> = family::Entity::find()
+        .filter(family::Column::Id.is_in(open.iter().map(|r| r.family_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.neighborhood_id))
+        .collect();
+    let csa_of: HashMap<i64, i32> = crate::entity::neighborhood::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n.csa_id))
+        .collect();
+    let by_id: HashMap<i64, &crate::store::reference::SiteView> = sites.iter().map(|s| (s.id, s)).collect();
+    let mut rows = Vec::new();
+    for r in open {
+        let family_csa = families.get(&r.family_id).copied().flatten().and_then(|n| csa_of.get(&n).copied());
+        let candidates = sites
+            .iter()
+            .map(|s| Candidate { site_id: s.id, csa_id: s.neighborhood.as_ref().map(|n| n.csa_id), available: s.available() })
+            .collect();
+        let mut options = Vec::new();
+        for c in rank_sites(family_csa, candidates) {
+            let Some(s) = by_id.get(&c.site_id) else { continue };
+            let same_csa = family_csa.is_some() && c.csa_id == family_csa;
+            for st in s.stock.iter().filter(|st| st.available > 0) {
+                options.push(TriageOption {
+                    site_id: s.id,
+                    site_name: s.name.clone(),
+                    crib_model_id: st.crib_model_id,
+                    crib_model_name: st.crib_model_name.clone(),
+                    available: st.available,
+                    same_csa,
+                });
+            }
+        }
+        rows.push(TriageRow { r, options });
+    }
+    Ok(rows)
 }
 
 /// A site named in a request.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SiteName {
     pub id: i64,
     pub name: String,
 }
 
 /// A request as lists and the API show it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReferralView {
     pub id: i64,
     pub status: String,
@@ -131,7 +264,7 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
 /// hospital education when given, store the request.
 pub async fn submit(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     r: &NewReferral,
 ) -> Result<ReferralView, AppError> {
@@ -176,7 +309,7 @@ pub async fn submit(
             (existing.id, infant_id)
         }
         None => {
-            let created = families::create(db, &r.family, who.user.id, None).await?;
+            let created = families::create(db, &r.family, who.id, None).await?;
             let infant_id = *created.infant_ids.first().ok_or_else(|| AppError::Internal("no infant stored".into()))?;
             (created.id, infant_id)
         }
@@ -204,12 +337,12 @@ pub async fn submit(
             topics: REQUIRED_TOPICS.iter().map(|t| t.to_string()).collect(),
             caregiver_attestation: format!("{} {}", fam.first_name, fam.last_name),
         };
-        education::record(db, family_id, &e, who.user.id, Some(hospital)).await?;
+        education::record(db, family_id, &e, who.id, Some(hospital)).await?;
     }
     let now = crate::clock::now();
     let row = referral::ActiveModel {
         hospital_site_id: Set(hospital),
-        created_by: Set(who.user.id),
+        created_by: Set(who.id),
         family_id: Set(family_id),
         infant_id: Set(infant_id),
         discharge_date: Set(r.discharge_date),
@@ -297,7 +430,7 @@ async fn transition(db: &impl ConnectionTrait, id: i64, from: &[&str], to: &str)
 }
 
 /// A request the caller may see (nurse: her hospital's; managers: all), else 404.
-pub async fn get_scoped(db: &impl ConnectionTrait, who: &Identity, id: i64) -> Result<referral::Model, AppError> {
+pub async fn get_scoped(db: &impl ConnectionTrait, who: &Actor, id: i64) -> Result<referral::Model, AppError> {
     let r = referral::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     let visible = who.is_manager() || (who.role == Role::Nurse && who.hospital_id() == Some(r.hospital_site_id));
     if visible {
@@ -310,7 +443,7 @@ pub async fn get_scoped(db: &impl ConnectionTrait, who: &Identity, id: i64) -> R
 /// Requests the caller may see, optionally by status: open ones oldest discharge first.
 pub async fn list(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     status: Option<&str>,
 ) -> Result<Vec<ReferralView>, AppError> {
     let mut q = referral::Entity::find()
@@ -335,7 +468,7 @@ fn state_conflict(r: &referral::Model, action: &str) -> AppError {
 /// Accept (managers): hold one crib at the site until the policy's days after discharge.
 pub async fn accept(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     id: i64,
     site_id: i64,
@@ -386,7 +519,7 @@ pub async fn accept(
 
 async fn close(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     r: referral::Model,
     to: &str,
@@ -427,7 +560,7 @@ async fn close(
 /// Decline (managers) with a reason the nurse will read; releases any hold.
 pub async fn decline(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     id: i64,
     reason: &str,
@@ -437,7 +570,7 @@ pub async fn decline(
 }
 
 /// Cancel (the nurse of its hospital, or a manager); releases any hold.
-pub async fn cancel(db: &impl ConnectionTrait, who: &Identity, ip: &str, id: i64) -> Result<ReferralView, AppError> {
+pub async fn cancel(db: &impl ConnectionTrait, who: &Actor, ip: &str, id: i64) -> Result<ReferralView, AppError> {
     let r = get_scoped(db, who, id).await?;
     close(db, who, ip, r, "cancelled", None).await
 }

@@ -2,17 +2,17 @@
 //! transfers (out at once, in on receipt, back on cancel), adjustments, physical counts,
 //! thresholds, and reading the ledger.
 
-use crate::auth::guards::Identity;
 use crate::domain::stock::AdjustmentReason;
 use crate::entity::{crib_model, site, stock_balance, stock_movement, transfer};
 use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, Ran};
 use crate::store::stock::{apply_movement, balance, ensure_balance, MovementKind, NewMovement, StockError};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 impl From<StockError> for AppError {
     fn from(e: StockError) -> Self {
@@ -26,7 +26,7 @@ impl From<StockError> for AppError {
 }
 
 /// A movement as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MovementView {
     pub id: i64,
     pub site_id: i64,
@@ -62,7 +62,7 @@ impl From<stock_movement::Model> for MovementView {
 }
 
 /// A balance as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BalanceView {
     pub site_id: i64,
     pub crib_model_id: i64,
@@ -89,14 +89,14 @@ impl From<stock_balance::Model> for BalanceView {
 }
 
 /// A movement and the balance after it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MovementResult {
     pub movement: Option<MovementView>,
     pub balance: BalanceView,
 }
 
 /// A transfer as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransferView {
     pub id: i64,
     pub from_site_id: i64,
@@ -125,6 +125,128 @@ impl From<transfer::Model> for TransferView {
     }
 }
 
+// The stock actions, each one transaction through the write runner (or a dry run, for the
+// confirmation pages). Who may call which is the faces' guard (managers; staff of the
+// site for counts and receiving); the site scope is checked here where it depends on the row.
+
+/// Restock (managers): cribs arrive at a site, audited as `stock.receipt`.
+#[expect(clippy::too_many_arguments, reason = "the receipt's fields")]
+pub async fn restock(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    site_id: i64,
+    crib_model_id: i64,
+    quantity: i32,
+    lot: Option<String>,
+    note: Option<String>,
+) -> Result<Ran<MovementResult>, AppError> {
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = receive_stock(&txn, &by, site_id, crib_model_id, quantity, lot, note).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Start a transfer (managers): the cribs leave the source at once, audited as
+/// `transfer.start`.
+#[expect(clippy::too_many_arguments, reason = "the transfer's fields")]
+pub async fn transfer(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    from_site_id: i64,
+    to_site_id: i64,
+    crib_model_id: i64,
+    quantity: i32,
+    lot: Option<String>,
+) -> Result<Ran<TransferView>, AppError> {
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = start_transfer(&txn, &by, from_site_id, to_site_id, crib_model_id, quantity, lot).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Receive an in-transit transfer at its destination (managers, staff of the receiving
+/// site) or cancel it (managers), audited as `transfer.receive` / `transfer.cancel`.
+pub async fn finish_transfer(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    transfer_id: i64,
+    receive: bool,
+) -> Result<Ran<TransferView>, AppError> {
+    if !receive && !by.who.is_manager() {
+        return Err(AppError::Forbidden);
+    }
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = close_transfer(&txn, &by, transfer_id, receive).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Adjust stock by hand with a reason (managers), audited as `stock.adjustment`.
+#[expect(clippy::too_many_arguments, reason = "the adjustment's fields")]
+pub async fn adjust_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    site_id: i64,
+    crib_model_id: i64,
+    delta: i32,
+    reason: AdjustmentReason,
+    note: Option<String>,
+) -> Result<Ran<MovementResult>, AppError> {
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = adjust(&txn, &by, site_id, crib_model_id, delta, reason, note).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Record a physical count at a site the caller acts at (else 404), audited as
+/// `stock.count`.
+pub async fn count_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    site_id: i64,
+    crib_model_id: i64,
+    counted: i32,
+) -> Result<Ran<MovementResult>, AppError> {
+    if !by.who.can_act_at(site_id) {
+        return Err(AppError::NotFound);
+    }
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = count(&txn, &by, site_id, crib_model_id, counted).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Set a low-stock threshold (managers), audited as `stock.threshold`.
+pub async fn threshold_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    site_id: i64,
+    crib_model_id: i64,
+    threshold: i32,
+) -> Result<Ran<BalanceView>, AppError> {
+    forbidden_unless_manager(by)?;
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = set_threshold(&txn, &by, site_id, crib_model_id, threshold).await;
+        (txn, r)
+    })
+    .await
+}
+
+fn forbidden_unless_manager(by: Caller<'_>) -> Result<(), AppError> {
+    crate::error::forbidden_unless(by.who.is_manager())
+}
+
 /// The site, or 404.
 pub async fn existing_site(db: &impl ConnectionTrait, site_id: i64) -> Result<site::Model, AppError> {
     site::Entity::find_by_id(site_id).filter(site::Column::Active.eq(true)).one(db).await?.ok_or(AppError::NotFound)
@@ -138,15 +260,9 @@ pub async fn existing_model(db: &impl ConnectionTrait, id: i64, field: &str) -> 
         .ok_or_else(|| AppError::validation(field, format!("There is no crib model with id {id}.")))
 }
 
-/// The who-did-it context of a stock action.
-pub struct Actor<'a> {
-    pub who: &'a Identity,
-    pub ip: &'a str,
-}
-
 async fn audit_write(
     db: &impl ConnectionTrait,
-    actor: &Actor<'_>,
+    actor: &Caller<'_>,
     action: &str,
     entity: &str,
     id: i64,
@@ -165,7 +281,7 @@ async fn audit_write(
 /// Restock: cribs arrive at a site.
 pub async fn receive_stock(
     db: &impl ConnectionTrait,
-    actor: &Actor<'_>,
+    actor: &Caller<'_>,
     site_id: i64,
     crib_model_id: i64,
     quantity: i32,
@@ -184,7 +300,7 @@ pub async fn receive_stock(
             note,
             transfer_id: None,
             handout_id: None,
-            user_id: Some(actor.who.user.id),
+            user_id: Some(actor.who.id),
         },
     )
     .await?;
@@ -203,7 +319,7 @@ pub async fn receive_stock(
 /// Start a transfer: the stock leaves the source at once.
 pub async fn start_transfer(
     db: &impl ConnectionTrait,
-    actor: &Actor<'_>,
+    actor: &Caller<'_>,
     from_site_id: i64,
     to_site_id: i64,
     crib_model_id: i64,
@@ -217,7 +333,7 @@ pub async fn start_transfer(
         quantity: Set(quantity),
         lot: Set(lot.clone()),
         status: Set("in_transit".into()),
-        created_by: Set(actor.who.user.id),
+        created_by: Set(actor.who.id),
         created_at: Set(crate::clock::now()),
         ..Default::default()
     }
@@ -235,7 +351,7 @@ pub async fn start_transfer(
             note: None,
             transfer_id: Some(t.id),
             handout_id: None,
-            user_id: Some(actor.who.user.id),
+            user_id: Some(actor.who.id),
         },
     )
     .await?;
@@ -255,7 +371,7 @@ pub async fn start_transfer(
 /// `cancelled` returns it to the source. Anything else is a 409.
 pub async fn close_transfer(
     db: &impl ConnectionTrait,
-    actor: &Actor<'_>,
+    actor: &Caller<'_>,
     transfer_id: i64,
     receive: bool,
 ) -> Result<TransferView, AppError> {
@@ -267,7 +383,7 @@ pub async fn close_transfer(
     // NOTE: the status change is conditional, so two people closing the same transfer cannot both win.
     let changed = transfer::Entity::update_many()
         .col_expr(transfer::Column::Status, sea_orm::sea_query::Expr::value(new_status))
-        .col_expr(transfer::Column::ClosedBy, sea_orm::sea_query::Expr::value(actor.who.user.id))
+        .col_expr(transfer::Column::ClosedBy, sea_orm::sea_query::Expr::value(actor.who.id))
         .col_expr(transfer::Column::ClosedAt, sea_orm::sea_query::Expr::value(crate::clock::now()))
         .filter(transfer::Column::Id.eq(transfer_id))
         .filter(transfer::Column::Status.eq("in_transit"))
@@ -294,7 +410,7 @@ pub async fn close_transfer(
             note: None,
             transfer_id: Some(t.id),
             handout_id: None,
-            user_id: Some(actor.who.user.id),
+            user_id: Some(actor.who.id),
         },
     )
     .await?;
@@ -307,7 +423,7 @@ pub async fn close_transfer(
 /// Adjust stock by hand with a reason; may not take stock below what is reserved.
 pub async fn adjust(
     db: &impl ConnectionTrait,
-    actor: &Actor<'_>,
+    actor: &Caller<'_>,
     site_id: i64,
     crib_model_id: i64,
     delta: i32,
@@ -326,7 +442,7 @@ pub async fn adjust(
             note,
             transfer_id: None,
             handout_id: None,
-            user_id: Some(actor.who.user.id),
+            user_id: Some(actor.who.id),
         },
     )
     .await;
@@ -355,7 +471,7 @@ pub async fn adjust(
 /// Record a physical count: writes the correction movement (none when the count matches).
 pub async fn count(
     db: &impl ConnectionTrait,
-    actor: &Actor<'_>,
+    actor: &Caller<'_>,
     site_id: i64,
     crib_model_id: i64,
     counted: i32,
@@ -396,7 +512,7 @@ pub async fn count(
             note: Some(format!("Counted {counted}; the ledger said {}", current.on_hand)),
             transfer_id: None,
             handout_id: None,
-            user_id: Some(actor.who.user.id),
+            user_id: Some(actor.who.id),
         },
     )
     .await?;
@@ -408,7 +524,7 @@ pub async fn count(
 /// Set the low-stock threshold of (site, model).
 pub async fn set_threshold(
     db: &impl ConnectionTrait,
-    actor: &Actor<'_>,
+    actor: &Caller<'_>,
     site_id: i64,
     crib_model_id: i64,
     threshold: i32,

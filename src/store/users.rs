@@ -5,26 +5,89 @@
 //! Memberships follow the role: site staff belong to one or more distribution sites or
 //! warehouses, a nurse to one hospital, managers and admins to nothing (they see everything).
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::auth::password;
 use crate::domain::account::{DisplayName, Email, NewPassword};
 use crate::domain::role::Role;
 use crate::entity::{site, user, user_site};
 use crate::error::{AppError, FieldErrors};
 use crate::store::accounts::revoke_tokens;
-use crate::store::audit::{self, AuditEntry};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, Ran};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     SqlErr,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// An account as a change left it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub active: bool,
+}
+
+impl From<user::Model> for Account {
+    fn from(u: user::Model) -> Self {
+        Account { id: u.id, email: u.email, display_name: u.display_name, active: u.active }
+    }
+}
+
+/// Create an account (administrators), audited by `create`.
+pub async fn create_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    new: NewUser,
+) -> Result<Ran<Account>, AppError> {
+    crate::error::forbidden_unless(by.who.is_admin())?;
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = create(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, new).await.map(Account::from);
+        (txn, r)
+    })
+    .await
+}
+
+/// Change an account's name, role and memberships (administrators).
+pub async fn update_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    user_id: i64,
+    change: UserChange,
+) -> Result<Ran<Account>, AppError> {
+    crate::error::forbidden_unless(by.who.is_admin())?;
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = update(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, user_id, change).await.map(Account::from);
+        (txn, r)
+    })
+    .await
+}
+
+/// Deactivate or activate an account (administrators; never one's own deactivation).
+pub async fn set_active_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    user_id: i64,
+    active: bool,
+) -> Result<Ran<Account>, AppError> {
+    crate::error::forbidden_unless(by.who.is_admin())?;
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = set_active(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, user_id, active).await.map(Account::from);
+        (txn, r)
+    })
+    .await
+}
 
 /// Who is changing an account, for the audit trail: an administrator from an address, or
 /// the system (the `create-user` command).
 #[derive(Clone, Copy)]
 pub struct ChangedBy<'a> {
-    pub who: Option<&'a Identity>,
+    pub who: Option<&'a Actor>,
     pub ip: Option<&'a str>,
 }
 
@@ -35,7 +98,7 @@ impl ChangedBy<'_> {
     }
 
     fn is(&self, user_id: i64) -> bool {
-        self.who.is_some_and(|w| w.user.id == user_id)
+        self.who.is_some_and(|w| w.id == user_id)
     }
 }
 

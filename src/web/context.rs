@@ -2,7 +2,7 @@
 //! their role, the CSRF token for its forms, and any flash message.
 
 use crate::auth::csrf;
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::domain::role::Role;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -49,7 +49,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
 /// The base context of a page, merged with the page's own values.
 pub fn page(
     title: &str,
-    who: Option<&Identity>,
+    who: Option<&Actor>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     extra: Value,
@@ -58,9 +58,9 @@ pub fn page(
         "title": title,
         "csrf_token": csrf::token(cookies),
         "user": who.map(|w| json!({
-            "id": w.user.id,
-            "name": w.user.display_name,
-            "email": w.user.email,
+            "id": w.id,
+            "name": w.display_name,
+            "email": w.email,
             "role": w.role.as_str(),
             "role_label": w.role.label(),
         })),

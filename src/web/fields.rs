@@ -78,3 +78,13 @@ mod tests {
         assert_eq!(p.summary()[0]["id"], "household_size");
     }
 }
+
+/// A form that carries nothing but its CSRF field and its one-time token (a button that
+/// writes: cancel, activate, deactivate…).
+#[derive(rocket::FromForm)]
+pub struct TokenOnly {
+    #[field(default = String::new())]
+    pub csrf_token: String,
+    #[field(default = String::new())]
+    pub form_token: String,
+}

@@ -1,6 +1,6 @@
 //! Signing in and out: `GET/POST /login`, `POST /logout`.
 
-use crate::auth::guards::{load_identity, ClientAddr, PageUser};
+use crate::auth::guards::{load_actor, ClientAddr, PageUser};
 use crate::auth::{csrf, session};
 use crate::error::AppError;
 use crate::store::{accounts, audit};
@@ -75,7 +75,7 @@ pub async fn login_submit(
     }
     match accounts::sign_in(db.inner(), &form.email, &form.password, &addr.0).await {
         Ok(user) => {
-            let who = load_identity(db.inner(), user.id).await;
+            let who = load_actor(db.inner(), user.id).await;
             audit::record_alone(
                 db.inner(),
                 who.as_ref(),
@@ -115,7 +115,7 @@ pub async fn logout(
             db.inner(),
             Some(&who),
             Some(&addr.0),
-            audit::AuditEntry { action: "session.logout", entity: "user", entity_id: Some(who.user.id), detail: None },
+            audit::AuditEntry { action: "session.logout", entity: "user", entity_id: Some(who.id), detail: None },
         )
         .await?;
     }

@@ -10,7 +10,6 @@ pub mod fields;
 pub mod handouts;
 pub mod home;
 pub mod login;
-pub mod once;
 pub mod outcomes;
 pub mod policy;
 pub mod referrals;

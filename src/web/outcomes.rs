@@ -3,8 +3,8 @@
 //! the API's CSV lays it out (`domain::outcomes::Table`), with a download link per table,
 //! the request funnel and the education modes as bar charts beside their tables.
 
-use crate::api::outcomes::outcome_params;
-use crate::api::reports::{csv_name, parse_params, CsvFile, RawReportParams};
+use crate::headers::CsvFile;
+use crate::store::report_params::{csv_name, outcome_params, parse_params, RawReportParams};
 use crate::auth::guards::PageManager;
 use crate::domain::charts::horizontal_bars_in_order;
 use crate::domain::outcomes::{pick, Table};

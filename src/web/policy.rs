@@ -4,19 +4,20 @@
 //! a sample family first). A published version is never edited (`store::policy::publish`).
 
 use crate::auth::csrf;
-use crate::auth::guards::{ClientAddr, Identity, PageManager};
+use crate::auth::guards::{ClientAddr, PageManager};
+use crate::domain::actor::Actor;
 use crate::domain::eligibility::{evaluate, Evaluation};
 use crate::domain::family::ENROLLMENTS;
 use crate::domain::outcomes::rule_label;
 use crate::domain::policy::{region_label, PolicyDraft, PolicyParams};
 use crate::domain::policy_sample::SampleInput;
 use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
 use crate::store::policy::{self, PolicyVersion};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::fields::{field, Problems};
-use crate::web::once::{form_key, new_form_token, write_once, Written};
+use crate::store::audit::Caller;
+use crate::store::write::{FormToken, Mode, WriteKey};
 use chrono::{Datelike, Months, NaiveDate};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -26,7 +27,6 @@ use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
-use std::convert::Infallible;
 
 const ROUTE: &str = "POST /policy/new";
 
@@ -256,7 +256,7 @@ pub async fn new_page(
     let today = crate::clock::today();
     let current = policy::in_force(db.inner(), today).await?;
     let draft = PolicyDraft::copy_of(&current.params, first_of_next_month(today));
-    let form = PolicyForm::from_draft(draft, SampleInput::default(), new_form_token());
+    let form = PolicyForm::from_draft(draft, SampleInput::default(), FormToken::fresh().to_string());
     let ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default(), &current, None).await?;
     Ok(Template::render("policy/new", ctx))
 }
@@ -305,52 +305,28 @@ pub async fn submit(
     let new = match draft.parse(today) {
         Ok(new) => new,
         Err(problems) => {
-            form.form_token = new_form_token();
+            form.form_token = FormToken::submitted(&form.form_token).or_fresh();
             let ctx = form_context(db, &who, cookies, &form, &Problems::new(&problems), &current, None).await?;
             return Ok(Either::Right((Status::UnprocessableEntity, Template::render("policy/new", ctx))));
         }
     };
     let body = json!({"params": new.params, "effective_from": new.effective_from, "notes": new.notes});
-    let name = current.row.name.clone();
-    let written =
-        write_once::<Infallible, _, _>(db, who.user.id, form_key(ROUTE, &form.form_token), ROUTE, &body, |txn| async {
-            let r = async {
-                let v = policy::publish(&txn, &name, &new.params, new.effective_from, new.notes.clone(), who.user.id)
-                    .await?;
-                let detail = format!("{} v{} effective {}", v.row.name, v.row.version, v.row.effective_from);
-                audit::record(
-                    &txn,
-                    Some(&who),
-                    Some(&addr.0),
-                    AuditEntry {
-                        action: "policy.publish",
-                        entity: "policy",
-                        entity_id: Some(v.row.id),
-                        detail: Some(detail),
-                    },
-                )
-                .await?;
-                Ok(Ok(json!({"version": v.row.version, "effective_from": v.row.effective_from})))
-            }
-            .await;
-            (txn, r)
-        })
-        .await?;
-    let message = match written {
-        Written::Done(a) => format!(
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), ROUTE, &body);
+    let ran = policy::publish_once(db, Caller { who: &who, ip: &addr.0 }, mode, &new).await?;
+    let message = if ran.replayed {
+        format!("This form already published version {}.", ran.value.version)
+    } else {
+        format!(
             "Version {} is published. It takes effect on {}; until then the version in force stays.",
-            a["version"],
-            a["effective_from"].as_str().unwrap_or_default()
-        ),
-        Written::Replayed(a) => format!("This form already published version {}.", a["version"]),
-        Written::NotDone(never) => match never {},
+            ran.value.version, ran.value.effective_from
+        )
     };
     Ok(Either::Left(Flash::success(Redirect::to("/policy"), message)))
 }
 
 async fn form_context(
     db: &DatabaseConnection,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
     form: &PolicyForm,
     problems: &Problems,

@@ -2,11 +2,10 @@
 //! CSA as a sorted bar chart, the table with infant mortality beside each CSA, cribs by
 //! month, and the equity tables; each table downloads as CSV and each chart has its table.
 //! Charts are laid out in `domain::charts` / `domain::map` and drawn by the template from
-//! numbers; the queries are `store::reports`, the parameters `api::reports::parse_params`.
+//! numbers; the queries are `store::reports`, the parameters `store::report_params::parse_params`.
 
-use crate::api::reports::{
-    csv_name, distribution_csv, equity_csv, parse_params, CsvFile, EquityTable, RawReportParams,
-};
+use crate::headers::CsvFile;
+use crate::store::report_params::{csv_name, distribution_csv, equity_csv, parse_params, EquityTable, RawReportParams};
 use crate::auth::guards::PageManager;
 use crate::domain::charts::{columns, horizontal_bars, scatter};
 use crate::domain::map::{class_breaks, csa_map, fill_of, legend, FILL_NO_DATA};
@@ -19,7 +18,7 @@ use rocket::http::{ContentType, CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -42,9 +41,7 @@ fn query_of(f: &ReportFilter, grouping: Grouping) -> String {
 
 /// Sites for the filter's list, all kinds, by name.
 pub async fn site_choices(db: &DatabaseConnection) -> Result<Vec<Value>, AppError> {
-    Ok(crate::entity::site::Entity::find()
-        .order_by_asc(crate::entity::site::Column::Name)
-        .all(db)
+    Ok(crate::store::reference::all_sites_by_name(db)
         .await?
         .into_iter()
         .map(|s| json!({"id": s.id.to_string(), "name": s.name, "kind": s.kind, "active": s.active}))

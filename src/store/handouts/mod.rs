@@ -5,11 +5,12 @@
 //! `gates`, the SQLite one-script write in `sqlite_script`; `begin` chooses the write's
 //! transaction (on SQLite usually a `HeldWrite`, decision 0015) and `record_in` writes in it.
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::db::begin_write;
 use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
-use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
+use crate::error::{forbidden_unless, optional_text, AppError, Problems};
+use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::write::{self, Mode, Ran, WriteRequest};
 use crate::store::family_view::HandoutView;
 use crate::store::held_write::HeldWrite;
 use crate::store::sql::execute_batch;
@@ -33,6 +34,117 @@ mod sqlite_script;
 
 use gates::Gates;
 use sqlite_script::{record_held, record_in_one_script};
+
+/// Hand out a crib under a key (site staff of the site, managers), audited as
+/// `handout.create`: the gates on the pool (`plan`), then the write in the transaction
+/// `begin` chooses (`record_in`), through the one write runner. A receipt number already
+/// taken is drawn again (the whole write was rolled back).
+pub async fn hand_out_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    req: WriteRequest<'_>,
+    cmd: &HandoutCommand,
+) -> Result<Ran<HandoutView>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let prepare = || plan(db, by.who, cmd);
+        let begin = |plan: &HandoutPlan, keeps_answer: bool| begin(db, plan, keeps_answer);
+        let ran = write::run_prepared(db, by.who.id, req.clone(), 201, prepare, begin, |write, plan| {
+            record_in(write, by.who, by.ip, plan)
+        })
+        .await;
+        // NOTE: the whole write was rolled back; the next try draws a new receipt number.
+        match ran {
+            Err(AppError::ReceiptTaken) if tries < RECEIPT_TRIES => continue,
+            ran => return ran,
+        }
+    }
+}
+
+/// How many receipt numbers a handout draws before it answers 503 (at 20,000 handouts in
+/// a day a draw collides about 2 times in 10^5, two in a row about 4 times in 10^10).
+const RECEIPT_TRIES: u32 = 3;
+
+/// The longest lot number.
+pub const LOT_MAX_CHARS: usize = 100;
+/// The longest override reason.
+pub const OVERRIDE_MAX_CHARS: usize = 500;
+
+impl HandoutCommand {
+    /// A handout as asked for, with its rules: a lot of at most 100 characters; an override
+    /// reason of at most 500, and only from a manager (decision 0017: both faces refuse a
+    /// non-manager's override instead of dropping it).
+    #[expect(clippy::too_many_arguments, reason = "the handout's fields as a face reads them")]
+    pub fn parse(
+        who: &Actor,
+        family_id: i64,
+        infant_id: i64,
+        site_id: i64,
+        crib_model_id: i64,
+        lot: Option<String>,
+        override_reason: Option<String>,
+        referral_id: Option<i64>,
+    ) -> Result<HandoutCommand, AppError> {
+        let mut p = Problems::default();
+        let lot = optional_text(&mut p, "lot", lot, LOT_MAX_CHARS);
+        let override_reason = optional_text(&mut p, "override_reason", override_reason, OVERRIDE_MAX_CHARS);
+        if override_reason.is_some() && !who.is_manager() {
+            p.add("override_reason", "Only a program manager can hand out without a passing eligibility check.");
+        }
+        p.finish()?;
+        Ok(HandoutCommand { family_id, infant_id, site_id, crib_model_id, lot, override_reason, referral_id })
+    }
+}
+
+/// Void a handout under a key (managers), audited as `handout.void`: a reversing movement
+/// returns the crib; the row stays, marked. The reason is 3 to 500 characters.
+pub async fn void_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+    reason: &str,
+) -> Result<Ran<HandoutView>, AppError> {
+    forbidden_unless(by.who.is_manager())?;
+    let reason = reason.trim();
+    if !(3..=500).contains(&reason.chars().count()) {
+        return Err(AppError::validation("reason", "Say why the handout is voided (3 to 500 characters)."));
+    }
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = void(&txn, by.who, by.ip, id, reason).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// What a receipt shows: the handout and its family, for staff of its site and managers
+/// (else 404). Reading it is a view of the family's record, audited as `family.view`.
+pub async fn receipt(db: &DatabaseConnection, by: Caller<'_>, id: i64) -> Result<Receipt, AppError> {
+    let h = get(db, id).await?;
+    if !by.who.can_act_at(h.site_id) {
+        return Err(AppError::NotFound);
+    }
+    let family = families::get(db, h.family_id).await?;
+    let site = crate::store::reference::site(db, h.site_id).await?.ok_or(AppError::NotFound)?;
+    let model = crate::entity::crib_model::Entity::find_by_id(h.crib_model_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let infant = crate::entity::infant::Entity::find_by_id(h.infant_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let detail = Some(format!("receipt {}", h.receipt_number));
+    let entry = AuditEntry { action: "family.view", entity: "family", entity_id: Some(family.id), detail };
+    audit::record_alone(db, Some(by.who), Some(by.ip), entry).await?;
+    Ok(Receipt { handout: h, family, site, model_name: model.name, infant })
+}
+
+/// A receipt's facts (`receipt`).
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub handout: handout::Model,
+    pub family: crate::entity::family::Model,
+    pub site: crate::entity::site::Model,
+    pub model_name: String,
+    pub infant: crate::entity::infant::Model,
+}
 
 /// What staff asked for.
 #[derive(Debug, Clone)]
@@ -153,7 +265,7 @@ pub fn begin<'a>(
 /// Write a planned handout in the transaction `begin` opened for it, and give it back.
 pub async fn record_in(
     write: Write,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     plan: HandoutPlan,
 ) -> (Write, Result<HandoutView, AppError>) {
@@ -172,7 +284,7 @@ pub async fn record_in(
 /// Hand out a crib on one connection: `plan`, then `record` (benches, tests, scripts).
 pub async fn hand_out(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     cmd: &HandoutCommand,
 ) -> Result<HandoutView, AppError> {
@@ -186,7 +298,7 @@ pub async fn hand_out(
 /// what another writer could change in between (the infant's crib, the stock, the request).
 /// One statement on the way to a handout (`Gates`: every fact in one row); the refusals
 /// and a hospital request read what they name.
-pub async fn plan(db: &impl ConnectionTrait, who: &Identity, cmd: &HandoutCommand) -> Result<HandoutPlan, AppError> {
+pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) -> Result<HandoutPlan, AppError> {
     let today = crate::clock::today();
     let now = crate::clock::now();
     let g = Gates::read(db, cmd, today).await?;
@@ -296,7 +408,7 @@ fn ineligible(latest: Option<&crate::entity::eligibility_check::Model>, valid_da
 /// (`record_in_one_script`).
 pub async fn record(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     mut plan: HandoutPlan,
 ) -> Result<HandoutView, AppError> {
@@ -344,7 +456,7 @@ pub async fn record(
         referral_id: Set(referral.as_ref().map(|r| r.id)),
         handed_out_at: Set(now),
         handed_out_on: Set(today),
-        created_by: Set(who.user.id),
+        created_by: Set(who.id),
         ..Default::default()
     }
     .insert(db)
@@ -364,7 +476,7 @@ pub async fn record(
         note: None,
         transfer_id: None,
         handout_id: Some(h.id),
-        user_id: Some(who.user.id),
+        user_id: Some(who.id),
     };
     let ledger_row = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
     if let Some(r) = &referral {
@@ -459,7 +571,7 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<handout::Model, A
 /// Void a handout (managers): a reversing movement returns the crib; the row stays, marked.
 pub async fn void(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     id: i64,
     reason: &str,
@@ -468,7 +580,7 @@ pub async fn void(
     let now = crate::clock::now();
     let changed = handout::Entity::update_many()
         .col_expr(handout::Column::VoidedAt, Expr::value(now))
-        .col_expr(handout::Column::VoidedBy, Expr::value(who.user.id))
+        .col_expr(handout::Column::VoidedBy, Expr::value(who.id))
         .col_expr(handout::Column::VoidReason, Expr::value(reason))
         .filter(handout::Column::Id.eq(id))
         .filter(handout::Column::VoidedAt.is_null())
@@ -490,7 +602,7 @@ pub async fn void(
             note: Some(reason.chars().take(500).collect()),
             transfer_id: None,
             handout_id: Some(h.id),
-            user_id: Some(who.user.id),
+            user_id: Some(who.id),
         },
     )
     .await

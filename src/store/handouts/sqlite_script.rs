@@ -4,7 +4,7 @@
 //! `HeldWrite` (`record_held`, decision 0015).
 
 use super::{audit_detail, out_of_stock, receipt_number, refusal_of, HandoutPlan};
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::entity::handout;
 use crate::error::AppError;
 use crate::store::family_view::HandoutView;
@@ -30,7 +30,7 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 /// crib recorded before this request began.
 pub(super) async fn record_in_one_script(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     plan: &HandoutPlan,
 ) -> Result<HandoutView, AppError> {
@@ -45,7 +45,7 @@ pub(super) async fn record_in_one_script(
 /// The script of `record_in_one_script` (and of `record_held`, there between `BEGIN` and
 /// `COMMIT`): the handout row comes back from it, or no row when no unreserved crib was
 /// there (and then it writes nothing).
-fn script(who: &Identity, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
+fn script(who: &Actor, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
     let now = crate::clock::now();
     let receipt = receipt_number(plan.today);
     let mut sql = Sql::new(DbBackend::Sqlite);
@@ -63,7 +63,7 @@ fn script(who: &Identity, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
     sql.bind(plan.site_id).push(", ").bind(plan.crib_model_id).push(", ").bind(plan.lot.clone()).push(", ");
     sql.bind(plan.neighborhood_id).push(", ").bind(plan.csa_id).push(", ").bind(plan.eligibility_check_id);
     sql.push(", ").bind(plan.override_reason.clone()).push(", ").bind(plan.education_id).push(", NULL, ");
-    sql.bind(now).push(", ").bind(plan.today).push(", ").bind(who.user.id);
+    sql.bind(now).push(", ").bind(plan.today).push(", ").bind(who.id);
     sql.push(" WHERE changes() = 1 RETURNING *;\n");
     sql.push(
         "INSERT INTO stock_movements (site_id, crib_model_id, kind, quantity, lot, reason, note, transfer_id, \
@@ -79,7 +79,7 @@ fn script(who: &Identity, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
     sql.push("INSERT INTO audit_events (at, user_id, role, action, entity, entity_id, ip, detail) SELECT ")
         .bind(now)
         .push(", ")
-        .bind(who.user.id)
+        .bind(who.id)
         .push(", ")
         .bind(who.role.as_str())
         .push(", 'handout.create', 'handout', id, ")
@@ -95,7 +95,7 @@ fn script(who: &Identity, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
 /// unreserved crib was there (and then nothing was written).
 async fn handout_script(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     plan: &HandoutPlan,
 ) -> Result<Option<handout::Model>, AppError> {
@@ -113,7 +113,7 @@ async fn handout_script(
 /// so "no row" is out of stock.
 pub(super) async fn record_held(
     held: &mut HeldWrite,
-    who: &Identity,
+    who: &Actor,
     ip: &str,
     plan: &HandoutPlan,
 ) -> Result<HandoutView, AppError> {

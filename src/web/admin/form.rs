@@ -4,7 +4,7 @@
 
 use crate::domain::account::{DisplayName, Email, NewPassword};
 use crate::domain::role::Role;
-use crate::entity::site;
+use crate::store::reference::Site;
 use crate::error::FieldErrors;
 use crate::store::users::{self, NewUser, UserChange};
 use rocket::form::FromForm;
@@ -16,6 +16,8 @@ use serde::Serialize;
 pub struct UserForm {
     #[field(default = String::new())]
     pub csrf_token: String,
+    #[field(default = String::new())]
+    pub form_token: String,
     #[field(default = String::new())]
     pub email: String,
     #[field(default = String::new())]
@@ -30,6 +32,15 @@ pub struct UserForm {
     /// The chosen hospital id, or empty (nurses).
     #[field(default = String::new())]
     pub hospital_site_id: String,
+}
+
+impl UserForm {
+    /// What the form's one-time token is kept against: every field but the password (a
+    /// password never goes into a hash the database keeps).
+    pub fn hashed_body(&self) -> serde_json::Value {
+        serde_json::json!({"email": self.email, "name": self.name, "role": self.role,
+            "sites": self.sites, "hospital_site_id": self.hospital_site_id})
+    }
 }
 
 /// The role and memberships as typed, as far as they could be read.
@@ -175,7 +186,7 @@ impl<'a> Values<'a> {
 }
 
 /// Build the page data of a form from its values and the sites that exist.
-pub fn view(values: Values<'_>, assignable: &[site::Model], hospitals: &[site::Model]) -> FormView {
+pub fn view(values: Values<'_>, assignable: &[Site], hospitals: &[Site]) -> FormView {
     FormView {
         email: values.email.to_string(),
         name: values.name.to_string(),

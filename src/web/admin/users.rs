@@ -5,13 +5,14 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageAdmin};
-use crate::db::begin_write;
+use crate::store::audit::Caller;
+use crate::store::write::{FormToken, Mode, WriteKey};
+use crate::web::fields::TokenOnly;
 use crate::error::{AppError, FieldErrors};
-use crate::store::users::{self, ChangedBy};
+use crate::store::users;
 use crate::web::admin::form::{self, UserForm, Values};
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};
-use crate::web::login::CsrfOnly;
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
@@ -45,10 +46,11 @@ async fn new_page(
     cookies: &CookieJar<'_>,
     values: Values<'_>,
     errors: FieldErrors,
+    token: String,
 ) -> Result<Template, PageError> {
     let (assignable, hospitals) = (users::assignable_sites(db).await?, users::hospitals(db).await?);
     let form = form::view(values, &assignable, &hospitals);
-    let extra = json!({ "form": form, "errors": errors, "is_self": false });
+    let extra = json!({ "form": form, "errors": errors, "is_self": false, "form_token": token });
     Ok(Template::render("admin/user_new", page("New user", Some(&admin.0), cookies, None, extra)))
 }
 
@@ -60,7 +62,7 @@ pub async fn new_form(
     cookies: &CookieJar<'_>,
 ) -> PageResult<Template> {
     let empty = UserForm { role: "site_staff".into(), ..Default::default() };
-    new_page(&admin, db.inner(), cookies, Values::typed(&empty), FieldErrors::new()).await
+    new_page(&admin, db.inner(), cookies, Values::typed(&empty), FieldErrors::new(), FormToken::fresh().to_string()).await
 }
 
 /// Create an account; on a problem, the form again with what was typed (not the password).
@@ -79,21 +81,20 @@ pub async fn create(
         Ok(new) => new,
         Err(errors) => {
             let errors = form::with_membership_problems(db, errors, &chosen).await?;
-            let page = new_page(&admin, db, cookies, Values::typed(&form), errors).await?;
+            let page = new_page(&admin, db, cookies, Values::typed(&form), errors, FormToken::submitted(&form.form_token).or_fresh()).await?;
             return Ok(Either::Right((REFUSED, page)));
         }
     };
-    let by = ChangedBy { who: Some(&admin.0), ip: Some(&addr.0) };
-    let txn = begin_write(db).await?;
-    match users::create(&txn, by, new).await {
-        Ok(created) => {
-            txn.commit().await?;
+    let body = form.hashed_body();
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), "POST /admin/users/new", &body);
+    match users::create_once(db, Caller { who: &admin.0, ip: &addr.0 }, mode, new).await {
+        Ok(ran) => {
+            let created = ran.value;
             let message = format!("Created the account of {} ({}).", created.display_name, created.email);
             Ok(Either::Left(Flash::success(Redirect::to(uri!(list)), message)))
         }
         Err(AppError::Validation(errors)) => {
-            txn.rollback().await?;
-            let page = new_page(&admin, db, cookies, Values::typed(&form), errors).await?;
+            let page = new_page(&admin, db, cookies, Values::typed(&form), errors, FormToken::submitted(&form.form_token).or_fresh()).await?;
             Ok(Either::Right((REFUSED, page)))
         }
         Err(e) => Err(e.into()),
@@ -125,7 +126,9 @@ async fn edit_page(
     let extra = json!({
         "form": form,
         "errors": errors,
-        "is_self": account.id == admin.0.user.id,
+        "form_token": typed.map_or_else(|| FormToken::fresh().to_string(), |f| FormToken::submitted(&f.form_token).or_fresh()),
+        "toggle_token": FormToken::fresh(),
+        "is_self": account.id == admin.0.id,
         "account": {
             "id": account.id,
             "email": account.email,
@@ -170,16 +173,16 @@ pub async fn update(
             return Ok(Either::Right((REFUSED, page)));
         }
     };
-    let by = ChangedBy { who: Some(&admin.0), ip: Some(&addr.0) };
-    let txn = begin_write(db).await?;
-    match users::update(&txn, by, id, change).await {
-        Ok(updated) => {
-            txn.commit().await?;
+    let body = form.hashed_body();
+    let route = format!("POST /admin/users/{id}");
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    match users::update_once(db, Caller { who: &admin.0, ip: &addr.0 }, mode, id, change).await {
+        Ok(ran) => {
+            let updated = ran.value;
             let message = format!("Saved the account of {}.", updated.display_name);
             Ok(Either::Left(Flash::success(Redirect::to(uri!(edit_form(id))), message)))
         }
         Err(AppError::Validation(errors)) => {
-            txn.rollback().await?;
             let page = edit_page(&admin, db, cookies, None, id, Some(&form), errors).await?;
             Ok(Either::Right((REFUSED, page)))
         }
@@ -193,11 +196,11 @@ async fn set_active(
     addr: ClientAddr,
     id: i64,
     active: bool,
+    form_token: &str,
 ) -> PageResult<Flash<Redirect>> {
-    let by = ChangedBy { who: Some(&admin.0), ip: Some(&addr.0) };
-    let txn = begin_write(db).await?;
-    let changed = users::set_active(&txn, by, id, active).await?;
-    txn.commit().await?;
+    let route = format!("POST /admin/users/{id}/{}", if active { "activate" } else { "deactivate" });
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(form_token)), &route, &serde_json::Value::Null);
+    let changed = users::set_active_once(db, Caller { who: &admin.0, ip: &addr.0 }, mode, id, active).await?.value;
     let message = if active {
         format!("{} can sign in again.", changed.email)
     } else {
@@ -214,10 +217,10 @@ pub async fn deactivate(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<CsrfOnly>,
+    form: Form<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    set_active(admin, db.inner(), addr, id, false).await
+    set_active(admin, db.inner(), addr, id, false, &form.form_token).await
 }
 
 /// Activate an account again (its old API tokens stay revoked).
@@ -228,8 +231,8 @@ pub async fn activate(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<CsrfOnly>,
+    form: Form<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    set_active(admin, db.inner(), addr, id, true).await
+    set_active(admin, db.inner(), addr, id, true, &form.form_token).await
 }

@@ -2,9 +2,9 @@
 //! with each match's last visit and status, "Register a new family" below the results,
 //! and beside them the day's queue at the user's sites.
 
-use crate::api::families::require_family_worker;
+use crate::error::forbidden_unless;
 use crate::auth::guards::{ClientAddr, PageUser};
-use crate::store::audit::{self, AuditEntry};
+use crate::store::audit::Caller;
 use crate::store::checkin as check_in;
 use crate::store::{families, reference};
 use crate::web::context::page;
@@ -15,9 +15,6 @@ use rocket::{get, State};
 use rocket_dyn_templates::Template;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
-
-/// The longest search the page accepts.
-const MAX_QUERY: usize = 100;
 
 /// Search and the day's queue.
 #[get("/checkin?<q>")]
@@ -30,33 +27,21 @@ pub async fn search_page(
     q: Option<&str>,
 ) -> PageResult<Template> {
     let who = user.0;
-    require_family_worker(&who)?;
+    forbidden_unless(who.works_with_families())?;
     let db = db.inner();
     let q = q.unwrap_or("").trim();
-    let too_long = q.chars().count() > MAX_QUERY;
+    let too_long = q.chars().count() > families::SEARCH_MAX_CHARS;
     let searched = !q.is_empty() && !too_long;
     let results = if searched {
-        let found = families::search(db, q).await?;
-        audit::record_alone(
-            db,
-            Some(&who),
-            Some(&addr.0),
-            AuditEntry {
-                action: "family.search",
-                entity: "family",
-                entity_id: None,
-                detail: Some(format!("{} results", found.len())),
-            },
-        )
-        .await?;
+        let found = families::find(db, Caller { who: &who, ip: &addr.0 }, q).await?;
         check_in::rows(db, found).await?
     } else {
         Vec::new()
     };
     let today = crate::clock::today();
-    let scope = (!who.is_manager()).then(|| who.site_ids.clone());
-    let queue = check_in::queue(db, scope.as_deref(), today).await?;
-    let site_names: Vec<String> = match &scope {
+    let scope = who.site_scope();
+    let queue = check_in::queue(db, scope, today).await?;
+    let site_names: Vec<String> = match scope {
         Some(ids) => reference::sites(db, Some(ids)).await?.into_iter().map(|s| s.name).collect(),
         None => Vec::new(),
     };

@@ -2,20 +2,18 @@
 //! "Check eligibility" button, `POST /families/<id>/check`. A card per infant shows the
 //! latest answer rule by rule and the one next step (`domain::checkin::next_step`).
 
-use crate::api::families::{home_site, require_family_worker};
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::domain::checkin::{next_step, InfantFacts, LatestCheck};
 use crate::domain::family::{LANGUAGES, RACE_ETHNICITY};
 use crate::domain::money::format_dollars;
 use crate::domain::role::Role;
-use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
-use crate::store::family_view::{self, FamilyDetail, InfantView};
-use crate::store::{eligibility, policy, reference};
+use crate::store::audit::Caller;
+use crate::store::family_view::{FamilyDetail, InfantView};
+use crate::store::write::{FormToken, Mode, WriteKey};
+use crate::store::{eligibility, families, policy, reference};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
-use crate::web::once::{form_key, new_form_token, write_once, Written};
 use rocket::form::{Form, FromForm};
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -26,7 +24,6 @@ use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::str::FromStr;
 
 /// The family's whole record, with the next step per infant.
@@ -41,17 +38,7 @@ pub async fn show(
 ) -> PageResult<Template> {
     let who = user.0;
     let db = db.inner();
-    if !family_view::may_view(db, &who, id).await? {
-        return Err(AppError::NotFound.into());
-    }
-    let detail = family_view::detail(db, id).await?;
-    audit::record_alone(
-        db,
-        Some(&who),
-        Some(&addr.0),
-        AuditEntry { action: "family.view", entity: "family", entity_id: Some(id), detail: None },
-    )
-    .await?;
+    let detail = families::view(db, Caller { who: &who, ip: &addr.0 }, id).await?;
     let today = crate::clock::today();
     let params = policy::in_force(db, today).await?.params;
     let sites: HashMap<i64, String> = reference::sites(db, None).await?.into_iter().map(|s| (s.id, s.name)).collect();
@@ -80,7 +67,7 @@ pub async fn show(
                 "latest_check": i.latest_check,
                 "next": next_step(&facts, today, params.eligibility_valid_days, params.education_valid_days),
                 "receipt_number": crib.map(|h| h.receipt_number.clone()),
-                "form_token": new_form_token(),
+                "form_token": FormToken::fresh(),
             })
         })
         .collect();
@@ -165,51 +152,18 @@ pub async fn check(
     form: Form<CheckForm>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    let who = user.0;
-    require_family_worker(&who)?;
-    let db = db.inner();
-    if !family_view::may_view(db, &who, id).await? {
-        return Err(AppError::NotFound.into());
-    }
     let infant_id = form.infant_id;
     let route = format!("POST /families/{id}/check");
     let body = json!({"infant_id": infant_id});
-    let written = write_once::<Infallible, _, _>(
-        db,
-        who.user.id,
-        form_key(&route, &form.form_token),
-        &route,
-        &body,
-        |txn| async {
-            let r = async {
-                let today = crate::clock::today();
-                let view = eligibility::run_check(&txn, id, infant_id, today, who.user.id, home_site(&who)).await?;
-                audit::record(
-                    &txn,
-                    Some(&who),
-                    Some(&addr.0),
-                    AuditEntry {
-                        action: "eligibility.check",
-                        entity: "family",
-                        entity_id: Some(id),
-                        detail: Some(format!("infant {infant_id}: {}", view.result)),
-                    },
-                )
-                .await?;
-                Ok(Ok(json!({"id": view.id, "result": view.result})))
-            }
-            .await;
-            (txn, r)
-        },
-    )
-    .await?;
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    let ran = eligibility::check(db.inner(), by, mode, id, Some(infant_id)).await?;
     let to = Redirect::to(format!("/families/{id}#infant-{infant_id}"));
-    Ok(match written {
-        Written::Done(answer) if answer["result"] == "eligible" => {
-            Flash::success(to, "Checked: eligible. Each rule is explained below.")
-        }
-        Written::Done(_) => Flash::success(to, "Checked: not eligible. Each rule and its reason is below."),
-        Written::Replayed(_) => Flash::success(to, "That check was already made; its answer is below."),
-        Written::NotDone(never) => match never {},
+    Ok(if ran.replayed {
+        Flash::success(to, "That check was already made; its answer is below.")
+    } else if ran.value.result == "eligible" {
+        Flash::success(to, "Checked: eligible. Each rule is explained below.")
+    } else {
+        Flash::success(to, "Checked: not eligible. Each rule and its reason is below.")
     })
 }

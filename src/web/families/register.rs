@@ -2,25 +2,24 @@
 //! the API's `FamilyInput` and goes through `parse_family`; possible duplicates are asked
 //! about before saving; the save runs once per form token (`web::once`).
 
-use crate::api::families::{home_site, require_family_worker};
 use crate::auth::csrf;
-use crate::auth::guards::{ClientAddr, Identity, PageUser};
-use crate::domain::family::NewFamily;
-use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
+use crate::auth::guards::{ClientAddr, PageUser};
+use crate::domain::actor::Actor;
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::Caller;
 use crate::store::families::{self, FamilySummary};
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::store::reference::{self, NeighborhoodView};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::families::form::RegisterForm;
 use crate::web::fields::Problems;
-use crate::web::once::{form_key, new_form_token, write_once, Written};
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 
 const ROUTE: &str = "POST /families/new";
@@ -32,8 +31,8 @@ pub type Answer = Either<Flash<Redirect>, (Status, Template)>;
 #[get("/families/new")]
 pub async fn new_page(user: PageUser, db: &State<DatabaseConnection>, cookies: &CookieJar<'_>) -> PageResult<Template> {
     let who = user.0;
-    require_family_worker(&who)?;
-    let form = RegisterForm::blank(new_form_token());
+    forbidden_unless(who.works_with_families())?;
+    let form = RegisterForm::blank(FormToken::fresh().to_string());
     let ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default()).await?;
     Ok(Template::render("families/new", ctx))
 }
@@ -50,7 +49,7 @@ pub async fn submit(
     let form = form.into_inner();
     csrf::verify(cookies, &form.csrf_token)?;
     let who = user.0;
-    require_family_worker(&who)?;
+    forbidden_unless(who.works_with_families())?;
     let db = db.inner();
     if form.action == "narrow" || form.action == "edit" {
         let ctx = form_context(db, &who, cookies, &form, &Problems::default()).await?;
@@ -62,21 +61,15 @@ pub async fn submit(
         Err(problems) => return refused(db, &who, cookies, form, &problems).await,
     };
     let body = serde_json::to_value(&read.input).map_err(|e| AppError::Internal(e.to_string()))?;
-    let key = form_key(ROUTE, &form.form_token);
-    let confirmed = form.confirmed();
-    let written = write_once(db, who.user.id, key, ROUTE, &body, |txn| async {
-        let r = save(&txn, &who, &addr, &new, confirmed).await;
-        (txn, r)
-    })
-    .await;
-    match written {
-        Ok(Written::Done(answer)) => {
-            Ok(Either::Left(to_family(&answer, "The family is registered. Next: check eligibility.")))
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), ROUTE, &body);
+    let by = Caller { who: &who, ip: &addr.0 };
+    match families::register(db, by, mode, &new, form.confirmed()).await {
+        Ok(ran) if ran.replayed => {
+            Ok(Either::Left(to_family(ran.value.id, "This form was already saved: here is the family it registered.")))
         }
-        Ok(Written::Replayed(answer)) => {
-            Ok(Either::Left(to_family(&answer, "This form was already saved: here is the family it registered.")))
-        }
-        Ok(Written::NotDone(duplicates)) => {
+        Ok(ran) => Ok(Either::Left(to_family(ran.value.id, "The family is registered. Next: check eligibility."))),
+        Err(AppError::PossibleDuplicates(found)) => {
+            let duplicates: Vec<FamilySummary> = serde_json::from_value(found).unwrap_or_default();
             let ctx = duplicates_context(&who, cookies, &form, &duplicates);
             Ok(Either::Right((Status::Ok, Template::render("families/duplicates", ctx))))
         }
@@ -93,46 +86,19 @@ pub async fn submit(
     }
 }
 
-/// Inside the transaction: the possible duplicates (unless confirmed), or the new family.
-async fn save(
-    txn: &impl ConnectionTrait,
-    who: &Identity,
-    addr: &ClientAddr,
-    new: &NewFamily,
-    confirmed: bool,
-) -> Result<Result<Value, Vec<FamilySummary>>, AppError> {
-    if !confirmed {
-        let duplicates = families::possible_duplicates(txn, new).await?;
-        if !duplicates.is_empty() {
-            return Ok(Err(duplicates));
-        }
-    }
-    let created = families::create(txn, new, who.user.id, home_site(who)).await?;
-    audit::record(
-        txn,
-        Some(who),
-        Some(&addr.0),
-        AuditEntry { action: "family.create", entity: "family", entity_id: Some(created.id), detail: None },
-    )
-    .await?;
-    Ok(Ok(json!({"id": created.id, "infant_ids": created.infant_ids})))
-}
-
-fn to_family(answer: &Value, message: &str) -> Flash<Redirect> {
-    let id = answer["id"].as_i64().unwrap_or_default();
+fn to_family(id: i64, message: &str) -> Flash<Redirect> {
     Flash::success(Redirect::to(format!("/families/{id}")), message)
 }
-
 /// The form again, 422, with the typed values and each problem next to its field.
 async fn refused(
     db: &DatabaseConnection,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
     mut form: RegisterForm,
     problems: &[(String, String)],
 ) -> PageResult<Answer> {
-    // A refused form was not remembered; a fresh token is as good and never collides.
-    form.form_token = new_form_token();
+    // A refused form was not remembered: it keeps its token (or gets a fresh one).
+    form.form_token = FormToken::submitted(&form.form_token).or_fresh();
     let ctx = form_context(db, who, cookies, &form, &Problems::new(problems)).await?;
     Ok(Either::Right((Status::UnprocessableEntity, Template::render("families/new", ctx))))
 }
@@ -172,7 +138,7 @@ async fn neighborhood_choices(
 
 async fn form_context(
     db: &DatabaseConnection,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
     form: &RegisterForm,
     problems: &Problems,
@@ -187,7 +153,7 @@ async fn form_context(
     ))
 }
 
-fn duplicates_context(who: &Identity, cookies: &CookieJar<'_>, form: &RegisterForm, dups: &[FamilySummary]) -> Value {
+fn duplicates_context(who: &Actor, cookies: &CookieJar<'_>, form: &RegisterForm, dups: &[FamilySummary]) -> Value {
     let duplicates: Vec<Value> = dups
         .iter()
         .map(|d| {

@@ -3,15 +3,14 @@
 //! records one session.
 
 use super::errors_map;
-use crate::api::answer::{run_form_write, Answer};
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
-use crate::auth::token::random_token;
 use crate::domain::education::parse_education;
 use crate::domain::safe_sleep_text::{supported, text};
 use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
-use crate::store::{families, family_view};
+use crate::store::audit::Caller;
+use crate::store::families;
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use rocket::form::{Form, FromForm};
@@ -61,7 +60,7 @@ async fn render(
             "text": text(lang),
             "lang": lang,
             "form": {
-                "form_token": if form.form_token.is_empty() { random_token() } else { form.form_token.clone() },
+                "form_token": FormToken::submitted(&form.form_token).or_fresh(),
                 "mode": if form.mode.is_empty() { if user.0.hospital_id().is_some() { "hospital_discharge" } else { "site" } } else { form.mode.as_str() },
                 "topics": form.topics,
                 "caregiver_attestation": form.caregiver_attestation,
@@ -82,9 +81,7 @@ pub async fn education_page(
     id: i64,
     lang: Option<&str>,
 ) -> PageResult<Template> {
-    if !family_view::may_view(db.inner(), &user.0, id).await? {
-        return Err(AppError::NotFound.into());
-    }
+    crate::store::families::ensure_visible(db.inner(), &user.0, id).await?;
     let form =
         EducationForm { language: lang.map(|l| supported(l).to_string()).unwrap_or_default(), ..Default::default() };
     render(db.inner(), &user, cookies, id, &form, BTreeMap::new()).await
@@ -101,10 +98,7 @@ pub async fn education_submit(
     form: Form<EducationForm>,
 ) -> PageResult<Either<Flash<Redirect>, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    if !family_view::may_view(db.inner(), &user.0, id).await? {
-        return Err(AppError::NotFound.into());
-    }
-    families::get(db.inner(), id).await?;
+    families::ensure_visible(db.inner(), &user.0, id).await?;
     let lang = if form.language.is_empty() { "en" } else { form.language.as_str() };
     let new =
         match parse_education(None, &form.mode, lang, &form.topics, &form.caregiver_attestation, crate::clock::now()) {
@@ -114,30 +108,17 @@ pub async fn education_submit(
                 return Ok(Either::Right((Status::UnprocessableEntity, t)));
             }
         };
-    let who = &user.0;
-    let site_id = crate::api::families::home_site(who).or(who.hospital_id());
     let body = serde_json::to_value(&*form).unwrap_or_default();
     let route = format!("POST /families/{id}/education");
-    run_form_write(db.inner(), who.user.id, &form.form_token, &route, &body, |txn| async {
-        let r = async {
-            let row = crate::store::education::record(&txn, id, &new, who.user.id, site_id).await?;
-            audit::record(
-                &txn,
-                Some(who),
-                Some(&addr.0),
-                AuditEntry {
-                    action: "education.record",
-                    entity: "family",
-                    entity_id: Some(id),
-                    detail: Some(format!("session {} ({})", row.id, row.mode)),
-                },
-            )
-            .await?;
-            Answer::created(&json!({"id": row.id}))
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    match crate::store::education::educate(db.inner(), by, mode, id, &new, None).await {
+        Ok(_) => Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{id}")), "Safe-sleep education recorded."))),
+        Err(AppError::Validation(fields)) => {
+            let errors = fields.into_iter().filter_map(|(f, m)| Some((f, m.into_iter().next()?))).collect();
+            let t = render(db.inner(), &user, cookies, id, &form, errors).await?;
+            Ok(Either::Right((Status::UnprocessableEntity, t)))
         }
-        .await;
-        (txn, r)
-    })
-    .await?;
-    Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{id}")), "Safe-sleep education recorded.")))
+        Err(e) => Err(e.into()),
+    }
 }

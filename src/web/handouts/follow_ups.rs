@@ -2,9 +2,10 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
-use crate::error::AppError;
-use crate::store::audit::{self, AuditEntry};
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::Caller;
 use crate::store::follow_ups::{self, CallOutcome};
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use rocket::form::{Form, FromForm};
@@ -21,6 +22,8 @@ use serde_json::json;
 pub struct CallForm {
     #[field(default = String::new())]
     pub csrf_token: String,
+    #[field(default = String::new())]
+    pub form_token: String,
     #[field(default = String::new())]
     pub reached: String,
     #[field(default = false)]
@@ -43,9 +46,17 @@ pub async fn follow_ups_page(
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
-    crate::api::families::require_family_worker(&user.0)?;
-    let scope = if user.0.is_manager() { None } else { Some(user.0.site_ids.clone()) };
-    let due = follow_ups::due(db.inner(), scope.as_deref(), crate::clock::today()).await?;
+    forbidden_unless(user.0.works_with_families())?;
+    let due = follow_ups::due(db.inner(), user.0.site_scope(), crate::clock::today()).await?;
+    // Each call's form carries its own one-time token: a resent form records one call.
+    let due: Vec<serde_json::Value> = due
+        .into_iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(&f).unwrap_or_default();
+            v["form_token"] = json!(FormToken::fresh());
+            v
+        })
+        .collect();
     let ctx = page(
         "Follow-ups due",
         Some(&user.0),
@@ -67,17 +78,12 @@ pub async fn follow_up_call(
     form: Form<CallForm>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    crate::api::families::require_family_worker(&user.0)?;
-    let due = crate::store::follow_ups::site_of(db.inner(), id).await?;
-    if !user.0.can_act_at(due) {
-        return Err(AppError::NotFound.into());
-    }
     let reached = match form.reached.as_str() {
         "yes" => true,
         "no" => false,
         _ => return Ok(Flash::error(Redirect::to("/follow-ups"), "Say whether the family was reached.")),
     };
-    let note = Some(form.note.trim().chars().take(500).collect::<String>()).filter(|s| !s.is_empty());
+    let note = Some(form.note.trim().to_string()).filter(|s| !s.is_empty());
     let outcome = CallOutcome {
         reached,
         crib_in_use: reached.then_some(form.crib_in_use),
@@ -86,21 +92,20 @@ pub async fn follow_up_call(
         sleeps_in_crib: reached.then_some(form.sleeps_in_crib),
         note,
     };
-    let txn = crate::db::begin_write(db.inner()).await?;
-    let v = follow_ups::record_call(&txn, &user.0, id, &outcome).await?;
-    audit::record(
-        &txn,
-        Some(&user.0),
-        Some(&addr.0),
-        AuditEntry {
-            action: "follow_up.call",
-            entity: "follow_up",
-            entity_id: Some(id),
-            detail: Some(v.status.clone()),
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    let body = json!({"reached": reached, "crib_in_use": outcome.crib_in_use, "sleeps_alone": outcome.sleeps_alone,
+        "sleeps_on_back": outcome.sleeps_on_back, "sleeps_in_crib": outcome.sleeps_in_crib, "note": outcome.note});
+    let route = format!("POST /follow-ups/{id}/call");
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let v = match follow_ups::call(db.inner(), Caller { who: &user.0, ip: &addr.0 }, mode, id, &outcome).await {
+        Ok(ran) if ran.replayed => {
+            return Ok(Flash::success(Redirect::to("/follow-ups"), "That call was already recorded."));
+        }
+        Ok(ran) => ran.value,
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::BadRequest(_))) => {
+            return Ok(Flash::error(Redirect::to("/follow-ups"), e.sentence()));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let msg = match v.status.as_str() {
         "completed" => "Call recorded: follow-up complete.".to_string(),
         "lost_to_follow_up" => "Call recorded: no answer three times, closed as lost to follow-up.".to_string(),

@@ -3,15 +3,16 @@
 //! the double clicks — and the receipt.
 
 use super::errors_of;
-use crate::api::answer::WriteKey;
 use crate::auth::csrf;
-use crate::auth::guards::{ClientAddr, Identity, PageUser};
-use crate::auth::token::random_token;
-use crate::error::AppError;
-use crate::store::handouts::HandoutCommand;
-use crate::store::{families, family_view, reference};
+use crate::auth::guards::{ClientAddr, PageUser};
+use crate::domain::actor::Actor;
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::Caller;
+use crate::store::handouts::{self, HandoutCommand};
+use crate::store::write::{FormToken, WriteKey, WriteRequest};
+use crate::store::{families, reference};
 use crate::web::context::page;
-use crate::web::error_page::{PageError, PageResult};
+use crate::web::error_page::PageResult;
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
@@ -41,7 +42,7 @@ pub struct HandoutForm {
     pub override_reason: String,
 }
 
-fn infant_label(i: &crate::entity::infant::Model) -> String {
+fn infant_label(i: &crate::store::reference::Infant) -> String {
     match (&i.name, i.date_of_birth, i.expected_due_date) {
         (Some(n), _, _) => n.clone(),
         (None, Some(d), _) => format!("Baby born {d}"),
@@ -50,7 +51,7 @@ fn infant_label(i: &crate::entity::infant::Model) -> String {
     }
 }
 
-async fn sites_for(db: &DatabaseConnection, who: &Identity) -> Result<Vec<reference::SiteView>, AppError> {
+async fn sites_for(db: &DatabaseConnection, who: &Actor) -> Result<Vec<reference::SiteView>, AppError> {
     let all = reference::sites(db, None).await?;
     Ok(all.into_iter().filter(|s| s.kind != "warehouse" && who.can_act_at(s.id)).collect())
 }
@@ -88,7 +89,7 @@ async fn render(
             "infants": infant_rows,
             "sites": sites,
             "form": {
-                "form_token": if form.form_token.is_empty() { random_token() } else { form.form_token.clone() },
+                "form_token": FormToken::submitted(&form.form_token).or_fresh(),
                 "infant_id": form.infant_id,
                 "site_id": chosen_site.map(|s| s.id).unwrap_or(0),
                 "crib_model_id": form.crib_model_id,
@@ -116,10 +117,8 @@ pub async fn handout_page(
     id: i64,
     infant_id: Option<i64>,
 ) -> PageResult<Template> {
-    crate::api::families::require_family_worker(&user.0)?;
-    if !family_view::may_view(db.inner(), &user.0, id).await? {
-        return Err(AppError::NotFound.into());
-    }
+    forbidden_unless(user.0.works_with_families())?;
+    crate::store::families::ensure_visible(db.inner(), &user.0, id).await?;
     let form = HandoutForm { infant_id: infant_id.unwrap_or(0), ..Default::default() };
     render(db.inner(), &user, cookies, id, &form, BTreeMap::new(), "handouts/handout_form").await
 }
@@ -151,10 +150,8 @@ pub async fn handout_confirm(
     form: Form<HandoutForm>,
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
-    crate::api::families::require_family_worker(&user.0)?;
-    if !family_view::may_view(db.inner(), &user.0, id).await? {
-        return Err(AppError::NotFound.into());
-    }
+    forbidden_unless(user.0.works_with_families())?;
+    crate::store::families::ensure_visible(db.inner(), &user.0, id).await?;
     let errors = check_choice(&form);
     if !errors.is_empty() {
         let t = render(db.inner(), &user, cookies, id, &form, errors, "handouts/handout_form").await?;
@@ -175,39 +172,36 @@ pub async fn handout_submit(
     form: Form<HandoutForm>,
 ) -> PageResult<Either<Redirect, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    crate::api::families::require_family_worker(&user.0)?;
+    forbidden_unless(user.0.works_with_families())?;
     let errors = check_choice(&form);
     if !errors.is_empty() {
         let t = render(db.inner(), &user, cookies, id, &form, errors, "handouts/handout_form").await?;
         return Ok(Either::Right((Status::UnprocessableEntity, t)));
     }
-    let trimmed = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    let cmd = HandoutCommand {
-        family_id: id,
-        infant_id: form.infant_id,
-        site_id: form.site_id,
-        crib_model_id: form.crib_model_id,
-        lot: trimmed(&form.lot),
-        override_reason: if user.0.is_manager() { trimmed(&form.override_reason) } else { None },
-        referral_id: None,
-    };
     let who = &user.0;
-    let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
-    let result = crate::api::handouts::run_handout(
-        db.inner(),
+    let text = |s: &str| Some(s.to_string());
+    let parsed = HandoutCommand::parse(
         who,
-        &addr.0,
-        WriteKey::Form(&form.form_token),
-        "POST /families/handout",
-        &body,
-        &cmd,
-    )
-    .await;
+        id,
+        form.infant_id,
+        form.site_id,
+        form.crib_model_id,
+        text(&form.lot),
+        text(&form.override_reason),
+        None,
+    );
+    let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
+    let write = WriteRequest {
+        key: WriteKey::Form(FormToken::submitted(&form.form_token)),
+        route: "POST /families/handout",
+        body: &body,
+    };
+    let result = match parsed {
+        Ok(cmd) => handouts::hand_out_once(db.inner(), Caller { who, ip: &addr.0 }, write, &cmd).await,
+        Err(e) => Err(e),
+    };
     match result {
-        Ok(answer) => match answer.body["id"].as_i64() {
-            Some(hid) => Ok(Either::Left(Redirect::to(format!("/handouts/{hid}/receipt")))),
-            None => Err(PageError(AppError::Internal("handout answer without an id".into()))),
-        },
+        Ok(ran) => Ok(Either::Left(Redirect::to(format!("/handouts/{}/receipt", ran.value.id)))),
         Err(AppError::NotFound) => Err(AppError::NotFound.into()),
         Err(e @ AppError::Internal(_)) => Err(e.into()),
         Err(e) => {

@@ -2,14 +2,14 @@
 //! hospital's requests with where each crib is waiting and until when.
 
 use super::group_by_csa;
-use crate::api::answer::{run_form_write, Answer};
-use crate::api::referrals::{parse_referral, ReferralInput};
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
-use crate::auth::token::random_token;
 use crate::domain::education::REQUIRED_TOPICS;
+use crate::domain::referral::{parse_referral, ReferralInput};
 use crate::domain::role::Role;
-use crate::error::AppError;
+use crate::error::{forbidden_unless, AppError};
+use crate::store::audit::Caller;
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::store::{reference, referrals};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
@@ -72,12 +72,6 @@ pub struct RequestForm {
     pub note: String,
 }
 
-fn require_nurse(user: &PageUser) -> Result<i64, AppError> {
-    match (user.0.role, user.0.hospital_id()) {
-        (Role::Nurse, Some(h)) => Ok(h),
-        _ => Err(AppError::Forbidden),
-    }
-}
 
 fn opt(s: &str) -> Value {
     if s.trim().is_empty() {
@@ -125,9 +119,7 @@ async fn render(
         .map(|s| json!({"id": s.id, "name": s.name}))
         .collect();
     let mut form_json = serde_json::to_value(form).unwrap_or(Value::Null);
-    if form.form_token.is_empty() {
-        form_json["form_token"] = json!(random_token());
-    }
+    form_json["form_token"] = json!(FormToken::submitted(&form.form_token).or_fresh());
     if form.discharge_date.is_empty() {
         form_json["discharge_date"] = json!(crate::clock::today().to_string());
     }
@@ -148,7 +140,7 @@ pub async fn new_request_page(
     db: &State<DatabaseConnection>,
     cookies: &CookieJar<'_>,
 ) -> PageResult<Template> {
-    require_nurse(&user)?;
+    forbidden_unless(user.0.may_request_cribs())?;
     render(db.inner(), &user, cookies, &<RequestForm as Default>::default(), BTreeMap::new()).await
 }
 
@@ -162,14 +154,14 @@ pub async fn new_request_submit(
     form: Form<RequestForm>,
 ) -> PageResult<Either<Flash<Redirect>, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    require_nurse(&user)?;
+    forbidden_unless(user.0.may_request_cribs())?;
     let mut errors = BTreeMap::new();
     if form.education == "yes" && !REQUIRED_TOPICS.iter().all(|t| form.topics.iter().any(|x| x == t)) {
         errors.insert("topics".to_string(), "Tick every ABCD topic you went through, or answer No.".to_string());
     }
     let parsed = to_input(&form)
         .map_err(|e| AppError::validation("form", e))
-        .and_then(|i| parse_referral(i, crate::clock::today(), "page"));
+        .and_then(|i| parse_referral(i, crate::clock::today(), "page").map_err(AppError::invalid));
     let new = match parsed {
         Ok(n) if errors.is_empty() => n,
         Ok(_) => {
@@ -188,14 +180,11 @@ pub async fn new_request_submit(
     };
     let who = &user.0;
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
-    let result = run_form_write(db.inner(), who.user.id, &form.form_token, "POST /requests/new", &body, |txn| async {
-        let r = referrals::submit(&txn, who, &addr.0, &new).await.and_then(|v| Answer::created(&json!({"id": v.id})));
-        (txn, r)
-    })
-    .await;
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), "POST /requests/new", &body);
+    let result = referrals::submit_once(db.inner(), Caller { who, ip: &addr.0 }, mode, &new).await;
     match result {
-        Ok(a) => {
-            let id = a.body["id"].as_i64().unwrap_or(0);
+        Ok(ran) => {
+            let id = ran.value.id;
             Ok(Either::Left(Flash::success(
                 Redirect::to(format!("/requests/{id}")),
                 "Request sent to the program's triage queue.",
@@ -239,8 +228,13 @@ pub async fn request_page(
     referrals::settle(db.inner()).await?;
     let r = referrals::get_scoped(db.inner(), &user.0, id).await?;
     let v = referrals::view(db.inner(), r).await?;
-    let ctx =
-        page("Crib request", Some(&user.0), cookies, flash, json!({"r": v, "is_nurse": user.0.role == Role::Nurse}));
+    let ctx = page(
+        "Crib request",
+        Some(&user.0),
+        cookies,
+        flash,
+        json!({"r": v, "is_nurse": user.0.role == Role::Nurse, "form_token": FormToken::fresh()}),
+    );
     Ok(Template::render("referrals/show", ctx))
 }
 
@@ -252,18 +246,17 @@ pub async fn cancel_request(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<crate::web::login::CsrfOnly>,
+    form: Form<crate::web::fields::TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    let txn = crate::db::begin_write(db.inner()).await?;
-    match referrals::cancel(&txn, &user.0, &addr.0, id).await {
+    let route = format!("POST /requests/{id}/cancel");
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &Value::Null);
+    match referrals::cancel_once(db.inner(), Caller { who: &user.0, ip: &addr.0 }, mode, id).await {
         Ok(_) => {
-            txn.commit().await?;
             Ok(Flash::success(Redirect::to(format!("/requests/{id}")), "Request cancelled; any held crib is released."))
         }
-        Err(AppError::Conflict(m)) => {
-            txn.rollback().await?;
-            Ok(Flash::error(Redirect::to(format!("/requests/{id}")), m))
+        Err(e @ (AppError::Conflict(_) | AppError::BadRequest(_))) => {
+            Ok(Flash::error(Redirect::to(format!("/requests/{id}")), e.sentence()))
         }
         Err(e) => Err(e.into()),
     }

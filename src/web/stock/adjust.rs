@@ -3,22 +3,23 @@
 //! restock form: form → confirm (dry run, quantity in words, before/after) → written once
 //! → site page.
 
-use crate::api::validate::{optional_text, Problems};
+use crate::error::{optional_text, Problems};
 use crate::auth::csrf;
-use crate::auth::guards::{ClientAddr, Identity, PageManager};
+use crate::auth::guards::{ClientAddr, PageManager};
+use crate::domain::actor::Actor;
 use crate::domain::stock::{checked_delta, AdjustmentReason, NOTE_MAX_CHARS};
-use crate::entity::{crib_model, site};
+use crate::store::reference::{CribModel, Site};
 use crate::error::{AppError, FieldErrors};
 use crate::store::stock::balance;
-use crate::store::stock_ops::{self, Actor};
+use crate::store::audit::Caller;
+use crate::store::stock_ops;
 use crate::web::error_page::PageResult;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
-use crate::web::stock::write::{
-    kept_token, pick_model, pick_site, preview, problems_of, refusal, usable_token, whole_number, write_once, Done,
-};
+use crate::web::stock::write::{pick_model, pick_site, problems_of, refusal, whole_number, Done};
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::stock::{model_choices, signed, site_choices, Choice};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -60,8 +61,8 @@ pub struct AdjustInput {
 }
 
 struct Adjust {
-    site: site::Model,
-    model: crib_model::Model,
+    site: Site,
+    model: CribModel,
     delta: i32,
     reason: AdjustmentReason,
     note: Option<String>,
@@ -104,7 +105,7 @@ async fn read_adjust(db: &DatabaseConnection, i: &AdjustInput) -> Result<Result<
 
 async fn adjust_page(
     db: &DatabaseConnection,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
     values: &AdjustInput,
     errors: FieldErrors,
@@ -126,7 +127,7 @@ pub async fn adjust_form(
     cookies: &CookieJar<'_>,
     input: AdjustInput,
 ) -> PageResult<(Status, Template)> {
-    let input = AdjustInput { form_token: kept_token(&input.form_token), ..input };
+    let input = AdjustInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
     adjust_page(db.inner(), &user.0, cookies, &input, FieldErrors::new()).await
 }
 
@@ -141,22 +142,19 @@ pub async fn adjust_confirm(
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
-    let input = AdjustInput { form_token: kept_token(&form.form_token), ..form.into_inner() };
+    let input = AdjustInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
     let cmd = match read_adjust(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return adjust_page(db, &who, cookies, &input, errors).await,
     };
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let (site_id, model_id, delta, reason, note) = (cmd.site.id, cmd.model.id, cmd.delta, cmd.reason, cmd.note.clone());
-    let outcome = preview(db, |txn| async move {
-        let r: Result<_, AppError> = async {
-            let before = balance(&txn, site_id, model_id).await?;
-            let after = stock_ops::adjust(&txn, &actor, site_id, model_id, delta, reason, note).await?;
-            Ok((before, after))
-        }
-        .await;
-        (txn, r)
-    })
+    let outcome = async {
+        let before = balance(db, site_id, model_id).await?;
+        let after =
+            stock_ops::adjust_once(db, actor, Mode::DryRun, site_id, model_id, delta, reason, note).await?.value;
+        Ok::<_, AppError>((before, after))
+    }
     .await;
     let (before, after) = match outcome {
         Ok(ok) => ok,
@@ -215,17 +213,19 @@ pub async fn adjust_submit(
         Ok(c) => c,
         Err(errors) => return adjust_page(db, &who, cookies, &input, errors).await.map(Either::Right),
     };
-    if !usable_token(&input.form_token) {
-        let input = AdjustInput { form_token: kept_token(""), ..input };
+    if !FormToken::submitted(&input.form_token).is_usable() {
+        let input = AdjustInput { form_token: FormToken::fresh().to_string(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return adjust_page(db, &who, cookies, &input, errors).await.map(Either::Right);
     }
     let body = json!({"site_id": cmd.site.id, "crib_model_id": cmd.model.id, "delta": cmd.delta,
                       "reason": cmd.reason.as_str(), "note": cmd.note});
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let Adjust { site, model, delta, reason, note } = cmd;
-    let result = write_once(db, who.user.id, &input.form_token, "POST /stock/adjust", &body, |txn| async move {
-        let r = stock_ops::adjust(&txn, &actor, site.id, model.id, delta, reason, note).await.map(|r| Done {
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), "POST /stock/adjust", &body);
+    let result = stock_ops::adjust_once(db, actor, mode, site.id, model.id, delta, reason, note).await.map(|ran| {
+        let r = ran.value;
+        Done {
             site_id: site.id,
             message: format!(
                 "Adjusted {} at {} by {} ({}). On hand there now: {}.",
@@ -235,10 +235,8 @@ pub async fn adjust_submit(
                 reason.as_str(),
                 r.balance.on_hand
             ),
-        });
-        (txn, r)
-    })
-    .await;
+        }
+    });
     match result {
         Ok(done) => Ok(redirect(done)),
         Err(AppError::IdempotencyConflict) => Err(reused_token()),

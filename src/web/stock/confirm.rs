@@ -3,7 +3,7 @@
 //! and shows each balance before and after, carrying the values, the form token and the
 //! CSRF token in hidden fields to the final POST.
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::domain::stock::in_words;
 use crate::error::{AppError, FieldErrors};
 use crate::web::context::page;
@@ -88,7 +88,7 @@ pub struct Confirmation {
 }
 
 /// Render a confirmation page.
-pub fn confirm_page(who: &Identity, cookies: &CookieJar<'_>, c: Confirmation) -> (Status, Template) {
+pub fn confirm_page(who: &Actor, cookies: &CookieJar<'_>, c: Confirmation) -> (Status, Template) {
     let title = c.heading;
     let ctx = page(title, Some(who), cookies, None, json!({ "confirm": c }));
     (Status::Ok, Template::render("stock/confirm", ctx))
@@ -98,7 +98,7 @@ pub fn confirm_page(who: &Identity, cookies: &CookieJar<'_>, c: Confirmation) ->
 pub fn form_page(
     template: &'static str,
     title: &str,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
     errors: FieldErrors,
     extra: Value,

@@ -2,22 +2,23 @@
 //! a physical count that writes the correction movement. Same flow as the other forms:
 //! form → confirm (dry run, the count in words, before/after) → written once → site page.
 
-use crate::api::validate::Problems;
+use crate::error::Problems;
 use crate::auth::csrf;
-use crate::auth::guards::{ClientAddr, Identity, PageUser};
+use crate::auth::guards::{ClientAddr, PageUser};
+use crate::domain::actor::Actor;
 use crate::domain::stock::{checked_count, in_words};
-use crate::entity::{crib_model, site};
+use crate::store::reference::{CribModel, Site};
 use crate::error::{AppError, FieldErrors};
 use crate::store::stock::balance;
-use crate::store::stock_ops::{self, Actor};
+use crate::store::audit::Caller;
+use crate::store::stock_ops;
 use crate::web::error_page::PageResult;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
-use crate::web::stock::write::{
-    kept_token, pick_model, preview, problems_of, refusal, usable_token, whole_number, write_once, Done,
-};
+use crate::web::stock::write::{pick_model, problems_of, refusal, whole_number, Done};
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::stock::{model_choices, signed, site_in_scope};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -44,7 +45,7 @@ pub struct CountInput {
 async fn read_count(
     db: &DatabaseConnection,
     i: &CountInput,
-) -> Result<Result<(crib_model::Model, i32), FieldErrors>, AppError> {
+) -> Result<Result<(CribModel, i32), FieldErrors>, AppError> {
     let mut p = Problems::default();
     let model = pick_model(db, &mut p, "crib_model_id", &i.crib_model_id).await?;
     let counted = whole_number(&mut p, "counted", &i.counted, "Type how many cribs you counted.")
@@ -58,9 +59,9 @@ async fn read_count(
 
 async fn count_page(
     db: &DatabaseConnection,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
-    site: &site::Model,
+    site: &Site,
     values: &CountInput,
     errors: FieldErrors,
 ) -> PageResult<(Status, Template)> {
@@ -80,7 +81,7 @@ pub async fn count_form(
 ) -> PageResult<(Status, Template)> {
     let (who, db) = (user.0, db.inner());
     let site = site_in_scope(db, &who, id).await?;
-    let input = CountInput { form_token: kept_token(&input.form_token), ..input };
+    let input = CountInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
     count_page(db, &who, cookies, &site, &input, FieldErrors::new()).await
 }
 
@@ -97,22 +98,18 @@ pub async fn count_confirm(
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
     let site = site_in_scope(db, &who, id).await?;
-    let input = CountInput { form_token: kept_token(&form.form_token), ..form.into_inner() };
+    let input = CountInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
     let (model, counted) = match read_count(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return count_page(db, &who, cookies, &site, &input, errors).await,
     };
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let model_id = model.id;
-    let outcome = preview(db, |txn| async move {
-        let r: Result<_, AppError> = async {
-            let before = balance(&txn, id, model_id).await?;
-            let after = stock_ops::count(&txn, &actor, id, model_id, counted).await?;
-            Ok((before, after))
-        }
-        .await;
-        (txn, r)
-    })
+    let outcome = async {
+        let before = balance(db, id, model_id).await?;
+        let after = stock_ops::count_once(db, actor, Mode::DryRun, id, model_id, counted).await?.value;
+        Ok::<_, AppError>((before, after))
+    }
     .await;
     let (before, after) = match outcome {
         Ok(ok) => ok,
@@ -175,17 +172,19 @@ pub async fn count_submit(
         Ok(c) => c,
         Err(errors) => return count_page(db, &who, cookies, &site, &input, errors).await.map(Either::Right),
     };
-    if !usable_token(&input.form_token) {
-        let input = CountInput { form_token: kept_token(""), ..input };
+    if !FormToken::submitted(&input.form_token).is_usable() {
+        let input = CountInput { form_token: FormToken::fresh().to_string(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return count_page(db, &who, cookies, &site, &input, errors).await.map(Either::Right);
     }
     let body = json!({"site_id": id, "crib_model_id": model.id, "counted": counted});
     let route = format!("POST /stock/sites/{id}/count");
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let site_name = site.name.clone();
-    let result = write_once(db, who.user.id, &input.form_token, &route, &body, |txn| async move {
-        let r = stock_ops::count(&txn, &actor, id, model.id, counted).await.map(|r| Done {
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), &route, &body);
+    let result = stock_ops::count_once(db, actor, mode, id, model.id, counted).await.map(|ran| {
+        let r = ran.value;
+        Done {
             site_id: id,
             message: match r.movement {
                 Some(m) => format!(
@@ -200,10 +199,8 @@ pub async fn count_submit(
                     model.name
                 ),
             },
-        });
-        (txn, r)
-    })
-    .await;
+        }
+    });
     match result {
         Ok(done) => Ok(redirect(done)),
         Err(AppError::IdempotencyConflict) => Err(reused_token()),

@@ -3,7 +3,8 @@
 //! the transfers that touch them. Each site links to its page; each transfer the person
 //! may receive has a Receive button.
 
-use crate::auth::guards::{Identity, PageUser};
+use crate::auth::guards::{PageUser};
+use crate::domain::actor::Actor;
 use crate::clock;
 use crate::error::AppError;
 use crate::store::reference::{self, SiteView};
@@ -58,6 +59,8 @@ pub struct TransferRow {
     pub lot: String,
     pub since: String,
     pub can_receive: bool,
+    /// The Receive button's one-time token.
+    pub form_token: String,
 }
 
 fn site_row(s: SiteView, model_ids: &[i64]) -> SiteRow {
@@ -90,7 +93,7 @@ fn site_row(s: SiteView, model_ids: &[i64]) -> SiteRow {
 /// Transfers in transit within the person's scope, with names and whether they may receive each.
 pub async fn in_transit(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     only_site: Option<i64>,
 ) -> Result<Vec<TransferRow>, AppError> {
     let scope = match only_site {
@@ -114,6 +117,7 @@ pub async fn in_transit(
             lot: t.lot.unwrap_or_default(),
             since: clock::local_date_time(t.created_at),
             can_receive: who.can_act_at(t.to_site_id),
+            form_token: crate::store::write::FormToken::fresh().to_string(),
         })
         .collect())
 }

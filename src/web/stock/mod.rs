@@ -3,7 +3,7 @@
 //! (restock, transfer, adjust, count), and the lot lookup for recalls.
 //!
 //! Pages call the same `store::stock_ops` functions as the API, so every rule lives once;
-//! each write is one transaction opened with `db::begin_write` (see `write`).
+//! each write is one store action run through `store::write` under the form's token (see `write`).
 
 pub mod adjust;
 pub mod confirm;
@@ -17,9 +17,8 @@ pub mod site;
 pub mod transfer;
 pub mod write;
 
-use crate::auth::guards::Identity;
+use crate::domain::actor::Actor;
 use crate::domain::role::Role;
-use crate::entity::site as site_entity;
 use crate::error::AppError;
 use crate::store::{reference, stock_ops};
 use rocket::{routes, Route};
@@ -50,7 +49,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Stock is for site staff and managers; nurses and others may not.
-pub fn may_see_stock(who: &Identity) -> Result<(), AppError> {
+pub fn may_see_stock(who: &Actor) -> Result<(), AppError> {
     if who.is_manager() || who.role == Role::SiteStaff {
         Ok(())
     } else {
@@ -59,7 +58,7 @@ pub fn may_see_stock(who: &Identity) -> Result<(), AppError> {
 }
 
 /// The sites this person's stock pages cover: `None` = every site.
-pub fn site_scope(who: &Identity) -> Option<Vec<i64>> {
+pub fn site_scope(who: &Actor) -> Option<Vec<i64>> {
     if who.is_manager() {
         None
     } else {
@@ -70,9 +69,9 @@ pub fn site_scope(who: &Identity) -> Option<Vec<i64>> {
 /// The site, when this person may act there; otherwise 404 so its existence does not leak.
 pub async fn site_in_scope(
     db: &impl ConnectionTrait,
-    who: &Identity,
+    who: &Actor,
     site_id: i64,
-) -> Result<site_entity::Model, AppError> {
+) -> Result<crate::store::reference::Site, AppError> {
     if !who.can_act_at(site_id) {
         return Err(AppError::NotFound);
     }

@@ -3,22 +3,23 @@
 //! balances before and after) → POST to the action (written once per form token) → 303
 //! to the site page with a flash message.
 
-use crate::api::validate::{optional_text, Problems};
+use crate::error::{optional_text, Problems};
 use crate::auth::csrf;
-use crate::auth::guards::{ClientAddr, Identity, PageManager};
+use crate::auth::guards::{ClientAddr, PageManager};
+use crate::domain::actor::Actor;
 use crate::domain::stock::{Quantity, LOT_MAX_CHARS, NOTE_MAX_CHARS};
-use crate::entity::{crib_model, site};
+use crate::store::reference::{CribModel, Site};
 use crate::error::{AppError, FieldErrors};
 use crate::store::stock::balance;
-use crate::store::stock_ops::{self, Actor};
+use crate::store::audit::Caller;
+use crate::store::stock_ops;
 use crate::web::error_page::PageResult;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
-use crate::web::stock::write::{
-    kept_token, pick_model, pick_site, preview, problems_of, refusal, usable_token, whole_number, write_once, Done,
-};
+use crate::web::stock::write::{pick_model, pick_site, problems_of, refusal, whole_number, Done};
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::stock::{model_choices, site_choices};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -49,8 +50,8 @@ pub struct RestockInput {
 }
 
 struct Restock {
-    site: site::Model,
-    model: crib_model::Model,
+    site: Site,
+    model: CribModel,
     quantity: i32,
     lot: Option<String>,
     note: Option<String>,
@@ -75,7 +76,7 @@ async fn read_restock(db: &DatabaseConnection, i: &RestockInput) -> Result<Resul
 
 async fn restock_page(
     db: &DatabaseConnection,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
     values: &RestockInput,
     errors: FieldErrors,
@@ -92,7 +93,7 @@ pub async fn restock_form(
     cookies: &CookieJar<'_>,
     input: RestockInput,
 ) -> PageResult<(Status, Template)> {
-    let input = RestockInput { form_token: kept_token(&input.form_token), ..input };
+    let input = RestockInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
     restock_page(db.inner(), &user.0, cookies, &input, FieldErrors::new()).await
 }
 
@@ -107,23 +108,19 @@ pub async fn restock_confirm(
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
-    let input = RestockInput { form_token: kept_token(&form.form_token), ..form.into_inner() };
+    let input = RestockInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
     let cmd = match read_restock(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return restock_page(db, &who, cookies, &input, errors).await,
     };
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let (site_id, model_id, q, lot, note) =
         (cmd.site.id, cmd.model.id, cmd.quantity, cmd.lot.clone(), cmd.note.clone());
-    let outcome = preview(db, |txn| async move {
-        let r: Result<_, AppError> = async {
-            let before = balance(&txn, site_id, model_id).await?;
-            let after = stock_ops::receive_stock(&txn, &actor, site_id, model_id, q, lot, note).await?;
-            Ok((before, after))
-        }
-        .await;
-        (txn, r)
-    })
+    let outcome = async {
+        let before = balance(db, site_id, model_id).await?;
+        let after = stock_ops::restock(db, actor, Mode::DryRun, site_id, model_id, q, lot, note).await?.value;
+        Ok::<_, AppError>((before, after))
+    }
     .await;
     let (before, after) = match outcome {
         Ok(ok) => ok,
@@ -186,17 +183,19 @@ pub async fn restock_submit(
         Ok(c) => c,
         Err(errors) => return restock_page(db, &who, cookies, &input, errors).await.map(Either::Right),
     };
-    if !usable_token(&input.form_token) {
-        let input = RestockInput { form_token: kept_token(""), ..input };
+    if !FormToken::submitted(&input.form_token).is_usable() {
+        let input = RestockInput { form_token: FormToken::fresh().to_string(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return restock_page(db, &who, cookies, &input, errors).await.map(Either::Right);
     }
     let body = json!({"site_id": cmd.site.id, "crib_model_id": cmd.model.id, "quantity": cmd.quantity,
                       "lot": cmd.lot, "note": cmd.note});
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let Restock { site, model, quantity: q, lot, note } = cmd;
-    let result = write_once(db, who.user.id, &input.form_token, "POST /stock/restock", &body, |txn| async move {
-        let r = stock_ops::receive_stock(&txn, &actor, site.id, model.id, q, lot, note).await.map(|r| Done {
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), "POST /stock/restock", &body);
+    let result = stock_ops::restock(db, actor, mode, site.id, model.id, q, lot, note).await.map(|ran| {
+        let r = ran.value;
+        Done {
             site_id: site.id,
             message: format!(
                 "Added {q} {} of {} to {}. On hand there now: {}.",
@@ -205,10 +204,8 @@ pub async fn restock_submit(
                 site.name,
                 r.balance.on_hand
             ),
-        });
-        (txn, r)
-    })
-    .await;
+        }
+    });
     match result {
         Ok(done) => Ok(redirect(done)),
         Err(AppError::IdempotencyConflict) => Err(reused_token()),

@@ -5,16 +5,16 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
-use crate::db::begin_write;
 use crate::error::{AppError, FieldErrors};
-use crate::store::stock_ops::{self, Actor};
+use crate::store::audit::Caller;
+use crate::store::stock_ops;
 use crate::store::{reference, stock_reads};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
-use crate::web::login::CsrfOnly;
 use crate::web::stock::dashboard::in_transit;
 use crate::web::stock::history::{kind_choices, HistoryQuery, MovementRow, Names, PER_PAGE};
-use crate::web::stock::write::fresh_token;
+use crate::store::write::{FormToken, Mode, WriteKey};
+use crate::web::fields::TokenOnly;
 use crate::web::stock::{model_choices, site_in_scope};
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
@@ -70,7 +70,7 @@ pub async fn site_page(
             "is_manager": who.is_manager(),
             "models": model_choices(db).await?,
             "kinds": kind_choices(),
-            "count": {"values": {"crib_model_id": "", "counted": "", "form_token": fresh_token()}, "errors": FieldErrors::new()},
+            "count": {"values": {"crib_model_id": "", "counted": "", "form_token": FormToken::fresh()}, "errors": FieldErrors::new()},
             "filters": q,
             "filter_errors": read.errors,
             "history": history,
@@ -109,30 +109,22 @@ pub async fn receive(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<CsrfOnly>,
+    form: Form<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let who = user.0;
     let db = db.inner();
-    let txn = begin_write(db).await?;
-    let actor = Actor { who: &who, ip: &addr.0 };
-    // NOTE: no form token is needed: the store closes a transfer with a conditional UPDATE, so
-    // a second click finds it already received (a conflict) and writes nothing.
-    match stock_ops::close_transfer(&txn, &actor, id, true).await {
-        Ok(t) => {
-            txn.commit().await?;
+    let route = format!("POST /stock/transfers/{id}/receive");
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &Value::Null);
+    match stock_ops::finish_transfer(db, Caller { who: &who, ip: &addr.0 }, mode, id, true).await {
+        Ok(ran) => {
+            let t = ran.value;
             let models = stock_reads::model_names(db).await?;
             let model = models.get(&t.crib_model_id).cloned().unwrap_or_default();
             let msg = format!("Received {} cribs of {model} (transfer #{}).", t.quantity, t.id);
             Ok(Flash::success(Redirect::to(format!("/stock/sites/{}", t.to_site_id)), msg))
         }
-        Err(AppError::Conflict(msg)) => {
-            txn.rollback().await?;
-            Ok(Flash::error(Redirect::to("/stock"), msg))
-        }
-        Err(e) => {
-            txn.rollback().await?;
-            Err(e.into())
-        }
+        Err(e @ (AppError::Conflict(_) | AppError::BadRequest(_))) => Ok(Flash::error(Redirect::to("/stock"), e.sentence())),
+        Err(e) => Err(e.into()),
     }
 }

@@ -2,22 +2,23 @@
 //! arrive at another when someone there receives them. Same flow as the restock form:
 //! form → confirm (dry run, quantity in words, before/after) → written once → site page.
 
-use crate::api::validate::{optional_text, Problems};
+use crate::error::{optional_text, Problems};
 use crate::auth::csrf;
-use crate::auth::guards::{ClientAddr, Identity, PageManager};
+use crate::auth::guards::{ClientAddr, PageManager};
+use crate::domain::actor::Actor;
 use crate::domain::stock::{check_transfer_sites, Quantity, LOT_MAX_CHARS};
-use crate::entity::{crib_model, site};
+use crate::store::reference::{CribModel, Site};
 use crate::error::{AppError, FieldErrors};
 use crate::store::stock::balance;
-use crate::store::stock_ops::{self, Actor};
+use crate::store::audit::Caller;
+use crate::store::stock_ops;
 use crate::web::error_page::PageResult;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
-use crate::web::stock::write::{
-    kept_token, pick_model, pick_site, preview, problems_of, refusal, usable_token, whole_number, write_once, Done,
-};
+use crate::web::stock::write::{pick_model, pick_site, problems_of, refusal, whole_number, Done};
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::stock::{model_choices, site_choices};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -48,9 +49,9 @@ pub struct TransferInput {
 }
 
 struct Transfer {
-    from: site::Model,
-    to: site::Model,
-    model: crib_model::Model,
+    from: Site,
+    to: Site,
+    model: CribModel,
     quantity: i32,
     lot: Option<String>,
 }
@@ -79,7 +80,7 @@ async fn read_transfer(db: &DatabaseConnection, i: &TransferInput) -> Result<Res
 
 async fn transfer_page(
     db: &DatabaseConnection,
-    who: &Identity,
+    who: &Actor,
     cookies: &CookieJar<'_>,
     values: &TransferInput,
     errors: FieldErrors,
@@ -96,7 +97,7 @@ pub async fn transfer_form(
     cookies: &CookieJar<'_>,
     input: TransferInput,
 ) -> PageResult<(Status, Template)> {
-    let input = TransferInput { form_token: kept_token(&input.form_token), ..input };
+    let input = TransferInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
     transfer_page(db.inner(), &user.0, cookies, &input, FieldErrors::new()).await
 }
 
@@ -111,30 +112,25 @@ pub async fn transfer_confirm(
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
-    let input = TransferInput { form_token: kept_token(&form.form_token), ..form.into_inner() };
+    let input = TransferInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
     let cmd = match read_transfer(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return transfer_page(db, &who, cookies, &input, errors).await,
     };
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let (from, to, model, q, lot) = (cmd.from.id, cmd.to.id, cmd.model.id, cmd.quantity, cmd.lot.clone());
-    let outcome = preview(db, |txn| async move {
-        let r: Result<_, AppError> = async {
-            let before_from = balance(&txn, from, model).await?;
-            let before_to = balance(&txn, to, model).await?;
-            stock_ops::start_transfer(&txn, &actor, from, to, model, q, lot).await?;
-            let after_from = balance(&txn, from, model).await?;
-            Ok((before_from, before_to, after_from))
-        }
-        .await;
-        (txn, r)
-    })
+    let outcome = async {
+        let before_from = balance(db, from, model).await?;
+        let before_to = balance(db, to, model).await?;
+        stock_ops::transfer(db, actor, Mode::DryRun, from, to, model, q, lot).await?;
+        Ok::<_, AppError>((before_from, before_to))
+    }
     .await;
-    let (before_from, before_to, after_from) = match outcome {
+    let (before_from, before_to) = match outcome {
         Ok(ok) => ok,
         Err(e) => return transfer_page(db, &who, cookies, &input, refusal(e, "quantity")?).await,
     };
-    let available = |b: &Option<crate::entity::stock_balance::Model>| b.as_ref().map_or(0, |b| b.on_hand - b.reserved);
+    let available = |b: &Option<crate::store::reference::Balance>| b.as_ref().map_or(0, |b| b.on_hand - b.reserved);
     let to_on_hand = before_to.as_ref().map_or(0, |b| b.on_hand);
     let fields = hidden(vec![
         ("from_site_id", from.to_string()),
@@ -163,7 +159,7 @@ pub async fn transfer_confirm(
             Change::now(
                 format!("Available at {}", cmd.from.name),
                 available(&before_from).into(),
-                available(&after_from).into(),
+                (available(&before_from) - q).into(),
             ),
             Change {
                 label: format!("On hand at {}", cmd.to.name),
@@ -195,17 +191,19 @@ pub async fn transfer_submit(
         Ok(c) => c,
         Err(errors) => return transfer_page(db, &who, cookies, &input, errors).await.map(Either::Right),
     };
-    if !usable_token(&input.form_token) {
-        let input = TransferInput { form_token: kept_token(""), ..input };
+    if !FormToken::submitted(&input.form_token).is_usable() {
+        let input = TransferInput { form_token: FormToken::fresh().to_string(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return transfer_page(db, &who, cookies, &input, errors).await.map(Either::Right);
     }
     let body = json!({"from_site_id": cmd.from.id, "to_site_id": cmd.to.id, "crib_model_id": cmd.model.id,
                       "quantity": cmd.quantity, "lot": cmd.lot});
-    let actor = Actor { who: &who, ip: &addr.0 };
+    let actor = Caller { who: &who, ip: &addr.0 };
     let Transfer { from, to, model, quantity: q, lot } = cmd;
-    let result = write_once(db, who.user.id, &input.form_token, "POST /stock/transfer", &body, |txn| async move {
-        let r = stock_ops::start_transfer(&txn, &actor, from.id, to.id, model.id, q, lot).await.map(|t| Done {
+    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), "POST /stock/transfer", &body);
+    let result = stock_ops::transfer(db, actor, mode, from.id, to.id, model.id, q, lot).await.map(|ran| {
+        let t = ran.value;
+        Done {
             site_id: from.id,
             message: format!(
                 "Sent {q} {} of {} from {} to {} (transfer #{}). They arrive when someone at {} receives them.",
@@ -216,10 +214,8 @@ pub async fn transfer_submit(
                 t.id,
                 to.name
             ),
-        });
-        (txn, r)
-    })
-    .await;
+        }
+    });
     match result {
         Ok(done) => Ok(redirect(done)),
         Err(AppError::IdempotencyConflict) => Err(reused_token()),

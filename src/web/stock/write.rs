@@ -1,48 +1,24 @@
-//! The machinery every stock form shares: reading typed numbers and choices into field
-//! errors, the per-form idempotency token, the dry run behind a confirmation page, and
-//! `write_once`, which writes the confirmed action in one transaction under that token.
+//! What every stock form shares: reading typed numbers and choices into field errors, and
+//! turning a refusal into the field it belongs to.
 //!
-//! A form's flow: GET renders it with a fresh token → POST `…/confirm` re-validates and
-//! runs the very same store operation in a transaction that is rolled back (`preview`),
-//! so the confirmation shows exactly what the write will do and refuses what it would
-//! refuse → POST to the action runs it for real (`write_once`) and redirects.
+//! A form's flow: GET renders it with a fresh `FormToken` → POST `…/confirm` re-validates
+//! and runs the very same store action as a dry run (`store::write::Mode::DryRun`: a
+//! transaction that is rolled back), so the confirmation shows exactly what the write will
+//! do and refuses what it would refuse → POST to the action runs it for real under the
+//! token (`store::write`) and redirects.
 
-use crate::api::validate::Problems;
-use crate::auth::token::random_token;
-use crate::db::begin_write;
-use crate::entity::{crib_model, site};
+use crate::error::Problems;
+use crate::store::reference::{CribModel, Site};
 use crate::error::{AppError, FieldErrors};
-use crate::store::idempotency::{self, StoredAnswer};
 use crate::store::{reference, stock_ops};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use std::future::Future;
 
 /// What a confirmed write did: where to go next and what to tell the person.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Done {
     pub site_id: i64,
     pub message: String,
-}
-
-/// A fresh per-form token (also the idempotency key of the form's final POST).
-pub fn fresh_token() -> String {
-    random_token()
-}
-
-/// The submitted token if it looks like one of ours, or a fresh one.
-pub fn kept_token(submitted: &str) -> String {
-    if usable_token(submitted) {
-        submitted.to_string()
-    } else {
-        fresh_token()
-    }
-}
-
-/// Whether a submitted form token can serve as an idempotency key.
-pub fn usable_token(t: &str) -> bool {
-    (16..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A whole number typed into a field; `None` (with the problem noted) when it is not one.
@@ -83,7 +59,7 @@ pub async fn pick_site(
     p: &mut Problems,
     field: &str,
     text: &str,
-) -> Result<Option<site::Model>, AppError> {
+) -> Result<Option<Site>, AppError> {
     let Some(id) = chosen_id(p, field, text, "a site") else {
         return Ok(None);
     };
@@ -100,7 +76,7 @@ pub async fn pick_model(
     p: &mut Problems,
     field: &str,
     text: &str,
-) -> Result<Option<crib_model::Model>, AppError> {
+) -> Result<Option<CribModel>, AppError> {
     let Some(id) = chosen_id(p, field, text, "a crib model") else {
         return Ok(None);
     };
@@ -145,73 +121,6 @@ pub fn problems_of(p: Problems) -> FieldErrors {
     }
 }
 
-/// Run an action in a write transaction and roll it back: the dry run behind a
-/// confirmation page. Nothing it does is kept (PostgreSQL may skip an id or two).
-pub async fn preview<T, F, Fut>(db: &DatabaseConnection, action: F) -> Result<T, AppError>
-where
-    F: FnOnce(DatabaseTransaction) -> Fut,
-    Fut: Future<Output = (DatabaseTransaction, Result<T, AppError>)>,
-{
-    let txn = begin_write(db).await?;
-    let (txn, result) = action(txn).await;
-    txn.rollback().await?;
-    result
-}
-
-/// Run a confirmed form's write once per form token. The token is the idempotency key
-/// (scoped to the user, like the API's `Idempotency-Key`); a replay of the same form
-/// returns the first `Done` without writing, a different form under the same token is a
-/// 409. A refusal is not kept: nothing was written, so the person may fix it and resend.
-pub async fn write_once<F, Fut>(
-    db: &DatabaseConnection,
-    user_id: i64,
-    token: &str,
-    route: &str,
-    body: &Value,
-    action: F,
-) -> Result<Done, AppError>
-where
-    F: FnOnce(DatabaseTransaction) -> Fut,
-    Fut: Future<Output = (DatabaseTransaction, Result<Done, AppError>)>,
-{
-    let key = format!("form:{token}");
-    let hash = idempotency::request_hash(route, body);
-    if let Some(stored) = idempotency::find(db, user_id, &key, &hash).await? {
-        return done_of(stored);
-    }
-    let txn = begin_write(db).await?;
-    // NOTE: looked up again inside the transaction: a double click that waited for the
-    // first click's write lock finds its answer here and writes nothing.
-    if let Some(stored) = idempotency::find(&txn, user_id, &key, &hash).await? {
-        txn.rollback().await?;
-        return done_of(stored);
-    }
-    let (txn, result) = action(txn).await;
-    match result {
-        Ok(done) => {
-            let body = serde_json::to_value(&done).map_err(|e| AppError::Internal(e.to_string()))?;
-            if idempotency::save(&txn, user_id, &key, &hash, &StoredAnswer { status: 303, body }).await? {
-                txn.commit().await?;
-                Ok(done)
-            } else {
-                txn.rollback().await?;
-                match idempotency::find(db, user_id, &key, &hash).await? {
-                    Some(stored) => done_of(stored),
-                    None => Err(AppError::Internal("idempotency answer vanished".into())),
-                }
-            }
-        }
-        Err(e) => {
-            txn.rollback().await?;
-            Err(e)
-        }
-    }
-}
-
-fn done_of(stored: StoredAnswer) -> Result<Done, AppError> {
-    serde_json::from_value(stored.body).map_err(|e| AppError::Internal(format!("stored form answer: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,15 +138,5 @@ mod tests {
         let f = problems_of(p);
         assert_eq!(f.keys().cloned().collect::<Vec<_>>(), ["a", "b", "c", "d", "e"]);
         assert_eq!(f["a"], ["Type how many."]);
-    }
-
-    #[test]
-    fn tokens_are_checked() {
-        let t = fresh_token();
-        assert!(usable_token(&t));
-        assert_eq!(kept_token(&t), t);
-        assert!(!usable_token("short"));
-        assert!(!usable_token("<script>alert(1)</script>-----"));
-        assert_ne!(kept_token(""), "");
     }
 }

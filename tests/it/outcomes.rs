@@ -5,11 +5,10 @@
 //! month) with the running balance equal to the ledger; CSV equal to JSON; bad parameters
 //! (422 with fields, nothing written); roles; the page and the manager's dashboard.
 
-mod common;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
-use common::fixtures::{days_ago, family, today};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, family, today};
+use crate::common::TestApp;
 use cribs::entity::{follow_up, stock_movement};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;

@@ -2,10 +2,9 @@
 //! printed receipt (escaped, in the family's language), double submits, refused gates,
 //! follow-up calls.
 
-mod common;
 
-use common::fixtures::{days_ago, family};
-use common::{extract_csrf, Browser, TestApp};
+use crate::common::fixtures::{days_ago, family};
+use crate::common::{extract_csrf, Browser, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -3,11 +3,10 @@
 //! time, site filter, CSV equal to JSON, small-cell suppression in the equity report, bad
 //! parameters (422 with fields), roles (403), and the page with its charts and downloads.
 
-mod common;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use common::fixtures::{days_ago, family};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, family};
+use crate::common::TestApp;
 use cribs::entity::handout;
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;

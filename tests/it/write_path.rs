@@ -7,10 +7,9 @@
 //! open. Both databases (on PostgreSQL, where the handout takes SeaORM's transaction, a
 //! `HeldWrite` is refused with an error).
 
-mod common;
 
-use common::fixtures::{days_ago, family};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, family};
+use crate::common::TestApp;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 

@@ -1,8 +1,7 @@
 //! Foundation: launch, health, seeds, migrations, error shapes, security headers.
 
-mod common;
 
-use common::{Options, TestApp};
+use crate::common::{Options, TestApp};
 use migrations::{Migrator, MigratorTrait};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -278,9 +277,9 @@ async fn the_search_key_migration_fills_existing_families_in_any_alphabet() {
     use sea_orm::{EntityTrait, QueryOrder};
     let app = TestApp::spawn().await;
     let staff = app.token("staff@demo.cribs").await;
-    let body = common::fixtures::family()
+    let body = crate::common::fixtures::family()
         .named("ÉLODIE", "Ñúñez-Brooks")
-        .with_infant_born(common::fixtures::days_ago(3))
+        .with_infant_born(crate::common::fixtures::days_ago(3))
         .build();
     let (status, _) = app.post(&staff, "/api/v1/families", &body).await;
     assert_eq!(status, StatusCode::CREATED);

@@ -3,10 +3,9 @@
 //! cookies, never in process memory); and a server killed with SIGKILL mid-run loses no
 //! answered handout, invents none, and leaves the ledger without drift.
 
-mod common;
 
-use common::fixtures::{days_ago, family};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, family};
+use crate::common::TestApp;
 use futures::future::join_all;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -89,7 +88,7 @@ async fn set_stock(app: &TestApp, n: i64) {
 async fn token(base: &str, email: &str) -> String {
     let res = Client::new()
         .post(format!("{base}/api/v1/tokens"))
-        .json(&json!({"email": email, "password": common::PASSWORD}))
+        .json(&json!({"email": email, "password": crate::common::PASSWORD}))
         .send()
         .await
         .expect("token");
@@ -149,10 +148,10 @@ async fn two_instances_share_races_retries_and_sessions() {
     }
     // A session signed in on one instance works on the other.
     let browser = app.browser();
-    let b_on_a = common::Browser { client: browser.client.clone(), base: a.base.clone() };
+    let b_on_a = crate::common::Browser { client: browser.client.clone(), base: a.base.clone() };
     let csrf = b_on_a.csrf("/login").await;
     let res = b_on_a
-        .post_form("/login", &[("email", "manager@demo.cribs"), ("password", common::PASSWORD), ("csrf_token", &csrf)])
+        .post_form("/login", &[("email", "manager@demo.cribs"), ("password", crate::common::PASSWORD), ("csrf_token", &csrf)])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = browser.client.get(format!("{}/", b.base)).send().await.expect("GET");

@@ -6,10 +6,9 @@
 //! restored — an app started on the copy serves a handout from it, and `cribs check-ledger`
 //! on the copy exits 0.
 
-mod common;
 
-use common::fixtures::{days_ago, family};
-use common::{Options, TestApp};
+use crate::common::fixtures::{days_ago, family};
+use crate::common::{Options, TestApp};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::json;
@@ -44,7 +43,7 @@ async fn cribs(database_url: &str, args: &[&str]) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_taken_while_handouts_are_written_is_consistent_and_restores() {
-    if common::postgres_url().is_some() {
+    if crate::common::postgres_url().is_some() {
         println!("backup test: SQLite only (on PostgreSQL `cribs backup` points at pg_dump)");
         return;
     }

@@ -23,9 +23,8 @@
 //!   NOTE: when a handler reads the body before it checks scope, `{}` answers 422 to
 //!   everyone; send a well-formed body that fails later instead (see the counts rows).
 
-mod common;
 
-use common::{Browser, TestApp};
+use crate::common::{Browser, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -290,7 +289,7 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
     assert_eq!(status, StatusCode::CREATED, "{transfer2}");
     // A family with a handout at site 1 (and so a follow-up), on no hospital request.
     let staff = app.token("staff@demo.cribs").await;
-    let family = common::fixtures::family().with_infant_born(common::fixtures::days_ago(10)).build();
+    let family = crate::common::fixtures::family().with_infant_born(crate::common::fixtures::days_ago(10)).build();
     let (status, f) = app.post(&staff, "/api/v1/families", &family).await;
     assert_eq!(status, StatusCode::CREATED, "{f}");
     let fid = f["id"].as_i64().expect("family");
@@ -313,8 +312,8 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
         "caregiver": {"first_name": "Maya", "last_name": "Matrix", "phone": "410-555-6161"},
         "address": {"line1": "1 Test St", "city": "Baltimore", "state": "MD", "zip": "21225", "neighborhood_id": 46},
         "household_size": 2, "enrollments": ["WIC"], "has_safe_sleep_space": false,
-        "infant": {"date_of_birth": common::fixtures::days_ago(1).to_string()},
-        "discharge_date": common::fixtures::today().to_string()
+        "infant": {"date_of_birth": crate::common::fixtures::days_ago(1).to_string()},
+        "discharge_date": crate::common::fixtures::today().to_string()
     });
     let (status, r) = app.post(&nurse, "/api/v1/referrals", &request).await;
     assert_eq!(status, StatusCode::CREATED, "{r}");

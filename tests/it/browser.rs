@@ -17,10 +17,9 @@
 //! On PostgreSQL (`TEST_DATABASE_URL` set) the tests are skipped: the pages are the same.
 //! One Chromium at a time: the tests take a shared lock.
 
-mod common;
 
-use common::fixtures::{days_ago, family, today};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, family, today};
+use crate::common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -43,7 +42,7 @@ fn browser_required() -> bool {
 
 /// Whether this test runs here; prints why when it does not.
 fn browser_available(test: &str) -> bool {
-    if common::postgres_url().is_some() {
+    if crate::common::postgres_url().is_some() {
         println!("browser test {test}: skipped on PostgreSQL (the SQLite run drives the same pages)");
         return false;
     }
@@ -348,7 +347,7 @@ impl Browser {
             self.assert_keyboard_reachable("login").await;
         }
         self.type_into("#email", email).await;
-        self.type_into("#password", common::PASSWORD).await;
+        self.type_into("#password", crate::common::PASSWORD).await;
         self.el("#password").await.send_keys(Key::Enter).await.expect("Enter submits");
         self.wait_for_path("home after sign-in", |p| p == home).await;
         self.assert_page_ok(home).await;

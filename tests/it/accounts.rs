@@ -3,10 +3,9 @@
 //! expiry, deactivation, the create-user command, the audit trail and its page, and the
 //! administrators' Users pages.
 
-mod common;
 
 use chrono::{Duration, Utc};
-use common::{Browser, TestApp, PASSWORD};
+use crate::common::{Browser, TestApp, PASSWORD};
 use reqwest::{Response, StatusCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};

@@ -5,10 +5,9 @@
 //! `ANALYZE` has kept sample values. SQLite only: on PostgreSQL nothing is read inline
 //! (checked too).
 
-mod common;
 
-use common::fixtures::{days_ago, family};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, family};
+use crate::common::TestApp;
 use cribs::entity::{family as family_entity, user};
 use cribs::store::inline_read;
 use reqwest::StatusCode;

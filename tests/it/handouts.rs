@@ -2,10 +2,9 @@
 //! the last cribs; the same infant from two requests; idempotent replay; void and re-issue;
 //! follow-ups.
 
-mod common;
 
-use common::fixtures::{days_ago, family};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, family};
+use crate::common::TestApp;
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

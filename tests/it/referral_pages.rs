@@ -1,10 +1,9 @@
 //! The request pages: a nurse submits the form and sees the preview; the manager's triage
 //! queue accepts it; the nurse sees where the crib waits; other hospitals see nothing.
 
-mod common;
 
-use common::fixtures::{days_ago, today};
-use common::{extract_csrf, TestApp};
+use crate::common::fixtures::{days_ago, today};
+use crate::common::{extract_csrf, TestApp};
 use reqwest::StatusCode;
 
 fn hidden(html: &str, name: &str) -> String {

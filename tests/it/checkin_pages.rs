@@ -4,10 +4,9 @@
 //! neighborhood list without JavaScript, the family page with explained rules and an audit
 //! row per view, escaping, CSRF, role limits, and publishing a policy version.
 
-mod common;
 
-use common::fixtures::{days_ago, days_ahead, family, today};
-use common::{Browser, TestApp};
+use crate::common::fixtures::{days_ago, days_ahead, family, today};
+use crate::common::{Browser, TestApp};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};

@@ -3,9 +3,8 @@
 //! input re-shown with reasons (422), CSRF, CSV export, hostile text, lot lookup, and the
 //! `cribs check-ledger` command. Every test ends with the ledger checked for drift.
 
-mod common;
 
-use common::{Browser, TestApp};
+use crate::common::{Browser, TestApp};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};

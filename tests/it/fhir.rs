@@ -2,10 +2,9 @@
 //! resources answer OperationOutcome with a 4xx and store nothing. Every resource the app
 //! emits is written under target/fhir-samples/ for the outside validator (`.ci/fhir-validate`).
 
-mod common;
 
-use common::fixtures::{days_ago, today};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, today};
+use crate::common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -1,10 +1,9 @@
 //! Hospital discharge requests: the whole lifecycle, holds that lapse and return to stock,
 //! two managers accepting at once, a handout that uses the hold, nurse scoping.
 
-mod common;
 
-use common::fixtures::{days_ago, today};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, today};
+use crate::common::TestApp;
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -1,10 +1,9 @@
 //! Families and eligibility over the API: registration, duplicates, search, the audited
 //! record, stored and reproducible checks, previews, and bad input that stores nothing.
 
-mod common;
 
-use common::fixtures::{days_ago, days_ahead, family, today};
-use common::TestApp;
+use crate::common::fixtures::{days_ago, days_ahead, family, today};
+use crate::common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -1,9 +1,8 @@
 //! Stock ledger: receipts, transfers, adjustments, counts; the race for the last cribs;
 //! idempotent replay; bad input changes nothing; check-ledger finds no drift.
 
-mod common;
 
-use common::TestApp;
+use crate::common::TestApp;
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

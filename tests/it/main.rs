@@ -1,0 +1,26 @@
+//! The one integration test binary (decision 0017): every area of the app is a module here,
+//! over the shared `common::TestApp` (a real server on a free port, its own database). One
+//! binary links the app once; twenty binaries each linked it again and made a cold
+//! `cargo test` take most of half an hour on a 2-core machine.
+
+mod common;
+
+mod access_matrix;
+mod accounts;
+mod backup;
+mod browser;
+mod checkin_pages;
+mod families;
+mod fhir;
+mod foundation;
+mod handout_pages;
+mod handouts;
+mod inline_reads;
+mod outcomes;
+mod processes;
+mod referral_pages;
+mod referrals;
+mod reports;
+mod stock;
+mod stock_pages;
+mod write_path;
