@@ -14,9 +14,9 @@
 //! Run: `cargo bench --bench hot_paths -- --warm-up-time 1 --measurement-time 3`.
 
 use cribs::auth::guards::load_actor;
-use cribs::domain::actor::Actor;
 use cribs::config::Settings;
 use cribs::db::{begin_write, prepare};
+use cribs::domain::actor::Actor;
 use cribs::entity::user;
 use cribs::store::stock::{apply_movement, MovementKind, NewMovement};
 use cribs::store::stock_ops::{self, Actor};

@@ -179,9 +179,7 @@ impl AppError {
     /// anything else as `message`.
     pub fn sentence(&self) -> String {
         match self {
-            AppError::Validation(fields) => {
-                fields.values().flatten().next().cloned().unwrap_or_else(|| self.message())
-            }
+            AppError::Validation(fields) => fields.values().flatten().next().cloned().unwrap_or_else(|| self.message()),
             _ => self.message(),
         }
     }

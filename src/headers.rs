@@ -50,4 +50,3 @@ impl<'r> rocket::response::Responder<'r, 'static> for CsvFile {
             .ok()
     }
 }
-

@@ -3,8 +3,8 @@
 use crate::api::answer::Answer;
 use crate::api::body::JsonBody;
 use crate::auth::guards::{ApiUser, ClientAddr};
-use crate::store::audit::Caller;
 use crate::error::{ApiResult, AppError};
+use crate::store::audit::Caller;
 use crate::store::{accounts, reference};
 use rocket::{get, post, State};
 use sea_orm::DatabaseConnection;

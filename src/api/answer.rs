@@ -46,4 +46,3 @@ impl<'r> Responder<'r, 'static> for Answer {
         Ok(json_response(self.status, &self.body))
     }
 }
-

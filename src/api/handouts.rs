@@ -48,6 +48,8 @@ pub async fn education(
     id: i64,
     body: Result<JsonBody<EducationRequest>, AppError>,
 ) -> ApiResult<Answer> {
+    // Scope first (404), then the body.
+    crate::store::families::ensure_visible(db.inner(), &user.0, id).await?;
     let body = body?;
     let req = &body.value;
     let new = parse_education(
@@ -96,9 +98,10 @@ pub async fn create(
     key: IdempotencyKey,
     body: Result<JsonBody<HandoutRequest>, AppError>,
 ) -> ApiResult<Answer> {
+    let who = &user.0;
+    crate::error::forbidden_unless(who.works_with_families())?;
     let body = body?;
     let req = &body.value;
-    let who = &user.0;
     let cmd = HandoutCommand::parse(
         who,
         req.family_id,

@@ -6,12 +6,12 @@
 use crate::api::answer::Answer;
 use crate::api::openapi::ErrorBody;
 use crate::api::reports::{ReportAnswer, WantsCsv};
-use crate::headers::CsvFile;
-use crate::store::report_params::{csv_name, outcome_params, RawReportParams};
 use crate::auth::guards::ApiManager;
 use crate::domain::outcomes::pick;
 use crate::error::{ApiResult, AppError};
+use crate::headers::CsvFile;
 use crate::store::outcomes::{self, Outcome};
+use crate::store::report_params::{csv_name, outcome_params, RawReportParams};
 use rocket::{get, State};
 use sea_orm::DatabaseConnection;
 

@@ -6,6 +6,7 @@ use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
 use crate::domain::referral::{parse_referral, ReferralInput};
+use crate::domain::states::ReferralStatus;
 use crate::error::{ApiResult, AppError};
 use crate::store::audit::Caller;
 use crate::store::referrals::{self, ReferralView};
@@ -46,7 +47,7 @@ pub async fn create(
 #[get("/v1/referrals?<status>")]
 pub async fn list(user: ApiUser, db: &State<DatabaseConnection>, status: Option<&str>) -> ApiResult<Answer> {
     if let Some(s) = status {
-        if !["submitted", "reserved", "fulfilled", "declined", "cancelled", "expired"].contains(&s) {
+        if ReferralStatus::parse(s).is_none() {
             return Err(AppError::validation(
                 "status",
                 "The status must be submitted, reserved, fulfilled, declined, cancelled or expired.",

@@ -4,14 +4,14 @@
 //! queries live in `store::reports`.
 
 use crate::api::answer::Answer;
-use crate::headers::CsvFile;
-use crate::store::report_params::{
-    csv_name, distribution_csv, equity_csv, parse_params, parse_params_with_table, EquityTable, RawReportParams,
-};
 use crate::api::openapi::ErrorBody;
 use crate::auth::guards::ApiManager;
 use crate::domain::reports::Grouping;
 use crate::error::ApiResult;
+use crate::headers::CsvFile;
+use crate::store::report_params::{
+    csv_name, distribution_csv, equity_csv, parse_params, parse_params_with_table, EquityTable, RawReportParams,
+};
 use crate::store::reports::{self, Counts, EquityReport};
 use rocket::http::MediaType;
 use rocket::request::{self, FromRequest, Request};

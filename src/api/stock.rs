@@ -1,18 +1,19 @@
 //! Stock over the API: receipts, transfers, adjustments, counts, thresholds, the ledger.
 //! Every write runs in one transaction under an optional `Idempotency-Key`.
 
-use crate::store::audit::Caller;
 use crate::api::answer::Answer;
-use crate::store::write::{Mode, WriteKey};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
-use crate::error::{optional_text, Problems};
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
+use crate::domain::states::TransferStatus;
 use crate::domain::stock::{
     check_transfer_sites, checked_count, checked_delta, AdjustmentReason, Quantity, LOT_MAX_CHARS, NOTE_MAX_CHARS,
 };
+use crate::error::{optional_text, Problems};
 use crate::error::{ApiResult, AppError};
+use crate::store::audit::Caller;
 use crate::store::stock_ops::{self, MovementFilter, MovementResult, MovementView, TransferView};
+use crate::store::write::{Mode, WriteKey};
 use rocket::{get, post, State};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
@@ -214,7 +215,7 @@ pub async fn cancel_transfer(
 pub async fn list_transfers(user: ApiUser, db: &State<DatabaseConnection>, status: Option<&str>) -> ApiResult<Answer> {
     let who = user.0;
     if let Some(s) = status {
-        if !["in_transit", "received", "cancelled"].contains(&s) {
+        if TransferStatus::parse(s).is_none() {
             return Err(AppError::validation("status", "The status must be in_transit, received or cancelled."));
         }
     }

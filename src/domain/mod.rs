@@ -17,4 +17,5 @@ pub mod referral;
 pub mod reports;
 pub mod role;
 pub mod safe_sleep_text;
+pub mod states;
 pub mod stock;

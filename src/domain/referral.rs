@@ -2,7 +2,9 @@
 //! hospital system (FHIR) sends it: the input, its parse into `NewReferral` with the
 //! discharge-date rule, and the triage ranking of the sites that could hold a crib for it.
 
-use crate::domain::family::{parse_date, parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput, NewFamily, Problems};
+use crate::domain::family::{
+    parse_date, parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput, NewFamily, Problems,
+};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::Value;
@@ -133,7 +135,10 @@ mod tests {
 
     #[test]
     fn same_csa_with_stock_first_then_most_stock() {
-        let ranked = rank_sites(Some(7), vec![c(1, Some(3), 40), c(2, Some(7), 2), c(3, None, 9), c(4, Some(7), 0), c(5, Some(7), 5)]);
+        let ranked = rank_sites(
+            Some(7),
+            vec![c(1, Some(3), 40), c(2, Some(7), 2), c(3, None, 9), c(4, Some(7), 0), c(5, Some(7), 5)],
+        );
         let ids: Vec<i64> = ranked.iter().map(|c| c.site_id).collect();
         assert_eq!(ids, [5, 2, 1, 3], "same CSA (most stock first), then the rest by stock; none without stock");
     }

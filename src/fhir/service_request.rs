@@ -5,15 +5,16 @@
 //! `GET /fhir/r4/ServiceRequest/<id>` reads a referral back as a ServiceRequest.
 
 use super::outcome::{FhirAnswer, FhirError};
-use crate::store::audit::Caller;
-use crate::store::write::{Mode, WriteKey};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::auth::guards::{ApiUser, ClientAddr};
 use crate::domain::family::{parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput};
+use crate::domain::referral::NewReferral;
+use crate::domain::states::ReferralStatus;
 use crate::entity::{family, infant, referral, site};
 use crate::error::AppError;
-use crate::domain::referral::NewReferral;
+use crate::store::audit::Caller;
 use crate::store::referrals;
+use crate::store::write::{Mode, WriteKey};
 use rocket::http::Status;
 use rocket::{get, post, State};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -210,9 +211,9 @@ pub async fn read(user: ApiUser, db: &State<DatabaseConnection>, id: i64) -> Res
 
 /// The FHIR status of a referral status.
 pub fn fhir_status(status: &str) -> &'static str {
-    match status {
-        "submitted" | "reserved" => "active",
-        "fulfilled" => "completed",
+    match ReferralStatus::parse(status) {
+        Some(ReferralStatus::Submitted | ReferralStatus::Reserved) => "active",
+        Some(ReferralStatus::Fulfilled) => "completed",
         _ => "revoked",
     }
 }

@@ -5,8 +5,8 @@ use crate::domain::education::{NewEducation, CURRICULUM_VERSION};
 use crate::entity::education_session;
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry, Caller};
-use crate::store::family_view::EducationView;
 use crate::store::families;
+use crate::store::family_view::EducationView;
 use crate::store::write::{self, Mode, Ran};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
 

@@ -3,15 +3,18 @@
 //! check from what was stored.
 
 use crate::domain::eligibility::{evaluate, Evaluation, FamilySnapshot, InfantSnapshot, RuleResult};
-use crate::entity::eligibility_check;
 use crate::domain::family::NewFamily;
 use crate::domain::money::cents_to_decimal;
+use crate::entity::eligibility_check;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
 use crate::store::{families, policy};
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 use serde::{Deserialize, Serialize};
 
 /// The policy a check used.
@@ -52,7 +55,8 @@ pub async fn check(
             let today = crate::clock::today();
             let view = run_check(&txn, family_id, infant_id, today, by.who.id, by.who.home_site()).await?;
             let detail = Some(format!("infant {infant_id}: {}", view.result));
-            let entry = AuditEntry { action: "eligibility.check", entity: "family", entity_id: Some(family_id), detail };
+            let entry =
+                AuditEntry { action: "eligibility.check", entity: "family", entity_id: Some(family_id), detail };
             audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
             Ok(view)
         }

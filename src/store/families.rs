@@ -1,12 +1,13 @@
 //! Families and their infants: register (with duplicate detection), search, read, and
 //! the snapshot the eligibility rules need.
 
+use crate::domain::actor::Actor;
 use crate::domain::checkin::{prefix_end, search_key};
 use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
 use crate::domain::family::{phone_digits, NewFamily};
 use crate::domain::money::cents_to_decimal;
+use crate::domain::states::ReferralStatus;
 use crate::entity::{family, handout, infant, neighborhood};
-use crate::domain::actor::Actor;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::family_view::{self, FamilyDetail};
@@ -42,7 +43,8 @@ pub async fn register(
                 }
             }
             let created = create(&txn, new, by.who.id, by.who.home_site()).await?;
-            let entry = AuditEntry { action: "family.create", entity: "family", entity_id: Some(created.id), detail: None };
+            let entry =
+                AuditEntry { action: "family.create", entity: "family", entity_id: Some(created.id), detail: None };
             audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
             Ok(created)
         }
@@ -312,7 +314,7 @@ pub fn infant_snapshot(i: &infant::Model, already_received: bool) -> InfantSnaps
 pub async fn referral_open_for_infant(db: &impl ConnectionTrait, infant_id: i64) -> Result<bool, AppError> {
     Ok(crate::entity::referral::Entity::find()
         .filter(crate::entity::referral::Column::InfantId.eq(infant_id))
-        .filter(crate::entity::referral::Column::Status.is_in(["submitted", "reserved"]))
+        .filter(crate::entity::referral::Column::Status.is_in(ReferralStatus::OPEN.map(ReferralStatus::as_str)))
         .count(db)
         .await?
         > 0)

@@ -2,6 +2,7 @@
 //! closing a follow-up as completed (reached) or lost after three unanswered attempts.
 
 use crate::domain::actor::Actor;
+use crate::domain::states::FollowUpStatus;
 use crate::entity::{family, follow_up, follow_up_call, handout};
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
@@ -9,7 +10,8 @@ use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -99,7 +101,7 @@ pub async fn due(
     by: NaiveDate,
 ) -> Result<Vec<FollowUpView>, AppError> {
     let mut q = follow_up::Entity::find()
-        .filter(follow_up::Column::Status.eq("due"))
+        .filter(follow_up::Column::Status.eq(FollowUpStatus::Due.as_str()))
         .filter(follow_up::Column::DueOn.lte(by))
         .order_by_asc(follow_up::Column::DueOn)
         .limit(500);
@@ -155,7 +157,7 @@ pub async fn record_call(
     if !who.can_act_at(f.site_id) {
         return Err(AppError::NotFound);
     }
-    if f.status != "due" {
+    if f.status != FollowUpStatus::Due.as_str() {
         return Err(AppError::Conflict(format!("This follow-up is already closed ({}).", f.status)));
     }
     let now = crate::clock::now();
@@ -175,19 +177,19 @@ pub async fn record_call(
     .await?;
     let attempts = f.attempts + 1;
     let status = if outcome.reached {
-        "completed"
+        FollowUpStatus::Completed
     } else if attempts >= MAX_ATTEMPTS {
-        "lost_to_follow_up"
+        FollowUpStatus::LostToFollowUp
     } else {
-        "due"
+        FollowUpStatus::Due
     };
     // NOTE: conditional on the attempts seen, so two calls recorded at once cannot both count as the same attempt.
     let mut update = follow_up::Entity::update_many()
         .col_expr(follow_up::Column::Attempts, Expr::value(attempts))
-        .col_expr(follow_up::Column::Status, Expr::value(status))
+        .col_expr(follow_up::Column::Status, Expr::value(status.as_str()))
         .filter(follow_up::Column::Id.eq(id))
         .filter(follow_up::Column::Attempts.eq(f.attempts))
-        .filter(follow_up::Column::Status.eq("due"));
+        .filter(follow_up::Column::Status.eq(FollowUpStatus::Due.as_str()));
     if outcome.reached {
         update = update
             .col_expr(follow_up::Column::Reached, Expr::value(true))
@@ -196,7 +198,7 @@ pub async fn record_call(
             .col_expr(follow_up::Column::SleepsOnBack, Expr::value(outcome.sleeps_on_back))
             .col_expr(follow_up::Column::SleepsInCrib, Expr::value(outcome.sleeps_in_crib));
     }
-    if status != "due" {
+    if status != FollowUpStatus::Due {
         update = update.col_expr(follow_up::Column::ClosedAt, Expr::value(now));
         if !outcome.reached {
             update = update.col_expr(follow_up::Column::Reached, Expr::value(false));

@@ -3,15 +3,18 @@
 
 use crate::domain::eligibility::Guideline;
 use crate::domain::money::cents_to_decimal;
+use crate::domain::policy::NewVersion;
 use crate::domain::policy::PolicyParams;
 use crate::entity::{policy, poverty_guideline};
-use crate::domain::policy::NewVersion;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 use serde::{Deserialize, Serialize};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// A policy version with its parsed parameters.
 #[derive(Debug, Clone)]

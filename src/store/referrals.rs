@@ -7,11 +7,12 @@ use crate::domain::actor::Actor;
 use crate::domain::education::{NewEducation, REQUIRED_TOPICS};
 use crate::domain::referral::{rank_sites, Candidate, NewReferral};
 use crate::domain::role::Role;
+use crate::domain::states::{ReferralStatus, SiteKind};
 use crate::entity::{family, infant, referral, site};
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
-use crate::store::write::{self, Mode, Ran};
 use crate::store::stock::{release_one, reserve_one, StockError};
+use crate::store::write::{self, Mode, Ran};
 use crate::store::{education, eligibility, families, policy};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::Expr;
@@ -21,9 +22,6 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// Statuses in which a request is still open.
-pub const OPEN: [&str; 2] = ["submitted", "reserved"];
 
 /// Submit a request before discharge (a nurse of a hospital), audited as `referral.submit`.
 pub async fn submit_once(
@@ -91,6 +89,7 @@ pub async fn cancel_once(
     if !(by.who.is_manager() || by.who.role == Role::Nurse) {
         return Err(AppError::NotFound);
     }
+    get_scoped(db, by.who, id).await?;
     write::run(db, by.who.id, mode, 200, |txn| async {
         let r = cancel(&txn, by.who, by.ip, id).await;
         (txn, r)
@@ -121,13 +120,13 @@ pub struct TriageOption {
 pub async fn triage_queue(db: &DatabaseConnection, who: &Actor) -> Result<Vec<TriageRow>, AppError> {
     forbidden_unless(who.is_manager())?;
     settle(db).await?;
-    let mut open = list(db, who, Some("submitted")).await?;
-    open.extend(list(db, who, Some("reserved")).await?);
+    let mut open = list(db, who, Some(ReferralStatus::Submitted.as_str())).await?;
+    open.extend(list(db, who, Some(ReferralStatus::Reserved.as_str())).await?);
     open.sort_by_key(|r| (r.discharge_date, r.id));
     let sites: Vec<crate::store::reference::SiteView> = crate::store::reference::sites(db, None)
         .await?
         .into_iter()
-        .filter(|s| s.kind == "distribution")
+        .filter(|s| s.kind == SiteKind::Distribution.as_str())
         .collect();
     // Each family's CSA, read for the whole queue at once (two statements).
     let families: HashMap<i64, Option<i64>> = family::Entity::find()
@@ -137,19 +136,19 @@ pub async fn triage_queue(db: &DatabaseConnection, who: &Actor) -> Result<Vec<Tr
         .into_iter()
         .map(|f| (f.id, f.neighborhood_id))
         .collect();
-    let csa_of: HashMap<i64, i32> = crate::entity::neighborhood::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n.csa_id))
-        .collect();
+    let csa_of: HashMap<i64, i32> =
+        crate::entity::neighborhood::Entity::find().all(db).await?.into_iter().map(|n| (n.id, n.csa_id)).collect();
     let by_id: HashMap<i64, &crate::store::reference::SiteView> = sites.iter().map(|s| (s.id, s)).collect();
     let mut rows = Vec::new();
     for r in open {
         let family_csa = families.get(&r.family_id).copied().flatten().and_then(|n| csa_of.get(&n).copied());
         let candidates = sites
             .iter()
-            .map(|s| Candidate { site_id: s.id, csa_id: s.neighborhood.as_ref().map(|n| n.csa_id), available: s.available() })
+            .map(|s| Candidate {
+                site_id: s.id,
+                csa_id: s.neighborhood.as_ref().map(|n| n.csa_id),
+                available: s.available(),
+            })
             .collect();
         let mut options = Vec::new();
         for c in rank_sites(family_csa, candidates) {
@@ -234,7 +233,7 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
         .map(|r| {
             let fam = families.get(&r.family_id).ok_or(AppError::NotFound)?;
             let reserved_site = r.reserved_site_id.map(site_name).transpose()?;
-            let open = OPEN.contains(&r.status.as_str());
+            let open = ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::is_open);
             Ok(ReferralView {
                 id: r.id,
                 hospital: site_name(r.hospital_site_id)?,
@@ -273,7 +272,10 @@ pub async fn submit(
         return Err(AppError::validation("infant", "Give the baby's date of birth or expected due date."));
     };
     if let Some(s) = r.preferred_site_id {
-        let ok = site::Entity::find_by_id(s).one(db).await?.is_some_and(|s| s.kind == "distribution" && s.active);
+        let ok = site::Entity::find_by_id(s)
+            .one(db)
+            .await?
+            .is_some_and(|s| s.kind == SiteKind::Distribution.as_str() && s.active);
         if !ok {
             return Err(AppError::validation(
                 "preferred_site_id",
@@ -346,7 +348,7 @@ pub async fn submit(
         family_id: Set(family_id),
         infant_id: Set(infant_id),
         discharge_date: Set(r.discharge_date),
-        status: Set("submitted".into()),
+        status: Set(ReferralStatus::Submitted.as_str().into()),
         preferred_site_id: Set(r.preferred_site_id),
         home_delivery: Set(r.home_delivery),
         eligibility_json: Set(preview_json),
@@ -377,13 +379,13 @@ pub async fn submit(
 /// transaction; returns how many expired.
 pub async fn expire_lapsed(db: &impl ConnectionTrait, today: NaiveDate) -> Result<u64, AppError> {
     let lapsed = referral::Entity::find()
-        .filter(referral::Column::Status.eq("reserved"))
+        .filter(referral::Column::Status.eq(ReferralStatus::Reserved.as_str()))
         .filter(referral::Column::ReservedUntil.lt(today))
         .all(db)
         .await?;
     let mut n = 0;
     for r in lapsed {
-        if transition(db, r.id, &["reserved"], "expired").await? {
+        if transition(db, r.id, &[ReferralStatus::Reserved], ReferralStatus::Expired).await? {
             if let (Some(s), Some(m)) = (r.reserved_site_id, r.reserved_crib_model_id) {
                 release_one(db, s, m).await?;
             }
@@ -404,7 +406,7 @@ pub async fn expire_lapsed(db: &impl ConnectionTrait, today: NaiveDate) -> Resul
 pub async fn settle(db: &DatabaseConnection) -> Result<(), AppError> {
     let today = crate::clock::today();
     let any = referral::Entity::find()
-        .filter(referral::Column::Status.eq("reserved"))
+        .filter(referral::Column::Status.eq(ReferralStatus::Reserved.as_str()))
         .filter(referral::Column::ReservedUntil.lt(today))
         .count(db)
         .await?;
@@ -417,12 +419,17 @@ pub async fn settle(db: &DatabaseConnection) -> Result<(), AppError> {
 }
 
 /// Move a request from one of `from` to `to`; false when someone else moved it first.
-async fn transition(db: &impl ConnectionTrait, id: i64, from: &[&str], to: &str) -> Result<bool, AppError> {
+async fn transition(
+    db: &impl ConnectionTrait,
+    id: i64,
+    from: &[ReferralStatus],
+    to: ReferralStatus,
+) -> Result<bool, AppError> {
     let changed = referral::Entity::update_many()
-        .col_expr(referral::Column::Status, Expr::value(to))
+        .col_expr(referral::Column::Status, Expr::value(to.as_str()))
         .col_expr(referral::Column::UpdatedAt, Expr::value(crate::clock::now()))
         .filter(referral::Column::Id.eq(id))
-        .filter(referral::Column::Status.is_in(from.iter().map(|s| s.to_string())))
+        .filter(referral::Column::Status.is_in(from.iter().map(|s| s.as_str())))
         .exec(db)
         .await?
         .rows_affected;
@@ -441,11 +448,7 @@ pub async fn get_scoped(db: &impl ConnectionTrait, who: &Actor, id: i64) -> Resu
 }
 
 /// Requests the caller may see, optionally by status: open ones oldest discharge first.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    who: &Actor,
-    status: Option<&str>,
-) -> Result<Vec<ReferralView>, AppError> {
+pub async fn list(db: &impl ConnectionTrait, who: &Actor, status: Option<&str>) -> Result<Vec<ReferralView>, AppError> {
     let mut q = referral::Entity::find()
         .order_by_asc(referral::Column::DischargeDate)
         .order_by_asc(referral::Column::Id)
@@ -476,14 +479,14 @@ pub async fn accept(
 ) -> Result<ReferralView, AppError> {
     let r = get_scoped(db, who, id).await?;
     let s = site::Entity::find_by_id(site_id).one(db).await?;
-    if !s.is_some_and(|s| s.active && s.kind != "warehouse") {
+    if !s.is_some_and(|s| s.active && s.kind != SiteKind::Warehouse.as_str()) {
         return Err(AppError::validation(
             "site_id",
             format!("There is no distribution site or hospital with id {site_id}."),
         ));
     }
     crate::store::stock_ops::existing_model(db, model_id, "crib_model_id").await?;
-    if !transition(db, id, &["submitted"], "reserved").await? {
+    if !transition(db, id, &[ReferralStatus::Submitted], ReferralStatus::Reserved).await? {
         let now = referral::Entity::find_by_id(id).one(db).await?.unwrap_or(r);
         return Err(state_conflict(&now, "accepted"));
     }
@@ -522,15 +525,15 @@ async fn close(
     who: &Actor,
     ip: &str,
     r: referral::Model,
-    to: &str,
+    to: ReferralStatus,
     reason: Option<&str>,
 ) -> Result<ReferralView, AppError> {
-    let verb = if to == "declined" { "declined" } else { "cancelled" };
-    if !transition(db, r.id, &OPEN, to).await? {
+    let verb = to.as_str();
+    if !transition(db, r.id, &ReferralStatus::OPEN, to).await? {
         let now = referral::Entity::find_by_id(r.id).one(db).await?.unwrap_or(r);
         return Err(state_conflict(&now, verb));
     }
-    if r.status == "reserved" {
+    if r.status == ReferralStatus::Reserved.as_str() {
         if let (Some(s), Some(m)) = (r.reserved_site_id, r.reserved_crib_model_id) {
             release_one(db, s, m).await?;
         }
@@ -547,7 +550,7 @@ async fn close(
         Some(who),
         Some(ip),
         AuditEntry {
-            action: if to == "declined" { "referral.decline" } else { "referral.cancel" },
+            action: if to == ReferralStatus::Declined { "referral.decline" } else { "referral.cancel" },
             entity: "referral",
             entity_id: Some(r.id),
             detail: reason.map(str::to_string),
@@ -566,19 +569,24 @@ pub async fn decline(
     reason: &str,
 ) -> Result<ReferralView, AppError> {
     let r = get_scoped(db, who, id).await?;
-    close(db, who, ip, r, "declined", Some(reason)).await
+    close(db, who, ip, r, ReferralStatus::Declined, Some(reason)).await
 }
 
 /// Cancel (the nurse of its hospital, or a manager); releases any hold.
 pub async fn cancel(db: &impl ConnectionTrait, who: &Actor, ip: &str, id: i64) -> Result<ReferralView, AppError> {
     let r = get_scoped(db, who, id).await?;
-    close(db, who, ip, r, "cancelled", None).await
+    close(db, who, ip, r, ReferralStatus::Cancelled, None).await
 }
 
 /// Mark a request fulfilled by a handout, from the status it had when it was read (`r`):
 /// a request that changed since refuses with 409 and the caller's transaction rolls back.
 pub async fn fulfil_from(db: &impl ConnectionTrait, r: &referral::Model, handout_id: i64) -> Result<(), AppError> {
-    if !OPEN.contains(&r.status.as_str()) || !transition(db, r.id, &[r.status.as_str()], "fulfilled").await? {
+    let was = ReferralStatus::parse(&r.status).filter(|s| s.is_open());
+    let moved = match was {
+        Some(was) => transition(db, r.id, &[was], ReferralStatus::Fulfilled).await?,
+        None => false,
+    };
+    if !moved {
         return Err(AppError::Conflict("This request changed while the crib was being handed out; try again.".into()));
     }
     referral::Entity::update_many()

@@ -185,4 +185,3 @@ pub async fn outcome_params(
     };
     parse_params_with_table(db, raw, table).await
 }
-

@@ -2,15 +2,16 @@
 //! transfers (out at once, in on receipt, back on cancel), adjustments, physical counts,
 //! thresholds, and reading the ledger.
 
+use crate::domain::states::TransferStatus;
 use crate::domain::stock::AdjustmentReason;
 use crate::entity::{crib_model, site, stock_balance, stock_movement, transfer};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry, Caller};
-use crate::store::write::{self, Mode, Ran};
 use crate::store::stock::{apply_movement, balance, ensure_balance, MovementKind, NewMovement, StockError};
+use crate::store::write::{self, Mode, Ran};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -180,6 +181,10 @@ pub async fn finish_transfer(
     if !receive && !by.who.is_manager() {
         return Err(AppError::Forbidden);
     }
+    let t = transfer::Entity::find_by_id(transfer_id).one(db).await?.ok_or(AppError::NotFound)?;
+    if receive && !by.who.can_act_at(t.to_site_id) {
+        return Err(AppError::NotFound);
+    }
     write::run(db, by.who.id, mode, 200, |txn| async {
         let r = close_transfer(&txn, &by, transfer_id, receive).await;
         (txn, r)
@@ -332,7 +337,7 @@ pub async fn start_transfer(
         crib_model_id: Set(crib_model_id),
         quantity: Set(quantity),
         lot: Set(lot.clone()),
-        status: Set("in_transit".into()),
+        status: Set(TransferStatus::InTransit.as_str().into()),
         created_by: Set(actor.who.id),
         created_at: Set(crate::clock::now()),
         ..Default::default()
@@ -379,14 +384,14 @@ pub async fn close_transfer(
     if receive && !actor.who.can_act_at(t.to_site_id) {
         return Err(AppError::NotFound);
     }
-    let new_status = if receive { "received" } else { "cancelled" };
+    let new_status = if receive { TransferStatus::Received } else { TransferStatus::Cancelled }.as_str();
     // NOTE: the status change is conditional, so two people closing the same transfer cannot both win.
     let changed = transfer::Entity::update_many()
         .col_expr(transfer::Column::Status, sea_orm::sea_query::Expr::value(new_status))
         .col_expr(transfer::Column::ClosedBy, sea_orm::sea_query::Expr::value(actor.who.id))
         .col_expr(transfer::Column::ClosedAt, sea_orm::sea_query::Expr::value(crate::clock::now()))
         .filter(transfer::Column::Id.eq(transfer_id))
-        .filter(transfer::Column::Status.eq("in_transit"))
+        .filter(transfer::Column::Status.eq(TransferStatus::InTransit.as_str()))
         .exec(db)
         .await?
         .rows_affected;

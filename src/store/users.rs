@@ -5,18 +5,19 @@
 //! Memberships follow the role: site staff belong to one or more distribution sites or
 //! warehouses, a nurse to one hospital, managers and admins to nothing (they see everything).
 
-use crate::domain::actor::Actor;
 use crate::auth::password;
 use crate::domain::account::{DisplayName, Email, NewPassword};
+use crate::domain::actor::Actor;
 use crate::domain::role::Role;
+use crate::domain::states::SiteKind;
 use crate::entity::{site, user, user_site};
 use crate::error::{AppError, FieldErrors};
 use crate::store::accounts::revoke_tokens;
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -61,7 +62,8 @@ pub async fn update_once(
 ) -> Result<Ran<Account>, AppError> {
     crate::error::forbidden_unless(by.who.is_admin())?;
     write::run(db, by.who.id, mode, 200, |txn| async {
-        let r = update(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, user_id, change).await.map(Account::from);
+        let r =
+            update(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, user_id, change).await.map(Account::from);
         (txn, r)
     })
     .await
@@ -77,7 +79,9 @@ pub async fn set_active_once(
 ) -> Result<Ran<Account>, AppError> {
     crate::error::forbidden_unless(by.who.is_admin())?;
     write::run(db, by.who.id, mode, 200, |txn| async {
-        let r = set_active(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, user_id, active).await.map(Account::from);
+        let r = set_active(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, user_id, active)
+            .await
+            .map(Account::from);
         (txn, r)
     })
     .await
@@ -177,7 +181,9 @@ async fn check_membership(
                 .collect();
             for id in ids {
                 match found.get(&id) {
-                    Some(s) if s.kind == "distribution" || s.kind == "warehouse" => membership.sites.push(s.clone()),
+                    Some(s) if s.kind == SiteKind::Distribution.as_str() || s.kind == SiteKind::Warehouse.as_str() => {
+                        membership.sites.push(s.clone())
+                    }
                     Some(s) => field_error(
                         &mut errors,
                         "sites",
@@ -190,7 +196,7 @@ async fn check_membership(
         Role::Nurse => match hospital_site_id {
             None => field_error(&mut errors, "hospital_site_id", "Choose the nurse's hospital."),
             Some(id) => match site::Entity::find_by_id(id).filter(site::Column::Active.eq(true)).one(db).await? {
-                Some(s) if s.kind == "hospital" => membership.hospital = Some(s),
+                Some(s) if s.kind == SiteKind::Hospital.as_str() => membership.hospital = Some(s),
                 _ => field_error(&mut errors, "hospital_site_id", format!("There is no hospital with id {id}.")),
             },
         },
@@ -422,7 +428,7 @@ pub async fn get(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<(user
 pub async fn assignable_sites(db: &impl ConnectionTrait) -> Result<Vec<site::Model>, DbErr> {
     site::Entity::find()
         .filter(site::Column::Active.eq(true))
-        .filter(site::Column::Kind.is_in(["distribution", "warehouse"]))
+        .filter(site::Column::Kind.is_in([SiteKind::Distribution.as_str(), SiteKind::Warehouse.as_str()]))
         .order_by_asc(site::Column::Name)
         .all(db)
         .await
@@ -432,7 +438,7 @@ pub async fn assignable_sites(db: &impl ConnectionTrait) -> Result<Vec<site::Mod
 pub async fn hospitals(db: &impl ConnectionTrait) -> Result<Vec<site::Model>, DbErr> {
     site::Entity::find()
         .filter(site::Column::Active.eq(true))
-        .filter(site::Column::Kind.eq("hospital"))
+        .filter(site::Column::Kind.eq(SiteKind::Hospital.as_str()))
         .order_by_asc(site::Column::Name)
         .all(db)
         .await

@@ -3,13 +3,13 @@
 //! the API's CSV lays it out (`domain::outcomes::Table`), with a download link per table,
 //! the request funnel and the education modes as bar charts beside their tables.
 
-use crate::headers::CsvFile;
-use crate::store::report_params::{csv_name, outcome_params, parse_params, RawReportParams};
 use crate::auth::guards::PageManager;
 use crate::domain::charts::horizontal_bars_in_order;
 use crate::domain::outcomes::{pick, Table};
 use crate::error::AppError;
+use crate::headers::CsvFile;
 use crate::store::outcomes::{self, Outcome};
+use crate::store::report_params::{csv_name, outcome_params, parse_params, RawReportParams};
 use crate::store::reports::ReportFilter;
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};

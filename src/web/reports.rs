@@ -4,13 +4,13 @@
 //! Charts are laid out in `domain::charts` / `domain::map` and drawn by the template from
 //! numbers; the queries are `store::reports`, the parameters `store::report_params::parse_params`.
 
-use crate::headers::CsvFile;
-use crate::store::report_params::{csv_name, distribution_csv, equity_csv, parse_params, EquityTable, RawReportParams};
 use crate::auth::guards::PageManager;
 use crate::domain::charts::{columns, horizontal_bars, scatter};
 use crate::domain::map::{class_breaks, csa_map, fill_of, legend, FILL_NO_DATA};
 use crate::domain::reports::{by_month, csv_document, infant_mortality, month_label, Grouping, SUPPRESSED};
 use crate::error::AppError;
+use crate::headers::CsvFile;
+use crate::store::report_params::{csv_name, distribution_csv, equity_csv, parse_params, EquityTable, RawReportParams};
 use crate::store::reports::{self, DistributionReport, EquityReport, ReportFilter};
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};

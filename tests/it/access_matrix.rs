@@ -23,7 +23,6 @@
 //!   NOTE: when a handler reads the body before it checks scope, `{}` answers 422 to
 //!   everyone; send a well-formed body that fails later instead (see the counts rows).
 
-
 use crate::common::{Browser, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -3,9 +3,8 @@
 //! expiry, deactivation, the create-user command, the audit trail and its page, and the
 //! administrators' Users pages.
 
-
+use crate::common::{form_token, Browser, TestApp, PASSWORD};
 use chrono::{Duration, Utc};
-use crate::common::{Browser, TestApp, PASSWORD};
 use reqwest::{Response, StatusCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
@@ -302,7 +301,12 @@ async fn deactivation_stops_existing_tokens_and_sessions_at_once() {
 
     let admin = app.browser_signed_in("admin@demo.cribs").await;
     let csrf = admin.csrf(&format!("/admin/users/{staff_id}")).await;
-    let res = admin.post_form(&format!("/admin/users/{staff_id}/deactivate"), &[("csrf_token", &csrf)]).await;
+    let res = admin
+        .post_form(
+            &format!("/admin/users/{staff_id}/deactivate"),
+            &[("csrf_token", &csrf), ("form_token", &form_token())],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), Some(format!("/admin/users/{staff_id}")));
 
@@ -323,7 +327,12 @@ async fn deactivation_stops_existing_tokens_and_sessions_at_once() {
     assert!(rows[0].detail.as_deref().is_some_and(|d| d.contains("1 API token(s) revoked")), "{:?}", rows[0]);
 
     // Activated again: a new sign-in works; the old token stays revoked.
-    let res = admin.post_form(&format!("/admin/users/{staff_id}/activate"), &[("csrf_token", &csrf)]).await;
+    let res = admin
+        .post_form(
+            &format!("/admin/users/{staff_id}/activate"),
+            &[("csrf_token", &csrf), ("form_token", &form_token())],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get(&token, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
     let fresh = app.token("staff@demo.cribs").await;
@@ -341,11 +350,21 @@ async fn an_admin_cannot_deactivate_or_demote_themself() {
     assert_eq!(status, StatusCode::OK);
     assert!(!page.contains("/deactivate\""), "no deactivate button on your own account");
     let csrf = admin.csrf(&path).await;
-    let res = admin.post_form(&format!("{path}/deactivate"), &[("csrf_token", &csrf)]).await;
+    let res =
+        admin.post_form(&format!("{path}/deactivate"), &[("csrf_token", &csrf), ("form_token", &form_token())]).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.expect("html").contains("cannot deactivate your own account"));
-    let res =
-        admin.post_form(&path, &[("csrf_token", &csrf), ("name", "Avery Admin"), ("role", "program_manager")]).await;
+    let res = admin
+        .post_form(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("form_token", &form_token()),
+                ("name", "Avery Admin"),
+                ("role", "program_manager"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.expect("html").contains("cannot change your own role"));
     assert_eq!(admin.get("/admin/users").await.0, StatusCode::OK, "still an active admin");
@@ -420,6 +439,7 @@ async fn staff_managers_and_nurses_get_403_on_the_users_pages() {
                 "/admin/users/new",
                 &[
                     ("csrf_token", csrf.as_str()),
+                    ("form_token", &form_token()),
                     ("email", "sneaky@demo.cribs"),
                     ("name", "Sneaky"),
                     ("role", "admin"),
@@ -454,6 +474,7 @@ async fn an_admin_creates_a_user_through_the_form_and_they_can_sign_in() {
             "/admin/users/new",
             &[
                 ("csrf_token", csrf.as_str()),
+                ("form_token", &form_token()),
                 ("email", "not-an-email"),
                 ("name", "Dana <b>Doe</b>"),
                 ("role", "site_staff"),
@@ -477,6 +498,7 @@ async fn an_admin_creates_a_user_through_the_form_and_they_can_sign_in() {
             "/admin/users/new",
             &[
                 ("csrf_token", csrf.as_str()),
+                ("form_token", &form_token()),
                 ("email", "STAFF@demo.cribs"),
                 ("name", "Dup"),
                 ("role", "nurse"),
@@ -494,6 +516,7 @@ async fn an_admin_creates_a_user_through_the_form_and_they_can_sign_in() {
             "/admin/users/new",
             &[
                 ("csrf_token", csrf.as_str()),
+                ("form_token", &form_token()),
                 ("email", "Dana@Demo.cribs"),
                 ("name", "Dana Doe"),
                 ("role", "site_staff"),
@@ -523,7 +546,13 @@ async fn an_admin_creates_a_user_through_the_form_and_they_can_sign_in() {
     let res = admin
         .post_form(
             &path,
-            &[("csrf_token", csrf.as_str()), ("name", "Dana Doe"), ("role", "nurse"), ("hospital_site_id", "5")],
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("form_token", &form_token()),
+                ("name", "Dana Doe"),
+                ("role", "nurse"),
+                ("hospital_site_id", "5"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -558,6 +587,7 @@ async fn every_write_and_sign_in_leaves_an_audit_row_that_the_audit_page_lists()
             &format!("/admin/users/{staff2_id}"),
             &[
                 ("csrf_token", csrf.as_str()),
+                ("form_token", &form_token()),
                 ("name", "Jordan Staff"),
                 ("role", "site_staff"),
                 ("sites", "2"),

@@ -6,7 +6,6 @@
 //! restored — an app started on the copy serves a handout from it, and `cribs check-ledger`
 //! on the copy exits 0.
 
-
 use crate::common::fixtures::{days_ago, family};
 use crate::common::{Options, TestApp};
 use reqwest::StatusCode;

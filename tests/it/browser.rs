@@ -17,7 +17,6 @@
 //! On PostgreSQL (`TEST_DATABASE_URL` set) the tests are skipped: the pages are the same.
 //! One Chromium at a time: the tests take a shared lock.
 
-
 use crate::common::fixtures::{days_ago, family, today};
 use crate::common::TestApp;
 use reqwest::StatusCode;

@@ -4,7 +4,6 @@
 //! neighborhood list without JavaScript, the family page with explained rules and an audit
 //! row per view, escaping, CSRF, role limits, and publishing a policy version.
 
-
 use crate::common::fixtures::{days_ago, days_ahead, family, today};
 use crate::common::{Browser, TestApp};
 use reqwest::StatusCode;
@@ -306,6 +305,7 @@ async fn the_family_page_explains_each_rule_and_every_view_is_audited() {
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("eligibility_checks").await, 1, "the same button twice checks once");
     let (_, html) = b.get(&format!("/families/{id}")).await;
+    assert!(html.contains("That check was already made; its answer is below."), "the resend is told");
     assert_eq!(html.matches("<span class=\"verdict\">passed</span>").count(), 6, "six rules passed");
     assert!(html.contains("Enrolled in WIC, so income does not matter."));
     assert!(html.contains("Lives in a Baltimore City neighborhood."));

@@ -1,7 +1,6 @@
 //! Families and eligibility over the API: registration, duplicates, search, the audited
 //! record, stored and reproducible checks, previews, and bad input that stores nothing.
 
-
 use crate::common::fixtures::{days_ago, days_ahead, family, today};
 use crate::common::TestApp;
 use reqwest::StatusCode;

@@ -2,7 +2,6 @@
 //! resources answer OperationOutcome with a 4xx and store nothing. Every resource the app
 //! emits is written under target/fhir-samples/ for the outside validator (`.ci/fhir-validate`).
 
-
 use crate::common::fixtures::{days_ago, today};
 use crate::common::TestApp;
 use reqwest::StatusCode;

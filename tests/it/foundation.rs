@@ -1,6 +1,5 @@
 //! Foundation: launch, health, seeds, migrations, error shapes, security headers.
 
-
 use crate::common::{Options, TestApp};
 use migrations::{Migrator, MigratorTrait};
 use reqwest::StatusCode;

@@ -2,7 +2,6 @@
 //! printed receipt (escaped, in the family's language), double submits, refused gates,
 //! follow-up calls.
 
-
 use crate::common::fixtures::{days_ago, family};
 use crate::common::{extract_csrf, Browser, TestApp};
 use reqwest::StatusCode;
@@ -216,13 +215,32 @@ async fn follow_up_calls_are_recorded_from_the_list() {
     let (status, list) = b.get("/follow-ups").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("Tanya Brooks") && list.contains("410-555-0101"));
-    let csrf = extract_csrf(&list).expect("csrf");
     let id = app.count("follow_ups").await; // the only follow-up has id 1
+    let action = format!("/follow-ups/{id}/call");
+
+    // "Not reached", sent twice from the same page (a double click, a resent form): one attempt.
+    let form = b.hidden_fields("/follow-ups", &action).await;
+    let mut not_reached: Vec<(String, String)> = form.clone();
+    not_reached.extend([("reached".to_string(), "no".to_string()), ("note".to_string(), "voicemail".to_string())]);
+    for _ in 0..3 {
+        let res = b.client.post(app.url(&action)).form(&not_reached).send().await.expect("POST");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.count("follow_up_calls").await, 1, "one call recorded, not three");
+    let (_, list) = b.get("/follow-ups").await;
+    assert!(list.contains("410-555-0101"), "one unanswered attempt leaves the follow-up open");
+    assert!(list.contains("That call was already recorded."), "the resend is told: {list}");
+
+    // A note longer than 500 characters is refused, not cut short (the API refuses it too).
+    let long = "x".repeat(501);
+    let res = b.submit("/follow-ups", &action, &[("reached", "yes"), ("note", &long)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, list) = b.get("/follow-ups").await;
+    assert!(list.contains("A note has at most 500 characters."), "{list}");
+    assert_eq!(app.count("follow_up_calls").await, 1);
+
     let res = b
-        .post_form(
-            &format!("/follow-ups/{id}/call"),
-            &[("csrf_token", &csrf), ("reached", "yes"), ("crib_in_use", "true"), ("sleeps_on_back", "true")],
-        )
+        .submit("/follow-ups", &action, &[("reached", "yes"), ("crib_in_use", "true"), ("sleeps_on_back", "true")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, list) = b.get("/follow-ups").await;

@@ -2,7 +2,6 @@
 //! the last cribs; the same infant from two requests; idempotent replay; void and re-issue;
 //! follow-ups.
 
-
 use crate::common::fixtures::{days_ago, family};
 use crate::common::TestApp;
 use futures::future::join_all;

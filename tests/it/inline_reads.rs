@@ -5,7 +5,6 @@
 //! `ANALYZE` has kept sample values. SQLite only: on PostgreSQL nothing is read inline
 //! (checked too).
 
-
 use crate::common::fixtures::{days_ago, family};
 use crate::common::TestApp;
 use cribs::entity::{family as family_entity, user};

@@ -5,10 +5,9 @@
 //! month) with the running balance equal to the ledger; CSV equal to JSON; bad parameters
 //! (422 with fields, nothing written); roles; the page and the manager's dashboard.
 
-
-use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use crate::common::fixtures::{days_ago, family, today};
 use crate::common::TestApp;
+use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use cribs::entity::{follow_up, stock_movement};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;

@@ -3,7 +3,6 @@
 //! cookies, never in process memory); and a server killed with SIGKILL mid-run loses no
 //! answered handout, invents none, and leaves the ledger without drift.
 
-
 use crate::common::fixtures::{days_ago, family};
 use crate::common::TestApp;
 use futures::future::join_all;
@@ -151,7 +150,10 @@ async fn two_instances_share_races_retries_and_sessions() {
     let b_on_a = crate::common::Browser { client: browser.client.clone(), base: a.base.clone() };
     let csrf = b_on_a.csrf("/login").await;
     let res = b_on_a
-        .post_form("/login", &[("email", "manager@demo.cribs"), ("password", crate::common::PASSWORD), ("csrf_token", &csrf)])
+        .post_form(
+            "/login",
+            &[("email", "manager@demo.cribs"), ("password", crate::common::PASSWORD), ("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = browser.client.get(format!("{}/", b.base)).send().await.expect("GET");

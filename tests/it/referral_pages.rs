@@ -1,7 +1,6 @@
 //! The request pages: a nurse submits the form and sees the preview; the manager's triage
 //! queue accepts it; the nurse sees where the crib waits; other hospitals see nothing.
 
-
 use crate::common::fixtures::{days_ago, today};
 use crate::common::{extract_csrf, TestApp};
 use reqwest::StatusCode;
@@ -64,10 +63,16 @@ async fn a_nurse_request_goes_through_triage_and_shows_where_the_crib_waits() {
     let (status, queue) = manager.get("/triage").await;
     assert_eq!(status, StatusCode::OK);
     assert!(queue.contains("Cherry Hill Community Site") && queue.contains("same CSA"), "same CSA suggested first");
-    let csrf_m = extract_csrf(&queue).expect("csrf");
     let id = location.rsplit('/').next().expect("id").to_string();
-    let res = manager.post_form(&format!("/triage/{id}/accept"), &[("csrf_token", &csrf_m), ("choice", "2-1")]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let accept = format!("/triage/{id}/accept");
+    let mut fields = manager.hidden_fields("/triage", &accept).await;
+    fields.push(("choice".into(), "2-1".into()));
+    for _ in 0..2 {
+        // The accept form sent twice (a double click): one crib held, the second told the same.
+        let res = manager.client.post(app.url(&accept)).form(&fields).send().await.expect("POST");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.count_where("stock_balances", "reserved = 1").await, 1, "one crib held");
     let (_, list) = nurse.get("/requests").await;
     assert!(list.contains("Cherry Hill Community Site until"), "{list}");
     // Another hospital's nurse sees none of it.

@@ -1,7 +1,6 @@
 //! Hospital discharge requests: the whole lifecycle, holds that lapse and return to stock,
 //! two managers accepting at once, a handout that uses the hold, nurse scoping.
 
-
 use crate::common::fixtures::{days_ago, today};
 use crate::common::TestApp;
 use futures::future::join_all;

@@ -3,10 +3,9 @@
 //! time, site filter, CSV equal to JSON, small-cell suppression in the equity report, bad
 //! parameters (422 with fields), roles (403), and the page with its charts and downloads.
 
-
-use chrono::{NaiveDate, TimeZone, Utc};
 use crate::common::fixtures::{days_ago, family};
 use crate::common::TestApp;
+use chrono::{NaiveDate, TimeZone, Utc};
 use cribs::entity::handout;
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;

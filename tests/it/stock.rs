@@ -1,7 +1,6 @@
 //! Stock ledger: receipts, transfers, adjustments, counts; the race for the last cribs;
 //! idempotent replay; bad input changes nothing; check-ledger finds no drift.
 
-
 use crate::common::TestApp;
 use futures::future::join_all;
 use reqwest::StatusCode;

@@ -3,7 +3,6 @@
 //! input re-shown with reasons (422), CSRF, CSV export, hostile text, lot lookup, and the
 //! `cribs check-ledger` command. Every test ends with the ledger checked for drift.
 
-
 use crate::common::{Browser, TestApp};
 use futures::future::join_all;
 use reqwest::StatusCode;
@@ -340,11 +339,19 @@ async fn a_transfer_through_the_form_is_received_on_the_site_page() {
     let (_, page) = staff2.get("/stock/sites/2").await;
     assert!(page.contains(&receive), "incoming transfer with Receive");
     let csrf2 = field(&page, "csrf_token").expect("csrf");
-    let res = staff2.post_form(&receive, &[("csrf_token", csrf2.as_str())]).await;
+    let fields = staff2.hidden_fields("/stock/sites/2", &receive).await;
+    let res = staff2.client.post(app.url(&receive)).form(&fields).send().await.expect("POST");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(on_hand(&app, CHERRY, MODEL).await, to0 + 3);
-    let again = staff2.post_form(&receive, &[("csrf_token", csrf2.as_str())]).await;
-    assert_eq!(again.status(), StatusCode::SEE_OTHER, "a second click is told, not written");
+    let again = staff2.client.post(app.url(&receive)).form(&fields).send().await.expect("POST");
+    assert_eq!(again.status(), StatusCode::SEE_OTHER, "a double click replays the first answer");
+    assert_eq!(on_hand(&app, CHERRY, MODEL).await, to0 + 3);
+    let (_, site) = staff2.get("/stock/sites/2").await;
+    assert!(site.contains("Received 3 cribs"), "{site}");
+    // Sent again from another page (another token): the transfer is closed already, nothing is written.
+    let form_token = crate::common::form_token();
+    let again = staff2.post_form(&receive, &[("csrf_token", csrf2.as_str()), ("form_token", &form_token)]).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER, "a second receive is told, not written");
     assert_eq!(on_hand(&app, CHERRY, MODEL).await, to0 + 3);
     let (_, dash) = staff2.get("/stock").await;
     assert!(dash.contains("already received"), "{dash}");

@@ -7,7 +7,6 @@
 //! open. Both databases (on PostgreSQL, where the handout takes SeaORM's transaction, a
 //! `HeldWrite` is refused with an error).
 
-
 use crate::common::fixtures::{days_ago, family};
 use crate::common::TestApp;
 use reqwest::StatusCode;

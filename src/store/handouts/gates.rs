@@ -3,8 +3,8 @@
 
 use super::HandoutCommand;
 use crate::domain::policy::PolicyParams;
+use crate::domain::states::ReferralStatus;
 use crate::error::AppError;
-use crate::store::referrals;
 use crate::store::sql::Sql;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
@@ -75,9 +75,9 @@ impl Gates {
         sql.push("(SELECT id FROM referrals WHERE infant_id = ")
             .bind(cmd.infant_id)
             .push(" AND status IN (")
-            .bind(referrals::OPEN[0])
+            .bind(ReferralStatus::OPEN[0].as_str())
             .push(", ")
-            .bind(referrals::OPEN[1])
+            .bind(ReferralStatus::OPEN[1].as_str())
             .push(") ORDER BY id LIMIT 1) AS open_referral_id, ");
         sql.push("(SELECT neighborhood_id FROM families WHERE id = ")
             .bind(cmd.family_id)

@@ -5,12 +5,12 @@
 //! `gates`, the SQLite one-script write in `sqlite_script`; `begin` chooses the write's
 //! transaction (on SQLite usually a `HeldWrite`, decision 0015) and `record_in` writes in it.
 
-use crate::domain::actor::Actor;
 use crate::db::begin_write;
+use crate::domain::actor::Actor;
+use crate::domain::states::{FollowUpStatus, ReferralStatus};
 use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
 use crate::error::{forbidden_unless, optional_text, AppError, Problems};
 use crate::store::audit::{self, AuditEntry, Caller};
-use crate::store::write::{self, Mode, Ran, WriteRequest};
 use crate::store::family_view::HandoutView;
 use crate::store::held_write::HeldWrite;
 use crate::store::sql::execute_batch;
@@ -18,6 +18,7 @@ use crate::store::stock::{
     apply_movement, change_balance, held_movement_row, movement_row, release_one, take_held_balance, MovementKind,
     NewMovement, StockError,
 };
+use crate::store::write::{self, Mode, Ran, WriteRequest};
 use crate::store::write_txn::Write;
 use crate::store::{families, referrals};
 use chrono::Duration;
@@ -128,7 +129,8 @@ pub async fn receipt(db: &DatabaseConnection, by: Caller<'_>, id: i64) -> Result
     }
     let family = families::get(db, h.family_id).await?;
     let site = crate::store::reference::site(db, h.site_id).await?.ok_or(AppError::NotFound)?;
-    let model = crate::entity::crib_model::Entity::find_by_id(h.crib_model_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let model =
+        crate::entity::crib_model::Entity::find_by_id(h.crib_model_id).one(db).await?.ok_or(AppError::NotFound)?;
     let infant = crate::entity::infant::Entity::find_by_id(h.infant_id).one(db).await?.ok_or(AppError::NotFound)?;
     let detail = Some(format!("receipt {}", h.receipt_number));
     let entry = AuditEntry { action: "family.view", entity: "family", entity_id: Some(family.id), detail };
@@ -350,7 +352,7 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) 
                 referral::Entity::find_by_id(rid).one(db).await?.filter(|r| r.infant_id == cmd.infant_id).ok_or_else(
                     || AppError::validation("referral_id", "There is no hospital request with this id for this baby."),
                 )?;
-            if !referrals::OPEN.contains(&r.status.as_str()) {
+            if !ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::is_open) {
                 return Err(AppError::Conflict(format!(
                     "This hospital request is {}: it cannot be fulfilled.",
                     r.status
@@ -416,20 +418,25 @@ pub async fn record(
     let today = plan.today;
     // A request whose hold lapsed is settled first, so it is not taken for a live hold.
     let mut referral = plan.referral.take();
-    if referral.as_ref().is_some_and(|r| r.status == "reserved" && r.reserved_until.is_some_and(|u| u < today)) {
+    if referral
+        .as_ref()
+        .is_some_and(|r| r.status == ReferralStatus::Reserved.as_str() && r.reserved_until.is_some_and(|u| u < today))
+    {
         referrals::expire_lapsed(db, today).await?;
         referral = match &referral {
             Some(r) => referral::Entity::find_by_id(r.id).one(db).await?,
             None => None,
         };
         match &referral {
-            Some(r) if !referrals::OPEN.contains(&r.status.as_str()) && plan.referral_named => {
+            Some(r)
+                if !ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::is_open) && plan.referral_named =>
+            {
                 return Err(AppError::Conflict(format!(
                     "This hospital request is {}: it cannot be fulfilled.",
                     r.status
                 )))
             }
-            Some(r) if !referrals::OPEN.contains(&r.status.as_str()) => referral = None,
+            Some(r) if !ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::is_open) => referral = None,
             _ => {}
         }
     }
@@ -437,7 +444,7 @@ pub async fn record(
         return record_in_one_script(db, who, ip, &plan).await;
     }
     let hold_here = referral.as_ref().is_some_and(|r| {
-        r.status == "reserved"
+        r.status == ReferralStatus::Reserved.as_str()
             && r.reserved_site_id == Some(plan.site_id)
             && r.reserved_crib_model_id == Some(plan.crib_model_id)
     });
@@ -481,7 +488,7 @@ pub async fn record(
     let ledger_row = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
     if let Some(r) = &referral {
         // A family served somewhere other than where its crib was held: free that hold.
-        if r.status == "reserved" && !hold_here {
+        if r.status == ReferralStatus::Reserved.as_str() && !hold_here {
             if let (Some(site), Some(model)) = (r.reserved_site_id, r.reserved_crib_model_id) {
                 release_one(db, site, model).await?;
             }
@@ -497,7 +504,7 @@ pub async fn record(
         handout_id: Set(h.id),
         site_id: Set(plan.site_id),
         due_on: Set(today + Duration::days(plan.follow_up_days)),
-        status: Set("due".into()),
+        status: Set(FollowUpStatus::Due.as_str().into()),
         attempts: Set(0),
         ..Default::default()
     };
@@ -611,10 +618,10 @@ pub async fn void(
         other => AppError::Internal(other.to_string()),
     })?;
     follow_up::Entity::update_many()
-        .col_expr(follow_up::Column::Status, Expr::value("cancelled"))
+        .col_expr(follow_up::Column::Status, Expr::value(FollowUpStatus::Cancelled.as_str()))
         .col_expr(follow_up::Column::ClosedAt, Expr::value(now))
         .filter(follow_up::Column::HandoutId.eq(id))
-        .filter(follow_up::Column::Status.eq("due"))
+        .filter(follow_up::Column::Status.eq(FollowUpStatus::Due.as_str()))
         .exec(db)
         .await?;
     audit::record(

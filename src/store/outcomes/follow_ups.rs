@@ -4,6 +4,7 @@
 //! many said the crib is in use and the baby sleeps on its back, alone and in the crib.
 
 use crate::domain::outcomes::{follow_up_status_label, num, percent, percent_cell, text, Table};
+use crate::domain::states::FollowUpStatus;
 use crate::store::outcomes::{share_rows, Share, Tables};
 use crate::store::reports::ReportFilter;
 use crate::store::sql::Sql;
@@ -15,7 +16,12 @@ use serde::Serialize;
 pub const TABLES: [&str; 2] = ["by_status", "answers"];
 
 /// Every follow-up status, in the order the table shows them.
-pub const STATUSES: [&str; 4] = ["completed", "due", "lost_to_follow_up", "cancelled"];
+pub const STATUSES: [&str; 4] = [
+    FollowUpStatus::Completed.as_str(),
+    FollowUpStatus::Due.as_str(),
+    FollowUpStatus::LostToFollowUp.as_str(),
+    FollowUpStatus::Cancelled.as_str(),
+];
 
 /// One question asked on the call, answered by the families reached.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]

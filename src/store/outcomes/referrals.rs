@@ -5,6 +5,7 @@
 //! discharge to the crib (over fulfilled requests whose handout is not voided).
 
 use crate::domain::outcomes::{median, median_cell, num, percent, referral_status_label, text, Table};
+use crate::domain::states::ReferralStatus;
 use crate::store::outcomes::{share_rows, Share, Tables};
 use crate::store::reports::ReportFilter;
 use crate::store::sql::Sql;
@@ -16,7 +17,14 @@ use serde::Serialize;
 pub const TABLES: [&str; 3] = ["funnel", "by_status", "timing"];
 
 /// Every status a request can be in, in lifecycle order.
-pub const STATUSES: [&str; 6] = ["submitted", "reserved", "fulfilled", "declined", "cancelled", "expired"];
+pub const STATUSES: [&str; 6] = [
+    ReferralStatus::Submitted.as_str(),
+    ReferralStatus::Reserved.as_str(),
+    ReferralStatus::Fulfilled.as_str(),
+    ReferralStatus::Declined.as_str(),
+    ReferralStatus::Cancelled.as_str(),
+    ReferralStatus::Expired.as_str(),
+];
 
 /// The referral funnel.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -4,8 +4,9 @@
 
 use crate::domain::account::{DisplayName, Email, NewPassword};
 use crate::domain::role::Role;
-use crate::store::reference::Site;
+use crate::domain::states::SiteKind;
 use crate::error::FieldErrors;
+use crate::store::reference::Site;
 use crate::store::users::{self, NewUser, UserChange};
 use rocket::form::FromForm;
 use sea_orm::{ConnectionTrait, DbErr};
@@ -199,7 +200,11 @@ pub fn view(values: Values<'_>, assignable: &[Site], hospitals: &[Site]) -> Form
             .iter()
             .map(|s| Choice {
                 value: s.id.to_string(),
-                label: if s.kind == "warehouse" { format!("{} (warehouse)", s.name) } else { s.name.clone() },
+                label: if s.kind == SiteKind::Warehouse.as_str() {
+                    format!("{} (warehouse)", s.name)
+                } else {
+                    s.name.clone()
+                },
                 chosen: values.sites.contains(&s.id.to_string()),
             })
             .collect(),

@@ -5,14 +5,14 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageAdmin};
-use crate::store::audit::Caller;
-use crate::store::write::{FormToken, Mode, WriteKey};
-use crate::web::fields::TokenOnly;
 use crate::error::{AppError, FieldErrors};
+use crate::store::audit::Caller;
 use crate::store::users;
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::admin::form::{self, UserForm, Values};
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};
+use crate::web::fields::TokenOnly;
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
@@ -62,7 +62,8 @@ pub async fn new_form(
     cookies: &CookieJar<'_>,
 ) -> PageResult<Template> {
     let empty = UserForm { role: "site_staff".into(), ..Default::default() };
-    new_page(&admin, db.inner(), cookies, Values::typed(&empty), FieldErrors::new(), FormToken::fresh().to_string()).await
+    new_page(&admin, db.inner(), cookies, Values::typed(&empty), FieldErrors::new(), FormToken::fresh().to_string())
+        .await
 }
 
 /// Create an account; on a problem, the form again with what was typed (not the password).
@@ -81,7 +82,15 @@ pub async fn create(
         Ok(new) => new,
         Err(errors) => {
             let errors = form::with_membership_problems(db, errors, &chosen).await?;
-            let page = new_page(&admin, db, cookies, Values::typed(&form), errors, FormToken::submitted(&form.form_token).or_fresh()).await?;
+            let page = new_page(
+                &admin,
+                db,
+                cookies,
+                Values::typed(&form),
+                errors,
+                FormToken::submitted(&form.form_token).or_fresh(),
+            )
+            .await?;
             return Ok(Either::Right((REFUSED, page)));
         }
     };
@@ -94,7 +103,15 @@ pub async fn create(
             Ok(Either::Left(Flash::success(Redirect::to(uri!(list)), message)))
         }
         Err(AppError::Validation(errors)) => {
-            let page = new_page(&admin, db, cookies, Values::typed(&form), errors, FormToken::submitted(&form.form_token).or_fresh()).await?;
+            let page = new_page(
+                &admin,
+                db,
+                cookies,
+                Values::typed(&form),
+                errors,
+                FormToken::submitted(&form.form_token).or_fresh(),
+            )
+            .await?;
             Ok(Either::Right((REFUSED, page)))
         }
         Err(e) => Err(e.into()),

@@ -2,8 +2,8 @@
 //! with each match's last visit and status, "Register a new family" below the results,
 //! and beside them the day's queue at the user's sites.
 
-use crate::error::forbidden_unless;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::error::forbidden_unless;
 use crate::store::audit::Caller;
 use crate::store::checkin as check_in;
 use crate::store::{families, reference};

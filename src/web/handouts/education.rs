@@ -113,7 +113,9 @@ pub async fn education_submit(
     let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
     let by = Caller { who: &user.0, ip: &addr.0 };
     match crate::store::education::educate(db.inner(), by, mode, id, &new, None).await {
-        Ok(_) => Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{id}")), "Safe-sleep education recorded."))),
+        Ok(_) => {
+            Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{id}")), "Safe-sleep education recorded.")))
+        }
         Err(AppError::Validation(fields)) => {
             let errors = fields.into_iter().filter_map(|(f, m)| Some((f, m.into_iter().next()?))).collect();
             let t = render(db.inner(), &user, cookies, id, &form, errors).await?;

@@ -2,6 +2,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::domain::states::FollowUpStatus;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::Caller;
 use crate::store::follow_ups::{self, CallOutcome};
@@ -106,9 +107,11 @@ pub async fn follow_up_call(
         }
         Err(e) => return Err(e.into()),
     };
-    let msg = match v.status.as_str() {
-        "completed" => "Call recorded: follow-up complete.".to_string(),
-        "lost_to_follow_up" => "Call recorded: no answer three times, closed as lost to follow-up.".to_string(),
+    let msg = match FollowUpStatus::parse(&v.status) {
+        Some(FollowUpStatus::Completed) => "Call recorded: follow-up complete.".to_string(),
+        Some(FollowUpStatus::LostToFollowUp) => {
+            "Call recorded: no answer three times, closed as lost to follow-up.".to_string()
+        }
         _ => format!("Call recorded: attempt {} of {}.", v.attempts, follow_ups::MAX_ATTEMPTS),
     };
     Ok(Flash::success(Redirect::to("/follow-ups"), msg))

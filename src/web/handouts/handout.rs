@@ -6,6 +6,7 @@ use super::errors_of;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::domain::actor::Actor;
+use crate::domain::states::SiteKind;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::Caller;
 use crate::store::handouts::{self, HandoutCommand};
@@ -53,7 +54,7 @@ fn infant_label(i: &crate::store::reference::Infant) -> String {
 
 async fn sites_for(db: &DatabaseConnection, who: &Actor) -> Result<Vec<reference::SiteView>, AppError> {
     let all = reference::sites(db, None).await?;
-    Ok(all.into_iter().filter(|s| s.kind != "warehouse" && who.can_act_at(s.id)).collect())
+    Ok(all.into_iter().filter(|s| s.kind != SiteKind::Warehouse.as_str() && who.can_act_at(s.id)).collect())
 }
 
 async fn render(

@@ -7,6 +7,7 @@ use crate::auth::guards::{ClientAddr, PageUser};
 use crate::domain::education::REQUIRED_TOPICS;
 use crate::domain::referral::{parse_referral, ReferralInput};
 use crate::domain::role::Role;
+use crate::domain::states::SiteKind;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::Caller;
 use crate::store::write::{FormToken, Mode, WriteKey};
@@ -72,7 +73,6 @@ pub struct RequestForm {
     pub note: String,
 }
 
-
 fn opt(s: &str) -> Value {
     if s.trim().is_empty() {
         Value::Null
@@ -115,7 +115,7 @@ async fn render(
     let sites: Vec<Value> = reference::sites(db, None)
         .await?
         .into_iter()
-        .filter(|s| s.kind == "distribution")
+        .filter(|s| s.kind == SiteKind::Distribution.as_str())
         .map(|s| json!({"id": s.id, "name": s.name}))
         .collect();
     let mut form_json = serde_json::to_value(form).unwrap_or(Value::Null);

@@ -4,6 +4,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
+use crate::domain::states::ReferralStatus;
 use crate::error::AppError;
 use crate::store::audit::Caller;
 use crate::store::referrals;
@@ -66,7 +67,8 @@ pub async fn triage_page(
         })
         .collect();
     let open: Vec<&referrals::ReferralView> = queue.iter().map(|row| &row.r).collect();
-    let waiting_long = open.iter().filter(|r| r.status == "submitted" && r.days_waiting > 2).count();
+    let waiting_long =
+        open.iter().filter(|r| r.status == ReferralStatus::Submitted.as_str() && r.days_waiting > 2).count();
     let ctx = page("Triage", Some(&user.0), cookies, flash, json!({"rows": rows, "waiting_long": waiting_long}));
     Ok(Template::render("referrals/triage", ctx))
 }
@@ -95,9 +97,9 @@ pub async fn triage_accept(
             let where_ = ran.value.reserved_site.map(|s| s.name).unwrap_or_default();
             Ok(Flash::success(Redirect::to("/triage"), format!("Request {id} accepted: a crib is held at {where_}.")))
         }
-        Err(e @ (AppError::Conflict(_) | AppError::OutOfStock(_) | AppError::Validation(_) | AppError::BadRequest(_))) => {
-            Ok(Flash::error(Redirect::to("/triage"), e.sentence()))
-        }
+        Err(
+            e @ (AppError::Conflict(_) | AppError::OutOfStock(_) | AppError::Validation(_) | AppError::BadRequest(_)),
+        ) => Ok(Flash::error(Redirect::to("/triage"), e.sentence())),
         Err(e) => Err(e.into()),
     }
 }

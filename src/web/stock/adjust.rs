@@ -3,23 +3,23 @@
 //! restock form: form → confirm (dry run, quantity in words, before/after) → written once
 //! → site page.
 
-use crate::error::{optional_text, Problems};
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
 use crate::domain::actor::Actor;
 use crate::domain::stock::{checked_delta, AdjustmentReason, NOTE_MAX_CHARS};
-use crate::store::reference::{CribModel, Site};
+use crate::error::{optional_text, Problems};
 use crate::error::{AppError, FieldErrors};
-use crate::store::stock::balance;
 use crate::store::audit::Caller;
+use crate::store::reference::{CribModel, Site};
+use crate::store::stock::balance;
 use crate::store::stock_ops;
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::error_page::PageResult;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
 use crate::web::stock::write::{pick_model, pick_site, problems_of, refusal, whole_number, Done};
-use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::stock::{model_choices, signed, site_choices, Choice};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};

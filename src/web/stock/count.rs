@@ -2,23 +2,23 @@
 //! a physical count that writes the correction movement. Same flow as the other forms:
 //! form → confirm (dry run, the count in words, before/after) → written once → site page.
 
-use crate::error::Problems;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::domain::actor::Actor;
 use crate::domain::stock::{checked_count, in_words};
-use crate::store::reference::{CribModel, Site};
+use crate::error::Problems;
 use crate::error::{AppError, FieldErrors};
-use crate::store::stock::balance;
 use crate::store::audit::Caller;
+use crate::store::reference::{CribModel, Site};
+use crate::store::stock::balance;
 use crate::store::stock_ops;
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::error_page::PageResult;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
 use crate::web::stock::write::{pick_model, problems_of, refusal, whole_number, Done};
-use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::stock::{model_choices, signed, site_in_scope};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};

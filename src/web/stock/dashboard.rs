@@ -3,9 +3,10 @@
 //! the transfers that touch them. Each site links to its page; each transfer the person
 //! may receive has a Receive button.
 
-use crate::auth::guards::{PageUser};
-use crate::domain::actor::Actor;
+use crate::auth::guards::PageUser;
 use crate::clock;
+use crate::domain::actor::Actor;
+use crate::domain::states::TransferStatus;
 use crate::error::AppError;
 use crate::store::reference::{self, SiteView};
 use crate::store::stock_ops::{self, TransferView};
@@ -100,7 +101,8 @@ pub async fn in_transit(
         Some(id) => Some(vec![id]),
         None => site_scope(who),
     };
-    let transfers: Vec<TransferView> = stock_ops::transfers(db, scope.as_deref(), Some("in_transit")).await?;
+    let transfers: Vec<TransferView> =
+        stock_ops::transfers(db, scope.as_deref(), Some(TransferStatus::InTransit.as_str())).await?;
     let sites = stock_reads::site_names(db).await?;
     let models = stock_reads::model_names(db).await?;
     let name = |m: &HashMap<i64, String>, id: i64| m.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));

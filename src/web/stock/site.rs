@@ -8,13 +8,13 @@ use crate::auth::guards::{ClientAddr, PageUser};
 use crate::error::{AppError, FieldErrors};
 use crate::store::audit::Caller;
 use crate::store::stock_ops;
+use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::store::{reference, stock_reads};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
+use crate::web::fields::TokenOnly;
 use crate::web::stock::dashboard::in_transit;
 use crate::web::stock::history::{kind_choices, HistoryQuery, MovementRow, Names, PER_PAGE};
-use crate::store::write::{FormToken, Mode, WriteKey};
-use crate::web::fields::TokenOnly;
 use crate::web::stock::{model_choices, site_in_scope};
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
@@ -124,7 +124,9 @@ pub async fn receive(
             let msg = format!("Received {} cribs of {model} (transfer #{}).", t.quantity, t.id);
             Ok(Flash::success(Redirect::to(format!("/stock/sites/{}", t.to_site_id)), msg))
         }
-        Err(e @ (AppError::Conflict(_) | AppError::BadRequest(_))) => Ok(Flash::error(Redirect::to("/stock"), e.sentence())),
+        Err(e @ (AppError::Conflict(_) | AppError::BadRequest(_))) => {
+            Ok(Flash::error(Redirect::to("/stock"), e.sentence()))
+        }
         Err(e) => Err(e.into()),
     }
 }

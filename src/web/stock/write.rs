@@ -8,8 +8,8 @@
 //! token (`store::write`) and redirects.
 
 use crate::error::Problems;
-use crate::store::reference::{CribModel, Site};
 use crate::error::{AppError, FieldErrors};
+use crate::store::reference::{CribModel, Site};
 use crate::store::{reference, stock_ops};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};

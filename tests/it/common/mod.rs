@@ -266,12 +266,17 @@ impl TestApp {
 
     /// Count rows of a table.
     pub async fn count(&self, table: &str) -> i64 {
+        self.count_where(table, "1 = 1").await
+    }
+
+    /// Count the rows of a table that meet a condition (SQL the test writes).
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
         let backend = self.db.get_database_backend();
         let row = self
             .db
             .query_one_raw(Statement::from_string(
                 backend,
-                format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"),
+                format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table} WHERE {condition}"),
             ))
             .await
             .expect("count")
@@ -345,10 +350,54 @@ impl Browser {
         panic!("too many redirects from {path}")
     }
 
+    /// The hidden fields (CSRF field, one-time form token…) of the form on `page` that posts
+    /// to `action`, as a browser would send them.
+    pub async fn hidden_fields(&self, page: &str, action: &str) -> Vec<(String, String)> {
+        let (status, html) = self.get(page).await;
+        assert_eq!(status, StatusCode::OK, "GET {page}");
+        hidden_fields_of(&html, action).unwrap_or_else(|| panic!("no form posting to {action} on {page}"))
+    }
+
+    /// Send the form on `page` that posts to `action` with its hidden fields and `fields`.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all = self.hidden_fields(page, action).await;
+        all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self.client.post(format!("{}{}", self.base, action)).form(&all).send().await.expect("POST form")
+    }
+
     /// POST a form; returns the response.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.client.post(format!("{}{}", self.base, path)).form(fields).send().await.expect("POST form")
     }
+}
+
+/// A new one-time form token, as a form page would carry (for posts a test builds itself).
+pub fn form_token() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("test-{nanos}-{n}")
+}
+
+/// The hidden inputs of the first form in `html` whose action is `action`.
+pub fn hidden_fields_of(html: &str, action: &str) -> Option<Vec<(String, String)>> {
+    let start = html.find(&format!("action=\"{action}\""))?;
+    let form = &html[start..];
+    let form = &form[..form.find("</form>")?];
+    let mut fields = Vec::new();
+    for input in form.split("<input").skip(1) {
+        let tag = &input[..input.find('>')?];
+        if !tag.contains("type=\"hidden\"") {
+            continue;
+        }
+        let attr = |name: &str| {
+            let at = tag.find(&format!("{name}=\""))? + name.len() + 2;
+            Some(tag[at..at + tag[at..].find('"')?].to_string())
+        };
+        if let (Some(name), Some(value)) = (attr("name"), attr("value")) {
+            fields.push((name, value));
+        }
+    }
+    Some(fields)
 }
 
 /// Find the value of the `csrf_token` hidden field in a page.
