@@ -19,7 +19,8 @@ use cribs::db::{begin_write, prepare};
 use cribs::domain::actor::Actor;
 use cribs::entity::user;
 use cribs::store::stock::{apply_movement, MovementKind, NewMovement};
-use cribs::store::stock_ops::{self, Actor};
+use cribs::store::audit::Caller;
+use cribs::store::stock_ops;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::time::{Duration, Instant};
@@ -56,7 +57,7 @@ async fn setup() -> Bench {
 
 async fn receipt(b: &Bench) {
     let txn = begin_write(&b.db).await.expect("begin");
-    let actor = Actor { who: &b.who, ip: "bench" };
+    let actor = Caller { who: &b.who, ip: "bench" };
     stock_ops::receive_stock(&txn, &actor, SITE, MODEL, 1, Some("BENCH-LOT".into()), None).await.expect("receipt");
     txn.commit().await.expect("commit");
 }
@@ -85,7 +86,7 @@ async fn take_one(b: &Bench) {
 
 async fn restock(b: &Bench, n: u64) {
     let txn = begin_write(&b.db).await.expect("begin");
-    let actor = Actor { who: &b.who, ip: "bench" };
+    let actor = Caller { who: &b.who, ip: "bench" };
     let n = i32::try_from(n).expect("a batch fits in i32");
     stock_ops::receive_stock(&txn, &actor, SITE, MODEL, n, None, None).await.expect("bulk restock");
     txn.commit().await.expect("commit");

@@ -170,7 +170,6 @@ where
 /// refusal from `prepare` is answered like one from `action`. Whatever `action` relies on
 /// from `prepare` it must re-check with a conditional write or a constraint: other writers
 /// may commit in between.
-#[expect(clippy::too_many_arguments, reason = "the runner's three steps and what they write under")]
 pub async fn run_prepared<T, P, PFut, R, B, BFut, W, F, Fut>(
     db: &DatabaseConnection,
     user_id: i64,
