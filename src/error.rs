@@ -89,7 +89,7 @@ impl From<DbErr> for AppError {
         // NOTE: every connection busy for the whole acquire timeout, or SQLite's write lock
         // held past its busy timeout, is load, not a fault: the request changed nothing and
         // can be sent again (writes are idempotent by key).
-        if matches!(e, DbErr::ConnectionAcquire(_)) || e.to_string().contains("database is locked") {
+        if matches!(e, DbErr::ConnectionAcquire(_)) || crate::store::constraints::is_busy(&e) {
             tracing::warn!("database busy: {e}");
             return AppError::Busy;
         }

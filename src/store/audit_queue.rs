@@ -119,7 +119,8 @@ impl AuditQueue {
 
 /// Why a queued row was not written, as each of its callers is told.
 enum Failure {
-    /// No writer connection came free within the acquire timeout (answered 503 `busy`).
+    /// No writer connection came free within the acquire timeout, or SQLite was busy
+    /// (answered 503 `busy`).
     Busy,
     Other(String),
 }
@@ -128,6 +129,7 @@ impl From<DbErr> for Failure {
     fn from(e: DbErr) -> Failure {
         match e {
             DbErr::ConnectionAcquire(_) => Failure::Busy,
+            e if crate::store::constraints::is_busy(&e) => Failure::Busy,
             e => Failure::Other(e.to_string()),
         }
     }

@@ -10,6 +10,7 @@ pub mod actors;
 pub mod audit;
 pub mod audit_queue;
 pub mod checkin;
+pub mod constraints;
 pub mod dashboard;
 pub mod education;
 pub mod eligibility;

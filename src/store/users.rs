@@ -17,7 +17,7 @@ use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, SqlErr,
+    QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -254,7 +254,7 @@ pub async fn create(db: &impl ConnectionTrait, by: ChangedBy<'_>, new: NewUser) 
     let created = match inserted {
         Ok(u) => u,
         // NOTE: two administrators creating the same email at once: the unique index decides.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e) if crate::store::constraints::unique_violation(&e) == Some(crate::store::constraints::Unique::UserEmail) => {
             return Err(AppError::validation("email", TAKEN_EMAIL))
         }
         Err(e) => return Err(e.into()),

@@ -4,7 +4,8 @@
 
 use crate::store::held_write::HeldWrite;
 use crate::store::idempotency::{self, StoredAnswer};
-use sea_orm::{DatabaseTransaction, DbErr, SqlErr};
+use crate::store::constraints::{self, Unique};
+use sea_orm::{DatabaseTransaction, DbErr};
 use std::future::Future;
 
 /// A write transaction that can commit with an answer kept for a retry.
@@ -58,7 +59,7 @@ impl WriteTxn for HeldWrite {
         // taken meanwhile, and then the whole transaction is rolled back.
         match self.commit_with(Some(idempotency::insert_statement(user_id, key, hash, answer))).await {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
+            Err(e) if constraints::unique_violation(&e) == Some(Unique::IdempotencyKey) => Ok(false),
             Err(e) => Err(e),
         }
     }

@@ -11,6 +11,7 @@ use crate::domain::states::{FollowUpStatus, ReferralStatus};
 use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
 use crate::error::{forbidden_unless, optional_text, AppError, Problems};
 use crate::store::audit::{self, AuditEntry, Caller};
+use crate::store::constraints::{self, Unique};
 use crate::store::family_view::HandoutView;
 use crate::store::held_write::HeldWrite;
 use crate::store::sql::execute_batch;
@@ -26,7 +27,7 @@ use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryTrait, SqlErr,
+    QueryFilter, QueryTrait,
 };
 use serde_json::json;
 
@@ -187,7 +188,7 @@ pub enum UniqueRefusal {
     /// `receipt_number` (SQLite: `handouts.receipt_number`; PostgreSQL: the column's
     /// `handouts_receipt_number_key`).
     Receipt,
-    /// One live handout per infant (`ux_handouts_infant_live`), or any other.
+    /// One live handout per infant (`ux_handouts_infant_live`).
     Infant,
 }
 
@@ -197,12 +198,10 @@ pub enum UniqueRefusal {
 /// at a load run's 20,000 handouts in a day two collide about once in five runs, and
 /// answering that "already received" turned an eligible family away (benches/load.sh).
 pub fn refused_unique(e: &sea_orm::DbErr) -> Option<UniqueRefusal> {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("receipt_number") => {
-            Some(UniqueRefusal::Receipt)
-        }
-        Some(SqlErr::UniqueConstraintViolation(_)) => Some(UniqueRefusal::Infant),
-        _ => None,
+    match constraints::unique_violation(e)? {
+        Unique::ReceiptNumber => Some(UniqueRefusal::Receipt),
+        Unique::OneLiveCribPerInfant => Some(UniqueRefusal::Infant),
+        Unique::IdempotencyKey | Unique::UserEmail | Unique::Other => None,
     }
 }
 
