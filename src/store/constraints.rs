@@ -97,7 +97,10 @@ mod tests {
             Unique::of_sqlite_columns("UNIQUE constraint failed: handouts.receipt_number"),
             Unique::ReceiptNumber
         );
-        assert_eq!(Unique::of_sqlite_columns("UNIQUE constraint failed: handouts.infant_id"), Unique::OneLiveCribPerInfant);
+        assert_eq!(
+            Unique::of_sqlite_columns("UNIQUE constraint failed: handouts.infant_id"),
+            Unique::OneLiveCribPerInfant
+        );
         assert_eq!(
             Unique::of_sqlite_columns("UNIQUE constraint failed: idempotency_keys.user_id, idempotency_keys.key"),
             Unique::IdempotencyKey

@@ -254,7 +254,10 @@ pub async fn create(db: &impl ConnectionTrait, by: ChangedBy<'_>, new: NewUser) 
     let created = match inserted {
         Ok(u) => u,
         // NOTE: two administrators creating the same email at once: the unique index decides.
-        Err(e) if crate::store::constraints::unique_violation(&e) == Some(crate::store::constraints::Unique::UserEmail) => {
+        Err(e)
+            if crate::store::constraints::unique_violation(&e)
+                == Some(crate::store::constraints::Unique::UserEmail) =>
+        {
             return Err(AppError::validation("email", TAKEN_EMAIL))
         }
         Err(e) => return Err(e.into()),

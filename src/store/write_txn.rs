@@ -2,9 +2,9 @@
 //! SeaORM's (`db::begin_write`), and on SQLite the `HeldWrite` of the handout's hot path;
 //! `Write` is either, chosen per request (decision 0015).
 
+use crate::store::constraints::{self, Unique};
 use crate::store::held_write::HeldWrite;
 use crate::store::idempotency::{self, StoredAnswer};
-use crate::store::constraints::{self, Unique};
 use sea_orm::{DatabaseTransaction, DbErr};
 use std::future::Future;
 

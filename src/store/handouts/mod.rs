@@ -413,7 +413,6 @@ pub async fn record(
     ip: &str,
     mut plan: HandoutPlan,
 ) -> Result<HandoutView, AppError> {
-    let now = crate::clock::now();
     let today = plan.today;
     // A request whose hold lapsed is settled first, so it is not taken for a live hold.
     let mut referral = plan.referral.take();
@@ -447,44 +446,16 @@ pub async fn record(
             && r.reserved_site_id == Some(plan.site_id)
             && r.reserved_crib_model_id == Some(plan.crib_model_id)
     });
-    let inserted = handout::ActiveModel {
-        receipt_number: Set(receipt_number(today)),
-        family_id: Set(plan.family_id),
-        infant_id: Set(plan.infant_id),
-        site_id: Set(plan.site_id),
-        crib_model_id: Set(plan.crib_model_id),
-        lot: Set(plan.lot.clone()),
-        neighborhood_id: Set(plan.neighborhood_id),
-        csa_id: Set(plan.csa_id),
-        eligibility_check_id: Set(plan.eligibility_check_id),
-        override_reason: Set(plan.override_reason.clone()),
-        education_id: Set(Some(plan.education_id)),
-        referral_id: Set(referral.as_ref().map(|r| r.id)),
-        handed_out_at: Set(now),
-        handed_out_on: Set(today),
-        created_by: Set(who.id),
-        ..Default::default()
-    }
-    .insert(db)
-    .await;
+    let receipt = receipt_number(today);
+    let referral_id = referral.as_ref().map(|r| r.id);
+    let inserted = HandoutRows::of(who, ip, &plan, &receipt, referral_id, 0, hold_here).handout.insert(db).await;
     let h = match inserted {
         Ok(h) => h,
         // NOTE: the partial unique index settles a race between two requests for one infant.
         Err(e) => return Err(refusal_of(e)),
     };
-    let movement = NewMovement {
-        site_id: plan.site_id,
-        crib_model_id: plan.crib_model_id,
-        kind: MovementKind::Handout,
-        quantity: -1,
-        lot: plan.lot.clone(),
-        reason: None,
-        note: None,
-        transfer_id: None,
-        handout_id: Some(h.id),
-        user_id: Some(who.id),
-    };
-    let ledger_row = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
+    let rows = HandoutRows::of(who, ip, &plan, &receipt, referral_id, h.id, hold_here);
+    let movement = HandoutRows::movement_of(who, &plan, h.id);
     if let Some(r) = &referral {
         // A family served somewhere other than where its crib was held: free that hold.
         if r.status == ReferralStatus::Reserved.as_str() && !hold_here {
@@ -499,30 +470,12 @@ pub async fn record(
     // The ledger row, the follow-up and the audit row only add: one batch (one round trip
     // on SQLite).
     let backend = db.get_database_backend();
-    let follow_up_row = follow_up::ActiveModel {
-        handout_id: Set(h.id),
-        site_id: Set(plan.site_id),
-        due_on: Set(today + Duration::days(plan.follow_up_days)),
-        status: Set(FollowUpStatus::Due.as_str().into()),
-        attempts: Set(0),
-        ..Default::default()
-    };
-    let audit_row = audit::row(
-        Some(who),
-        Some(ip),
-        AuditEntry {
-            action: "handout.create",
-            entity: "handout",
-            entity_id: Some(h.id),
-            detail: Some(audit_detail(&h.receipt_number, h.override_reason.as_deref())),
-        },
-    );
     execute_batch(
         db,
         vec![
-            backend.build(&stock_movement::Entity::insert(ledger_row).into_query()),
-            backend.build(&follow_up::Entity::insert(follow_up_row).into_query()),
-            backend.build(&audit_event::Entity::insert(audit_row).into_query()),
+            backend.build(&stock_movement::Entity::insert(rows.movement).into_query()),
+            backend.build(&follow_up::Entity::insert(rows.follow_up).into_query()),
+            backend.build(&audit_event::Entity::insert(rows.audit).into_query()),
         ],
     )
     .await?;
@@ -545,6 +498,90 @@ pub async fn record(
     }
     Ok(h.into())
 }
+
+/// The rows a handout writes, built once for both ways of writing them (`record` through
+/// SeaORM, `sqlite_script` as SQL text): a new column is one edit here, and the compiler
+/// checks it for both. `handout_id` is the new handout's id; the script, which does not
+/// know it yet, gives 0 and writes the id from the handout row instead (`ID_COLUMNS`).
+pub(super) struct HandoutRows {
+    pub handout: handout::ActiveModel,
+    pub movement: stock_movement::ActiveModel,
+    pub follow_up: follow_up::ActiveModel,
+    pub audit: audit_event::ActiveModel,
+}
+
+impl HandoutRows {
+    /// The rows of a planned handout with this receipt number.
+    pub(super) fn of(
+        who: &Actor,
+        ip: &str,
+        plan: &HandoutPlan,
+        receipt: &str,
+        referral_id: Option<i64>,
+        handout_id: i64,
+        hold_here: bool,
+    ) -> HandoutRows {
+        let now = crate::clock::now();
+        let handout = handout::ActiveModel {
+            receipt_number: Set(receipt.to_string()),
+            family_id: Set(plan.family_id),
+            infant_id: Set(plan.infant_id),
+            site_id: Set(plan.site_id),
+            crib_model_id: Set(plan.crib_model_id),
+            lot: Set(plan.lot.clone()),
+            neighborhood_id: Set(plan.neighborhood_id),
+            csa_id: Set(plan.csa_id),
+            eligibility_check_id: Set(plan.eligibility_check_id),
+            override_reason: Set(plan.override_reason.clone()),
+            education_id: Set(Some(plan.education_id)),
+            referral_id: Set(referral_id),
+            handed_out_at: Set(now),
+            handed_out_on: Set(plan.today),
+            created_by: Set(who.id),
+            ..Default::default()
+        };
+        let movement = HandoutRows::movement_of(who, plan, handout_id);
+        let movement = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
+        let follow_up = follow_up::ActiveModel {
+            handout_id: Set(handout_id),
+            site_id: Set(plan.site_id),
+            due_on: Set(plan.today + Duration::days(plan.follow_up_days)),
+            status: Set(FollowUpStatus::Due.as_str().into()),
+            attempts: Set(0),
+            ..Default::default()
+        };
+        let audit = audit::row(
+            Some(who),
+            Some(ip),
+            AuditEntry {
+                action: "handout.create",
+                entity: "handout",
+                entity_id: Some(handout_id),
+                detail: Some(audit_detail(receipt, plan.override_reason.as_deref())),
+            },
+        );
+        HandoutRows { handout, movement, follow_up, audit }
+    }
+
+    /// The ledger movement of a handout (the take applies it to the balance).
+    fn movement_of(who: &Actor, plan: &HandoutPlan, handout_id: i64) -> NewMovement {
+        NewMovement {
+            site_id: plan.site_id,
+            crib_model_id: plan.crib_model_id,
+            kind: MovementKind::Handout,
+            quantity: -1,
+            lot: plan.lot.clone(),
+            reason: None,
+            note: None,
+            transfer_id: None,
+            handout_id: Some(handout_id),
+            user_id: Some(who.id),
+        }
+    }
+}
+
+/// The columns of the rows besides the handout that hold the handout's id.
+pub(super) const ID_COLUMNS: [&str; 2] = ["handout_id", "entity_id"];
 
 fn out_of_stock() -> AppError {
     AppError::OutOfStock(

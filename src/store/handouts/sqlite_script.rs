@@ -3,7 +3,7 @@
 //! transaction (`record_in_one_script`), or with its `BEGIN` and `COMMIT` in a
 //! `HeldWrite` (`record_held`, decision 0015).
 
-use super::{audit_detail, out_of_stock, receipt_number, refusal_of, HandoutPlan};
+use super::{out_of_stock, receipt_number, refusal_of, HandoutPlan, HandoutRows, ID_COLUMNS};
 use crate::domain::actor::Actor;
 use crate::entity::handout;
 use crate::error::AppError;
@@ -11,9 +11,10 @@ use crate::store::family_view::HandoutView;
 use crate::store::held_write::HeldWrite;
 use crate::store::referrals;
 use crate::store::sql::Sql;
-use crate::store::stock::MovementKind;
-use chrono::Duration;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    Value,
+};
 
 /// On SQLite, a handout with no hospital request is written by one script, one round trip
 /// while the write lock is held (decision 0013): the conditional take first, then the
@@ -46,49 +47,54 @@ pub(super) async fn record_in_one_script(
 /// `COMMIT`): the handout row comes back from it, or no row when no unreserved crib was
 /// there (and then it writes nothing).
 fn script(who: &Actor, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
-    let now = crate::clock::now();
     let receipt = receipt_number(plan.today);
+    let rows = HandoutRows::of(who, ip, plan, &receipt, None, 0, false);
     let mut sql = Sql::new(DbBackend::Sqlite);
     sql.push("UPDATE stock_balances SET on_hand = on_hand - 1 WHERE site_id = ")
         .bind(plan.site_id)
         .push(" AND crib_model_id = ")
         .bind(plan.crib_model_id)
         .push(" AND on_hand - reserved >= 1;\n");
-    sql.push(
-        "INSERT INTO handouts (receipt_number, family_id, infant_id, site_id, crib_model_id, lot, neighborhood_id, \
-         csa_id, eligibility_check_id, override_reason, education_id, referral_id, handed_out_at, handed_out_on, \
-         created_by) SELECT ",
-    );
-    sql.bind(receipt.clone()).push(", ").bind(plan.family_id).push(", ").bind(plan.infant_id).push(", ");
-    sql.bind(plan.site_id).push(", ").bind(plan.crib_model_id).push(", ").bind(plan.lot.clone()).push(", ");
-    sql.bind(plan.neighborhood_id).push(", ").bind(plan.csa_id).push(", ").bind(plan.eligibility_check_id);
-    sql.push(", ").bind(plan.override_reason.clone()).push(", ").bind(plan.education_id).push(", NULL, ");
-    sql.bind(now).push(", ").bind(plan.today).push(", ").bind(who.id);
+    insert_select(&mut sql, "handouts", &set_values(&rows.handout), None);
     sql.push(" WHERE changes() = 1 RETURNING *;\n");
-    sql.push(
-        "INSERT INTO stock_movements (site_id, crib_model_id, kind, quantity, lot, reason, note, transfer_id, \
-         handout_id, user_id, created_at) SELECT site_id, crib_model_id, ",
-    );
-    sql.bind(MovementKind::Handout.as_str()).push(", -1, lot, NULL, NULL, NULL, id, created_by, ").bind(now);
-    sql.push(" FROM handouts WHERE receipt_number = ").bind(receipt.clone()).push(";\n");
-    sql.push("INSERT INTO follow_ups (handout_id, site_id, due_on, status, attempts) SELECT id, site_id, ")
-        .bind(plan.today + Duration::days(plan.follow_up_days))
-        .push(", 'due', 0 FROM handouts WHERE receipt_number = ")
-        .bind(receipt.clone())
-        .push(";\n");
-    sql.push("INSERT INTO audit_events (at, user_id, role, action, entity, entity_id, ip, detail) SELECT ")
-        .bind(now)
-        .push(", ")
-        .bind(who.id)
-        .push(", ")
-        .bind(who.role.as_str())
-        .push(", 'handout.create', 'handout', id, ")
-        .bind(ip)
-        .push(", ")
-        .bind(audit_detail(&receipt, plan.override_reason.as_deref()))
-        .push(" FROM handouts WHERE receipt_number = ")
-        .bind(receipt);
+    for (table, values) in [
+        ("stock_movements", set_values(&rows.movement)),
+        ("follow_ups", set_values(&rows.follow_up)),
+        ("audit_events", set_values(&rows.audit)),
+    ] {
+        insert_select(&mut sql, table, &values, Some("h.id"));
+        sql.push(" FROM handouts h WHERE h.receipt_number = ").bind(receipt.clone()).push(";\n");
+    }
     sql.statement()
+}
+
+/// The columns an active model sets, with their values, in the entity's column order.
+fn set_values<A: ActiveModelTrait>(row: &A) -> Vec<(&'static str, Value)>
+where
+    <A::Entity as EntityTrait>::Column: IdenStatic,
+{
+    <A::Entity as EntityTrait>::Column::iter()
+        .filter_map(|c| match row.get(c) {
+            ActiveValue::Set(v) | ActiveValue::Unchanged(v) => Some((c.as_str(), v)),
+            ActiveValue::NotSet => None,
+        })
+        .collect()
+}
+
+/// `INSERT INTO table (columns) SELECT values`, each value bound; with `id_from`, the
+/// columns that hold the handout's id (`ID_COLUMNS`) take that expression instead.
+fn insert_select(sql: &mut Sql, table: &str, values: &[(&'static str, Value)], id_from: Option<&str>) {
+    let columns: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
+    sql.push(&format!("INSERT INTO {table} ({}) SELECT ", columns.join(", ")));
+    for (i, (column, value)) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        match id_from {
+            Some(expr) if ID_COLUMNS.contains(column) => sql.push(expr),
+            _ => sql.bind(value.clone()),
+        };
+    }
 }
 
 /// One run of the script of `record_in_one_script`: the handout written, or None when no
