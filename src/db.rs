@@ -12,10 +12,8 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 /// Pool size measured for the take-one-crib transaction (PITFALLS 8): SQLite 4, PostgreSQL 8.
@@ -78,12 +76,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupErr
         // NOTE: the first pool opened on a file in this process gives it its writer; a
         // second `connect` to the same file (a test's own connection, a CLI command run
         // in-process) shares that writer, so their writes queue in the same line.
-        let known = WRITERS.lock().map(|w| w.contains_key(&file)).unwrap_or(true);
-        if !known {
+        if !crate::store::sqlite::writer::has_writer(&file) {
             let writer = open_pool(settings, 1).await?;
-            if let Ok(mut w) = WRITERS.lock() {
-                w.entry(file).or_insert(writer);
-            }
+            crate::store::sqlite::writer::register(file, writer);
         }
     }
     Ok(db)
@@ -97,20 +92,6 @@ pub(crate) fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
     let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
     (!file.as_os_str().is_empty() && file.as_os_str() != ":memory:").then_some(file)
 }
-
-/// The connection writes go through. On SQLite, one writer at a time is all a file
-/// allows, and a connection that finds the lock taken sleeps in SQLite's busy handler
-/// (1, 2, 5, 10 … ms between tries) holding a pooled connection, while the lock it waits
-/// for is free again within a fraction of a millisecond. So each SQLite file gets one
-/// writer connection of its own, a pool of one: writers queue for it in order, each
-/// woken as the one before it commits, and the main pool is left to readers (decision
-/// 0012). On PostgreSQL (and SQLite in memory) it is the pool itself.
-pub fn writer(db: &DatabaseConnection) -> DatabaseConnection {
-    sqlite_file(db).and_then(|file| WRITERS.lock().ok()?.get(&file).cloned()).unwrap_or_else(|| db.clone())
-}
-
-/// The writer connection of every SQLite file opened in this process.
-static WRITERS: LazyLock<Mutex<HashMap<PathBuf, DatabaseConnection>>> = LazyLock::new(Mutex::default);
 
 /// Open one pool of `size` connections with the options for the backend.
 async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection, SetupError> {
@@ -232,7 +213,7 @@ pub fn stage(settings: Settings) -> AdHoc {
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
-            writer(db)
+            crate::store::sqlite::writer::writer(db)
                 .begin_with_options(TransactionOptions {
                     sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                     ..Default::default()

@@ -7,7 +7,7 @@ use crate::auth::token::sha256_hex;
 use crate::domain::actor::Actor;
 use crate::domain::role::Role;
 use crate::entity::{api_token, user};
-use crate::store::inline_read;
+use crate::store::sqlite::inline_read;
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,

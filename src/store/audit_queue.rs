@@ -37,7 +37,10 @@ pub fn for_db(db: &DatabaseConnection) -> Option<Arc<AuditQueue>> {
     };
     let mut queues = QUEUES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let queue = queues.entry(key).or_insert_with(|| {
-        Arc::new(AuditQueue { writer: crate::db::writer(db), state: Mutex::new(QueueState::default()) })
+        Arc::new(AuditQueue {
+            writer: crate::store::sqlite::writer::writer(db),
+            state: Mutex::new(QueueState::default()),
+        })
     });
     Some(queue.clone())
 }

@@ -11,7 +11,7 @@ use crate::entity::{family, handout, infant, neighborhood};
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::family_view::{self, FamilyDetail};
-use crate::store::inline_read;
+use crate::store::sqlite::inline_read;
 use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

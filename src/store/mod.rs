@@ -1,9 +1,13 @@
-//! Queries and transactions per aggregate. Every function takes `db: &impl ConnectionTrait`
-//! so it runs inside or outside a transaction; one business action = one transaction,
-//! opened by the caller with `db::begin_write` (the one exception: on SQLite the handout's
-//! `held_write::HeldWrite`, decision 0015). The hot reads outside a transaction (who is
+//! The core both faces call: queries and transactions per aggregate. Each business action
+//! is one function here (`families::register`, `eligibility::check`, `handouts::hand_out_once`,
+//! `referrals::accept_once`, `stock_ops::restock` …) that checks who may do it (the
+//! `domain::actor::Actor` it is given), writes its rows and its audit row in one
+//! transaction, and runs through the one write runner, `write`, which keeps idempotency
+//! (decision 0017). The building blocks below an action take `db: &impl ConnectionTrait`,
+//! so they run inside the action's transaction. The hot reads outside a transaction (who is
 //! calling, the check-in search) take the pool itself, `&DatabaseConnection`, so that on
-//! SQLite `inline_read` can answer them on the request's own thread (decision 0016).
+//! SQLite they can be answered on the request's own thread. Everything SQLite-only is in
+//! `sqlite` (decisions 0012–0016).
 
 pub mod accounts;
 pub mod actors;
@@ -18,10 +22,8 @@ pub mod families;
 pub mod family_view;
 pub mod follow_ups;
 pub mod handouts;
-pub mod held_write;
 pub mod housekeeping;
 pub mod idempotency;
-pub mod inline_read;
 pub mod outcomes;
 pub mod policy;
 pub mod reference;
@@ -30,6 +32,7 @@ pub mod report_params;
 pub mod reports;
 pub mod scope;
 pub mod sql;
+pub mod sqlite;
 pub mod stock;
 pub mod stock_ops;
 pub mod stock_reads;

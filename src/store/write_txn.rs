@@ -3,8 +3,8 @@
 //! `Write` is either, chosen per request (decision 0015).
 
 use crate::store::constraints::{self, Unique};
-use crate::store::held_write::HeldWrite;
 use crate::store::idempotency::{self, StoredAnswer};
+use crate::store::sqlite::held_write::HeldWrite;
 use sea_orm::{DatabaseTransaction, DbErr};
 use std::future::Future;
 

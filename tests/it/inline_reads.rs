@@ -8,7 +8,7 @@
 use crate::common::fixtures::{days_ago, family};
 use crate::common::TestApp;
 use cribs::entity::{family as family_entity, user};
-use cribs::store::inline_read;
+use cribs::store::sqlite::inline_read;
 use reqwest::StatusCode;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Statement};
@@ -117,7 +117,7 @@ async fn every_pool_connection_plans_a_statement_once() {
     let pool = cribs::db::connect(&settings).await.expect("the server's pool");
     let mut reader = pool.get_sqlite_connection_pool().acquire().await.expect("a reader");
     assert!(plans_steadily(&mut reader).await, "a reader connection");
-    let writer = cribs::db::writer(&pool);
+    let writer = cribs::store::sqlite::writer::writer(&pool);
     let mut conn = writer.get_sqlite_connection_pool().acquire().await.expect("the writer");
     assert!(plans_steadily(&mut conn).await, "the writer connection");
     // And the setting is what keeps a statement from being planned again per execution:

@@ -151,8 +151,8 @@ async fn ordinary_write(app: &TestApp, detail: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_write_commits_whole_or_leaves_nothing_and_the_writer_stays_usable() {
-    use cribs::store::held_write::HeldWrite;
     use cribs::store::idempotency::StoredAnswer;
+    use cribs::store::sqlite::held_write::HeldWrite;
     use cribs::store::write_txn::WriteTxn;
     let app = TestApp::spawn().await;
     let backend = app.db.get_database_backend();

@@ -2,7 +2,7 @@
 //! their order (scope → eligibility → education → already received → stock), then the
 //! ledger movement, the receipt number, the neighborhood at that moment and a follow-up.
 //! Voids write a reversing movement; nothing is edited away. The gates' one read is in
-//! `gates`, the SQLite one-script write in `sqlite_script`; `begin` chooses the write's
+//! `gates`, the SQLite one-script write in `sqlite::handout_script`; `begin` chooses the write's
 //! transaction (on SQLite usually a `HeldWrite`, decision 0015) and `record_in` writes in it.
 
 use crate::db::begin_write;
@@ -13,8 +13,8 @@ use crate::error::{forbidden_unless, optional_text, AppError, Problems};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::constraints::{self, Unique};
 use crate::store::family_view::HandoutView;
-use crate::store::held_write::HeldWrite;
 use crate::store::sql::execute_batch;
+use crate::store::sqlite::held_write::HeldWrite;
 use crate::store::stock::{
     apply_movement, change_balance, held_movement_row, movement_row, release_one, take_held_balance, MovementKind,
     NewMovement, StockError,
@@ -32,10 +32,9 @@ use sea_orm::{
 use serde_json::json;
 
 mod gates;
-mod sqlite_script;
 
+use crate::store::sqlite::handout_script::{record_held, record_in_one_script};
 use gates::Gates;
-use sqlite_script::{record_held, record_in_one_script};
 
 /// Hand out a crib under a key (site staff of the site, managers), audited as
 /// `handout.create`: the gates on the pool (`plan`), then the write in the transaction
@@ -163,7 +162,7 @@ pub struct HandoutCommand {
     pub referral_id: Option<i64>,
 }
 
-fn receipt_number(on: chrono::NaiveDate) -> String {
+pub(crate) fn receipt_number(on: chrono::NaiveDate) -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut rng = rand::thread_rng();
     let tail: String = (0..6).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
@@ -174,7 +173,7 @@ fn receipt_number(on: chrono::NaiveDate) -> String {
 /// index refused a second live crib for the infant (a race between two requests),
 /// `ReceiptTaken` when the random receipt number was already used (the handout is tried
 /// again with a new one), else the error itself.
-fn refusal_of(e: sea_orm::DbErr) -> AppError {
+pub(crate) fn refusal_of(e: sea_orm::DbErr) -> AppError {
     match refused_unique(&e) {
         Some(UniqueRefusal::Receipt) => AppError::ReceiptTaken,
         Some(UniqueRefusal::Infant) => already_received(),
@@ -216,25 +215,25 @@ fn already_received() -> AppError {
 /// transaction, and used by `record` inside it.
 #[derive(Debug, Clone)]
 pub struct HandoutPlan {
-    family_id: i64,
-    infant_id: i64,
-    site_id: i64,
-    crib_model_id: i64,
-    lot: Option<String>,
-    neighborhood_id: Option<i64>,
-    csa_id: Option<i32>,
+    pub(crate) family_id: i64,
+    pub(crate) infant_id: i64,
+    pub(crate) site_id: i64,
+    pub(crate) crib_model_id: i64,
+    pub(crate) lot: Option<String>,
+    pub(crate) neighborhood_id: Option<i64>,
+    pub(crate) csa_id: Option<i32>,
     /// The passing check, or None when a manager overrides.
-    eligibility_check_id: Option<i64>,
-    override_reason: Option<String>,
-    education_id: i64,
+    pub(crate) eligibility_check_id: Option<i64>,
+    pub(crate) override_reason: Option<String>,
+    pub(crate) education_id: i64,
     /// The open hospital request for the infant, as it stood when read.
-    referral: Option<referral::Model>,
+    pub(crate) referral: Option<referral::Model>,
     /// The request was named by the caller (not just found open for the infant).
-    referral_named: bool,
-    follow_up_days: i64,
-    today: chrono::NaiveDate,
+    pub(crate) referral_named: bool,
+    pub(crate) follow_up_days: i64,
+    pub(crate) today: chrono::NaiveDate,
     /// Lapsed holds on this site's stock of the model (`Gates::lapsed_holds_here`).
-    lapsed_holds_here: bool,
+    pub(crate) lapsed_holds_here: bool,
 }
 
 impl HandoutPlan {
@@ -500,10 +499,10 @@ pub async fn record(
 }
 
 /// The rows a handout writes, built once for both ways of writing them (`record` through
-/// SeaORM, `sqlite_script` as SQL text): a new column is one edit here, and the compiler
+/// SeaORM, `sqlite::handout_script` as SQL text): a new column is one edit here, and the compiler
 /// checks it for both. `handout_id` is the new handout's id; the script, which does not
 /// know it yet, gives 0 and writes the id from the handout row instead (`ID_COLUMNS`).
-pub(super) struct HandoutRows {
+pub(crate) struct HandoutRows {
     pub handout: handout::ActiveModel,
     pub movement: stock_movement::ActiveModel,
     pub follow_up: follow_up::ActiveModel,
@@ -512,7 +511,7 @@ pub(super) struct HandoutRows {
 
 impl HandoutRows {
     /// The rows of a planned handout with this receipt number.
-    pub(super) fn of(
+    pub(crate) fn of(
         who: &Actor,
         ip: &str,
         plan: &HandoutPlan,
@@ -581,9 +580,9 @@ impl HandoutRows {
 }
 
 /// The columns of the rows besides the handout that hold the handout's id.
-pub(super) const ID_COLUMNS: [&str; 2] = ["handout_id", "entity_id"];
+pub(crate) const ID_COLUMNS: [&str; 2] = ["handout_id", "entity_id"];
 
-fn out_of_stock() -> AppError {
+pub(crate) fn out_of_stock() -> AppError {
     AppError::OutOfStock(
         "No crib of that model is available at this site (reserved cribs are held for hospital requests).".into(),
     )

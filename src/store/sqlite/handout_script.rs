@@ -3,14 +3,14 @@
 //! transaction (`record_in_one_script`), or with its `BEGIN` and `COMMIT` in a
 //! `HeldWrite` (`record_held`, decision 0015).
 
-use super::{out_of_stock, receipt_number, refusal_of, HandoutPlan, HandoutRows, ID_COLUMNS};
 use crate::domain::actor::Actor;
 use crate::entity::handout;
 use crate::error::AppError;
 use crate::store::family_view::HandoutView;
-use crate::store::held_write::HeldWrite;
+use crate::store::handouts::{out_of_stock, receipt_number, refusal_of, HandoutPlan, HandoutRows, ID_COLUMNS};
 use crate::store::referrals;
 use crate::store::sql::Sql;
+use crate::store::sqlite::held_write::HeldWrite;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
     Value,
@@ -29,7 +29,7 @@ use sea_orm::{
 /// ago at a site with none left hears "out of stock" rather than "already received"; both
 /// refuse and write nothing, and `plan` has already answered "already received" for any
 /// crib recorded before this request began.
-pub(super) async fn record_in_one_script(
+pub(crate) async fn record_in_one_script(
     db: &impl ConnectionTrait,
     who: &Actor,
     ip: &str,
@@ -117,7 +117,7 @@ async fn handout_script(
 /// `BEGIN IMMEDIATE`, the script and, when no answer is kept, `COMMIT`, in one round trip.
 /// `handouts::begin` chose this only where no lapsed hold at the site is to be settled,
 /// so "no row" is out of stock.
-pub(super) async fn record_held(
+pub(crate) async fn record_held(
     held: &mut HeldWrite,
     who: &Actor,
     ip: &str,

@@ -28,13 +28,13 @@ pub struct HeldWrite {
 }
 
 impl HeldWrite {
-    /// The writer connection of the pool's SQLite file (as `db::writer`), held; nothing is
+    /// The writer connection of the pool's SQLite file (as `writer::writer`), held; nothing is
     /// sent yet. `commit_with_first`: the first script commits too.
     pub async fn acquire(db: &DatabaseConnection, commit_with_first: bool) -> Result<HeldWrite, DbErr> {
         if db.get_database_backend() != DbBackend::Sqlite {
             return Err(DbErr::Custom("a held write is for SQLite only".into()));
         }
-        let writer = crate::db::writer(db);
+        let writer = crate::store::sqlite::writer::writer(db);
         let conn = writer.get_sqlite_connection_pool().acquire().await.map_err(|e| match e {
             sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
             other => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(other))),
