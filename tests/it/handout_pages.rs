@@ -273,3 +273,56 @@ async fn a_recall_lookup_lists_every_family_that_got_the_lot() {
     let (_, none) = manager.get("/stock/lots?lot=NO-SUCH-LOT").await;
     assert!(none.contains("No handout recorded this lot."));
 }
+
+/// The two rules the faces once answered differently (decision 0017) now give one answer:
+/// a non-manager's override reason is refused by the page and the API alike (never dropped),
+/// and so is a follow-up note over 500 characters (never cut short).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_and_the_api_refuse_the_same_things_with_the_same_sentence() {
+    let app = TestApp::spawn().await;
+    let (fid, iid) = registered(&app, family().with_infant_born(days_ago(12)).build(), true).await;
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    assert_eq!(educate(&b, fid).await.status(), StatusCode::SEE_OTHER);
+    let only_managers = "Only a program manager can hand out without a passing eligibility check.";
+
+    // Site staff send an override reason: the API refuses it on the field.
+    let token = app.token("staff@demo.cribs").await;
+    let body = json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1,
+        "override_reason": "the family is in a hurry"});
+    let (status, answer) = app.post(&token, "/api/v1/handouts", &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["fields"]["override_reason"][0], only_managers);
+    // The same through the page (a crafted form: the page shows the field to managers only).
+    let iid_s = iid.to_string();
+    let page = format!("/families/{fid}/handout?infant_id={iid}");
+    let mut fields = b.hidden_fields(&page, &format!("/families/{fid}/handout/confirm")).await;
+    for (k, v) in
+        [("infant_id", iid_s.as_str()), ("site_id", "1"), ("crib_model_id", "1"), ("override_reason", "in a hurry")]
+    {
+        fields.push((k.to_string(), v.to_string()));
+    }
+    let res = b.client.post(app.url(&format!("/families/{fid}/handout"))).form(&fields).send().await.expect("POST");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.expect("html").contains(only_managers));
+    assert_eq!(app.count("handouts").await, 0, "refused on both faces, nothing written");
+
+    // A manager may send one (this family's check passes, so the crib goes out on the check).
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, h) = app.post(&manager, "/api/v1/handouts", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+
+    // A follow-up note over 500 characters: refused by the API on the field, as by the page.
+    use sea_orm::ConnectionTrait;
+    app.db.execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01'").await.expect("due");
+    let id = app.count("follow_ups").await;
+    let long = "x".repeat(501);
+    let (status, answer) =
+        app.post(&token, &format!("/api/v1/follow-ups/{id}/calls"), &json!({"reached": false, "note": long})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["fields"]["note"][0], "A note has at most 500 characters.");
+    let res = b.submit("/follow-ups", &format!("/follow-ups/{id}/call"), &[("reached", "no"), ("note", &long)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, list) = b.get("/follow-ups").await;
+    assert!(list.contains("A note has at most 500 characters."));
+    assert_eq!(app.count("follow_up_calls").await, 0, "nothing recorded by either face");
+}
