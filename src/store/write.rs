@@ -65,6 +65,22 @@ impl FormToken {
     pub fn is_usable(&self) -> bool {
         self.0.is_some()
     }
+
+    /// The token to carry on: this one when usable (a refused form keeps its token, since
+    /// nothing of it was kept), else a fresh one.
+    pub fn kept(&self) -> FormToken {
+        match &self.0 {
+            Some(_) => self.clone(),
+            None => FormToken::fresh(),
+        }
+    }
+}
+
+/// A form that came without a token has an unusable one (the write is refused).
+impl Default for FormToken {
+    fn default() -> FormToken {
+        FormToken(None)
+    }
 }
 
 impl std::fmt::Display for FormToken {

@@ -2,6 +2,8 @@
 //! refused it, so a refused form re-shows what was typed with the reason next to the
 //! field (`templates/macros.html.tera` renders them with `aria-describedby`).
 
+use crate::store::write::FormToken;
+use rocket::form::{self, FromFormField, ValueField};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -79,12 +81,24 @@ mod tests {
     }
 }
 
+/// A form's one-time token as a form field: whatever was sent, read by the one rule of
+/// `FormToken::submitted`; a missing field is an unusable token (the write then refuses
+/// with a sentence), never a form error that loses what was typed.
+impl<'v> FromFormField<'v> for FormToken {
+    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
+        Ok(FormToken::submitted(field.value))
+    }
+
+    fn default() -> Option<Self> {
+        Some(<FormToken as Default>::default())
+    }
+}
+
 /// A form that carries nothing but its CSRF field and its one-time token (a button that
 /// writes: cancel, activate, deactivate…).
 #[derive(rocket::FromForm)]
 pub struct TokenOnly {
     #[field(default = String::new())]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
 }

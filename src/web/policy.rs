@@ -85,8 +85,7 @@ fn version_view(v: &PolicyVersion) -> Value {
 pub struct PolicyForm {
     #[field(default = String::new())]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     /// "publish" (the default) or "preview".
     #[field(default = String::new())]
     pub action: String,
@@ -130,7 +129,7 @@ pub struct PolicyForm {
 }
 
 impl PolicyForm {
-    fn from_draft(d: PolicyDraft, sample: SampleInput, form_token: String) -> PolicyForm {
+    fn from_draft(d: PolicyDraft, sample: SampleInput, form_token: FormToken) -> PolicyForm {
         PolicyForm {
             form_token,
             require_city_residency: d.require_city_residency,
@@ -256,7 +255,7 @@ pub async fn new_page(
     let today = crate::clock::today();
     let current = policy::in_force(db.inner(), today).await?;
     let draft = PolicyDraft::copy_of(&current.params, first_of_next_month(today));
-    let form = PolicyForm::from_draft(draft, SampleInput::default(), FormToken::fresh().to_string());
+    let form = PolicyForm::from_draft(draft, SampleInput::default(), FormToken::fresh());
     let ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default(), &current, None).await?;
     Ok(Template::render("policy/new", ctx))
 }
@@ -305,13 +304,13 @@ pub async fn submit(
     let new = match draft.parse(today) {
         Ok(new) => new,
         Err(problems) => {
-            form.form_token = FormToken::submitted(&form.form_token).or_fresh();
+            form.form_token = form.form_token.kept();
             let ctx = form_context(db, &who, cookies, &form, &Problems::new(&problems), &current, None).await?;
             return Ok(Either::Right((Status::UnprocessableEntity, Template::render("policy/new", ctx))));
         }
     };
     let body = json!({"params": new.params, "effective_from": new.effective_from, "notes": new.notes});
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), ROUTE, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), ROUTE, &body);
     let ran = policy::publish_once(db, Caller { who: &who, ip: &addr.0 }, mode, &new).await?;
     let message = if ran.replayed {
         format!("This form already published version {}.", ran.value.version)

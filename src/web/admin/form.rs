@@ -8,6 +8,7 @@ use crate::domain::states::SiteKind;
 use crate::error::FieldErrors;
 use crate::store::reference::Site;
 use crate::store::users::{self, NewUser, UserChange};
+use crate::store::write::FormToken;
 use rocket::form::FromForm;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
@@ -17,8 +18,7 @@ use serde::Serialize;
 pub struct UserForm {
     #[field(default = String::new())]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[field(default = String::new())]
     pub email: String,
     #[field(default = String::new())]

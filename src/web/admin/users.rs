@@ -82,20 +82,12 @@ pub async fn create(
         Ok(new) => new,
         Err(errors) => {
             let errors = form::with_membership_problems(db, errors, &chosen).await?;
-            let page = new_page(
-                &admin,
-                db,
-                cookies,
-                Values::typed(&form),
-                errors,
-                FormToken::submitted(&form.form_token).or_fresh(),
-            )
-            .await?;
+            let page = new_page(&admin, db, cookies, Values::typed(&form), errors, form.form_token.or_fresh()).await?;
             return Ok(Either::Right((REFUSED, page)));
         }
     };
     let body = form.hashed_body();
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), "POST /admin/users/new", &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), "POST /admin/users/new", &body);
     match users::create_once(db, Caller { who: &admin.0, ip: &addr.0 }, mode, new).await {
         Ok(ran) => {
             let created = ran.value;
@@ -103,15 +95,7 @@ pub async fn create(
             Ok(Either::Left(Flash::success(Redirect::to(uri!(list)), message)))
         }
         Err(AppError::Validation(errors)) => {
-            let page = new_page(
-                &admin,
-                db,
-                cookies,
-                Values::typed(&form),
-                errors,
-                FormToken::submitted(&form.form_token).or_fresh(),
-            )
-            .await?;
+            let page = new_page(&admin, db, cookies, Values::typed(&form), errors, form.form_token.or_fresh()).await?;
             Ok(Either::Right((REFUSED, page)))
         }
         Err(e) => Err(e.into()),
@@ -143,7 +127,7 @@ async fn edit_page(
     let extra = json!({
         "form": form,
         "errors": errors,
-        "form_token": typed.map_or_else(|| FormToken::fresh().to_string(), |f| FormToken::submitted(&f.form_token).or_fresh()),
+        "form_token": typed.map_or_else(|| FormToken::fresh().to_string(), |f| f.form_token.or_fresh()),
         "toggle_token": FormToken::fresh(),
         "is_self": account.id == admin.0.id,
         "account": {
@@ -192,7 +176,7 @@ pub async fn update(
     };
     let body = form.hashed_body();
     let route = format!("POST /admin/users/{id}");
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
     match users::update_once(db, Caller { who: &admin.0, ip: &addr.0 }, mode, id, change).await {
         Ok(ran) => {
             let updated = ran.value;
@@ -213,10 +197,10 @@ async fn set_active(
     addr: ClientAddr,
     id: i64,
     active: bool,
-    form_token: &str,
+    form_token: FormToken,
 ) -> PageResult<Flash<Redirect>> {
     let route = format!("POST /admin/users/{id}/{}", if active { "activate" } else { "deactivate" });
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(form_token)), &route, &serde_json::Value::Null);
+    let mode = Mode::write(WriteKey::Form(form_token), &route, &serde_json::Value::Null);
     let changed = users::set_active_once(db, Caller { who: &admin.0, ip: &addr.0 }, mode, id, active).await?.value;
     let message = if active {
         format!("{} can sign in again.", changed.email)
@@ -237,7 +221,7 @@ pub async fn deactivate(
     form: Form<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    set_active(admin, db.inner(), addr, id, false, &form.form_token).await
+    set_active(admin, db.inner(), addr, id, false, form.form_token.clone()).await
 }
 
 /// Activate an account again (its old API tokens stay revoked).
@@ -251,5 +235,5 @@ pub async fn activate(
     form: Form<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    set_active(admin, db.inner(), addr, id, true, &form.form_token).await
+    set_active(admin, db.inner(), addr, id, true, form.form_token.clone()).await
 }

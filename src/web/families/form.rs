@@ -6,6 +6,7 @@
 use crate::domain::family::{parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput, NewFamily};
 use crate::domain::family::{ENROLLMENTS, LANGUAGES, RACE_ETHNICITY};
 use crate::store::reference::NeighborhoodView;
+use crate::store::write::FormToken;
 use crate::web::fields::{field, Problems};
 use chrono::NaiveDate;
 use rocket::form::FromForm;
@@ -70,8 +71,7 @@ pub struct RegisterForm {
     #[field(default = String::new())]
     pub csrf_token: String,
     /// Random per form; the idempotency key of the save.
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     /// "save" (the default), "narrow" (re-show with the neighborhood list narrowed) or "edit".
     #[field(default = String::new())]
     pub action: String,
@@ -109,7 +109,7 @@ pub struct Read {
 
 impl RegisterForm {
     /// An empty form with the defaults: Baltimore, MD, English.
-    pub fn blank(form_token: String) -> RegisterForm {
+    pub fn blank(form_token: FormToken) -> RegisterForm {
         RegisterForm {
             form_token,
             address: AddressFields { city: "Baltimore".into(), state: "MD".into(), ..Default::default() },
@@ -189,7 +189,7 @@ impl RegisterForm {
     /// The hidden fields that carry this form through the duplicates question.
     pub fn hidden_fields(&self) -> Vec<(String, String)> {
         let mut h: Vec<(String, String)> = vec![
-            ("form_token".into(), self.form_token.clone()),
+            ("form_token".into(), self.form_token.to_string()),
             ("caregiver.first_name".into(), self.caregiver.first_name.clone()),
             ("caregiver.last_name".into(), self.caregiver.last_name.clone()),
             ("caregiver.date_of_birth".into(), self.caregiver.date_of_birth.clone()),

@@ -136,8 +136,7 @@ fn family_header(d: &FamilyDetail) -> Value {
 pub struct CheckForm {
     #[field(default = String::new())]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     pub infant_id: i64,
 }
 
@@ -155,7 +154,7 @@ pub async fn check(
     let infant_id = form.infant_id;
     let route = format!("POST /families/{id}/check");
     let body = json!({"infant_id": infant_id});
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
     let by = Caller { who: &user.0, ip: &addr.0 };
     let ran = eligibility::check(db.inner(), by, mode, id, Some(infant_id)).await?;
     let to = Redirect::to(format!("/families/{id}#infant-{infant_id}"));

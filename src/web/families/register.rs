@@ -32,7 +32,7 @@ pub type Answer = Either<Flash<Redirect>, (Status, Template)>;
 pub async fn new_page(user: PageUser, db: &State<DatabaseConnection>, cookies: &CookieJar<'_>) -> PageResult<Template> {
     let who = user.0;
     forbidden_unless(who.works_with_families())?;
-    let form = RegisterForm::blank(FormToken::fresh().to_string());
+    let form = RegisterForm::blank(FormToken::fresh());
     let ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default()).await?;
     Ok(Template::render("families/new", ctx))
 }
@@ -61,7 +61,7 @@ pub async fn submit(
         Err(problems) => return refused(db, &who, cookies, form, &problems).await,
     };
     let body = serde_json::to_value(&read.input).map_err(|e| AppError::Internal(e.to_string()))?;
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), ROUTE, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), ROUTE, &body);
     let by = Caller { who: &who, ip: &addr.0 };
     match families::register(db, by, mode, &new, form.confirmed()).await {
         Ok(ran) if ran.replayed => {
@@ -98,7 +98,7 @@ async fn refused(
     problems: &[(String, String)],
 ) -> PageResult<Answer> {
     // A refused form was not remembered: it keeps its token (or gets a fresh one).
-    form.form_token = FormToken::submitted(&form.form_token).or_fresh();
+    form.form_token = form.form_token.kept();
     let ctx = form_context(db, who, cookies, &form, &Problems::new(problems)).await?;
     Ok(Either::Right((Status::UnprocessableEntity, Template::render("families/new", ctx))))
 }

@@ -28,8 +28,7 @@ pub struct EducationForm {
     #[field(default = String::new())]
     #[serde(skip)]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[field(default = String::new())]
     pub mode: String,
     #[field(default = String::new())]
@@ -60,7 +59,7 @@ async fn render(
             "text": text(lang),
             "lang": lang,
             "form": {
-                "form_token": FormToken::submitted(&form.form_token).or_fresh(),
+                "form_token": form.form_token.or_fresh(),
                 "mode": if form.mode.is_empty() { if user.0.hospital_id().is_some() { "hospital_discharge" } else { "site" } } else { form.mode.as_str() },
                 "topics": form.topics,
                 "caregiver_attestation": form.caregiver_attestation,
@@ -110,7 +109,7 @@ pub async fn education_submit(
         };
     let body = serde_json::to_value(&*form).unwrap_or_default();
     let route = format!("POST /families/{id}/education");
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
     let by = Caller { who: &user.0, ip: &addr.0 };
     match crate::store::education::educate(db.inner(), by, mode, id, &new, None).await {
         Ok(_) => {

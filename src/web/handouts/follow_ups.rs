@@ -23,8 +23,7 @@ use serde_json::json;
 pub struct CallForm {
     #[field(default = String::new())]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[field(default = String::new())]
     pub reached: String,
     #[field(default = false)]
@@ -96,7 +95,7 @@ pub async fn follow_up_call(
     let body = json!({"reached": reached, "crib_in_use": outcome.crib_in_use, "sleeps_alone": outcome.sleeps_alone,
         "sleeps_on_back": outcome.sleeps_on_back, "sleeps_in_crib": outcome.sleeps_in_crib, "note": outcome.note});
     let route = format!("POST /follow-ups/{id}/call");
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
     let v = match follow_ups::call(db.inner(), Caller { who: &user.0, ip: &addr.0 }, mode, id, &outcome).await {
         Ok(ran) if ran.replayed => {
             return Ok(Flash::success(Redirect::to("/follow-ups"), "That call was already recorded."));

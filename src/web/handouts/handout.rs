@@ -29,8 +29,7 @@ pub struct HandoutForm {
     #[field(default = String::new())]
     #[serde(skip)]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[field(default = 0)]
     pub infant_id: i64,
     #[field(default = 0)]
@@ -90,7 +89,7 @@ async fn render(
             "infants": infant_rows,
             "sites": sites,
             "form": {
-                "form_token": FormToken::submitted(&form.form_token).or_fresh(),
+                "form_token": form.form_token.or_fresh(),
                 "infant_id": form.infant_id,
                 "site_id": chosen_site.map(|s| s.id).unwrap_or(0),
                 "crib_model_id": form.crib_model_id,
@@ -192,11 +191,8 @@ pub async fn handout_submit(
         None,
     );
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
-    let write = WriteRequest {
-        key: WriteKey::Form(FormToken::submitted(&form.form_token)),
-        route: "POST /families/handout",
-        body: &body,
-    };
+    let write =
+        WriteRequest { key: WriteKey::Form(form.form_token.clone()), route: "POST /families/handout", body: &body };
     let result = match parsed {
         Ok(cmd) => handouts::hand_out_once(db.inner(), Caller { who, ip: &addr.0 }, write, &cmd).await,
         Err(e) => Err(e),

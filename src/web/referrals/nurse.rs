@@ -31,8 +31,7 @@ pub struct RequestForm {
     #[field(default = String::new())]
     #[serde(skip)]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[field(default = String::new())]
     pub first_name: String,
     #[field(default = String::new())]
@@ -119,7 +118,7 @@ async fn render(
         .map(|s| json!({"id": s.id, "name": s.name}))
         .collect();
     let mut form_json = serde_json::to_value(form).unwrap_or(Value::Null);
-    form_json["form_token"] = json!(FormToken::submitted(&form.form_token).or_fresh());
+    form_json["form_token"] = json!(form.form_token.or_fresh());
     if form.discharge_date.is_empty() {
         form_json["discharge_date"] = json!(crate::clock::today().to_string());
     }
@@ -180,7 +179,7 @@ pub async fn new_request_submit(
     };
     let who = &user.0;
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), "POST /requests/new", &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), "POST /requests/new", &body);
     let result = referrals::submit_once(db.inner(), Caller { who, ip: &addr.0 }, mode, &new).await;
     match result {
         Ok(ran) => {
@@ -250,7 +249,7 @@ pub async fn cancel_request(
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let route = format!("POST /requests/{id}/cancel");
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &Value::Null);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &Value::Null);
     match referrals::cancel_once(db.inner(), Caller { who: &user.0, ip: &addr.0 }, mode, id).await {
         Ok(_) => {
             Ok(Flash::success(Redirect::to(format!("/requests/{id}")), "Request cancelled; any held crib is released."))

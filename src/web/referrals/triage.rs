@@ -25,8 +25,7 @@ use serde_json::json;
 pub struct AcceptForm {
     #[field(default = String::new())]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[field(default = String::new())]
     pub choice: String,
 }
@@ -36,8 +35,7 @@ pub struct AcceptForm {
 pub struct DeclineForm {
     #[field(default = String::new())]
     pub csrf_token: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[field(default = String::new())]
     pub reason: String,
 }
@@ -90,7 +88,7 @@ pub async fn triage_accept(
     };
     let body = json!({"choice": form.choice});
     let route = format!("POST /triage/{id}/accept");
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
     let by = Caller { who: &user.0, ip: &addr.0 };
     match referrals::accept_once(db.inner(), by, mode, id, site, model).await {
         Ok(ran) => {
@@ -117,7 +115,7 @@ pub async fn triage_decline(
     csrf::verify(cookies, &form.csrf_token)?;
     let body = json!({"reason": form.reason});
     let route = format!("POST /triage/{id}/decline");
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &body);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
     let by = Caller { who: &user.0, ip: &addr.0 };
     match referrals::decline_once(db.inner(), by, mode, id, &form.reason).await {
         Ok(_) => Ok(Flash::success(Redirect::to("/triage"), format!("Request {id} declined."))),

@@ -53,8 +53,7 @@ pub struct AdjustInput {
     pub reason: String,
     #[field(default = String::new())]
     pub note: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[serde(skip)]
     #[field(default = String::new())]
     pub csrf_token: String,
@@ -127,7 +126,7 @@ pub async fn adjust_form(
     cookies: &CookieJar<'_>,
     input: AdjustInput,
 ) -> PageResult<(Status, Template)> {
-    let input = AdjustInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
+    let input = AdjustInput { form_token: input.form_token.kept(), ..input };
     adjust_page(db.inner(), &user.0, cookies, &input, FieldErrors::new()).await
 }
 
@@ -142,7 +141,7 @@ pub async fn adjust_confirm(
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
-    let input = AdjustInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
+    let input = AdjustInput { form_token: form.form_token.kept(), ..form.into_inner() };
     let cmd = match read_adjust(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return adjust_page(db, &who, cookies, &input, errors).await,
@@ -171,7 +170,7 @@ pub async fn adjust_confirm(
         ("quantity", n.to_string()),
         ("reason", reason.as_str().to_string()),
         ("note", cmd.note.clone().unwrap_or_default()),
-        ("form_token", input.form_token.clone()),
+        ("form_token", input.form_token.to_string()),
     ]);
     let (verb, prep) = if delta > 0 { ("add", "to") } else { ("remove", "from") };
     let c = Confirmation {
@@ -213,8 +212,8 @@ pub async fn adjust_submit(
         Ok(c) => c,
         Err(errors) => return adjust_page(db, &who, cookies, &input, errors).await.map(Either::Right),
     };
-    if !FormToken::submitted(&input.form_token).is_usable() {
-        let input = AdjustInput { form_token: FormToken::fresh().to_string(), ..input };
+    if !input.form_token.is_usable() {
+        let input = AdjustInput { form_token: FormToken::fresh(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return adjust_page(db, &who, cookies, &input, errors).await.map(Either::Right);
     }
@@ -222,7 +221,7 @@ pub async fn adjust_submit(
                       "reason": cmd.reason.as_str(), "note": cmd.note});
     let actor = Caller { who: &who, ip: &addr.0 };
     let Adjust { site, model, delta, reason, note } = cmd;
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), "POST /stock/adjust", &body);
+    let mode = Mode::write(WriteKey::Form(input.form_token.clone()), "POST /stock/adjust", &body);
     let result = stock_ops::adjust_once(db, actor, mode, site.id, model.id, delta, reason, note).await.map(|ran| {
         let r = ran.value;
         Done {

@@ -35,8 +35,7 @@ pub struct CountInput {
     pub crib_model_id: String,
     #[field(default = String::new())]
     pub counted: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[serde(skip)]
     #[field(default = String::new())]
     pub csrf_token: String,
@@ -81,7 +80,7 @@ pub async fn count_form(
 ) -> PageResult<(Status, Template)> {
     let (who, db) = (user.0, db.inner());
     let site = site_in_scope(db, &who, id).await?;
-    let input = CountInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
+    let input = CountInput { form_token: input.form_token.kept(), ..input };
     count_page(db, &who, cookies, &site, &input, FieldErrors::new()).await
 }
 
@@ -98,7 +97,7 @@ pub async fn count_confirm(
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
     let site = site_in_scope(db, &who, id).await?;
-    let input = CountInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
+    let input = CountInput { form_token: form.form_token.kept(), ..form.into_inner() };
     let (model, counted) = match read_count(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return count_page(db, &who, cookies, &site, &input, errors).await,
@@ -120,7 +119,7 @@ pub async fn count_confirm(
     let fields = hidden(vec![
         ("crib_model_id", model_id.to_string()),
         ("counted", counted.to_string()),
-        ("form_token", input.form_token.clone()),
+        ("form_token", input.form_token.to_string()),
     ]);
     let n = i64::from(counted);
     let detail = if correction == 0 {
@@ -172,8 +171,8 @@ pub async fn count_submit(
         Ok(c) => c,
         Err(errors) => return count_page(db, &who, cookies, &site, &input, errors).await.map(Either::Right),
     };
-    if !FormToken::submitted(&input.form_token).is_usable() {
-        let input = CountInput { form_token: FormToken::fresh().to_string(), ..input };
+    if !input.form_token.is_usable() {
+        let input = CountInput { form_token: FormToken::fresh(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return count_page(db, &who, cookies, &site, &input, errors).await.map(Either::Right);
     }
@@ -181,7 +180,7 @@ pub async fn count_submit(
     let route = format!("POST /stock/sites/{id}/count");
     let actor = Caller { who: &who, ip: &addr.0 };
     let site_name = site.name.clone();
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), &route, &body);
+    let mode = Mode::write(WriteKey::Form(input.form_token.clone()), &route, &body);
     let result = stock_ops::count_once(db, actor, mode, id, model.id, counted).await.map(|ran| {
         let r = ran.value;
         Done {

@@ -42,8 +42,7 @@ pub struct RestockInput {
     pub lot: String,
     #[field(default = String::new())]
     pub note: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[serde(skip)]
     #[field(default = String::new())]
     pub csrf_token: String,
@@ -93,7 +92,7 @@ pub async fn restock_form(
     cookies: &CookieJar<'_>,
     input: RestockInput,
 ) -> PageResult<(Status, Template)> {
-    let input = RestockInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
+    let input = RestockInput { form_token: input.form_token.kept(), ..input };
     restock_page(db.inner(), &user.0, cookies, &input, FieldErrors::new()).await
 }
 
@@ -108,7 +107,7 @@ pub async fn restock_confirm(
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
-    let input = RestockInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
+    let input = RestockInput { form_token: form.form_token.kept(), ..form.into_inner() };
     let cmd = match read_restock(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return restock_page(db, &who, cookies, &input, errors).await,
@@ -133,7 +132,7 @@ pub async fn restock_confirm(
         ("quantity", q.to_string()),
         ("lot", cmd.lot.clone().unwrap_or_default()),
         ("note", cmd.note.clone().unwrap_or_default()),
-        ("form_token", input.form_token.clone()),
+        ("form_token", input.form_token.to_string()),
     ]);
     let n = i64::from(q);
     let c = Confirmation {
@@ -183,8 +182,8 @@ pub async fn restock_submit(
         Ok(c) => c,
         Err(errors) => return restock_page(db, &who, cookies, &input, errors).await.map(Either::Right),
     };
-    if !FormToken::submitted(&input.form_token).is_usable() {
-        let input = RestockInput { form_token: FormToken::fresh().to_string(), ..input };
+    if !input.form_token.is_usable() {
+        let input = RestockInput { form_token: FormToken::fresh(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return restock_page(db, &who, cookies, &input, errors).await.map(Either::Right);
     }
@@ -192,7 +191,7 @@ pub async fn restock_submit(
                       "lot": cmd.lot, "note": cmd.note});
     let actor = Caller { who: &who, ip: &addr.0 };
     let Restock { site, model, quantity: q, lot, note } = cmd;
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), "POST /stock/restock", &body);
+    let mode = Mode::write(WriteKey::Form(input.form_token.clone()), "POST /stock/restock", &body);
     let result = stock_ops::restock(db, actor, mode, site.id, model.id, q, lot, note).await.map(|ran| {
         let r = ran.value;
         Done {

@@ -115,7 +115,7 @@ pub async fn receive(
     let who = user.0;
     let db = db.inner();
     let route = format!("POST /stock/transfers/{id}/receive");
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&form.form_token)), &route, &Value::Null);
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &Value::Null);
     match stock_ops::finish_transfer(db, Caller { who: &who, ip: &addr.0 }, mode, id, true).await {
         Ok(ran) => {
             let t = ran.value;

@@ -41,8 +41,7 @@ pub struct TransferInput {
     pub quantity: String,
     #[field(default = String::new())]
     pub lot: String,
-    #[field(default = String::new())]
-    pub form_token: String,
+    pub form_token: FormToken,
     #[serde(skip)]
     #[field(default = String::new())]
     pub csrf_token: String,
@@ -97,7 +96,7 @@ pub async fn transfer_form(
     cookies: &CookieJar<'_>,
     input: TransferInput,
 ) -> PageResult<(Status, Template)> {
-    let input = TransferInput { form_token: FormToken::submitted(&input.form_token).or_fresh(), ..input };
+    let input = TransferInput { form_token: input.form_token.kept(), ..input };
     transfer_page(db.inner(), &user.0, cookies, &input, FieldErrors::new()).await
 }
 
@@ -112,7 +111,7 @@ pub async fn transfer_confirm(
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
-    let input = TransferInput { form_token: FormToken::submitted(&form.form_token).or_fresh(), ..form.into_inner() };
+    let input = TransferInput { form_token: form.form_token.kept(), ..form.into_inner() };
     let cmd = match read_transfer(db, &input).await? {
         Ok(c) => c,
         Err(errors) => return transfer_page(db, &who, cookies, &input, errors).await,
@@ -138,7 +137,7 @@ pub async fn transfer_confirm(
         ("crib_model_id", model.to_string()),
         ("quantity", q.to_string()),
         ("lot", cmd.lot.clone().unwrap_or_default()),
-        ("form_token", input.form_token.clone()),
+        ("form_token", input.form_token.to_string()),
     ]);
     let n = i64::from(q);
     let c = Confirmation {
@@ -191,8 +190,8 @@ pub async fn transfer_submit(
         Ok(c) => c,
         Err(errors) => return transfer_page(db, &who, cookies, &input, errors).await.map(Either::Right),
     };
-    if !FormToken::submitted(&input.form_token).is_usable() {
-        let input = TransferInput { form_token: FormToken::fresh().to_string(), ..input };
+    if !input.form_token.is_usable() {
+        let input = TransferInput { form_token: FormToken::fresh(), ..input };
         let errors = form_error("This form had expired. Check the values and confirm again.");
         return transfer_page(db, &who, cookies, &input, errors).await.map(Either::Right);
     }
@@ -200,7 +199,7 @@ pub async fn transfer_submit(
                       "quantity": cmd.quantity, "lot": cmd.lot});
     let actor = Caller { who: &who, ip: &addr.0 };
     let Transfer { from, to, model, quantity: q, lot } = cmd;
-    let mode = Mode::write(WriteKey::Form(FormToken::submitted(&input.form_token)), "POST /stock/transfer", &body);
+    let mode = Mode::write(WriteKey::Form(input.form_token.clone()), "POST /stock/transfer", &body);
     let result = stock_ops::transfer(db, actor, mode, from.id, to.id, model.id, q, lot).await.map(|ran| {
         let t = ran.value;
         Done {

@@ -3,7 +3,7 @@
 use super::*;
 
 fn filled() -> RegisterForm {
-    let mut f = RegisterForm::blank("t".repeat(20));
+    let mut f = RegisterForm::blank(crate::store::write::FormToken::submitted(&"t".repeat(20)));
     f.caregiver = CaregiverFields {
         first_name: "Ana".into(),
         last_name: "Núñez".into(),
