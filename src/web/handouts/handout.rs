@@ -134,9 +134,6 @@ fn check_choice(form: &HandoutForm) -> BTreeMap<String, String> {
     if form.crib_model_id <= 0 {
         e.insert("crib_model_id".into(), "Choose the crib model.".into());
     }
-    if form.lot.chars().count() > 100 {
-        e.insert("lot".into(), "A lot number has at most 100 characters.".into());
-    }
     e
 }
 
@@ -152,13 +149,32 @@ pub async fn handout_confirm(
     csrf::verify(cookies, &form.csrf_token)?;
     forbidden_unless(user.0.works_with_families())?;
     crate::store::families::ensure_visible(db.inner(), &user.0, id).await?;
-    let errors = check_choice(&form);
+    let mut errors = check_choice(&form);
+    if let Err(e) = command_of(&user.0, id, &form) {
+        errors.extend(errors_of(&e));
+    }
     if !errors.is_empty() {
         let t = render(db.inner(), &user, cookies, id, &form, errors, "handouts/handout_form").await?;
         return Ok((Status::UnprocessableEntity, t));
     }
     let t = render(db.inner(), &user, cookies, id, &form, BTreeMap::new(), "handouts/handout_confirm").await?;
     Ok((Status::Ok, t))
+}
+
+/// The form as the store's command, with its rules (`HandoutCommand::parse`): the same
+/// check on the confirmation and on the write.
+fn command_of(who: &Actor, family_id: i64, form: &HandoutForm) -> Result<HandoutCommand, AppError> {
+    let text = |s: &str| Some(s.to_string());
+    HandoutCommand::parse(
+        who,
+        family_id,
+        form.infant_id,
+        form.site_id,
+        form.crib_model_id,
+        text(&form.lot),
+        text(&form.override_reason),
+        None,
+    )
 }
 
 /// Write the handout and go to the receipt; a gate that refuses shows its reason on the form.
@@ -179,17 +195,7 @@ pub async fn handout_submit(
         return Ok(Either::Right((Status::UnprocessableEntity, t)));
     }
     let who = &user.0;
-    let text = |s: &str| Some(s.to_string());
-    let parsed = HandoutCommand::parse(
-        who,
-        id,
-        form.infant_id,
-        form.site_id,
-        form.crib_model_id,
-        text(&form.lot),
-        text(&form.override_reason),
-        None,
-    );
+    let parsed = command_of(who, id, &form);
     let body = serde_json::to_value(&*form).unwrap_or(Value::Null);
     let write =
         WriteRequest { key: WriteKey::Form(form.form_token.clone()), route: "POST /families/handout", body: &body };
