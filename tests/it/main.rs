@@ -12,6 +12,7 @@ mod browser;
 mod checkin_pages;
 mod families;
 mod fhir;
+mod forms;
 mod foundation;
 mod handout_pages;
 mod handouts;
