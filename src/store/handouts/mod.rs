@@ -240,7 +240,11 @@ impl HandoutPlan {
     /// Whether the write goes in one `HeldWrite` (decision 0015): on SQLite, for a handout
     /// with no hospital request and no lapsed hold to settle at the site first.
     fn writes_held(&self, backend: DbBackend) -> bool {
-        backend == DbBackend::Sqlite && self.referral.is_none() && !self.lapsed_holds_here
+        backend == DbBackend::Sqlite
+            && self.referral.is_none()
+            && !self.lapsed_holds_here
+            && *crate::store::sqlite::HELD_WRITES
+            && *crate::store::sqlite::HANDOUT_SCRIPT
     }
 }
 
@@ -437,7 +441,7 @@ pub async fn record(
             _ => {}
         }
     }
-    if referral.is_none() && db.get_database_backend() == DbBackend::Sqlite {
+    if referral.is_none() && db.get_database_backend() == DbBackend::Sqlite && *crate::store::sqlite::HANDOUT_SCRIPT {
         return record_in_one_script(db, who, ip, &plan).await;
     }
     let hold_here = referral.as_ref().is_some_and(|r| {
