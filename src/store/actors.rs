@@ -1,7 +1,7 @@
 //! Who is calling: the signed-in user and the sites they belong to, read in one statement
 //! (every signed-in request starts here: one round trip, decision 0014; on SQLite on the
-//! request's own thread, decision 0016), as a `domain::actor::Actor`. The request guards
-//! (`auth::guards`) call these; nothing here knows about requests.
+//! request's own thread, decision 0016), as a `domain::actor::Actor`. The sign-in guards
+//! call these; nothing here knows about requests.
 
 use crate::auth::token::sha256_hex;
 use crate::domain::actor::Actor;

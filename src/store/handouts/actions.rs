@@ -1,0 +1,121 @@
+//! The handout's actions as both faces call them: hand out under a key (with the receipt
+//! number drawn again when taken), the command's rules, void, and the receipt view. The
+//! gates, the plan and the write they run are the parent module's.
+
+use super::*;
+use crate::error::{forbidden_unless, optional_text, Problems};
+use crate::store::audit::Caller;
+use crate::store::write::{self, Mode, Ran, WriteRequest};
+use sea_orm::DatabaseConnection;
+
+/// Hand out a crib under a key (site staff of the site, managers), audited as
+/// `handout.create`: the gates on the pool (`plan`), then the write in the transaction
+/// `begin` chooses (`record_in`), through the one write runner. A receipt number already
+/// taken is drawn again (the whole write was rolled back).
+pub async fn hand_out_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    req: WriteRequest<'_>,
+    cmd: &HandoutCommand,
+) -> Result<Ran<HandoutView>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let prepare = || plan(db, by.who, cmd);
+        let begin = |plan: &HandoutPlan, keeps_answer: bool| begin(db, plan, keeps_answer);
+        let ran = write::run_prepared(db, by.who.id, req.clone(), 201, prepare, begin, |write, plan| {
+            record_in(write, by.who, by.ip, plan)
+        })
+        .await;
+        // NOTE: the whole write was rolled back; the next try draws a new receipt number.
+        match ran {
+            Err(AppError::ReceiptTaken) if tries < RECEIPT_TRIES => continue,
+            ran => return ran,
+        }
+    }
+}
+
+/// How many receipt numbers a handout draws before it answers 503 (at 20,000 handouts in
+/// a day a draw collides about 2 times in 10^5, two in a row about 4 times in 10^10).
+const RECEIPT_TRIES: u32 = 3;
+
+/// The longest lot number.
+pub const LOT_MAX_CHARS: usize = 100;
+/// The longest override reason.
+pub const OVERRIDE_MAX_CHARS: usize = 500;
+
+impl HandoutCommand {
+    /// A handout as asked for, with its rules: a lot of at most 100 characters; an override
+    /// reason of at most 500, and only from a manager (decision 0017: both faces refuse a
+    /// non-manager's override instead of dropping it).
+    #[expect(clippy::too_many_arguments, reason = "the handout's fields as a face reads them")]
+    pub fn parse(
+        who: &Actor,
+        family_id: i64,
+        infant_id: i64,
+        site_id: i64,
+        crib_model_id: i64,
+        lot: Option<String>,
+        override_reason: Option<String>,
+        referral_id: Option<i64>,
+    ) -> Result<HandoutCommand, AppError> {
+        let mut p = Problems::default();
+        let lot = optional_text(&mut p, "lot", lot, LOT_MAX_CHARS);
+        let override_reason = optional_text(&mut p, "override_reason", override_reason, OVERRIDE_MAX_CHARS);
+        if override_reason.is_some() && !who.is_manager() {
+            p.add("override_reason", "Only a program manager can hand out without a passing eligibility check.");
+        }
+        p.finish()?;
+        Ok(HandoutCommand { family_id, infant_id, site_id, crib_model_id, lot, override_reason, referral_id })
+    }
+}
+
+/// Void a handout under a key (managers), audited as `handout.void`: a reversing movement
+/// returns the crib; the row stays, marked. The reason is 3 to 500 characters.
+pub async fn void_once(
+    db: &DatabaseConnection,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+    reason: &str,
+) -> Result<Ran<HandoutView>, AppError> {
+    forbidden_unless(by.who.is_manager())?;
+    let reason = reason.trim();
+    if !(3..=500).contains(&reason.chars().count()) {
+        return Err(AppError::validation("reason", "Say why the handout is voided (3 to 500 characters)."));
+    }
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = void(&txn, by.who, by.ip, id, reason).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// What a receipt shows: the handout and its family, for staff of its site and managers
+/// (else 404). Reading it is a view of the family's record, audited as `family.view`.
+pub async fn receipt(db: &DatabaseConnection, by: Caller<'_>, id: i64) -> Result<Receipt, AppError> {
+    let h = get(db, id).await?;
+    if !by.who.can_act_at(h.site_id) {
+        return Err(AppError::NotFound);
+    }
+    let family = families::get(db, h.family_id).await?;
+    let site = crate::store::reference::site(db, h.site_id).await?.ok_or(AppError::NotFound)?;
+    let model =
+        crate::entity::crib_model::Entity::find_by_id(h.crib_model_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let infant = crate::entity::infant::Entity::find_by_id(h.infant_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let detail = Some(format!("receipt {}", h.receipt_number));
+    let entry = AuditEntry { action: "family.view", entity: "family", entity_id: Some(family.id), detail };
+    audit::record_alone(db, Some(by.who), Some(by.ip), entry).await?;
+    Ok(Receipt { handout: h, family, site, model_name: model.name, infant })
+}
+
+/// A receipt's facts (`receipt`).
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub handout: handout::Model,
+    pub family: crate::entity::family::Model,
+    pub site: crate::entity::site::Model,
+    pub model_name: String,
+    pub infant: crate::entity::infant::Model,
+}
