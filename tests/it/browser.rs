@@ -217,12 +217,24 @@ impl Browser {
         }
     }
 
-    /// Wait until the address bar's path satisfies `want` (after a form submit).
+    /// Mark the document now shown, so that `wait_for_path` waits for the next one even when
+    /// a form posts back to the same path (the old page is still "loaded" until it goes).
+    async fn mark_page(&self) {
+        self.driver.execute("window.__cribsOld = true;", vec![]).await.expect("mark the page");
+    }
+
+    /// Whether the document shown is a new one since `mark_page` (or was never marked).
+    async fn is_new_page(&self) -> bool {
+        let old = self.driver.execute("return window.__cribsOld === true;", vec![]).await;
+        old.map(|v| v.json() == &json!(false)).unwrap_or(false)
+    }
+
+    /// Wait until the address bar's path satisfies `want` (after a form submit) on a new page.
     async fn wait_for_path(&self, what: &str, want: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let path = self.path().await;
-            if want(&path) {
+            if want(&path) && self.is_new_page().await {
                 self.settle().await;
                 return path;
             }
@@ -235,6 +247,21 @@ impl Browser {
     async fn console(&self) -> Vec<String> {
         let entries = self.driver.browser_log().await.expect("browser log");
         entries.into_iter().filter(|e| e.level == "SEVERE").map(|e| e.message).collect()
+    }
+
+    /// Wait (up to 10 s) for a console error containing `needle`: the browser delivers its
+    /// log asynchronously, so a message may arrive a moment after what caused it. Returns
+    /// every error seen while waiting, for the failure message.
+    async fn console_until(&self, needle: &str) -> (bool, Vec<String>) {
+        let mut seen = Vec::new();
+        for _ in 0..50 {
+            seen.extend(self.console().await);
+            if seen.iter().any(|m| m.contains(needle)) {
+                return (true, seen);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        (false, seen)
     }
 
     /// Fail on an error page or a console error.
@@ -393,6 +420,7 @@ async fn staff_check_in_check_eligibility_educate_hand_out_and_print_the_receipt
     // Check-in: find the family by name, open the family page.
     b.goto("/checkin").await;
     b.type_into("#q", "Lopez").await;
+    b.mark_page().await;
     b.el("#q").await.send_keys(Key::Enter).await.expect("Enter searches");
     b.wait_for_path("the search results", |p| p == "/checkin").await;
     b.el("#results").await;
@@ -565,6 +593,7 @@ async fn a_manager_triages_restocks_reads_the_report_and_the_audit() {
     b.assert_accessible("triage").await;
     b.assert_keyboard_reachable("triage").await;
     assert!(b.text().await.contains("Maya Reed"), "the open request is in the queue");
+    b.mark_page().await;
     b.el(".inline-form button.primary").await.click().await.expect("Accept");
     b.wait_for_path("triage after accepting", |p| p == "/triage").await;
     b.assert_page_ok("triage after accepting").await;
@@ -627,16 +656,16 @@ async fn a_manager_triages_restocks_reads_the_report_and_the_audit() {
     b.goto("/requests/999999").await;
     let state = b.state().await;
     assert!(state.error_page && state.heading == "Not Found", "the 404 page is recognised: {state:?}");
-    let console = b.console().await;
-    assert!(console.iter().any(|m| m.contains("404")), "the console reports the 404: {console:?}");
+    let (found, console) = b.console_until("404").await;
+    assert!(found, "the console reports the 404: {console:?}");
     b.assert_accessible("error page").await;
     // The page's CSP holds in this browser: an inline script added to the page does not run,
     // while WebDriver's execute-script (how axe-core gets in) is not governed by it.
     let ran = "window.inlineRan = false; const s = document.createElement('script'); \
                s.textContent = 'window.inlineRan = true;'; document.body.appendChild(s); return window.inlineRan;";
     assert_eq!(b.driver.execute(ran, vec![]).await.expect("inline script").json(), &json!(false), "CSP blocks it");
-    let console = b.console().await;
-    assert!(console.iter().any(|m| m.contains("Content Security Policy")), "reported: {console:?}");
+    let (found, console) = b.console_until("Content Security Policy").await;
+    assert!(found, "the CSP refusal is reported: {console:?}");
     // The checker bites: an unlabeled field and grey-on-white text are reported as serious.
     if b.axe.is_some() {
         let plant = "const m = document.querySelector('main'); m.prepend(document.createElement('input')); \
