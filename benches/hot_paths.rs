@@ -22,14 +22,14 @@ use cribs::store::audit::Caller;
 use cribs::store::stock::{apply_movement, MovementKind, NewMovement};
 use cribs::store::stock_ops;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::{Duration, Instant};
 
 const SITE: i64 = 1;
 const MODEL: i64 = 1;
 
 struct Bench {
-    db: DatabaseConnection,
+    db: cribs::db::Db,
     who: Actor,
     _dir: tempfile::TempDir,
 }

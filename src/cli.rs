@@ -2,6 +2,7 @@
 
 use crate::config::Settings;
 use crate::db;
+use crate::db::Db;
 use crate::domain::account::{DisplayName, Email, NewPassword};
 use crate::domain::role::Role;
 use crate::entity::site;
@@ -271,7 +272,7 @@ fn restock_quantity(seconds: u64) -> i32 {
 }
 
 /// Receive `quantity` cribs at (site, model) in one write transaction, with its audit row.
-async fn take_restock(db: &sea_orm::DatabaseConnection, args: &TakeArgs, quantity: i32) -> Result<(), String> {
+async fn take_restock(db: &Db, args: &TakeArgs, quantity: i32) -> Result<(), String> {
     use crate::store::audit::{self, AuditEntry};
     use crate::store::stock::{apply_movement, MovementKind, NewMovement};
     let txn = db::begin_write(db).await.map_err(|e| e.to_string())?;
@@ -297,7 +298,7 @@ async fn take_restock(db: &sea_orm::DatabaseConnection, args: &TakeArgs, quantit
 
 /// One bare take: `begin_write` → `stock::apply_movement` of −1 (kind handout) → commit,
 /// the transaction the benchmark `take_one_crib` times.
-async fn take_one(db: &sea_orm::DatabaseConnection, site_id: i64, crib_model_id: i64) -> Result<(), String> {
+async fn take_one(db: &Db, site_id: i64, crib_model_id: i64) -> Result<(), String> {
     use crate::store::stock::{apply_movement, MovementKind, NewMovement};
     let txn = db::begin_write(db).await.map_err(|e| e.to_string())?;
     let movement = NewMovement {
@@ -317,12 +318,7 @@ async fn take_one(db: &sea_orm::DatabaseConnection, site_id: i64, crib_model_id:
 }
 
 /// One task: take cribs one transaction after another until the deadline.
-async fn take_task(
-    db: sea_orm::DatabaseConnection,
-    site_id: i64,
-    model_id: i64,
-    until: std::time::Instant,
-) -> TakeTally {
+async fn take_task(db: Db, site_id: i64, model_id: i64, until: std::time::Instant) -> TakeTally {
     let mut tally = TakeTally::default();
     while std::time::Instant::now() < until {
         let t = std::time::Instant::now();

@@ -1,19 +1,22 @@
 //! The database: connect (with SQLite pragmas), migrate, seed, and the launch fairing
-//! that does all three or aborts launch with a clear message. Also `begin_write`, the way
-//! to open a write transaction (IMMEDIATE on SQLite, see PITFALLS 4; the handout's
-//! `store::held_write` on SQLite is the one other, decision 0015).
+//! that does all three or aborts launch with a clear message. `Db` is the app's handle on
+//! it, the one every store function takes. Also `begin_write`, the way to open a write
+//! transaction (IMMEDIATE on SQLite, see PITFALLS 4; the handout's `store::held_write` on
+//! SQLite is the one other, decision 0015).
 
 use crate::config::Settings;
 use crate::seed;
+use crate::store::audit_queue::AuditQueue;
+use crate::store::sqlite::SqliteFile;
 use migrations::{Migrator, MigratorTrait};
 use rocket::fairing::AdHoc;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Pool size measured for the take-one-crib transaction (PITFALLS 8): SQLite 4, PostgreSQL 8.
@@ -58,8 +61,104 @@ fn sqlite_path(url: &str) -> Option<&str> {
     }
 }
 
-/// Open the pool with the right options for the backend.
-pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupError> {
+/// The app's handle on its database, made once by `connect` and kept by the app (Rocket
+/// manages it; a CLI command holds its own): the pool, and what is kept beside it — the
+/// connection writes go through, the queue of audit rows written on their own, and on a
+/// SQLite file the fast paths' connections and switches (`store::sqlite`). Every store
+/// function takes it. Queries run through it as through the pool (`ConnectionTrait`), so
+/// SeaORM's finders and statements take it as they take a `DatabaseConnection`.
+///
+/// Cloning is cheap (one `Arc`); every clone shares the same parts. Two `Db`s opened on
+/// one SQLite file (two apps in one test process) each have their own writer and queue,
+/// as two processes would: they meet in SQLite's lock, with its busy timeout.
+#[derive(Clone)]
+pub struct Db(Arc<DbParts>);
+
+struct DbParts {
+    pool: DatabaseConnection,
+    /// The connection writes go through (`writer`).
+    writer: DatabaseConnection,
+    /// The group commit of audit rows written on their own (None: one by one).
+    audit: Option<Arc<AuditQueue>>,
+    /// A SQLite file's fast paths (None on PostgreSQL and for SQLite in memory).
+    sqlite: Option<SqliteFile>,
+}
+
+impl Db {
+    /// A handle on a pool opened elsewhere, with none of the parts `connect` adds: writes go
+    /// through the pool itself, audit rows one by one, no SQLite fast path. For a tool's
+    /// or a test's own connection (a restored backup, a second look at a file).
+    pub fn plain(pool: DatabaseConnection) -> Db {
+        Db(Arc::new(DbParts { writer: pool.clone(), pool, audit: None, sqlite: None }))
+    }
+
+    /// The pool behind it (for what only SeaORM's own connection type offers).
+    pub fn pool(&self) -> &DatabaseConnection {
+        &self.0.pool
+    }
+
+    /// The connection writes go through. On SQLite, one writer at a time is all a file
+    /// allows, and a connection that finds the lock taken sleeps in SQLite's busy handler
+    /// (1, 2, 5, 10 … ms between tries) holding a pooled connection, while the lock it
+    /// waits for is free again within a fraction of a millisecond. So a SQLite file gets
+    /// one writer connection of its own, a pool of one: writers queue for it in order, each
+    /// woken as the one before it commits, and the main pool is left to readers (decision
+    /// 0012). On PostgreSQL (and SQLite in memory) it is the pool itself.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.0.writer
+    }
+
+    /// The queue that writes audit rows in batches (`store::audit_queue`), if this handle has one.
+    pub(crate) fn audit_queue(&self) -> Option<&Arc<AuditQueue>> {
+        self.0.audit.as_ref()
+    }
+
+    /// The SQLite file's fast paths, if this handle is on one and opened by `connect`.
+    pub(crate) fn sqlite_file(&self) -> Option<&SqliteFile> {
+        self.0.sqlite.as_ref()
+    }
+
+    /// Close the pools (a CLI command's last step; the app's are closed when it ends).
+    pub async fn close(self) -> Result<(), DbErr> {
+        let parts = Arc::try_unwrap(self.0).map_err(|_| DbErr::Custom("the database is still in use".into()))?;
+        if parts.sqlite.is_some() {
+            parts.writer.close().await?;
+        }
+        parts.pool.close().await
+    }
+}
+
+/// Queries go to the pool; writes that must queue for the writer take `begin_write`.
+#[async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DbBackend {
+        self.0.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.0.pool.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.0.pool.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.0.pool.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.0.pool.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.0.pool.support_returning()
+    }
+}
+
+/// Open the database with the right options for the backend: the pool, and beside it the
+/// parts `Db` describes.
+pub async fn connect(settings: &Settings) -> Result<Db, SetupError> {
     let url = settings.database_url.clone();
     if settings.is_sqlite() {
         if let Some(path) = sqlite_path(&url) {
@@ -71,21 +170,20 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, SetupErr
         }
     }
     let default_pool = if settings.is_sqlite() { SQLITE_POOL } else { POSTGRES_POOL };
-    let db = open_pool(settings, settings.database_pool_size.unwrap_or(default_pool)).await?;
-    if let Some(file) = sqlite_file(&db) {
-        // NOTE: the first pool opened on a file in this process gives it its writer; a
-        // second `connect` to the same file (a test's own connection, a CLI command run
-        // in-process) shares that writer, so their writes queue in the same line.
-        if !crate::store::sqlite::writer::has_writer(&file) {
-            let writer = open_pool(settings, 1).await?;
-            crate::store::sqlite::writer::register(file, writer);
-        }
-    }
-    Ok(db)
+    let pool = open_pool(settings, settings.database_pool_size.unwrap_or(default_pool)).await?;
+    let (writer, sqlite) = match sqlite_file(&pool) {
+        Some(file) => (open_pool(settings, 1).await?, Some(SqliteFile::new(file))),
+        None => (pool.clone(), None),
+    };
+    // NOTE: SQLite in memory keeps each connection's database apart, so its audit rows
+    // cannot go through a second connection; they are written one by one on the pool.
+    let in_memory = pool.get_database_backend() == DbBackend::Sqlite && sqlite.is_none();
+    let audit = (!in_memory).then(|| Arc::new(AuditQueue::new(writer.clone())));
+    Ok(Db(Arc::new(DbParts { pool, writer, audit, sqlite })))
 }
 
 /// The SQLite file behind a pool, as its URL names it (None on PostgreSQL and in memory).
-pub(crate) fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
+fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return None;
     }
@@ -122,11 +220,9 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
             })
             .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(steady_plans(conn))));
     } else {
-        // NOTE: each pool gets a name of its own (`cribs-<pid>-<n>`, shown in PostgreSQL's
-        // pg_stat_activity), by which `store::audit_queue` tells one pool from another.
-        let name = format!("cribs-{}-{}", std::process::id(), POOLS_OPENED.fetch_add(1, Ordering::Relaxed));
+        // The name PostgreSQL's pg_stat_activity shows for these connections.
         opts.test_before_acquire_if_idle_for(Duration::from_secs(60))
-            .map_sqlx_postgres_opts(move |o| o.application_name(&name));
+            .map_sqlx_postgres_opts(|o| o.application_name("cribs"));
     }
     if let Some(schema) = &settings.database_schema {
         opts.set_schema_search_path(schema.clone());
@@ -162,28 +258,16 @@ async fn steady_plans(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<(), 
     }
 }
 
-/// PostgreSQL pools opened by this process so far (for their application names).
-static POOLS_OPENED: AtomicU64 = AtomicU64::new(0);
-
-/// The name a PostgreSQL pool opened by `connect` carries (None elsewhere).
-pub(crate) fn postgres_pool_name(db: &DatabaseConnection) -> Option<String> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return None;
-    }
-    let name = db.get_postgres_connection_pool().connect_options().get_application_name()?.to_string();
-    name.starts_with("cribs-").then_some(name)
-}
-
 /// The process-wide soft limit on SQLite's own memory, in bytes.
 pub const SQLITE_SOFT_HEAP_LIMIT: u64 = 24 * 1024 * 1024;
 
 /// Run every pending migration.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), SetupError> {
-    Migrator::up(db, None).await.map_err(SetupError::Migrate)
+pub async fn migrate(db: &Db) -> Result<(), SetupError> {
+    Migrator::up(db.pool(), None).await.map_err(SetupError::Migrate)
 }
 
 /// Connect, migrate and seed: everything launch needs from the database.
-pub async fn prepare(settings: &Settings) -> Result<DatabaseConnection, SetupError> {
+pub async fn prepare(settings: &Settings) -> Result<Db, SetupError> {
     let db = connect(settings).await?;
     migrate(&db).await?;
     let report = seed::run(&db, settings.cribs_demo).await?;
@@ -207,20 +291,20 @@ pub fn stage(settings: Settings) -> AdHoc {
     })
 }
 
-/// Begin a write transaction: on SQLite on the file's writer connection (`writer`), and
-/// IMMEDIATE so that a read followed by a write never fails with "database is locked";
-/// an ordinary BEGIN on PostgreSQL.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// Begin a write transaction on the writer connection (`Db::writer`): IMMEDIATE on SQLite,
+/// so that a read followed by a write never fails with "database is locked"; an ordinary
+/// BEGIN on PostgreSQL.
+pub async fn begin_write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
-            crate::store::sqlite::writer::writer(db)
+            db.writer()
                 .begin_with_options(TransactionOptions {
                     sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                     ..Default::default()
                 })
                 .await
         }
-        _ => db.begin().await,
+        _ => db.writer().begin().await,
     }
 }
 
@@ -231,7 +315,7 @@ pub fn is_check_violation(err: &DbErr) -> bool {
 }
 
 /// Ping the database (for `/healthz`).
-pub async fn ping(db: &DatabaseConnection) -> bool {
+pub async fn ping(db: &Db) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
 

@@ -18,6 +18,7 @@
 //! `override_reason = "synthetic data (cribs generate)"`, and no follow-ups are made.
 
 use crate::db::begin_write;
+use crate::db::Db;
 use crate::domain::family::RACE_ETHNICITY;
 use crate::domain::reports::infant_mortality;
 use crate::entity::{crib_model, family, handout, infant, neighborhood, site, stock_movement, user};
@@ -28,8 +29,8 @@ use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, Statement,
 };
 use std::collections::BTreeMap;
 
@@ -227,7 +228,7 @@ struct PlannedHandout {
 }
 
 /// Generate the data. Deterministic for the same options and the same starting database.
-pub async fn generate(db: &DatabaseConnection, opts: &GenerateOptions) -> Result<GenerateSummary, String> {
+pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary, String> {
     let err = |e: DbErr| e.to_string();
     let w = world(db).await?;
     let mut rng = StdRng::seed_from_u64(opts.seed);

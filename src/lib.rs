@@ -20,6 +20,7 @@ pub mod seed;
 pub mod store;
 pub mod web;
 
+use crate::db::Db;
 use rocket::data::{Limits, ToByteUnit};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
@@ -61,7 +62,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .register("/fhir", fhir::catchers())
         .attach(AdHoc::on_liftoff("Housekeeping", |rocket| {
             Box::pin(async move {
-                if let Some(db) = rocket.state::<sea_orm::DatabaseConnection>() {
+                if let Some(db) = rocket.state::<Db>() {
                     rocket::tokio::spawn(store::housekeeping::sweep_every_hour(db.clone()));
                 }
             })

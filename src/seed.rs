@@ -4,14 +4,13 @@
 
 use crate::auth::password;
 use crate::db::begin_write;
+use crate::db::Db;
 use crate::domain::policy::PolicyFile;
 use crate::entity::{crib_model, csa, neighborhood, policy, poverty_guideline, site, user, user_site, zip_csa};
 use crate::store::stock::{self, MovementKind, NewMovement};
 use chrono::NaiveDate;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -109,7 +108,7 @@ struct DemoUser {
 }
 
 /// Run the seeds: reference data always, demo data when `demo` allows and the database is empty.
-pub async fn run(db: &DatabaseConnection, demo: Option<bool>) -> Result<SeedReport, SeedError> {
+pub async fn run(db: &Db, demo: Option<bool>) -> Result<SeedReport, SeedError> {
     let txn = begin_write(db).await?;
     seed_reference(&txn).await?;
     let mut report = SeedReport::default();

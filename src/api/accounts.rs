@@ -3,11 +3,11 @@
 use crate::api::answer::Answer;
 use crate::api::body::JsonBody;
 use crate::auth::guards::{ApiUser, ClientAddr};
+use crate::db::Db;
 use crate::error::{ApiResult, AppError};
 use crate::store::audit::Caller;
 use crate::store::{accounts, reference};
 use rocket::{get, post, State};
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
 /// Credentials for a token.
@@ -60,7 +60,7 @@ pub struct MeResponse {
         (status = 422, body = crate::api::openapi::ErrorBody), (status = 429, body = crate::api::openapi::ErrorBody)))]
 #[post("/v1/tokens", data = "<body>")]
 pub async fn create_token(
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     body: Result<JsonBody<TokenRequest>, AppError>,
 ) -> ApiResult<Answer> {
@@ -80,7 +80,7 @@ pub async fn create_token(
     responses((status = 200, body = MeResponse), (status = 401, body = crate::api::openapi::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/me")]
-pub async fn me(user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
+pub async fn me(user: ApiUser, db: &State<Db>) -> ApiResult<Answer> {
     let id = user.0;
     let mut scope: Vec<i64> = id.site_ids.clone();
     scope.extend(id.hospital_site_id);

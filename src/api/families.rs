@@ -5,6 +5,7 @@ use crate::api::answer::Answer;
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
 use crate::auth::guards::{ApiUser, ClientAddr};
+use crate::db::Db;
 use crate::domain::family::{parse_family, FamilyInput};
 use crate::error::{ApiResult, AppError};
 use crate::store::audit::Caller;
@@ -13,7 +14,6 @@ use crate::store::families::{self, CreatedFamily, FamilySummary};
 use crate::store::family_view;
 use crate::store::write::{Mode, WriteKey};
 use rocket::{get, post, State};
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
 /// Register a family with its infants.
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 #[post("/v1/families", data = "<body>")]
 pub async fn create(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     body: Result<JsonBody<FamilyInput>, AppError>,
@@ -46,12 +46,7 @@ pub async fn create(
     responses((status = 200, body = [FamilySummary]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/families?<q>")]
-pub async fn search(
-    user: ApiUser,
-    db: &State<DatabaseConnection>,
-    addr: ClientAddr,
-    q: Option<&str>,
-) -> ApiResult<Answer> {
+pub async fn search(user: ApiUser, db: &State<Db>, addr: ClientAddr, q: Option<&str>) -> ApiResult<Answer> {
     let found = families::find(db.inner(), Caller { who: &user.0, ip: &addr.0 }, q.unwrap_or("")).await?;
     Answer::ok(&found)
 }
@@ -62,7 +57,7 @@ pub async fn search(
     responses((status = 200, body = family_view::FamilyDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/families/<id>")]
-pub async fn detail(user: ApiUser, db: &State<DatabaseConnection>, addr: ClientAddr, id: i64) -> ApiResult<Answer> {
+pub async fn detail(user: ApiUser, db: &State<Db>, addr: ClientAddr, id: i64) -> ApiResult<Answer> {
     Answer::ok(&families::view(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?)
 }
 
@@ -83,7 +78,7 @@ pub struct CheckRequest {
 #[post("/v1/families/<id>/eligibility-checks", data = "<body>")]
 pub async fn check(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -111,7 +106,7 @@ struct PreviewAnswer {
 #[post("/v1/eligibility/preview", data = "<body>")]
 pub async fn preview(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     body: Result<JsonBody<FamilyInput>, AppError>,
 ) -> ApiResult<Answer> {
     let _who = user.0;

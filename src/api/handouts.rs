@@ -5,6 +5,7 @@ use crate::api::answer::Answer;
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
+use crate::db::Db;
 use crate::domain::education::parse_education;
 use crate::error::{forbidden_unless, ApiResult, AppError};
 use crate::store::audit::Caller;
@@ -13,7 +14,6 @@ use crate::store::follow_ups::{self, CallOutcome, FollowUpView};
 use crate::store::handouts::{self, HandoutCommand};
 use crate::store::write::{Mode, WriteKey, WriteRequest};
 use rocket::{get, post, State};
-use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
 /// A safe-sleep education session.
@@ -42,7 +42,7 @@ pub struct EducationRequest {
 #[post("/v1/families/<id>/education", data = "<body>")]
 pub async fn education(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -93,7 +93,7 @@ pub struct HandoutRequest {
 #[post("/v1/handouts", data = "<body>")]
 pub async fn create(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     body: Result<JsonBody<HandoutRequest>, AppError>,
@@ -122,7 +122,7 @@ pub async fn create(
     responses((status = 200, body = HandoutView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/handouts/<id>")]
-pub async fn get(user: ApiUser, db: &State<DatabaseConnection>, id: i64) -> ApiResult<Answer> {
+pub async fn get(user: ApiUser, db: &State<Db>, id: i64) -> ApiResult<Answer> {
     let h = handouts::get(db.inner(), id).await?;
     if !user.0.can_act_at(h.site_id) {
         return Err(AppError::NotFound);
@@ -147,7 +147,7 @@ pub struct VoidRequest {
 #[post("/v1/handouts/<id>/void", data = "<body>")]
 pub async fn void(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -165,7 +165,7 @@ pub async fn void(
     responses((status = 200, body = [FollowUpView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/follow-ups")]
-pub async fn follow_ups_due(user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
+pub async fn follow_ups_due(user: ApiUser, db: &State<Db>) -> ApiResult<Answer> {
     let who = user.0;
     forbidden_unless(who.works_with_families())?;
     Answer::ok(&follow_ups::due(db.inner(), who.site_scope(), crate::clock::today()).await?)
@@ -193,7 +193,7 @@ pub struct CallRequest {
 #[post("/v1/follow-ups/<id>/calls", data = "<body>")]
 pub async fn record_call(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,

@@ -7,13 +7,13 @@ use crate::api::answer::Answer;
 use crate::api::openapi::ErrorBody;
 use crate::api::reports::{ReportAnswer, WantsCsv};
 use crate::auth::guards::ApiManager;
+use crate::db::Db;
 use crate::domain::outcomes::pick;
 use crate::error::{ApiResult, AppError};
 use crate::headers::CsvFile;
 use crate::store::outcomes::{self, Outcome};
 use crate::store::report_params::{csv_name, outcome_params, RawReportParams};
 use rocket::{get, State};
-use sea_orm::DatabaseConnection;
 
 /// The query of every outcome report.
 #[derive(utoipa::IntoParams)]
@@ -32,7 +32,7 @@ pub struct OutcomeQuery {
 
 /// One outcome report as JSON, or one of its tables as CSV.
 async fn respond(
-    db: &DatabaseConnection,
+    db: &Db,
     csv: WantsCsv,
     which: Outcome,
     raw: RawReportParams,
@@ -70,7 +70,7 @@ fn raw(from: Option<String>, to: Option<String>, site_id: Option<String>) -> Raw
 #[get("/v1/reports/education?<from>&<to>&<site_id>&<table>")]
 pub async fn education(
     _user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     csv: WantsCsv,
     from: Option<String>,
     to: Option<String>,
@@ -92,7 +92,7 @@ pub async fn education(
 #[get("/v1/reports/eligibility?<from>&<to>&<site_id>&<table>")]
 pub async fn eligibility(
     _user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     csv: WantsCsv,
     from: Option<String>,
     to: Option<String>,
@@ -114,7 +114,7 @@ pub async fn eligibility(
 #[get("/v1/reports/referrals?<from>&<to>&<site_id>&<table>")]
 pub async fn referrals(
     _user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     csv: WantsCsv,
     from: Option<String>,
     to: Option<String>,
@@ -136,7 +136,7 @@ pub async fn referrals(
 #[get("/v1/reports/follow-ups?<from>&<to>&<site_id>&<table>")]
 pub async fn follow_ups(
     _user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     csv: WantsCsv,
     from: Option<String>,
     to: Option<String>,
@@ -158,7 +158,7 @@ pub async fn follow_ups(
 #[get("/v1/reports/stock?<from>&<to>&<site_id>&<table>")]
 pub async fn stock(
     _user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     csv: WantsCsv,
     from: Option<String>,
     to: Option<String>,

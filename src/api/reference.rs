@@ -2,10 +2,10 @@
 
 use crate::api::answer::Answer;
 use crate::auth::guards::ApiUser;
+use crate::db::Db;
 use crate::error::ApiResult;
 use crate::store::reference::{self, NeighborhoodView, SiteView};
 use rocket::{get, State};
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 /// A crib model.
@@ -22,12 +22,7 @@ pub struct CribModelView {
     responses((status = 200, body = [NeighborhoodView]), (status = 401, body = crate::api::openapi::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/neighborhoods?<q>&<zip>")]
-pub async fn neighborhoods(
-    _user: ApiUser,
-    db: &State<DatabaseConnection>,
-    q: Option<&str>,
-    zip: Option<&str>,
-) -> ApiResult<Answer> {
+pub async fn neighborhoods(_user: ApiUser, db: &State<Db>, q: Option<&str>, zip: Option<&str>) -> ApiResult<Answer> {
     Answer::ok(&reference::neighborhoods(db.inner(), q, zip).await?)
 }
 
@@ -36,7 +31,7 @@ pub async fn neighborhoods(
     responses((status = 200, body = [CribModelView]), (status = 401, body = crate::api::openapi::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/crib-models")]
-pub async fn crib_models(_user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
+pub async fn crib_models(_user: ApiUser, db: &State<Db>) -> ApiResult<Answer> {
     let models: Vec<CribModelView> = reference::crib_models(db.inner())
         .await?
         .into_iter()
@@ -50,7 +45,7 @@ pub async fn crib_models(_user: ApiUser, db: &State<DatabaseConnection>) -> ApiR
     responses((status = 200, body = [SiteView]), (status = 401, body = crate::api::openapi::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/sites")]
-pub async fn sites(_user: ApiUser, db: &State<DatabaseConnection>) -> ApiResult<Answer> {
+pub async fn sites(_user: ApiUser, db: &State<Db>) -> ApiResult<Answer> {
     crate::store::referrals::settle(db.inner()).await?;
     Answer::ok(&reference::sites(db.inner(), None).await?)
 }

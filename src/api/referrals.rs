@@ -5,6 +5,7 @@ use crate::api::answer::Answer;
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
+use crate::db::Db;
 use crate::domain::referral::{parse_referral, ReferralInput};
 use crate::domain::states::ReferralStatus;
 use crate::error::{ApiResult, AppError};
@@ -12,7 +13,6 @@ use crate::store::audit::Caller;
 use crate::store::referrals::{self, ReferralView};
 use crate::store::write::{Mode, WriteKey};
 use rocket::{get, post, State};
-use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -25,7 +25,7 @@ use serde_json::Value;
 #[post("/v1/referrals", data = "<body>")]
 pub async fn create(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     body: Result<JsonBody<ReferralInput>, AppError>,
@@ -45,7 +45,7 @@ pub async fn create(
     responses((status = 200, body = [ReferralView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/referrals?<status>")]
-pub async fn list(user: ApiUser, db: &State<DatabaseConnection>, status: Option<&str>) -> ApiResult<Answer> {
+pub async fn list(user: ApiUser, db: &State<Db>, status: Option<&str>) -> ApiResult<Answer> {
     if let Some(s) = status {
         if ReferralStatus::parse(s).is_none() {
             return Err(AppError::validation(
@@ -64,7 +64,7 @@ pub async fn list(user: ApiUser, db: &State<DatabaseConnection>, status: Option<
     responses((status = 200, body = ReferralView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/referrals/<id>")]
-pub async fn get(user: ApiUser, db: &State<DatabaseConnection>, id: i64) -> ApiResult<Answer> {
+pub async fn get(user: ApiUser, db: &State<Db>, id: i64) -> ApiResult<Answer> {
     referrals::settle(db.inner()).await?;
     let r = referrals::get_scoped(db.inner(), &user.0, id).await?;
     Answer::ok(&referrals::view(db.inner(), r).await?)
@@ -87,7 +87,7 @@ pub struct AcceptRequest {
 #[post("/v1/referrals/<id>/accept", data = "<body>")]
 pub async fn accept(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -117,7 +117,7 @@ pub struct DeclineRequest {
 #[post("/v1/referrals/<id>/decline", data = "<body>")]
 pub async fn decline(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -140,7 +140,7 @@ pub async fn decline(
 #[post("/v1/referrals/<id>/cancel")]
 pub async fn cancel(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,

@@ -6,6 +6,7 @@
 use crate::api::answer::Answer;
 use crate::api::openapi::ErrorBody;
 use crate::auth::guards::ApiManager;
+use crate::db::Db;
 use crate::domain::reports::Grouping;
 use crate::error::ApiResult;
 use crate::headers::CsvFile;
@@ -17,7 +18,6 @@ use rocket::http::MediaType;
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::{self, Responder};
 use rocket::{get, State};
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 /// Whether the caller prefers CSV (`Accept: text/csv` ranked above JSON).
@@ -96,7 +96,7 @@ pub struct DistributionReportDoc {
 #[get("/v1/reports/distribution-by-neighborhood?<from>&<to>&<site_id>&<group>")]
 pub async fn distribution(
     _user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     csv: WantsCsv,
     from: Option<String>,
     to: Option<String>,
@@ -138,7 +138,7 @@ pub async fn distribution(
 #[get("/v1/reports/equity?<from>&<to>&<site_id>&<table>")]
 pub async fn equity(
     _user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     csv: WantsCsv,
     from: Option<String>,
     to: Option<String>,

@@ -5,6 +5,7 @@ use crate::api::answer::Answer;
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::api::openapi::ErrorBody;
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
+use crate::db::Db;
 use crate::domain::states::TransferStatus;
 use crate::domain::stock::{
     check_transfer_sites, checked_count, checked_delta, AdjustmentReason, Quantity, LOT_MAX_CHARS, NOTE_MAX_CHARS,
@@ -15,7 +16,6 @@ use crate::store::audit::Caller;
 use crate::store::stock_ops::{self, MovementFilter, MovementResult, MovementView, TransferView};
 use crate::store::write::{Mode, WriteKey};
 use rocket::{get, post, State};
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
 /// A restock.
@@ -95,7 +95,7 @@ pub struct MovementPage {
 #[post("/v1/sites/<id>/receipts", data = "<body>")]
 pub async fn receipt(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -128,7 +128,7 @@ pub async fn receipt(
 #[post("/v1/transfers", data = "<body>")]
 pub async fn create_transfer(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     body: Result<JsonBody<TransferRequest>, AppError>,
@@ -160,7 +160,7 @@ pub async fn create_transfer(
 
 async fn close(
     who: crate::domain::actor::Actor,
-    db: &DatabaseConnection,
+    db: &Db,
     addr: &ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -181,7 +181,7 @@ async fn close(
 #[post("/v1/transfers/<id>/receive")]
 pub async fn receive_transfer(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -198,7 +198,7 @@ pub async fn receive_transfer(
 #[post("/v1/transfers/<id>/cancel")]
 pub async fn cancel_transfer(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -212,7 +212,7 @@ pub async fn cancel_transfer(
     responses((status = 200, body = [TransferView]), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/transfers?<status>")]
-pub async fn list_transfers(user: ApiUser, db: &State<DatabaseConnection>, status: Option<&str>) -> ApiResult<Answer> {
+pub async fn list_transfers(user: ApiUser, db: &State<Db>, status: Option<&str>) -> ApiResult<Answer> {
     let who = user.0;
     if let Some(s) = status {
         if TransferStatus::parse(s).is_none() {
@@ -232,7 +232,7 @@ pub async fn list_transfers(user: ApiUser, db: &State<DatabaseConnection>, statu
 #[post("/v1/sites/<id>/adjustments", data = "<body>")]
 pub async fn adjustment(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -270,7 +270,7 @@ pub async fn adjustment(
 #[post("/v1/sites/<id>/counts", data = "<body>")]
 pub async fn count(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -301,7 +301,7 @@ pub async fn count(
 #[post("/v1/sites/<id>/thresholds", data = "<body>")]
 pub async fn threshold(
     user: ApiManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     id: i64,
@@ -334,7 +334,7 @@ pub async fn threshold(
     responses((status = 200, body = MovementPage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/sites/<id>/movements?<q..>")]
-pub async fn movements(user: ApiUser, db: &State<DatabaseConnection>, id: i64, q: MovementQuery) -> ApiResult<Answer> {
+pub async fn movements(user: ApiUser, db: &State<Db>, id: i64, q: MovementQuery) -> ApiResult<Answer> {
     let MovementQuery { page, per_page, kind, crib_model_id, lot } = q;
     let who = user.0;
     if !who.can_act_at(id) {

@@ -7,15 +7,16 @@
 //! (`can_act_at` and friends) live there, and an out-of-scope record answers 404.
 
 use crate::auth::session;
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::store::actors;
 use rocket::http::{Method, Status};
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 
 /// Load an active user and their memberships (None also when the database could not answer).
-pub async fn load_actor(db: &DatabaseConnection, user_id: i64) -> Option<Actor> {
+pub async fn load_actor(db: &Db, user_id: i64) -> Option<Actor> {
     actors::by_id(db, user_id).await.ok().flatten()
 }
 
@@ -24,7 +25,7 @@ pub fn is_tls(req: &Request<'_>) -> bool {
     req.rocket().config().tls_enabled()
 }
 
-async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Result<Option<Actor>, DbErr> {
+async fn from_bearer(req: &Request<'_>, db: &Db) -> Result<Option<Actor>, DbErr> {
     let Some(header) = req.headers().get_one("Authorization") else { return Ok(None) };
     let Some(raw) = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim) else {
         return Ok(None);
@@ -35,13 +36,13 @@ async fn from_bearer(req: &Request<'_>, db: &DatabaseConnection) -> Result<Optio
     actors::by_token(db, raw).await
 }
 
-async fn from_session(req: &Request<'_>, db: &DatabaseConnection) -> Result<Option<Actor>, DbErr> {
+async fn from_session(req: &Request<'_>, db: &Db) -> Result<Option<Actor>, DbErr> {
     let Some(uid) = session::current_user_id(req.cookies(), is_tls(req)) else { return Ok(None) };
     actors::by_id(db, uid).await
 }
 
-fn db<'r>(req: &'r Request<'_>) -> Option<&'r DatabaseConnection> {
-    req.rocket().state::<DatabaseConnection>()
+fn db<'r>(req: &'r Request<'_>) -> Option<&'r Db> {
+    req.rocket().state::<Db>()
 }
 
 /// Who is calling, as the guards cache it per request: signed in, not signed in, or not

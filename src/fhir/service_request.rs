@@ -7,6 +7,7 @@
 use super::outcome::{FhirAnswer, FhirError};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::auth::guards::{ApiUser, ClientAddr};
+use crate::db::Db;
 use crate::domain::family::{parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput};
 use crate::domain::referral::NewReferral;
 use crate::domain::states::ReferralStatus;
@@ -17,7 +18,7 @@ use crate::store::referrals;
 use crate::store::write::{Mode, WriteKey};
 use rocket::http::Status;
 use rocket::{get, post, State};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 /// The extension that carries an expected due date on the contained Patient.
@@ -144,7 +145,7 @@ fn map_field(field: &str) -> String {
 #[post("/ServiceRequest", data = "<body>")]
 pub async fn create(
     user: ApiUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     key: IdempotencyKey,
     body: Result<JsonBody<Value>, AppError>,
@@ -202,7 +203,7 @@ pub async fn create(
         (status = 404, description = "OperationOutcome", content_type = "application/fhir+json")),
     security(("bearer" = [])))]
 #[get("/ServiceRequest/<id>")]
-pub async fn read(user: ApiUser, db: &State<DatabaseConnection>, id: i64) -> Result<FhirAnswer, FhirError> {
+pub async fn read(user: ApiUser, db: &State<Db>, id: i64) -> Result<FhirAnswer, FhirError> {
     referrals::settle(db.inner()).await?;
     let r = referrals::get_scoped(db.inner(), &user.0, id).await?;
     let body = to_service_request(db.inner(), &r).await?;

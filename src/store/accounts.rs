@@ -3,6 +3,7 @@
 
 use crate::auth::{password, token};
 use crate::db::begin_write;
+use crate::db::Db;
 use crate::entity::{api_token, login_attempt, user};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry, Caller};
@@ -10,8 +11,8 @@ use crate::store::write::{self, Mode, WriteKey};
 use chrono::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    Statement,
 };
 
 /// Failed attempts for one email within the window before sign-in is refused.
@@ -66,12 +67,7 @@ async fn serialise_attempts(txn: &impl ConnectionTrait, email: &str, ip: &str) -
 /// around the slow password hash: the attempt is first recorded as a failure together with
 /// the throttle check (so parallel guesses all count), the hash is checked outside any
 /// transaction (no lock is held while argon2 runs), and a success then marks the attempt.
-pub async fn sign_in(
-    db: &DatabaseConnection,
-    email: &str,
-    password_text: &str,
-    ip: &str,
-) -> Result<user::Model, AppError> {
+pub async fn sign_in(db: &Db, email: &str, password_text: &str, ip: &str) -> Result<user::Model, AppError> {
     let email = normalise_email(email);
     let stored_email: String = email.chars().take(200).collect();
     let ip: String = ip.chars().take(64).collect();
@@ -138,10 +134,7 @@ pub async fn sign_in(
 /// Issue an API token to someone who just signed in with their password, audited as
 /// `token.create`: the secret (shown once) and its expiry. Not keyed: each sign-in is its
 /// own token.
-pub async fn issue_token_to(
-    db: &DatabaseConnection,
-    by: Caller<'_>,
-) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
+pub async fn issue_token_to(db: &Db, by: Caller<'_>) -> Result<(String, chrono::DateTime<chrono::Utc>), AppError> {
     let mode = Mode::write(WriteKey::Api(None), "POST /api/v1/tokens", &serde_json::Value::Null);
     let ran = write::run(db, by.who.id, mode, 201, |txn| async {
         let r = async {

@@ -4,24 +4,24 @@
 //! call these; nothing here knows about requests.
 
 use crate::auth::token::sha256_hex;
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::role::Role;
 use crate::entity::{api_token, user};
 use crate::store::sqlite::inline_read;
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
 };
 
 /// An active user by id; `Err` when the database could not answer (busy or down), which is
 /// not the same as "no such user".
-pub async fn by_id(db: &DatabaseConnection, user_id: i64) -> Result<Option<Actor>, DbErr> {
+pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<Actor>, DbErr> {
     actor_where(db, user::Column::Id.eq(user_id)).await
 }
 
 /// The active user of an unexpired API token (the raw token as the client sent it).
-pub async fn by_token(db: &DatabaseConnection, raw_token: &str) -> Result<Option<Actor>, DbErr> {
+pub async fn by_token(db: &Db, raw_token: &str) -> Result<Option<Actor>, DbErr> {
     let token = Query::select()
         .column(api_token::Column::UserId)
         .from(api_token::Entity)
@@ -33,7 +33,7 @@ pub async fn by_token(db: &DatabaseConnection, raw_token: &str) -> Result<Option
 
 /// The active user a condition finds, with the sites they belong to, in one statement.
 /// None when no user matches, or the user is inactive or of an unknown role.
-async fn actor_where(db: &DatabaseConnection, cond: SimpleExpr) -> Result<Option<Actor>, DbErr> {
+async fn actor_where(db: &Db, cond: SimpleExpr) -> Result<Option<Actor>, DbErr> {
     let backend = db.get_database_backend();
     let sites = match backend {
         DbBackend::Postgres => {

@@ -2,13 +2,14 @@
 //! record (`record`), and the searches the audit page runs (`search`). Nothing in the app
 //! updates or deletes these rows: there is deliberately no function here that could.
 
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::entity::{audit_event, user};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -60,13 +61,13 @@ pub async fn record(
 /// and goes in with them, one INSERT for all (`audit_queue`; on SQLite through the file's
 /// writer connection).
 pub async fn record_alone(
-    db: &DatabaseConnection,
+    db: &Db,
     actor: Option<&Actor>,
     ip: Option<&str>,
     entry: AuditEntry<'_>,
 ) -> Result<(), DbErr> {
     let row = row(actor, ip, entry);
-    match crate::store::audit_queue::for_db(db) {
+    match db.audit_queue() {
         Some(queue) => queue.record(row).await,
         None => audit_event::Entity::insert(row).exec_without_returning(db).await.map(|_| ()),
     }

@@ -7,15 +7,13 @@
 
 use crate::entity::audit_event;
 use sea_orm::{ConnAcquireErr, DatabaseConnection, DbErr, EntityTrait};
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 /// At most this many rows in one INSERT (9 values each, far below SQLite's 32,766).
 const MAX_BATCH: usize = 256;
 
-/// The waiting rows of one SQLite file, and whether a task is writing them.
+/// The waiting rows of one database, and whether a task is writing them.
 pub struct AuditQueue {
     writer: DatabaseConnection,
     state: Mutex<QueueState>,
@@ -27,35 +25,13 @@ struct QueueState {
     draining: bool,
 }
 
-/// The queue of the SQLite file or the PostgreSQL pool behind `db`, made on first use
-/// (None for SQLite in memory and for a PostgreSQL pool not opened by `db::connect`,
-/// where rows are inserted one by one).
-pub fn for_db(db: &DatabaseConnection) -> Option<Arc<AuditQueue>> {
-    let key = match crate::db::sqlite_file(db) {
-        Some(file) => QueueKey::SqliteFile(file),
-        None => QueueKey::PostgresPool(crate::db::postgres_pool_name(db)?),
-    };
-    let mut queues = QUEUES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let queue = queues.entry(key).or_insert_with(|| {
-        Arc::new(AuditQueue {
-            writer: crate::store::sqlite::writer::writer(db),
-            state: Mutex::new(QueueState::default()),
-        })
-    });
-    Some(queue.clone())
-}
-
-/// What a queue belongs to: a SQLite file (every pool on it shares its writer), or one
-/// PostgreSQL pool by its name (pools on different schemas must not share a queue).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum QueueKey {
-    SqliteFile(PathBuf),
-    PostgresPool(String),
-}
-
-static QUEUES: LazyLock<Mutex<HashMap<QueueKey, Arc<AuditQueue>>>> = LazyLock::new(Mutex::default);
-
 impl AuditQueue {
+    /// A queue whose rows go in through `writer` (`Db::writer`); `db::connect` makes one
+    /// per database it opens, and the app keeps it in its `Db`.
+    pub fn new(writer: DatabaseConnection) -> AuditQueue {
+        AuditQueue { writer, state: Mutex::new(QueueState::default()) }
+    }
+
     fn state(&self) -> MutexGuard<'_, QueueState> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

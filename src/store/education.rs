@@ -1,6 +1,7 @@
 //! Recording safe-sleep education for a family. (Whether it is recent enough to count for a
 //! handout is read with the handout's other gates, `handouts::Gates`.)
 
+use crate::db::Db;
 use crate::domain::education::{NewEducation, CURRICULUM_VERSION};
 use crate::entity::education_session;
 use crate::error::AppError;
@@ -8,14 +9,14 @@ use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::families;
 use crate::store::family_view::EducationView;
 use crate::store::write::{self, Mode, Ran};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
 /// Record safe-sleep education for a family the caller may see (staff, managers, a nurse
 /// for a family on her hospital's request), audited as `education.record`. `site_id` is
 /// where it was given: a site the caller acts at or her hospital; left out, the caller's
 /// own site or hospital.
 pub async fn educate(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     family_id: i64,

@@ -2,6 +2,7 @@
 //! store the policy version, the input snapshot and every rule's result; re-run a stored
 //! check from what was stored.
 
+use crate::db::Db;
 use crate::domain::eligibility::{evaluate, Evaluation, FamilySnapshot, InfantSnapshot, RuleResult};
 use crate::domain::family::NewFamily;
 use crate::domain::money::cents_to_decimal;
@@ -11,10 +12,7 @@ use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
 use crate::store::{families, policy};
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 /// The policy a check used.
@@ -29,7 +27,7 @@ pub struct PolicyRef {
 /// staff, managers), audited as `eligibility.check`. `infant_id` may be left out when the
 /// family has one infant.
 pub async fn check(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     family_id: i64,

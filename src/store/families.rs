@@ -1,6 +1,7 @@
 //! Families and their infants: register (with duplicate detection), search, read, and
 //! the snapshot the eligibility rules need.
 
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::checkin::{prefix_end, search_key};
 use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
@@ -17,8 +18,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -27,7 +28,7 @@ use std::str::FromStr;
 /// duplicates (`AppError::PossibleDuplicates`) unless `confirmed` says it is a different
 /// family; audited as `family.create`.
 pub async fn register(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     new: &NewFamily,
@@ -59,7 +60,7 @@ pub const SEARCH_MAX_CHARS: usize = 100;
 
 /// Find families by name, phone or a date of birth (site staff, managers), audited as
 /// `family.search` with the number of results.
-pub async fn find(db: &DatabaseConnection, by: Caller<'_>, q: &str) -> Result<Vec<FamilySummary>, AppError> {
+pub async fn find(db: &Db, by: Caller<'_>, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     forbidden_unless(by.who.works_with_families())?;
     let q = q.trim();
     if q.chars().count() > SEARCH_MAX_CHARS {
@@ -73,7 +74,7 @@ pub async fn find(db: &DatabaseConnection, by: Caller<'_>, q: &str) -> Result<Ve
 }
 
 /// A family's whole record, for someone who may see it (else 404), audited as `family.view`.
-pub async fn view(db: &DatabaseConnection, by: Caller<'_>, id: i64) -> Result<FamilyDetail, AppError> {
+pub async fn view(db: &Db, by: Caller<'_>, id: i64) -> Result<FamilyDetail, AppError> {
     ensure_visible(db, by.who, id).await?;
     let detail = family_view::detail(db, id).await?;
     let entry = AuditEntry { action: "family.view", entity: "family", entity_id: Some(id), detail: None };
@@ -206,7 +207,7 @@ pub async fn create(
 /// families where every word starts the first or the last name (`tan bro` finds Tanya
 /// Brooks), from the search-key indexes; only when that finds nobody does it look for the
 /// words anywhere in the names (a full scan, for the middle of a double-barrelled name).
-pub async fn search(db: &DatabaseConnection, q: &str) -> Result<Vec<FamilySummary>, AppError> {
+pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     let q = q.trim();
     if q.is_empty() {
         return Ok(Vec::new());
@@ -251,7 +252,7 @@ pub async fn search(db: &DatabaseConnection, q: &str) -> Result<Vec<FamilySummar
 
 /// The first 50 families that meet a condition, by name (on SQLite read on the request's
 /// own thread when it can, decision 0016).
-async fn found(db: &DatabaseConnection, cond: Condition) -> Result<Vec<FamilySummary>, AppError> {
+async fn found(db: &Db, cond: Condition) -> Result<Vec<FamilySummary>, AppError> {
     let select = family::Entity::find()
         .filter(cond)
         .order_by_asc(family::Column::LastName)

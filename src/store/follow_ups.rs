@@ -1,6 +1,7 @@
 //! Follow-up calls after a handout: due lists per site, recording a call's outcome, and
 //! closing a follow-up as completed (reached) or lost after three unanswered attempts.
 
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::states::FollowUpStatus;
 use crate::entity::{family, follow_up, follow_up_call, handout};
@@ -10,8 +11,7 @@ use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -118,7 +118,7 @@ pub const NOTE_MAX_CHARS: usize = 500;
 /// Record one follow-up call at a site the caller acts at (else 404), audited as
 /// `follow_up.call` with the follow-up's new status.
 pub async fn call(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     id: i64,

@@ -3,9 +3,10 @@
 //! so older rows are deleted rather than kept for ever. The server sweeps once at start and
 //! then every hour (`sweep_every_hour`); the margins are generous on purpose.
 
+use crate::db::Db;
 use crate::entity::{idempotency_key, login_attempt};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 /// How long an idempotency answer is kept (API.md promises at least 24 hours).
 pub const KEEP_IDEMPOTENCY: Duration = Duration::days(7);
@@ -21,7 +22,7 @@ pub struct Swept {
 }
 
 /// Delete what is older than its keeping time, as of `now`.
-pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Swept, DbErr> {
+pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Swept, DbErr> {
     let idempotency_keys = idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::CreatedAt.lt(now - KEEP_IDEMPOTENCY))
         .exec(db)
@@ -37,7 +38,7 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Swept,
 
 /// Sweep now and then every hour, for as long as the server runs; a failed sweep is
 /// logged and tried again an hour later.
-pub async fn sweep_every_hour(db: DatabaseConnection) {
+pub async fn sweep_every_hour(db: Db) {
     let mut tick = rocket::tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;

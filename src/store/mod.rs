@@ -5,7 +5,7 @@
 //! transaction, and runs through the one write runner, `write`, which keeps idempotency
 //! (decision 0017). The building blocks below an action take `db: &impl ConnectionTrait`,
 //! so they run inside the action's transaction. The hot reads outside a transaction (who is
-//! calling, the check-in search) take the pool itself, `&DatabaseConnection`, so that on
+//! calling, the check-in search) take the pool itself, `&Db`, so that on
 //! SQLite they can be answered on the request's own thread. Everything SQLite-only is in
 //! `sqlite` (decisions 0012–0016).
 

@@ -1,6 +1,7 @@
 //! Policy versions and poverty guidelines: which version is in force on a date, its
 //! history, publishing a new version (never editing a published one).
 
+use crate::db::Db;
 use crate::domain::eligibility::Guideline;
 use crate::domain::money::cents_to_decimal;
 use crate::domain::policy::NewVersion;
@@ -10,10 +11,7 @@ use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 /// A policy version with its parsed parameters.
@@ -68,7 +66,7 @@ pub struct Published {
 
 /// Publish the next version of the policy in force (managers), audited as `policy.publish`.
 pub async fn publish_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     new: &NewVersion,

@@ -3,6 +3,7 @@
 //! fulfilled | declined | cancelled | expired, each transition a conditional update so two
 //! people cannot both move one request, and every reservation change ledger-safe.
 
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::education::{NewEducation, REQUIRED_TOPICS};
 use crate::domain::referral::{rank_sites, Candidate, NewReferral};
@@ -17,15 +18,15 @@ use crate::store::{education, eligibility, families, policy};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Submit a request before discharge (a nurse of a hospital), audited as `referral.submit`.
 pub async fn submit_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     new: &NewReferral,
@@ -40,7 +41,7 @@ pub async fn submit_once(
 
 /// Accept a request (managers): hold one crib of the model at the site.
 pub async fn accept_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     id: i64,
@@ -61,7 +62,7 @@ pub const DECLINE_REASON_CHARS: std::ops::RangeInclusive<usize> = 3..=500;
 
 /// Decline a request (managers) with a reason the nurse reads (3 to 500 characters).
 pub async fn decline_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     id: i64,
@@ -80,12 +81,7 @@ pub async fn decline_once(
 }
 
 /// Cancel a request (the nurse of its hospital, managers; anyone else: 404).
-pub async fn cancel_once(
-    db: &DatabaseConnection,
-    by: Caller<'_>,
-    mode: Mode<'_>,
-    id: i64,
-) -> Result<Ran<ReferralView>, AppError> {
+pub async fn cancel_once(db: &Db, by: Caller<'_>, mode: Mode<'_>, id: i64) -> Result<Ran<ReferralView>, AppError> {
     if !(by.who.is_manager() || by.who.role == Role::Nurse) {
         return Err(AppError::NotFound);
     }
@@ -117,7 +113,7 @@ pub struct TriageOption {
 
 /// The manager's queue: every open request, oldest discharge first, each with the
 /// distribution sites that have a crib available ranked by `domain::referral::rank_sites`.
-pub async fn triage_queue(db: &DatabaseConnection, who: &Actor) -> Result<Vec<TriageRow>, AppError> {
+pub async fn triage_queue(db: &Db, who: &Actor) -> Result<Vec<TriageRow>, AppError> {
     forbidden_unless(who.is_manager())?;
     settle(db).await?;
     let mut open = list(db, who, Some(ReferralStatus::Submitted.as_str())).await?;
@@ -403,7 +399,7 @@ pub async fn expire_lapsed(db: &impl ConnectionTrait, today: NaiveDate) -> Resul
 }
 
 /// Make the stored state right before a read: expire lapsed holds (a write, only when needed).
-pub async fn settle(db: &DatabaseConnection) -> Result<(), AppError> {
+pub async fn settle(db: &Db) -> Result<(), AppError> {
     let today = crate::clock::today();
     let any = referral::Entity::find()
         .filter(referral::Column::Status.eq(ReferralStatus::Reserved.as_str()))

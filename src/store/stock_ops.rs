@@ -2,6 +2,7 @@
 //! transfers (out at once, in on receipt, back on cancel), adjustments, physical counts,
 //! thresholds, and reading the ledger.
 
+use crate::db::Db;
 use crate::domain::states::TransferStatus;
 use crate::domain::stock::AdjustmentReason;
 use crate::entity::{crib_model, site, stock_balance, stock_movement, transfer};
@@ -10,8 +11,8 @@ use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::stock::{apply_movement, balance, ensure_balance, MovementKind, NewMovement, StockError};
 use crate::store::write::{self, Mode, Ran};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -133,7 +134,7 @@ impl From<transfer::Model> for TransferView {
 /// Restock (managers): cribs arrive at a site, audited as `stock.receipt`.
 #[expect(clippy::too_many_arguments, reason = "the receipt's fields")]
 pub async fn restock(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     site_id: i64,
@@ -153,7 +154,7 @@ pub async fn restock(
 /// `transfer.start`.
 #[expect(clippy::too_many_arguments, reason = "the transfer's fields")]
 pub async fn transfer(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     from_site_id: i64,
@@ -172,7 +173,7 @@ pub async fn transfer(
 /// Receive an in-transit transfer at its destination (managers, staff of the receiving
 /// site) or cancel it (managers), audited as `transfer.receive` / `transfer.cancel`.
 pub async fn finish_transfer(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     transfer_id: i64,
@@ -195,7 +196,7 @@ pub async fn finish_transfer(
 /// Adjust stock by hand with a reason (managers), audited as `stock.adjustment`.
 #[expect(clippy::too_many_arguments, reason = "the adjustment's fields")]
 pub async fn adjust_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     site_id: i64,
@@ -214,7 +215,7 @@ pub async fn adjust_once(
 /// Record a physical count at a site the caller acts at (else 404), audited as
 /// `stock.count`.
 pub async fn count_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     site_id: i64,
@@ -233,7 +234,7 @@ pub async fn count_once(
 
 /// Set a low-stock threshold (managers), audited as `stock.threshold`.
 pub async fn threshold_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     site_id: i64,

@@ -6,6 +6,7 @@
 //! warehouses, a nurse to one hospital, managers and admins to nothing (they see everything).
 
 use crate::auth::password;
+use crate::db::Db;
 use crate::domain::account::{DisplayName, Email, NewPassword};
 use crate::domain::actor::Actor;
 use crate::domain::role::Role;
@@ -16,8 +17,7 @@ use crate::store::accounts::revoke_tokens;
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -38,12 +38,7 @@ impl From<user::Model> for Account {
 }
 
 /// Create an account (administrators), audited by `create`.
-pub async fn create_once(
-    db: &DatabaseConnection,
-    by: Caller<'_>,
-    mode: Mode<'_>,
-    new: NewUser,
-) -> Result<Ran<Account>, AppError> {
+pub async fn create_once(db: &Db, by: Caller<'_>, mode: Mode<'_>, new: NewUser) -> Result<Ran<Account>, AppError> {
     crate::error::forbidden_unless(by.who.is_admin())?;
     write::run(db, by.who.id, mode, 201, |txn| async {
         let r = create(&txn, ChangedBy { who: Some(by.who), ip: Some(by.ip) }, new).await.map(Account::from);
@@ -54,7 +49,7 @@ pub async fn create_once(
 
 /// Change an account's name, role and memberships (administrators).
 pub async fn update_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     user_id: i64,
@@ -71,7 +66,7 @@ pub async fn update_once(
 
 /// Deactivate or activate an account (administrators; never one's own deactivation).
 pub async fn set_active_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     user_id: i64,

@@ -23,10 +23,11 @@
 //! show exactly what the write would do, and refuse what it would refuse.
 
 use crate::db::begin_write;
+use crate::db::Db;
 use crate::error::AppError;
 use crate::store::idempotency::{self, StoredAnswer};
 use crate::store::write_txn::WriteTxn;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -159,7 +160,7 @@ pub struct Ran<T> {
 /// Run a business action in one transaction under its key (or as a dry run). `done_status`
 /// is the HTTP status a success is kept with (201 for what it creates, else 200).
 pub async fn run<T, F, Fut>(
-    db: &DatabaseConnection,
+    db: &Db,
     user_id: i64,
     mode: Mode<'_>,
     done_status: u16,
@@ -187,7 +188,7 @@ where
 /// from `prepare` it must re-check with a conditional write or a constraint: other writers
 /// may commit in between.
 pub async fn run_prepared<T, P, PFut, R, B, BFut, W, F, Fut>(
-    db: &DatabaseConnection,
+    db: &Db,
     user_id: i64,
     req: WriteRequest<'_>,
     done_status: u16,
@@ -247,7 +248,7 @@ where
 
 /// Run an action in a write transaction and roll it back: the dry run behind a
 /// confirmation page. Nothing it does is kept (PostgreSQL may skip an id or two).
-async fn dry_run<T, F, Fut>(db: &DatabaseConnection, action: F) -> Result<T, AppError>
+async fn dry_run<T, F, Fut>(db: &Db, action: F) -> Result<T, AppError>
 where
     F: FnOnce(DatabaseTransaction) -> Fut,
     Fut: Future<Output = (DatabaseTransaction, Result<T, AppError>)>,
@@ -273,7 +274,7 @@ fn replayed<T: DeserializeOwned>(stored: StoredAnswer) -> Result<Ran<T>, AppErro
 /// A refused write (nothing of it written): with a key and a 4xx to keep, keep the answer
 /// so a retry replays it (or replay the one a racing request kept first).
 async fn refused<T: DeserializeOwned>(
-    db: &DatabaseConnection,
+    db: &Db,
     user_id: i64,
     key: Option<String>,
     hash: &str,
@@ -303,12 +304,7 @@ async fn refused<T: DeserializeOwned>(
     }
 }
 
-async fn replay<T: DeserializeOwned>(
-    db: &DatabaseConnection,
-    user_id: i64,
-    key: &str,
-    hash: &str,
-) -> Result<Ran<T>, AppError> {
+async fn replay<T: DeserializeOwned>(db: &Db, user_id: i64, key: &str, hash: &str) -> Result<Ran<T>, AppError> {
     match idempotency::find(db, user_id, key, hash).await? {
         Some(stored) => replayed(stored),
         None => Err(AppError::Internal("a kept answer vanished".into())),

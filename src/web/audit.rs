@@ -3,6 +3,7 @@
 //! Read-only: no route anywhere edits or deletes an audit row.
 
 use crate::auth::guards::PageManager;
+use crate::db::Db;
 use crate::error::FieldErrors;
 use crate::store::audit::{self, AuditFilter};
 use crate::web::context::page;
@@ -13,7 +14,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -80,7 +80,7 @@ fn date(errors: &mut FieldErrors, field: &str, v: &Option<String>) -> Option<Nai
 
 /// The filter the query means (person already resolved to user ids), the page, and the
 /// problems with what was typed.
-async fn parse(db: &DatabaseConnection, q: &AuditQuery) -> Result<(AuditFilter, u64, FieldErrors), sea_orm::DbErr> {
+async fn parse(db: &Db, q: &AuditQuery) -> Result<(AuditFilter, u64, FieldErrors), sea_orm::DbErr> {
     let mut errors = FieldErrors::new();
     let mut filter = AuditFilter::default();
     if let Some(person) = text(&q.person) {
@@ -159,7 +159,7 @@ fn page_href(q: &AuditQuery, page: u64) -> String {
 #[get("/audit?<q..>")]
 pub async fn audit_page(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     q: AuditQuery,

@@ -4,6 +4,7 @@
 //! above the stock overview; nurses get the stock of the sites they work with.
 
 use crate::auth::guards::PageUser;
+use crate::db::Db;
 use crate::domain::role::Role;
 use crate::store::{dashboard, reference};
 use crate::web::context::page;
@@ -13,7 +14,6 @@ use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::{get, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 /// Home: site staff go to check-in; everyone else sees the sites they work with and their
@@ -21,7 +21,7 @@ use serde_json::json;
 #[get("/")]
 pub async fn home(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Either<Redirect, Template>> {

@@ -2,6 +2,7 @@
 
 use crate::auth::guards::{load_actor, ClientAddr, PageUser};
 use crate::auth::{csrf, session};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::store::{accounts, audit};
 use crate::web::context::page;
@@ -12,7 +13,6 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 /// Shown for an unknown email, a wrong password and a deactivated account alike.
@@ -55,7 +55,7 @@ pub fn login_page(
 /// Check the credentials; 303 home on success, the form again with the reason otherwise.
 #[post("/login", data = "<form>")]
 pub async fn login_submit(
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     req_tls: crate::web::RequestTls,
@@ -103,7 +103,7 @@ pub async fn login_submit(
 /// Sign out (CSRF field required).
 #[post("/logout", data = "<form>")]
 pub async fn logout(
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     user: Option<PageUser>,

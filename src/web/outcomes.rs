@@ -4,6 +4,7 @@
 //! the request funnel and the education modes as bar charts beside their tables.
 
 use crate::auth::guards::PageManager;
+use crate::db::Db;
 use crate::domain::charts::horizontal_bars_in_order;
 use crate::domain::outcomes::{pick, Table};
 use crate::error::AppError;
@@ -18,7 +19,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 
 const CHART_WIDTH: f64 = 720.0;
@@ -99,7 +99,7 @@ fn page_table(t: &Table) -> Value {
 #[get("/reports/outcomes?<from>&<to>&<site_id>")]
 pub async fn outcomes_page(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     from: Option<String>,
@@ -165,7 +165,7 @@ pub async fn outcomes_page(
 #[get("/reports/outcomes/<name>?<from>&<to>&<site_id>&<table>")]
 pub async fn outcome_csv(
     _user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     name: &str,
     from: Option<String>,
     to: Option<String>,

@@ -5,6 +5,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::eligibility::{evaluate, Evaluation};
 use crate::domain::family::ENROLLMENTS;
@@ -25,7 +26,6 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 
 const ROUTE: &str = "POST /policy/new";
@@ -34,7 +34,7 @@ const ROUTE: &str = "POST /policy/new";
 #[get("/policy")]
 pub async fn index(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
@@ -246,11 +246,7 @@ fn first_of_next_month(today: NaiveDate) -> NaiveDate {
 
 /// The publish form, copying the version in force today.
 #[get("/policy/new")]
-pub async fn new_page(
-    user: PageManager,
-    db: &State<DatabaseConnection>,
-    cookies: &CookieJar<'_>,
-) -> PageResult<Template> {
+pub async fn new_page(user: PageManager, db: &State<Db>, cookies: &CookieJar<'_>) -> PageResult<Template> {
     let who = user.0;
     let today = crate::clock::today();
     let current = policy::in_force(db.inner(), today).await?;
@@ -264,7 +260,7 @@ pub async fn new_page(
 #[post("/policy/new", data = "<form>")]
 pub async fn submit(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<PolicyForm>,
@@ -324,7 +320,7 @@ pub async fn submit(
 }
 
 async fn form_context(
-    db: &DatabaseConnection,
+    db: &Db,
     who: &Actor,
     cookies: &CookieJar<'_>,
     form: &PolicyForm,

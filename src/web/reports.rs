@@ -5,6 +5,7 @@
 //! numbers; the queries are `store::reports`, the parameters `store::report_params::parse_params`.
 
 use crate::auth::guards::PageManager;
+use crate::db::Db;
 use crate::domain::charts::{columns, horizontal_bars, scatter};
 use crate::domain::map::{class_breaks, csa_map, fill_of, legend, FILL_NO_DATA};
 use crate::domain::reports::{by_month, csv_document, infant_mortality, month_label, Grouping, SUPPRESSED};
@@ -18,7 +19,6 @@ use rocket::http::{ContentType, CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -40,7 +40,7 @@ fn query_of(f: &ReportFilter, grouping: Grouping) -> String {
 }
 
 /// Sites for the filter's list, all kinds, by name.
-pub async fn site_choices(db: &DatabaseConnection) -> Result<Vec<Value>, AppError> {
+pub async fn site_choices(db: &Db) -> Result<Vec<Value>, AppError> {
     Ok(crate::store::reference::all_sites_by_name(db)
         .await?
         .into_iter()
@@ -152,7 +152,7 @@ fn equity_context(e: &EquityReport) -> Value {
 #[expect(clippy::too_many_arguments, reason = "one argument per filter, as Rocket passes them")]
 pub async fn reports_page(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     from: Option<String>,
@@ -232,7 +232,7 @@ pub async fn reports_page(
 }
 
 /// Parse the filters for a download, or answer with the error page.
-async fn download_params(db: &DatabaseConnection, raw: &RawReportParams) -> PageResult<(ReportFilter, Grouping)> {
+async fn download_params(db: &Db, raw: &RawReportParams) -> PageResult<(ReportFilter, Grouping)> {
     parse_params(db, raw).await.map_err(PageError)
 }
 
@@ -241,7 +241,7 @@ async fn download_params(db: &DatabaseConnection, raw: &RawReportParams) -> Page
 #[get("/reports/distribution.csv?<from>&<to>&<site_id>&<group>")]
 pub async fn distribution_csv_page(
     _user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     from: Option<String>,
     to: Option<String>,
     site_id: Option<String>,
@@ -294,7 +294,7 @@ pub async fn distribution_csv_page(
 #[get("/reports/months.csv?<from>&<to>&<site_id>")]
 pub async fn months_csv_page(
     _user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     from: Option<String>,
     to: Option<String>,
     site_id: Option<String>,
@@ -313,7 +313,7 @@ pub async fn months_csv_page(
 #[get("/reports/equity.csv?<from>&<to>&<site_id>&<table>")]
 pub async fn equity_csv_page(
     _user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     from: Option<String>,
     to: Option<String>,
     site_id: Option<String>,
@@ -334,7 +334,7 @@ pub async fn equity_csv_page(
 #[get("/reports/charts/<name>?<from>&<to>&<site_id>")]
 pub async fn chart_svg(
     _user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     name: &str,
     from: Option<String>,
     to: Option<String>,

@@ -70,10 +70,10 @@ async fn demo_off_starts_with_reference_data_only() {
 async fn migrations_go_down_and_up_again() {
     let app = TestApp::spawn().await;
     app.stop();
-    Migrator::down(&app.db, None).await.expect("down");
+    Migrator::down(app.db.pool(), None).await.expect("down");
     let remaining = Migrator::get_applied_migrations(&app.db).await.expect("applied");
     assert!(remaining.is_empty());
-    Migrator::up(&app.db, None).await.expect("up again");
+    Migrator::up(app.db.pool(), None).await.expect("up again");
     cribs::seed::run(&app.db, Some(true)).await.expect("seed after up");
     assert_eq!(app.count("csas").await, 55);
 }
@@ -284,8 +284,8 @@ async fn the_search_key_migration_fills_existing_families_in_any_alphabet() {
     assert_eq!(status, StatusCode::CREATED);
     app.stop();
     // Back to before m0009 (the keys are gone), then up again: the migration fills them.
-    Migrator::down(&app.db, Some(1)).await.expect("down one");
-    Migrator::up(&app.db, None).await.expect("up");
+    Migrator::down(app.db.pool(), Some(1)).await.expect("down one");
+    Migrator::up(app.db.pool(), None).await.expect("up");
     let fam = cribs::entity::family::Entity::find()
         .order_by_desc(cribs::entity::family::Column::Id)
         .one(&app.db)

@@ -109,16 +109,11 @@ async fn every_pool_connection_plans_a_statement_once() {
         return;
     }
     app.db.execute_unprepared("ANALYZE").await.expect("analyze");
-    // A pool opened as the server opens its own (the test's `app.db` is a plain one).
-    let path = app.db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
-    let settings: cribs::config::Settings =
-        serde_json::from_value(serde_json::json!({ "database_url": format!("sqlite://{}", path.display()) }))
-            .expect("settings");
-    let pool = cribs::db::connect(&settings).await.expect("the server's pool");
-    let mut reader = pool.get_sqlite_connection_pool().acquire().await.expect("a reader");
+    // The server's own pool and writer connection (`app.db` is the app's handle).
+    let path = app.db.pool().get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    let mut reader = app.db.pool().get_sqlite_connection_pool().acquire().await.expect("a reader");
     assert!(plans_steadily(&mut reader).await, "a reader connection");
-    let writer = cribs::store::sqlite::writer::writer(&pool);
-    let mut conn = writer.get_sqlite_connection_pool().acquire().await.expect("the writer");
+    let mut conn = app.db.writer().get_sqlite_connection_pool().acquire().await.expect("the writer");
     assert!(plans_steadily(&mut conn).await, "the writer connection");
     // And the setting is what keeps a statement from being planned again per execution:
     // a plain connection to the same file re-prepares once sample values exist.

@@ -10,7 +10,7 @@
 use crate::common::fixtures::{days_ago, family};
 use crate::common::TestApp;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, Statement};
 
 /// The one number a `SELECT COUNT(*) AS n …` gives.
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -82,7 +82,7 @@ async fn a_batch_binds_each_value_in_its_place_and_rolls_back_whole() {
         Statement::from_sql_and_values(backend, sql, ["batch.test".into(), entity_id.into(), detail.into()])
     };
     // In order, each statement with its own values.
-    let txn = app.db.begin().await.expect("begin");
+    let txn = cribs::db::begin_write(&app.db).await.expect("begin");
     cribs::store::sql::execute_batch(
         &txn,
         vec![insert("first", 1), insert("O'Brien-Núñez; DROP TABLE x", 2), insert("third", 3)],
@@ -105,7 +105,7 @@ async fn a_batch_binds_each_value_in_its_place_and_rolls_back_whole() {
     assert_eq!(got, vec![(1, "first".into()), (2, "O'Brien-Núñez; DROP TABLE x".into()), (3, "third".into())]);
     // A failing statement in the middle: an error, and after the rollback nothing of it.
     let broken = Statement::from_string(backend, "INSERT INTO no_such_table (x) VALUES (1)");
-    let txn = app.db.begin().await.expect("begin");
+    let txn = cribs::db::begin_write(&app.db).await.expect("begin");
     let result = cribs::store::sql::execute_batch(&txn, vec![insert("before", 4), broken, insert("after", 5)]).await;
     assert!(result.is_err(), "the broken statement fails the batch");
     txn.rollback().await.expect("rollback");

@@ -3,17 +3,17 @@
 //! gates, the plan and the write they run are the parent module's.
 
 use super::*;
+use crate::db::Db;
 use crate::error::{forbidden_unless, optional_text, Problems};
 use crate::store::audit::Caller;
 use crate::store::write::{self, Mode, Ran, WriteRequest};
-use sea_orm::DatabaseConnection;
 
 /// Hand out a crib under a key (site staff of the site, managers), audited as
 /// `handout.create`: the gates on the pool (`plan`), then the write in the transaction
 /// `begin` chooses (`record_in`), through the one write runner. A receipt number already
 /// taken is drawn again (the whole write was rolled back).
 pub async fn hand_out_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     req: WriteRequest<'_>,
     cmd: &HandoutCommand,
@@ -22,7 +22,7 @@ pub async fn hand_out_once(
     let mut tries = 0;
     loop {
         tries += 1;
-        let prepare = || plan(db, by.who, cmd);
+        let prepare = || async { plan(db, by.who, cmd).await.map(|p| p.on(db)) };
         let begin = |plan: &HandoutPlan, keeps_answer: bool| begin(db, plan, keeps_answer);
         let ran = write::run_prepared(db, by.who.id, req.clone(), 201, prepare, begin, |write, plan| {
             record_in(write, by.who, by.ip, plan)
@@ -74,7 +74,7 @@ impl HandoutCommand {
 /// Void a handout under a key (managers), audited as `handout.void`: a reversing movement
 /// returns the crib; the row stays, marked. The reason is 3 to 500 characters.
 pub async fn void_once(
-    db: &DatabaseConnection,
+    db: &Db,
     by: Caller<'_>,
     mode: Mode<'_>,
     id: i64,
@@ -94,7 +94,7 @@ pub async fn void_once(
 
 /// What a receipt shows: the handout and its family, for staff of its site and managers
 /// (else 404). Reading it is a view of the family's record, audited as `family.view`.
-pub async fn receipt(db: &DatabaseConnection, by: Caller<'_>, id: i64) -> Result<Receipt, AppError> {
+pub async fn receipt(db: &Db, by: Caller<'_>, id: i64) -> Result<Receipt, AppError> {
     let h = get(db, id).await?;
     if !by.who.can_act_at(h.site_id) {
         return Err(AppError::NotFound);

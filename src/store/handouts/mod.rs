@@ -5,7 +5,7 @@
 //! `gates`, the SQLite one-script write in `sqlite::handout_script`; `begin` chooses the write's
 //! transaction (on SQLite usually a `HeldWrite`, decision 0015) and `record_in` writes in it.
 
-use crate::db::begin_write;
+use crate::db::{begin_write, Db};
 use crate::domain::actor::Actor;
 use crate::domain::states::{FollowUpStatus, ReferralStatus};
 use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
@@ -15,6 +15,7 @@ use crate::store::constraints::{self, Unique};
 use crate::store::family_view::HandoutView;
 use crate::store::sql::execute_batch;
 use crate::store::sqlite::held_write::HeldWrite;
+use crate::store::sqlite::Switches;
 use crate::store::stock::{
     apply_movement, change_balance, held_movement_row, movement_row, release_one, take_held_balance, MovementKind,
     NewMovement, StockError,
@@ -24,10 +25,7 @@ use crate::store::{families, referrals};
 use chrono::Duration;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait};
 use serde_json::json;
 
 mod actions;
@@ -124,17 +122,24 @@ pub struct HandoutPlan {
     pub(crate) today: chrono::NaiveDate,
     /// Lapsed holds on this site's stock of the model (`Gates::lapsed_holds_here`).
     pub(crate) lapsed_holds_here: bool,
+    /// The SQLite fast paths this write may take (`on`; none unless set).
+    pub(crate) fast: Switches,
 }
 
 impl HandoutPlan {
+    /// The plan, to be written on `db`: on a SQLite file opened by `db::connect`, with the
+    /// speed-ups its switches leave on (one script, decision 0013; a held write, 0015).
+    pub fn on(mut self, db: &Db) -> HandoutPlan {
+        if let Some(file) = db.sqlite_file() {
+            self.fast = file.switches;
+        }
+        self
+    }
+
     /// Whether the write goes in one `HeldWrite` (decision 0015): on SQLite, for a handout
     /// with no hospital request and no lapsed hold to settle at the site first.
-    fn writes_held(&self, backend: DbBackend) -> bool {
-        backend == DbBackend::Sqlite
-            && self.referral.is_none()
-            && !self.lapsed_holds_here
-            && *crate::store::sqlite::HELD_WRITES
-            && *crate::store::sqlite::HANDOUT_SCRIPT
+    fn writes_held(&self) -> bool {
+        self.referral.is_none() && !self.lapsed_holds_here && self.fast.held_writes && self.fast.handout_script
     }
 }
 
@@ -142,11 +147,11 @@ impl HandoutPlan {
 /// SQLite file's writer connection held (`HeldWrite`: the whole write in one round trip,
 /// or two when an answer is kept for a retry); otherwise SeaORM's, from `db::begin_write`.
 pub fn begin<'a>(
-    db: &'a DatabaseConnection,
+    db: &'a Db,
     plan: &HandoutPlan,
     keeps_answer: bool,
 ) -> impl std::future::Future<Output = Result<Write, AppError>> + 'a {
-    let held = plan.writes_held(db.get_database_backend());
+    let held = plan.writes_held();
     async move {
         if held {
             Ok(Write::Held(HeldWrite::acquire(db, !keeps_answer).await?))
@@ -271,6 +276,7 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) 
         follow_up_days: i64::from(params.follow_up_days),
         today,
         lapsed_holds_here: g.lapsed_holds_here > 0,
+        fast: Switches::NONE,
     })
 }
 
@@ -331,7 +337,7 @@ pub async fn record(
             _ => {}
         }
     }
-    if referral.is_none() && db.get_database_backend() == DbBackend::Sqlite && *crate::store::sqlite::HANDOUT_SCRIPT {
+    if referral.is_none() && plan.fast.handout_script {
         return record_in_one_script(db, who, ip, &plan).await;
     }
     let hold_here = referral.as_ref().is_some_and(|r| {

@@ -10,9 +10,10 @@
 //! the connection (SQLite rolls back what a closed connection left open), and so does a
 //! `HeldWrite` dropped while its transaction is open (a request that went away).
 
+use crate::db::Db;
 use sea_orm::sea_query::Values;
 use sea_orm::sqlx::{self, pool::PoolConnection, Sqlite};
-use sea_orm::{ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, QueryResult, RuntimeErr, Statement};
+use sea_orm::{ConnAcquireErr, DbErr, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
 use std::sync::Arc;
 
@@ -28,14 +29,13 @@ pub struct HeldWrite {
 }
 
 impl HeldWrite {
-    /// The writer connection of the pool's SQLite file (as `writer::writer`), held; nothing is
+    /// The writer connection of the SQLite file (`Db::writer`), held; nothing is
     /// sent yet. `commit_with_first`: the first script commits too.
-    pub async fn acquire(db: &DatabaseConnection, commit_with_first: bool) -> Result<HeldWrite, DbErr> {
-        if db.get_database_backend() != DbBackend::Sqlite {
-            return Err(DbErr::Custom("a held write is for SQLite only".into()));
+    pub async fn acquire(db: &Db, commit_with_first: bool) -> Result<HeldWrite, DbErr> {
+        if db.sqlite_file().is_none() {
+            return Err(DbErr::Custom("a held write is for a SQLite file only".into()));
         }
-        let writer = crate::store::sqlite::writer::writer(db);
-        let conn = writer.get_sqlite_connection_pool().acquire().await.map_err(|e| match e {
+        let conn = db.writer().get_sqlite_connection_pool().acquire().await.map_err(|e| match e {
             sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
             other => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(other))),
         })?;

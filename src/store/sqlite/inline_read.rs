@@ -13,17 +13,17 @@
 //! running past `BUDGET`), it says so and the caller runs the statement on the pool, which
 //! reports any real error.
 
+use crate::db::Db;
 use crate::entity::{family, user};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use rusqlite::config::DbConfig;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, Value as Sqlite, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 use sea_orm::sea_query::Value;
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Select, Statement};
-use std::collections::HashMap;
+use sea_orm::{DbBackend, DbErr, EntityTrait, QueryTrait, Select, Statement};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The longest an inline read may hold the request's thread (other requests wait on it
@@ -43,12 +43,12 @@ pub trait FromSqliteRow: Sized {
 }
 
 /// The entities a `Select` finds: inline when it can, else on the pool.
-pub async fn all<E>(db: &DatabaseConnection, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
+pub async fn all<E>(db: &Db, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
 where
     E: EntityTrait,
     E::Model: FromSqliteRow,
 {
-    if db.get_database_backend() == DbBackend::Sqlite {
+    if db.sqlite_file().is_some() {
         if let Some(models) = try_rows(db, &select.build(DbBackend::Sqlite)) {
             return Ok(models);
         }
@@ -57,11 +57,9 @@ where
 }
 
 /// The rows of a statement read inline, or None when it was not (see the module's doc).
-pub fn try_rows<T: FromSqliteRow>(db: &DatabaseConnection, stmt: &Statement) -> Option<Vec<T>> {
-    if db.get_database_backend() != DbBackend::Sqlite || !*ENABLED {
-        return None;
-    }
-    let reader = reader_for(db)?;
+pub fn try_rows<T: FromSqliteRow>(db: &Db, stmt: &Statement) -> Option<Vec<T>> {
+    let file = db.sqlite_file().filter(|f| f.switches.inline_reads)?;
+    let reader = &file.readers;
     let params = match &stmt.values {
         Some(values) => values.0.iter().map(bind).collect::<Option<Vec<_>>>()?,
         None => Vec::new(),
@@ -78,27 +76,15 @@ pub fn try_rows<T: FromSqliteRow>(db: &DatabaseConnection, stmt: &Statement) -> 
     }
 }
 
-/// `CRIBS_INLINE_READS=off` sends every read to the pool (to compare the two).
-static ENABLED: LazyLock<bool> = LazyLock::new(|| std::env::var("CRIBS_INLINE_READS").map_or(true, |v| v != "off"));
-
-/// The inline connections of every SQLite file read so far in this process.
-static READERS: LazyLock<Mutex<HashMap<PathBuf, Arc<Reader>>>> = LazyLock::new(Mutex::default);
-
-fn reader_for(db: &DatabaseConnection) -> Option<Arc<Reader>> {
-    let file = crate::db::sqlite_file(db)?;
-    let mut readers = READERS.lock().ok()?;
-    Some(readers.entry(file).or_insert_with_key(|file| Arc::new(Reader::new(file.clone()))).clone())
-}
-
-/// The idle inline connections to one SQLite file.
-struct Reader {
+/// The idle inline connections to one SQLite file (kept in the app's `Db`, see `SqliteFile`).
+pub struct Reader {
     file: PathBuf,
     idle: Mutex<Vec<Connection>>,
     opened: AtomicUsize,
 }
 
 impl Reader {
-    fn new(file: PathBuf) -> Reader {
+    pub fn new(file: PathBuf) -> Reader {
         Reader { file, idle: Mutex::new(Vec::new()), opened: AtomicUsize::new(0) }
     }
 

@@ -5,6 +5,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageAdmin};
+use crate::db::Db;
 use crate::error::{AppError, FieldErrors};
 use crate::store::audit::Caller;
 use crate::store::users;
@@ -19,7 +20,6 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, uri, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 /// A refused form is shown again with this status.
@@ -32,7 +32,7 @@ type FormAnswer = PageResult<Either<Flash<Redirect>, (Status, Template)>>;
 #[get("/admin/users")]
 pub async fn list(
     admin: PageAdmin,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
@@ -42,7 +42,7 @@ pub async fn list(
 
 async fn new_page(
     admin: &PageAdmin,
-    db: &DatabaseConnection,
+    db: &Db,
     cookies: &CookieJar<'_>,
     values: Values<'_>,
     errors: FieldErrors,
@@ -56,11 +56,7 @@ async fn new_page(
 
 /// The create form.
 #[get("/admin/users/new")]
-pub async fn new_form(
-    admin: PageAdmin,
-    db: &State<DatabaseConnection>,
-    cookies: &CookieJar<'_>,
-) -> PageResult<Template> {
+pub async fn new_form(admin: PageAdmin, db: &State<Db>, cookies: &CookieJar<'_>) -> PageResult<Template> {
     let empty = UserForm { role: "site_staff".into(), ..Default::default() };
     new_page(&admin, db.inner(), cookies, Values::typed(&empty), FieldErrors::new(), FormToken::fresh().to_string())
         .await
@@ -70,7 +66,7 @@ pub async fn new_form(
 #[post("/admin/users/new", data = "<form>")]
 pub async fn create(
     admin: PageAdmin,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<UserForm>,
@@ -104,7 +100,7 @@ pub async fn create(
 
 async fn edit_page(
     admin: &PageAdmin,
-    db: &DatabaseConnection,
+    db: &Db,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     id: i64,
@@ -145,7 +141,7 @@ async fn edit_page(
 #[get("/admin/users/<id>")]
 pub async fn edit_form(
     admin: PageAdmin,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     id: i64,
@@ -157,7 +153,7 @@ pub async fn edit_form(
 #[post("/admin/users/<id>", data = "<form>")]
 pub async fn update(
     admin: PageAdmin,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
@@ -193,7 +189,7 @@ pub async fn update(
 
 async fn set_active(
     admin: PageAdmin,
-    db: &DatabaseConnection,
+    db: &Db,
     addr: ClientAddr,
     id: i64,
     active: bool,
@@ -214,7 +210,7 @@ async fn set_active(
 #[post("/admin/users/<id>/deactivate", data = "<form>")]
 pub async fn deactivate(
     admin: PageAdmin,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
@@ -228,7 +224,7 @@ pub async fn deactivate(
 #[post("/admin/users/<id>/activate", data = "<form>")]
 pub async fn activate(
     admin: PageAdmin,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

@@ -3,6 +3,7 @@
 //! and beside them the day's queue at the user's sites.
 
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::error::forbidden_unless;
 use crate::store::audit::Caller;
 use crate::store::checkin as check_in;
@@ -13,14 +14,13 @@ use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 /// Search and the day's queue.
 #[get("/checkin?<q>")]
 pub async fn search_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,

@@ -4,6 +4,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::checkin::{next_step, InfantFacts, LatestCheck};
 use crate::domain::family::{LANGUAGES, RACE_ETHNICITY};
 use crate::domain::money::format_dollars;
@@ -21,7 +22,6 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, State};
 use rocket_dyn_templates::Template;
 use rust_decimal::Decimal;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -30,7 +30,7 @@ use std::str::FromStr;
 #[get("/families/<id>")]
 pub async fn show(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
@@ -144,7 +144,7 @@ pub struct CheckForm {
 #[post("/families/<id>/check", data = "<form>")]
 pub async fn check(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

@@ -4,6 +4,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::Caller;
@@ -19,7 +20,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 
 const ROUTE: &str = "POST /families/new";
@@ -29,7 +29,7 @@ pub type Answer = Either<Flash<Redirect>, (Status, Template)>;
 
 /// The empty registration form.
 #[get("/families/new")]
-pub async fn new_page(user: PageUser, db: &State<DatabaseConnection>, cookies: &CookieJar<'_>) -> PageResult<Template> {
+pub async fn new_page(user: PageUser, db: &State<Db>, cookies: &CookieJar<'_>) -> PageResult<Template> {
     let who = user.0;
     forbidden_unless(who.works_with_families())?;
     let form = RegisterForm::blank(FormToken::fresh());
@@ -41,7 +41,7 @@ pub async fn new_page(user: PageUser, db: &State<DatabaseConnection>, cookies: &
 #[post("/families/new", data = "<form>")]
 pub async fn submit(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<RegisterForm>,
@@ -91,7 +91,7 @@ fn to_family(id: i64, message: &str) -> Flash<Redirect> {
 }
 /// The form again, 422, with the typed values and each problem next to its field.
 async fn refused(
-    db: &DatabaseConnection,
+    db: &Db,
     who: &Actor,
     cookies: &CookieJar<'_>,
     mut form: RegisterForm,
@@ -105,7 +105,7 @@ async fn refused(
 
 /// The neighborhoods to offer: narrowed by the typed name and ZIP, always keeping the chosen one.
 async fn neighborhood_choices(
-    db: &DatabaseConnection,
+    db: &Db,
     form: &RegisterForm,
 ) -> Result<(Vec<NeighborhoodView>, Option<String>), AppError> {
     let name = Some(form.hood_name.trim()).filter(|s| !s.is_empty());
@@ -137,7 +137,7 @@ async fn neighborhood_choices(
 }
 
 async fn form_context(
-    db: &DatabaseConnection,
+    db: &Db,
     who: &Actor,
     cookies: &CookieJar<'_>,
     form: &RegisterForm,

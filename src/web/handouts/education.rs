@@ -5,6 +5,7 @@
 use super::errors_map;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::education::parse_education;
 use crate::domain::safe_sleep_text::{supported, text};
 use crate::error::AppError;
@@ -18,7 +19,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -40,7 +40,7 @@ pub struct EducationForm {
 }
 
 async fn render(
-    db: &DatabaseConnection,
+    db: &Db,
     user: &PageUser,
     cookies: &CookieJar<'_>,
     family_id: i64,
@@ -75,7 +75,7 @@ async fn render(
 #[get("/families/<id>/education?<lang>")]
 pub async fn education_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     id: i64,
     lang: Option<&str>,
@@ -90,7 +90,7 @@ pub async fn education_page(
 #[post("/families/<id>/education", data = "<form>")]
 pub async fn education_submit(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

@@ -2,6 +2,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::states::FollowUpStatus;
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::Caller;
@@ -15,7 +16,6 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 /// One call's outcome as submitted.
@@ -42,7 +42,7 @@ pub struct CallForm {
 #[get("/follow-ups")]
 pub async fn follow_ups_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
@@ -71,7 +71,7 @@ pub async fn follow_ups_page(
 #[post("/follow-ups/<id>/call", data = "<form>")]
 pub async fn follow_up_call(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

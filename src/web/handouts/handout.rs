@@ -5,6 +5,7 @@
 use super::errors_of;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::states::SiteKind;
 use crate::error::{forbidden_unless, AppError};
@@ -19,7 +20,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -51,13 +51,13 @@ fn infant_label(i: &crate::store::reference::Infant) -> String {
     }
 }
 
-async fn sites_for(db: &DatabaseConnection, who: &Actor) -> Result<Vec<reference::SiteView>, AppError> {
+async fn sites_for(db: &Db, who: &Actor) -> Result<Vec<reference::SiteView>, AppError> {
     let all = reference::sites(db, None).await?;
     Ok(all.into_iter().filter(|s| s.kind != SiteKind::Warehouse.as_str() && who.can_act_at(s.id)).collect())
 }
 
 async fn render(
-    db: &DatabaseConnection,
+    db: &Db,
     user: &PageUser,
     cookies: &CookieJar<'_>,
     family_id: i64,
@@ -112,7 +112,7 @@ async fn render(
 #[get("/families/<id>/handout?<infant_id>")]
 pub async fn handout_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     id: i64,
     infant_id: Option<i64>,
@@ -141,7 +141,7 @@ fn check_choice(form: &HandoutForm) -> BTreeMap<String, String> {
 #[post("/families/<id>/handout/confirm", data = "<form>")]
 pub async fn handout_confirm(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     id: i64,
     form: Form<HandoutForm>,
@@ -181,7 +181,7 @@ fn command_of(who: &Actor, family_id: i64, form: &HandoutForm) -> Result<Handout
 #[post("/families/<id>/handout", data = "<form>")]
 pub async fn handout_submit(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

@@ -2,20 +2,20 @@
 //! site, model, lot, the ABCD reminders in large type and two signature lines.
 
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::safe_sleep_text::text;
 use crate::store::audit::Caller;
 use crate::store::handouts;
 use crate::web::error_page::PageResult;
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 /// The receipt page (staff of the handout's site, managers). Viewing it is audited.
 #[get("/handouts/<id>/receipt?<lang>")]
 pub async fn receipt_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     addr: ClientAddr,
     id: i64,
     lang: Option<&str>,

@@ -4,6 +4,7 @@
 use super::group_by_csa;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::education::REQUIRED_TOPICS;
 use crate::domain::referral::{parse_referral, ReferralInput};
 use crate::domain::role::Role;
@@ -21,7 +22,6 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -104,7 +104,7 @@ pub fn to_input(f: &RequestForm) -> Result<ReferralInput, String> {
 }
 
 async fn render(
-    db: &DatabaseConnection,
+    db: &Db,
     user: &PageUser,
     cookies: &CookieJar<'_>,
     form: &RequestForm,
@@ -134,11 +134,7 @@ async fn render(
 
 /// The new-request form.
 #[get("/requests/new")]
-pub async fn new_request_page(
-    user: PageUser,
-    db: &State<DatabaseConnection>,
-    cookies: &CookieJar<'_>,
-) -> PageResult<Template> {
+pub async fn new_request_page(user: PageUser, db: &State<Db>, cookies: &CookieJar<'_>) -> PageResult<Template> {
     forbidden_unless(user.0.may_request_cribs())?;
     render(db.inner(), &user, cookies, &<RequestForm as Default>::default(), BTreeMap::new()).await
 }
@@ -147,7 +143,7 @@ pub async fn new_request_page(
 #[post("/requests/new", data = "<form>")]
 pub async fn new_request_submit(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<RequestForm>,
@@ -201,7 +197,7 @@ pub async fn new_request_submit(
 #[get("/requests")]
 pub async fn requests_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
@@ -219,7 +215,7 @@ pub async fn requests_page(
 #[get("/requests/<id>")]
 pub async fn request_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     id: i64,
@@ -241,7 +237,7 @@ pub async fn request_page(
 #[post("/requests/<id>/cancel", data = "<form>")]
 pub async fn cancel_request(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

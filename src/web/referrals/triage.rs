@@ -4,6 +4,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
+use crate::db::Db;
 use crate::domain::states::ReferralStatus;
 use crate::error::AppError;
 use crate::store::audit::Caller;
@@ -17,7 +18,6 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 /// Accept: where to hold the crib.
@@ -44,7 +44,7 @@ pub struct DeclineForm {
 #[get("/triage")]
 pub async fn triage_page(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
@@ -75,7 +75,7 @@ pub async fn triage_page(
 #[post("/triage/<id>/accept", data = "<form>")]
 pub async fn triage_accept(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
@@ -106,7 +106,7 @@ pub async fn triage_accept(
 #[post("/triage/<id>/decline", data = "<form>")]
 pub async fn triage_decline(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

@@ -5,6 +5,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::stock::{checked_delta, AdjustmentReason, NOTE_MAX_CHARS};
 use crate::error::{optional_text, Problems};
@@ -25,7 +26,6 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -67,7 +67,7 @@ struct Adjust {
     note: Option<String>,
 }
 
-async fn read_adjust(db: &DatabaseConnection, i: &AdjustInput) -> Result<Result<Adjust, FieldErrors>, AppError> {
+async fn read_adjust(db: &Db, i: &AdjustInput) -> Result<Result<Adjust, FieldErrors>, AppError> {
     let mut p = Problems::default();
     let site = pick_site(db, &mut p, "site_id", &i.site_id).await?;
     let model = pick_model(db, &mut p, "crib_model_id", &i.crib_model_id).await?;
@@ -103,7 +103,7 @@ async fn read_adjust(db: &DatabaseConnection, i: &AdjustInput) -> Result<Result<
 }
 
 async fn adjust_page(
-    db: &DatabaseConnection,
+    db: &Db,
     who: &Actor,
     cookies: &CookieJar<'_>,
     values: &AdjustInput,
@@ -122,7 +122,7 @@ async fn adjust_page(
 #[get("/stock/adjust?<input..>")]
 pub async fn adjust_form(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     input: AdjustInput,
 ) -> PageResult<(Status, Template)> {
@@ -134,7 +134,7 @@ pub async fn adjust_form(
 #[post("/stock/adjust/confirm", data = "<form>")]
 pub async fn adjust_confirm(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<AdjustInput>,
@@ -200,7 +200,7 @@ pub async fn adjust_confirm(
 #[post("/stock/adjust", data = "<form>")]
 pub async fn adjust_submit(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<AdjustInput>,

@@ -4,6 +4,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::stock::{checked_count, in_words};
 use crate::error::Problems;
@@ -24,7 +25,6 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -41,10 +41,7 @@ pub struct CountInput {
     pub csrf_token: String,
 }
 
-async fn read_count(
-    db: &DatabaseConnection,
-    i: &CountInput,
-) -> Result<Result<(CribModel, i32), FieldErrors>, AppError> {
+async fn read_count(db: &Db, i: &CountInput) -> Result<Result<(CribModel, i32), FieldErrors>, AppError> {
     let mut p = Problems::default();
     let model = pick_model(db, &mut p, "crib_model_id", &i.crib_model_id).await?;
     let counted = whole_number(&mut p, "counted", &i.counted, "Type how many cribs you counted.")
@@ -57,7 +54,7 @@ async fn read_count(
 }
 
 async fn count_page(
-    db: &DatabaseConnection,
+    db: &Db,
     who: &Actor,
     cookies: &CookieJar<'_>,
     site: &Site,
@@ -73,7 +70,7 @@ async fn count_page(
 #[get("/stock/sites/<id>/count?<input..>")]
 pub async fn count_form(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     id: i64,
     input: CountInput,
@@ -88,7 +85,7 @@ pub async fn count_form(
 #[post("/stock/sites/<id>/count/confirm", data = "<form>")]
 pub async fn count_confirm(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
@@ -157,7 +154,7 @@ pub async fn count_confirm(
 #[post("/stock/sites/<id>/count", data = "<form>")]
 pub async fn count_submit(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

@@ -4,6 +4,7 @@
 //! single quote, so a hostile lot or note cannot run when the file is opened.
 
 use crate::auth::guards::PageUser;
+use crate::db::Db;
 use crate::error::AppError;
 use crate::store::stock_ops::MovementView;
 use crate::store::stock_reads;
@@ -13,7 +14,6 @@ use crate::web::stock::site_in_scope;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder, Response};
 use rocket::{get, Request, State};
-use sea_orm::DatabaseConnection;
 use std::io::Cursor;
 
 /// A CSV file sent as an attachment.
@@ -96,12 +96,7 @@ pub fn to_csv(rows: &[MovementRow]) -> Result<String, AppError> {
 
 /// A site's movements as CSV (managers, staff of the site; others 404).
 #[get("/stock/sites/<id>/movements.csv?<q..>")]
-pub async fn movements_csv(
-    user: PageUser,
-    db: &State<DatabaseConnection>,
-    id: i64,
-    q: HistoryQuery,
-) -> PageResult<CsvAnswer> {
+pub async fn movements_csv(user: PageUser, db: &State<Db>, id: i64, q: HistoryQuery) -> PageResult<CsvAnswer> {
     let who = user.0;
     let db = db.inner();
     let site = site_in_scope(db, &who, id).await?;

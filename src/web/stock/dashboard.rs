@@ -5,6 +5,7 @@
 
 use crate::auth::guards::PageUser;
 use crate::clock;
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::states::TransferStatus;
 use crate::error::AppError;
@@ -18,7 +19,7 @@ use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -128,7 +129,7 @@ pub async fn in_transit(
 #[get("/stock")]
 pub async fn dashboard(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {

@@ -3,6 +3,7 @@
 //! Looking it up is a view of those families' records, so it is audited.
 
 use crate::auth::guards::PageManager;
+use crate::db::Db;
 use crate::domain::stock::LOT_MAX_CHARS;
 use crate::error::FieldErrors;
 use crate::store::stock_ops::MovementView;
@@ -13,7 +14,6 @@ use crate::web::stock::history::{MovementRow, Names};
 use rocket::http::{CookieJar, Status};
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 #[get("/stock/lots?<lot>")]
 pub async fn lot_lookup(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     lot: Option<String>,
 ) -> PageResult<(Status, Template)> {

@@ -5,6 +5,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::stock::{Quantity, LOT_MAX_CHARS, NOTE_MAX_CHARS};
 use crate::error::{optional_text, Problems};
@@ -25,7 +26,6 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -56,7 +56,7 @@ struct Restock {
     note: Option<String>,
 }
 
-async fn read_restock(db: &DatabaseConnection, i: &RestockInput) -> Result<Result<Restock, FieldErrors>, AppError> {
+async fn read_restock(db: &Db, i: &RestockInput) -> Result<Result<Restock, FieldErrors>, AppError> {
     let mut p = Problems::default();
     let site = pick_site(db, &mut p, "site_id", &i.site_id).await?;
     let model = pick_model(db, &mut p, "crib_model_id", &i.crib_model_id).await?;
@@ -74,7 +74,7 @@ async fn read_restock(db: &DatabaseConnection, i: &RestockInput) -> Result<Resul
 }
 
 async fn restock_page(
-    db: &DatabaseConnection,
+    db: &Db,
     who: &Actor,
     cookies: &CookieJar<'_>,
     values: &RestockInput,
@@ -88,7 +88,7 @@ async fn restock_page(
 #[get("/stock/restock?<input..>")]
 pub async fn restock_form(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     input: RestockInput,
 ) -> PageResult<(Status, Template)> {
@@ -100,7 +100,7 @@ pub async fn restock_form(
 #[post("/stock/restock/confirm", data = "<form>")]
 pub async fn restock_confirm(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<RestockInput>,
@@ -170,7 +170,7 @@ pub async fn restock_confirm(
 #[post("/stock/restock", data = "<form>")]
 pub async fn restock_submit(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<RestockInput>,

@@ -5,6 +5,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::db::Db;
 use crate::error::{AppError, FieldErrors};
 use crate::store::audit::Caller;
 use crate::store::stock_ops;
@@ -22,14 +23,13 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 
 /// A site's page.
 #[get("/stock/sites/<id>?<q..>")]
 pub async fn site_page(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
     id: i64,
@@ -105,7 +105,7 @@ fn history_context(q: &HistoryQuery, rows: Vec<MovementRow>, page: u64, total: u
 #[post("/stock/transfers/<id>/receive", data = "<form>")]
 pub async fn receive(
     user: PageUser,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,

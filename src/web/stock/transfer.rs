@@ -4,6 +4,7 @@
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::stock::{check_transfer_sites, Quantity, LOT_MAX_CHARS};
 use crate::error::{optional_text, Problems};
@@ -24,7 +25,6 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -55,7 +55,7 @@ struct Transfer {
     lot: Option<String>,
 }
 
-async fn read_transfer(db: &DatabaseConnection, i: &TransferInput) -> Result<Result<Transfer, FieldErrors>, AppError> {
+async fn read_transfer(db: &Db, i: &TransferInput) -> Result<Result<Transfer, FieldErrors>, AppError> {
     let mut p = Problems::default();
     let from = pick_site(db, &mut p, "from_site_id", &i.from_site_id).await?;
     let to = pick_site(db, &mut p, "to_site_id", &i.to_site_id).await?;
@@ -78,7 +78,7 @@ async fn read_transfer(db: &DatabaseConnection, i: &TransferInput) -> Result<Res
 }
 
 async fn transfer_page(
-    db: &DatabaseConnection,
+    db: &Db,
     who: &Actor,
     cookies: &CookieJar<'_>,
     values: &TransferInput,
@@ -92,7 +92,7 @@ async fn transfer_page(
 #[get("/stock/transfer?<input..>")]
 pub async fn transfer_form(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     input: TransferInput,
 ) -> PageResult<(Status, Template)> {
@@ -104,7 +104,7 @@ pub async fn transfer_form(
 #[post("/stock/transfer/confirm", data = "<form>")]
 pub async fn transfer_confirm(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<TransferInput>,
@@ -178,7 +178,7 @@ pub async fn transfer_confirm(
 #[post("/stock/transfer", data = "<form>")]
 pub async fn transfer_submit(
     user: PageManager,
-    db: &State<DatabaseConnection>,
+    db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     form: Form<TransferInput>,

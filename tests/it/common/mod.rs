@@ -7,9 +7,10 @@
 
 pub mod fixtures;
 
+use cribs::db::Db;
 use reqwest::{Client, Response, StatusCode};
 use rocket::fairing::AdHoc;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -25,7 +26,7 @@ static SWEPT: OnceCell<()> = OnceCell::const_new();
 pub struct TestApp {
     pub base: String,
     pub http: Client,
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub database_url: String,
     pub schema: Option<String>,
     /// Every mounted route of the ignited app: (method, URI template as Rocket prints it).
@@ -137,17 +138,14 @@ impl TestApp {
             .await
             .expect("the app ignites");
         let shutdown = rocket.shutdown();
+        // The app's own handle on its database: a test reads and writes as the app does
+        // (on SQLite its writes queue for the same writer connection).
+        let db = rocket.state::<Db>().cloned().expect("the app manages its database");
         let routes = rocket.routes().map(|r| (r.method.as_str().to_string(), r.uri.to_string())).collect();
         tokio::spawn(async move {
             let _ = rocket.launch().await;
         });
         let port = tokio::time::timeout(Duration::from_secs(30), rx).await.expect("liftoff in time").expect("port");
-        let mut opts = ConnectOptions::new(database_url.clone());
-        opts.max_connections(4).sqlx_logging(false);
-        if let Some(s) = &schema {
-            opts.set_schema_search_path(s.clone());
-        }
-        let db = Database::connect(opts).await.expect("test connection");
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             http: Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
