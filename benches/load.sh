@@ -51,6 +51,7 @@ FROM=2025-07-01
 RSS_TARGET_MIB=64
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 command -v psql >/dev/null || [ "$BACKENDS" = sqlite ] || bash .ci/postgres.sh >&2
 if [ -n "${CRIBS_BIN:-}" ]; then BIN=$CRIBS_BIN; else cargo build --release --quiet; BIN=${CARGO_TARGET_DIR:-target}/release/cribs; fi
 
@@ -124,6 +125,13 @@ cell() { # rps p99 ok other exhausted sock
   echo "$c"
 }
 
+# CPU time a process has used so far (user + system), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICKS_PER_S=$(getconf CLK_TCK)
+
+# Milliseconds of CPU per request: ticks used / requests answered.
+cpu_ms_per() { awk -v t="$1" -v n="$2" -v hz="$TICKS_PER_S" 'BEGIN { if (n > 0) printf "%.3f", t * 1000 / hz / n; else print "n/a" }'; }
+
 # Peak and current RSS of the server so far, in MiB: "peak now".
 rss() { awk '/VmHWM/{p=$2} /VmRSS/{r=$2} END {printf "%.1f %.1f", p/1024, r/1024}' "/proc/$SERVER_PID/status"; }
 
@@ -179,8 +187,15 @@ run_backend() { # label url
   settle
   s1=$(CRIBS_TOKEN=$STAFF_TOKEN measure search-1 1 "$BASE/api/v1/families?q=$q" benches/load/auth_get.lua)
   settle
+  local cpu0 cpu1
+  cpu0=$(cpu_ticks "$SERVER_PID")
   o=$(CRIBS_TOKEN=$STAFF_TOKEN CRIBS_PAIRS="$WORK/pairs.txt" CRIBS_SITE_ID=$SITE_ID CRIBS_MODEL_ID=$MODEL_ID \
     CRIBS_THREADS=$WRK_THREADS measure handout "$CONNS" "$BASE/api/v1/handouts" benches/load/handout.lua)
+  cpu1=$(cpu_ticks "$SERVER_PID")
+  # The server's CPU per handout (what bounds the handout when the cores are busy), against
+  # the bare take's CPU per take below: the two sides of the ratio, in the same unit.
+  HANDOUT_CPU_MS=$(cpu_ms_per $((cpu1 - cpu0)) "$(echo "$o" | cut -d' ' -f3)")
+  log "  handout: server CPU $HANDOUT_CPU_MS ms per handout"
   settle
   r=$(CRIBS_TOKEN=$MANAGER_TOKEN measure report "$REPORT_CONNS" \
     "$BASE/api/v1/reports/distribution-by-neighborhood?from=$FROM&to=$END" benches/load/auth_get.lua)
@@ -190,10 +205,14 @@ run_backend() { # label url
   stop_server
   log "== $label: take-timing, $TAKE_RUNS × ${DURATION} s, $CONNS tasks (server stopped)"
   local take take_rps take_p99 takes=()
+  local took_s took_n take_cpu=()
   for _ in $(seq 1 "$TAKE_RUNS"); do
-    take=$(DATABASE_URL="$url" "$BIN" take-timing --seconds "$DURATION" --concurrency "$CONNS" \
-      --site-id "$SITE_ID" --crib-model-id "$MODEL_ID") || { log "$take"; log "take-timing failed"; exit 1; }
-    log "  $take"
+    take=$(DATABASE_URL="$url" /usr/bin/time -f "%U %S" -o "$WORK/take.cpu" "$BIN" take-timing \
+      --seconds "$DURATION" --concurrency "$CONNS" --site-id "$SITE_ID" --crib-model-id "$MODEL_ID") \
+      || { log "$take"; log "take-timing failed"; exit 1; }
+    took_n=$(echo "$take" | sed -nE 's/.*take_rps=([0-9.]+) .*/\1/p' | awk -v d="$DURATION" '{ printf "%d", $1 * d }')
+    take_cpu+=("$(awk -v n="$took_n" '{ if (n > 0) printf "%.3f", ($1 + $2) * 1000 / n; else print "n/a" }' "$WORK/take.cpu")")
+    log "  $take (CPU ${take_cpu[-1]} ms per take, the process's whole time over its takes)"
     takes+=("$(echo "$take" | sed -nE 's/.*take_rps=([0-9.]+) .* p99_ms=([0-9.]+).*/\1 \2/p')")
   done
   # The median run by throughput (the runs differ by up to 2× on this machine), and the range.
@@ -221,7 +240,8 @@ run_backend() { # label url
 check-in p99 / healthz p99 = $ck (target ≤ 5: $(verdict "$ck" 5 le)); \
 peak RSS $rss MiB = $rs × 64 MiB (target ≤ 1: $(verdict "$rss" "$RSS_TARGET_MIB" le)); \
 check-in search alone (1 connection): $(cell "$s1_rps" "$s1_p99" "$s1_ok" "$s1_bad" 0 0); \
-take one crib: median of $TAKE_RUNS runs, range $TAKE_RANGE$note")
+take one crib: median of $TAKE_RUNS runs, range $TAKE_RANGE; \
+CPU per handout (server) $HANDOUT_CPU_MS ms, per take $(printf '%s ' "${take_cpu[@]}")ms$note")
 }
 
 for backend in $BACKENDS; do
