@@ -43,6 +43,8 @@ async fn setup() -> Bench {
         database_connect_timeout: 10,
         cribs_demo: Some(true),
         print_demo_logins: false,
+        cribs_trusted_proxies: None,
+        cribs_public_url: None,
     };
     let db = prepare(&settings).await.expect("connect, migrate, seed");
     let manager = user::Entity::find()

@@ -23,7 +23,7 @@ pub async fn migrate(settings: &Settings) -> Result<ExitCode, String> {
 pub async fn seed(settings: &Settings) -> Result<ExitCode, String> {
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
-    let report = crate::seed::run(&conn, settings.cribs_demo).await.map_err(|e| e.to_string())?;
+    let report = crate::seed::run(&conn, settings.demo()).await.map_err(|e| e.to_string())?;
     println!("seeds: reference data up to date{}", if report.demo_created { "; demo data created" } else { "" });
     if report.demo_created {
         crate::seed::print_demo_logins();

@@ -1,5 +1,6 @@
 //! Typed settings pulled from the Rocket figment (Rocket.toml, `ROCKET_*`, and the raw
-//! `DATABASE_URL` / `CRIBS_DEMO` environment variables merged in by `main`).
+//! `DATABASE_URL` / `CRIBS_DEMO` / `CRIBS_TRUSTED_PROXIES` environment variables merged in
+//! by `main`).
 
 use rocket::figment::Figment;
 use serde::Deserialize;
@@ -22,12 +23,21 @@ pub struct Settings {
     /// Seconds to wait for the first connection before launch fails.
     #[serde(default = "default_connect_timeout")]
     pub database_connect_timeout: u64,
-    /// Demo data: `None` = on for an empty database, `Some(false)` = reference data only.
+    /// Demo data: `None` = as `demo()` decides, `Some(false)` = reference data only.
     #[serde(default, deserialize_with = "flexible_bool")]
     pub cribs_demo: Option<bool>,
     /// Whether to print the demo logins at start-up.
     #[serde(default)]
     pub print_demo_logins: bool,
+    /// `CRIBS_TRUSTED_PROXIES`: the reverse proxies (comma-separated IP addresses) whose
+    /// `X-Forwarded-For` names the client; from anyone else the header is ignored.
+    #[serde(default)]
+    pub cribs_trusted_proxies: Option<String>,
+    /// `CRIBS_PUBLIC_URL`: the address people use (e.g. `https://cribs.example.org`). When it
+    /// is https, cookies are `Secure` and answers carry HSTS even though a proxy, not this
+    /// server, speaks TLS.
+    #[serde(default)]
+    pub cribs_public_url: Option<String>,
 }
 
 fn default_url() -> String {
@@ -66,8 +76,40 @@ impl Settings {
         figment.extract().map_err(Box::new)
     }
 
+    /// Whether people reach the program over https (its public URL says so).
+    pub fn public_https(&self) -> bool {
+        self.cribs_public_url.as_deref().is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+    }
+
     /// True when the URL names a SQLite database.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+
+    /// Whether demo data (with its published password) may be created in an empty database:
+    /// as `CRIBS_DEMO` says, and when it says nothing only on SQLite, the embedded default
+    /// the README's first command starts to demo. A PostgreSQL database is production's:
+    /// never a demo account there unless asked for.
+    pub fn demo(&self) -> Option<bool> {
+        self.cribs_demo.or(if self.is_sqlite() { None } else { Some(false) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str, demo: Option<bool>) -> Settings {
+        let mut s: Settings = serde_json::from_value(serde_json::json!({ "database_url": url })).expect("settings");
+        s.cribs_demo = demo;
+        s
+    }
+
+    #[test]
+    fn demo_data_by_default_only_on_sqlite() {
+        assert_eq!(settings("sqlite://data/cribs.db?mode=rwc", None).demo(), None, "an empty file gets the demo");
+        assert_eq!(settings("postgres://u@h/db", None).demo(), Some(false), "never on PostgreSQL unasked");
+        assert_eq!(settings("postgres://u@h/db", Some(true)).demo(), Some(true), "unless asked");
+        assert_eq!(settings("sqlite://x.db", Some(false)).demo(), Some(false));
     }
 }

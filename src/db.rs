@@ -270,7 +270,7 @@ pub async fn migrate(db: &Db) -> Result<(), SetupError> {
 pub async fn prepare(settings: &Settings) -> Result<Db, SetupError> {
     let db = connect(settings).await?;
     migrate(&db).await?;
-    let report = seed::run(&db, settings.cribs_demo).await?;
+    let report = seed::run(&db, settings.demo()).await?;
     if report.demo_created && settings.print_demo_logins {
         seed::print_demo_logins();
     }

@@ -61,7 +61,7 @@ pub enum AppError {
     #[error("{message}")]
     Ineligible { message: String, rules: Value },
     /// 429 `too_many_requests`.
-    #[error("Too many failed sign-in attempts. Wait 15 minutes and try again.")]
+    #[error("Too many failed sign-in attempts from this address. Wait 15 minutes (longer after repeated failures) and try again.")]
     TooManyRequests,
     /// 503 `busy`: no database connection came free in time (a queue at the door).
     #[error("The server is busy right now. Nothing was changed; try again in a few seconds.")]

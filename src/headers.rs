@@ -1,5 +1,6 @@
 //! Security headers on every response: CSP without inline script, nosniff, a referrer
-//! policy and frame-ancestors 'none' (Swagger UI at `/api/docs/` may also use inline styles).
+//! policy and frame-ancestors 'none' (Swagger UI at `/api/docs/` may also use inline
+//! styles), and `Cache-Control: no-store` on everything but static files.
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
@@ -7,6 +8,17 @@ use rocket::{Request, Response};
 
 /// The fairing that sets the security headers.
 pub struct SecurityHeaders;
+
+/// Whether people reach the program over https, from the public URL setting (a TLS proxy in
+/// front): cookies are then `Secure` and answers carry HSTS.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublicHttps(pub bool);
+
+/// Whether a request reached the program over https: Rocket's own TLS, or a public URL
+/// that is https.
+pub fn over_https(req: &Request<'_>) -> bool {
+    req.rocket().config().tls_enabled() || req.rocket().state::<PublicHttps>().is_some_and(|h| h.0)
+}
 
 /// The Content-Security-Policy every response carries.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -29,7 +41,24 @@ impl Fairing for SecurityHeaders {
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
+        if over_https(req) {
+            res.set_header(Header::new("Strict-Transport-Security", "max-age=31536000"));
+        }
+        // NOTE: pages, receipts, CSV and API answers carry families' records; on a shared
+        // clinic computer neither the disk cache nor the back button may keep them after
+        // sign-out. Only the static files (style sheets, scripts, Swagger UI's bundle),
+        // which carry nothing of anyone's, may be cached.
+        if !is_static(req.uri().path().as_str()) {
+            res.set_header(Header::new("Cache-Control", "no-store"));
+        }
     }
+}
+
+/// Whether a path serves a static file (cacheable: it carries no one's data).
+fn is_static(path: &str) -> bool {
+    path.starts_with("/static/")
+        || (path.starts_with("/api/docs/")
+            && path.rsplit('/').next().is_some_and(|f| f.ends_with(".js") || f.ends_with(".css")))
 }
 
 /// A CSV document to download.

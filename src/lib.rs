@@ -40,10 +40,18 @@ fn asset_dir(name: &str) -> PathBuf {
 
 /// Build the application from a figment (the same for `serve` and the tests).
 pub fn build(figment: Figment) -> Rocket<Build> {
-    let mut figment = figment.merge((
-        "limits",
-        Limits::default().limit("json", 64.kibibytes()).limit("form", 64.kibibytes()).limit("string", 64.kibibytes()),
-    ));
+    // NOTE: Rocket reads the client's address from `X-Real-IP` by default, which any
+    // client can send; `auth::client_addr` believes forwarded addresses only from the
+    // proxies the operator names.
+    let mut figment = figment
+        .merge((
+            "limits",
+            Limits::default()
+                .limit("json", 64.kibibytes())
+                .limit("form", 64.kibibytes())
+                .limit("string", 64.kibibytes()),
+        ))
+        .merge(("ip_header", false));
     if figment.find_value("template_dir").is_err() {
         figment = figment.merge(("template_dir", asset_dir("templates")));
     }
@@ -51,6 +59,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     let rocket = rocket::custom(figment.clone())
         .attach(Template::fairing())
         .attach(headers::SecurityHeaders)
+        .attach(web::input::InputCheck)
         .mount("/", web::routes())
         .mount("/", api::root_routes())
         .mount("/api", api::routes())
@@ -67,8 +76,16 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }
             })
         }));
-    match config::Settings::from_figment(&figment) {
-        Ok(settings) => rocket.attach(db::stage(settings)),
+    let settings = config::Settings::from_figment(&figment).map_err(|e| e.to_string()).and_then(|settings| {
+        let proxies =
+            auth::client_addr::TrustedProxies::parse(settings.cribs_trusted_proxies.as_deref().unwrap_or(""))?;
+        Ok((settings, proxies))
+    });
+    match settings {
+        Ok((settings, proxies)) => {
+            let https = headers::PublicHttps(settings.public_https());
+            rocket.manage(proxies).manage(https).attach(db::stage(settings))
+        }
         Err(e) => rocket.attach(AdHoc::try_on_ignite("Settings", move |r| async move {
             eprintln!("cribs: cannot start: bad settings: {e}");
             Err(r)

@@ -104,7 +104,12 @@ enum Command {
 }
 
 fn figment() -> Figment {
-    rocket::Config::figment().merge(Env::raw().only(&["DATABASE_URL", "CRIBS_DEMO"]))
+    rocket::Config::figment().merge(Env::raw().only(&[
+        "DATABASE_URL",
+        "CRIBS_DEMO",
+        "CRIBS_TRUSTED_PROXIES",
+        "CRIBS_PUBLIC_URL",
+    ]))
 }
 
 fn settings(figment: &Figment) -> Result<Settings, String> {
@@ -173,6 +178,13 @@ fn has_secret_key(figment: &Figment) -> bool {
 
 async fn serve() -> Result<ExitCode, String> {
     let mut figment = figment().merge(("print_demo_logins", true));
+    if let Err(e) = figment.extract_inner::<rocket::config::SecretKey>("secret_key") {
+        return Err(format!(
+            "ROCKET_SECRET_KEY is set but is not a usable key ({e}). Give it 32 or 64 random bytes \
+             in base64 or hex, e.g. from `openssl rand -base64 32`, or leave it unset to get a \
+             random key for this run."
+        ));
+    }
     if !has_secret_key(&figment) {
         let key = cribs::auth::token::random_secret_key();
         figment = figment.merge(("secret_key", key));

@@ -12,6 +12,7 @@ mod m0006_referrals;
 mod m0007_report_site_index;
 mod m0008_movement_report_index;
 mod m0009_family_search_keys;
+mod m0010_sessions;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_report_site_index::Migration),
             Box::new(m0008_movement_report_index::Migration),
             Box::new(m0009_family_search_keys::Migration),
+            Box::new(m0010_sessions::Migration),
         ]
     }
 }

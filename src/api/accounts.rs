@@ -1,13 +1,14 @@
-//! Tokens and the caller: `POST /api/v1/tokens`, `GET /api/v1/me`.
+//! Tokens and the caller: `POST /api/v1/tokens`, `DELETE /api/v1/tokens/current`, `GET /api/v1/me`.
 
 use crate::api::answer::Answer;
 use crate::api::body::JsonBody;
-use crate::auth::guards::{ApiUser, ClientAddr};
+use crate::auth::guards::{ApiUser, BearerToken, ClientAddr};
 use crate::db::Db;
 use crate::error::{ApiResult, AppError};
 use crate::store::audit::Caller;
 use crate::store::{accounts, reference};
-use rocket::{get, post, State};
+use rocket::http::Status;
+use rocket::{delete, get, post, State};
 use serde::{Deserialize, Serialize};
 
 /// Credentials for a token.
@@ -73,6 +74,22 @@ pub async fn create_token(
         expires_at,
         user: TokenUser { id: user.id, email: user.email, role: user.role },
     })
+}
+
+/// Revoke the bearer token this request carries (signing a device out of the API). Only
+/// a bearer token can do this; it answers 204 and the token stops working at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/current", tag = "accounts",
+    responses((status = 204, description = "The token is revoked"), (status = 401, body = crate::api::openapi::ErrorBody)))]
+#[delete("/v1/tokens/current")]
+pub async fn revoke_current_token(
+    user: ApiUser,
+    token: BearerToken,
+    db: &State<Db>,
+    addr: ClientAddr,
+) -> ApiResult<Status> {
+    let raw = token.0.ok_or(AppError::Unauthorized)?;
+    accounts::revoke_token(db.inner(), Caller { who: &user.0, ip: &addr.0 }, &raw).await?;
+    Ok(Status::NoContent)
 }
 
 /// The caller, their role, and their sites or hospital.

@@ -2,6 +2,7 @@
 //! raw value for idempotency; every failure is an `AppError` with a sentence and, where a
 //! field is at fault, the field's path. Handlers take `Result<JsonBody<T>, AppError>` and `?` it.
 
+use crate::domain::text;
 use crate::error::AppError;
 use rocket::data::{Data, FromData, Outcome, ToByteUnit};
 use rocket::http::Status;
@@ -73,10 +74,98 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
                 return Outcome::Error((Status::BadRequest, err));
             }
         };
+        if let Err(e) = distinct_keys(&text) {
+            return Outcome::Error((Status::BadRequest, e));
+        }
+        if let Some((field, c)) = refused_text(&raw, "") {
+            return Outcome::Error((Status::UnprocessableEntity, AppError::validation(&field, text::refusal(c))));
+        }
         match parse_value::<T>(&raw) {
             Ok(value) => Outcome::Success(JsonBody { value, raw }),
             Err(e) => Outcome::Error((Status::UnprocessableEntity, e)),
         }
+    }
+}
+
+/// A key given twice in one object is refused (400), never settled by taking the last: in
+/// `{"quantity": 1, "quantity": 250}` the sender's meaning is unknown.
+fn distinct_keys(text: &str) -> Result<(), AppError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, DistinctKeys>(&mut de).map(|_| ()).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." || path.is_empty() { String::new() } else { format!(" (in {path})") };
+        AppError::BadRequest(format!("The body gives {}{at}. Send each field once.", e.inner()))
+    })
+}
+
+/// Any JSON value, read only to check that no object repeats a key.
+struct DistinctKeys;
+
+impl<'de> serde::Deserialize<'de> for DistinctKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DistinctKeysVisitor)
+    }
+}
+
+struct DistinctKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DistinctKeysVisitor {
+    type Value = DistinctKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<DistinctKeys, E> {
+        Ok(DistinctKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<DistinctKeys, E> {
+        Ok(DistinctKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<DistinctKeys, E> {
+        Ok(DistinctKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<DistinctKeys, E> {
+        Ok(DistinctKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<DistinctKeys, E> {
+        Ok(DistinctKeys)
+    }
+    fn visit_unit<E>(self) -> Result<DistinctKeys, E> {
+        Ok(DistinctKeys)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DistinctKeys, A::Error> {
+        while seq.next_element::<DistinctKeys>()?.is_some() {}
+        Ok(DistinctKeys)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DistinctKeys, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("the field `{key}` twice")));
+            }
+            map.next_value::<DistinctKeys>()?;
+        }
+        Ok(DistinctKeys)
+    }
+}
+
+/// The first text in a JSON body (a key or a string value) holding a character the program
+/// does not store (`domain::text`; line breaks and tabs pass here, single-line fields refuse
+/// them when parsed), with the field's path.
+fn refused_text(v: &Value, path: &str) -> Option<(String, char)> {
+    let at = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match v {
+        Value::String(s) => {
+            text::refused_char(s, true).map(|c| (if path.is_empty() { "body".into() } else { path.to_string() }, c))
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| refused_text(item, &format!("{path}[{i}]")))
+        }
+        Value::Object(fields) => fields.iter().find_map(|(k, item)| match text::refused_char(k, false) {
+            Some(c) => Some((at(&k.escape_debug().to_string()), c)),
+            None => refused_text(item, &at(k)),
+        }),
+        _ => None,
     }
 }
 

@@ -23,6 +23,7 @@ pub fn routes() -> Vec<Route> {
     routes![
         openapi::openapi_json,
         accounts::create_token,
+        accounts::revoke_current_token,
         accounts::me,
         reference::neighborhoods,
         reference::crib_models,

@@ -38,6 +38,7 @@ impl Modify for BearerAuth {
     paths(
         crate::api::health::healthz,
         crate::api::accounts::create_token,
+        crate::api::accounts::revoke_current_token,
         crate::api::accounts::me,
         crate::api::reference::neighborhoods,
         crate::api::reference::crib_models,

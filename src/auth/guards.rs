@@ -9,7 +9,7 @@
 use crate::auth::session;
 use crate::db::Db;
 use crate::domain::actor::Actor;
-use crate::store::actors;
+use crate::store::{actors, sessions};
 use rocket::http::{Method, Status};
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
@@ -20,16 +20,32 @@ pub async fn load_actor(db: &Db, user_id: i64) -> Option<Actor> {
     actors::by_id(db, user_id).await.ok().flatten()
 }
 
-/// Whether the request came over TLS (sets the cookie's Secure flag).
+/// Whether the request came over TLS, here or at the proxy the public URL names (sets the
+/// cookie's Secure flag).
 pub fn is_tls(req: &Request<'_>) -> bool {
-    req.rocket().config().tls_enabled()
+    crate::headers::over_https(req)
+}
+
+/// The bearer token a request carries, as sent (None without one).
+fn bearer<'a>(req: &'a Request<'_>) -> Option<&'a str> {
+    let header = req.headers().get_one("Authorization")?;
+    header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim)
+}
+
+/// The raw bearer token of the request (for revoking it).
+pub struct BearerToken(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for BearerToken {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        Outcome::Success(BearerToken(bearer(req).map(str::to_string)))
+    }
 }
 
 async fn from_bearer(req: &Request<'_>, db: &Db) -> Result<Option<Actor>, DbErr> {
-    let Some(header) = req.headers().get_one("Authorization") else { return Ok(None) };
-    let Some(raw) = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).map(str::trim) else {
-        return Ok(None);
-    };
+    let Some(raw) = bearer(req) else { return Ok(None) };
     if raw.is_empty() || raw.len() > 200 {
         return Ok(None);
     }
@@ -37,8 +53,12 @@ async fn from_bearer(req: &Request<'_>, db: &Db) -> Result<Option<Actor>, DbErr>
 }
 
 async fn from_session(req: &Request<'_>, db: &Db) -> Result<Option<Actor>, DbErr> {
-    let Some(uid) = session::current_user_id(req.cookies(), is_tls(req)) else { return Ok(None) };
-    actors::by_id(db, uid).await
+    let Some(token) = session::token(req.cookies()) else { return Ok(None) };
+    let found = sessions::actor(db, &token).await?;
+    if found.is_none() {
+        session::clear(req.cookies());
+    }
+    Ok(found)
 }
 
 fn db<'r>(req: &'r Request<'_>) -> Option<&'r Db> {
@@ -154,15 +174,4 @@ impl<'r> FromRequest<'r> for PageAdmin {
     }
 }
 
-/// The client's address, for the audit trail and login throttling.
-pub struct ClientAddr(pub String);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientAddr {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let ip = req.client_ip().map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into());
-        Outcome::Success(ClientAddr(ip))
-    }
-}
+pub use crate::auth::client_addr::ClientAddr;

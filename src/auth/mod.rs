@@ -1,5 +1,6 @@
 //! Accounts, sessions, tokens, roles, guards and CSRF.
 
+pub mod client_addr;
 pub mod csrf;
 pub mod guards;
 pub mod password;

@@ -148,3 +148,35 @@ mod tests {
         assert!(!format!("{p:?}").contains("horse"));
     }
 }
+
+/// Sign-in failures for one e-mail from one source (address) before that pair must wait.
+pub const FAILURES_BEFORE_WAIT: usize = 5;
+/// The first wait, in minutes; each further failure after it doubles the wait.
+pub const FIRST_WAIT_MINUTES: i64 = 15;
+/// The longest wait, and how far back failures count.
+pub const LONGEST_WAIT_HOURS: i64 = 24;
+
+/// How long one e-mail must wait at one source after `failures` failed sign-ins there (since
+/// its last success): nothing before the fifth, then 15 minutes, 30, 60 … up to 24 hours.
+/// Only that source waits: the same account from a source that has not failed signs in, so
+/// guessing from one place cannot lock its owner out.
+pub fn sign_in_wait(failures: usize) -> Option<chrono::Duration> {
+    let beyond = failures.checked_sub(FAILURES_BEFORE_WAIT)?;
+    let minutes = FIRST_WAIT_MINUTES.saturating_mul(1_i64 << beyond.min(16));
+    Some(chrono::Duration::minutes(minutes.min(LONGEST_WAIT_HOURS * 60)))
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_starts_at_the_fifth_failure_doubles_and_stops_at_a_day() {
+        assert_eq!(sign_in_wait(4), None);
+        assert_eq!(sign_in_wait(5), Some(chrono::Duration::minutes(15)));
+        assert_eq!(sign_in_wait(6), Some(chrono::Duration::minutes(30)));
+        assert_eq!(sign_in_wait(7), Some(chrono::Duration::minutes(60)));
+        assert_eq!(sign_in_wait(12), Some(chrono::Duration::hours(24)));
+        assert_eq!(sign_in_wait(500), Some(chrono::Duration::hours(24)));
+    }
+}

@@ -122,13 +122,15 @@ pub struct NewFamily {
 /// Field problems: (field path, sentence).
 pub type Problems = Vec<(String, String)>;
 
-/// A required name-like text of 1..=max characters.
+/// A required name-like text of 1..=max characters, on one line.
 pub fn required_text(p: &mut Problems, field: &str, v: Option<&str>, max: usize, what: &str) -> String {
     let v = v.map(str::trim).unwrap_or("");
     if v.is_empty() {
         p.push((field.into(), format!("Enter the {what}.")));
     } else if v.chars().count() > max {
         p.push((field.into(), format!("The {what} can be at most {max} characters.")));
+    } else if let Err(why) = crate::domain::text::check_single_line(v) {
+        p.push((field.into(), why));
     }
     v.to_string()
 }

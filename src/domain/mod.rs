@@ -19,3 +19,4 @@ pub mod role;
 pub mod safe_sleep_text;
 pub mod states;
 pub mod stock;
+pub mod text;

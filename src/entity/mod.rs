@@ -22,5 +22,6 @@ pub mod stock_balance;
 pub mod stock_movement;
 pub mod transfer;
 pub mod user;
+pub mod user_session;
 pub mod user_site;
 pub mod zip_csa;

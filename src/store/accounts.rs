@@ -4,22 +4,22 @@
 use crate::auth::{password, token};
 use crate::db::begin_write;
 use crate::db::Db;
+use crate::domain::account::{sign_in_wait, LONGEST_WAIT_HOURS};
 use crate::entity::{api_token, login_attempt, user};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, WriteKey};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    Statement,
+    QueryOrder, QuerySelect, Statement,
 };
 
-/// Failed attempts for one email within the window before sign-in is refused.
-pub const MAX_FAILURES_PER_EMAIL: u64 = 5;
-/// Failed attempts from one address within the window (several staff may share one address).
+/// Failed attempts from one address within the window, across e-mails, before that address
+/// must wait (several staff may share one address behind a hospital's network).
 pub const MAX_FAILURES_PER_ADDRESS: u64 = 20;
-/// The throttling window, in minutes.
+/// The window for the address limit, in minutes.
 pub const WINDOW_MINUTES: i64 = 15;
 /// API tokens last this long.
 pub const TOKEN_HOURS: i64 = 12;
@@ -29,20 +29,96 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Whether sign-in is refused for this email or address: too many failures in the window.
-pub async fn throttled(db: &impl ConnectionTrait, email: &str, ip: &str) -> Result<bool, DbErr> {
-    let since = crate::clock::now() - Duration::minutes(WINDOW_MINUTES);
-    let failures = || {
+/// The failures of one e-mail at one address that count now: within the last day and
+/// after its last success there; oldest first.
+async fn pair_failures(db: &impl ConnectionTrait, email: &str, ip: &str) -> Result<Vec<DateTime<Utc>>, DbErr> {
+    let now = crate::clock::now();
+    let pair = || {
         login_attempt::Entity::find()
-            .filter(login_attempt::Column::Succeeded.eq(false))
-            .filter(login_attempt::Column::At.gt(since))
+            .filter(login_attempt::Column::Email.eq(email))
+            .filter(login_attempt::Column::Ip.eq(ip))
+            .filter(login_attempt::Column::At.gt(now - Duration::hours(LONGEST_WAIT_HOURS)))
     };
-    let by_email = failures().filter(login_attempt::Column::Email.eq(email)).count(db).await?;
-    if by_email >= MAX_FAILURES_PER_EMAIL {
-        return Ok(true);
+    let last_success = pair()
+        .filter(login_attempt::Column::Succeeded.eq(true))
+        .order_by_desc(login_attempt::Column::At)
+        .one(db)
+        .await?
+        .map(|a| a.at);
+    let mut failures = pair().filter(login_attempt::Column::Succeeded.eq(false));
+    if let Some(at) = last_success {
+        failures = failures.filter(login_attempt::Column::At.gt(at));
     }
-    let by_ip = failures().filter(login_attempt::Column::Ip.eq(ip)).count(db).await?;
+    Ok(failures.order_by_asc(login_attempt::Column::At).all(db).await?.into_iter().map(|a| a.at).collect())
+}
+
+/// Whether sign-in is refused for this email at this address: it failed there too often
+/// lately (`domain::account::sign_in_wait`), or the address failed for many e-mails.
+pub async fn throttled(db: &impl ConnectionTrait, email: &str, ip: &str) -> Result<bool, DbErr> {
+    let now = crate::clock::now();
+    let failures = pair_failures(db, email, ip).await?;
+    if let (Some(wait), Some(last)) = (sign_in_wait(failures.len()), failures.last()) {
+        if now < *last + wait {
+            return Ok(true);
+        }
+    }
+    let by_ip = login_attempt::Entity::find()
+        .filter(login_attempt::Column::Succeeded.eq(false))
+        .filter(login_attempt::Column::At.gt(now - Duration::minutes(WINDOW_MINUTES)))
+        .filter(login_attempt::Column::Ip.eq(ip))
+        .count(db)
+        .await?;
     Ok(by_ip >= MAX_FAILURES_PER_ADDRESS)
+}
+
+/// An e-mail waiting to sign in again at one address, for the administrators' Users page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Lockout {
+    pub email: String,
+    pub ip: String,
+    pub failures: usize,
+    pub until: DateTime<Utc>,
+}
+
+/// Every e-mail that must wait at some address now (most recent first). Read from the last
+/// day's attempts (bounded), with the rule `throttled` applies.
+pub async fn lockouts(db: &impl ConnectionTrait) -> Result<Vec<Lockout>, DbErr> {
+    let now = crate::clock::now();
+    let attempts = login_attempt::Entity::find()
+        .filter(login_attempt::Column::At.gt(now - Duration::hours(LONGEST_WAIT_HOURS)))
+        .order_by_desc(login_attempt::Column::At)
+        .limit(20_000)
+        .all(db)
+        .await?;
+    // Newest first: a pair's failures count until its most recent success.
+    #[derive(Default)]
+    struct Pair {
+        failures: usize,
+        last_failure: Option<DateTime<Utc>>,
+        succeeded_since: bool,
+    }
+    let mut pairs: std::collections::BTreeMap<(String, String), Pair> = Default::default();
+    for a in attempts {
+        let pair = pairs.entry((a.email, a.ip)).or_default();
+        if pair.succeeded_since {
+            continue;
+        }
+        if a.succeeded {
+            pair.succeeded_since = true;
+        } else {
+            pair.failures += 1;
+            pair.last_failure.get_or_insert(a.at);
+        }
+    }
+    let mut out: Vec<Lockout> = pairs
+        .into_iter()
+        .filter_map(|((email, ip), p)| {
+            let until = p.last_failure? + sign_in_wait(p.failures)?;
+            (until > now).then_some(Lockout { email, ip, failures: p.failures, until })
+        })
+        .collect();
+    out.sort_by_key(|l| std::cmp::Reverse(l.until));
+    Ok(out)
 }
 
 /// Make concurrent sign-in attempts for one email (or from one address) take turns, so
@@ -150,13 +226,28 @@ pub async fn issue_token_to(db: &Db, by: Caller<'_>) -> Result<(String, chrono::
     Ok(ran.value)
 }
 
-/// Issue an API token for the user; returns the secret (shown once) and its expiry.
+/// At most this many live API tokens per person: a new one retires the oldest beyond it.
+pub const MAX_LIVE_TOKENS: usize = 10;
+
+/// Issue an API token for the user; returns the secret (shown once) and its expiry. The
+/// user's expired tokens are deleted, and the oldest live ones beyond `MAX_LIVE_TOKENS - 1`.
 pub async fn issue_token(
     db: &impl ConnectionTrait,
     user_id: i64,
 ) -> Result<(String, chrono::DateTime<chrono::Utc>), DbErr> {
     let secret = token::random_token();
     let now = crate::clock::now();
+    let mine = || api_token::Entity::find().filter(api_token::Column::UserId.eq(user_id));
+    api_token::Entity::delete_many()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    let live: Vec<i64> = mine().order_by_desc(api_token::Column::Id).all(db).await?.into_iter().map(|t| t.id).collect();
+    let retired: Vec<i64> = live.into_iter().skip(MAX_LIVE_TOKENS - 1).collect();
+    if !retired.is_empty() {
+        api_token::Entity::delete_many().filter(api_token::Column::Id.is_in(retired)).exec(db).await?;
+    }
     let expires = now + Duration::hours(TOKEN_HOURS);
     api_token::Entity::insert(api_token::ActiveModel {
         user_id: Set(user_id),
@@ -168,6 +259,28 @@ pub async fn issue_token(
     .exec_without_returning(db)
     .await?;
     Ok((secret, expires))
+}
+
+/// Revoke the token a request was made with (`DELETE /api/v1/tokens/current`), with a
+/// `token.revoke` audit row; it stops working at once.
+pub async fn revoke_token(db: &Db, by: Caller<'_>, raw_token: &str) -> Result<(), AppError> {
+    let mode = Mode::write(WriteKey::Api(None), "DELETE /api/v1/tokens/current", &serde_json::Value::Null);
+    write::run(db, by.who.id, mode, 204, |txn| async {
+        let r = async {
+            api_token::Entity::delete_many()
+                .filter(api_token::Column::UserId.eq(by.who.id))
+                .filter(api_token::Column::TokenHash.eq(token::sha256_hex(raw_token)))
+                .exec(&txn)
+                .await?;
+            let entry = AuditEntry { action: "token.revoke", entity: "user", entity_id: Some(by.who.id), detail: None };
+            audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
+            Ok(())
+        }
+        .await;
+        (txn, r)
+    })
+    .await?;
+    Ok(())
 }
 
 /// Delete every API token of a user (deactivation): they stop working at once.

@@ -1,24 +1,29 @@
-//! Housekeeping: stored idempotency answers and login attempts are only read for a while
-//! (a retry within 24 hours must replay, API.md; the login throttle looks back 15 minutes),
-//! so older rows are deleted rather than kept for ever. The server sweeps once at start and
+//! Housekeeping: stored idempotency answers, login attempts and sessions are only read for
+//! a while (a retry within 24 hours must replay, API.md; the login throttle looks back 15
+//! minutes; a session lasts at most 12 hours), so older rows are deleted rather than kept
+//! for ever (sign-ins and sign-outs stay in the audit trail). The server sweeps once at start and
 //! then every hour (`sweep_every_hour`); the margins are generous on purpose.
 
 use crate::db::Db;
-use crate::entity::{idempotency_key, login_attempt};
+use crate::entity::{idempotency_key, login_attempt, user_session};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 /// How long an idempotency answer is kept (API.md promises at least 24 hours).
 pub const KEEP_IDEMPOTENCY: Duration = Duration::days(7);
 
-/// How long a login attempt is kept (the throttle reads the last 15 minutes).
+/// How long a login attempt is kept (the throttle reads the last day).
 pub const KEEP_LOGIN_ATTEMPTS: Duration = Duration::days(30);
+
+/// How long a session row is kept after it could last be used.
+pub const KEEP_SESSIONS: Duration = Duration::days(30);
 
 /// What one sweep deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
     pub idempotency_keys: u64,
     pub login_attempts: u64,
+    pub sessions: u64,
 }
 
 /// Delete what is older than its keeping time, as of `now`.
@@ -33,7 +38,12 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Swept, DbErr> {
         .exec(db)
         .await?
         .rows_affected;
-    Ok(Swept { idempotency_keys, login_attempts })
+    let sessions = user_session::Entity::delete_many()
+        .filter(user_session::Column::ExpiresAt.lt(now - KEEP_SESSIONS))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(Swept { idempotency_keys, login_attempts, sessions })
 }
 
 /// Sweep now and then every hour, for as long as the server runs; a failed sweep is

@@ -31,6 +31,7 @@ pub mod referrals;
 pub mod report_params;
 pub mod reports;
 pub mod scope;
+pub mod sessions;
 pub mod sql;
 pub mod sqlite;
 pub mod stock;

@@ -302,8 +302,8 @@ pub async fn update(
 }
 
 /// Activate or deactivate an account; writes a `user.activate` / `user.deactivate` audit
-/// row. Deactivation deletes the account's API tokens at once, and its sessions stop at the
-/// next request (the session guard re-reads `active`). Nobody can deactivate themself.
+/// row. Deactivation deletes the account's API tokens and ends its sessions at once (a
+/// later re-activation does not revive them). Nobody can deactivate themself.
 pub async fn set_active(
     db: &impl ConnectionTrait,
     by: ChangedBy<'_>,
@@ -327,7 +327,8 @@ pub async fn set_active(
     };
     if !active {
         let revoked = revoke_tokens(db, user_id).await?;
-        detail.push_str(&format!("; {revoked} API token(s) revoked"));
+        let ended = crate::store::sessions::end_all(db, user_id).await?;
+        detail.push_str(&format!("; {revoked} API token(s) revoked; {ended} session(s) ended"));
     }
     record(db, by, if active { "user.activate" } else { "user.deactivate" }, user_id, detail).await?;
     Ok(updated)

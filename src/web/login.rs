@@ -4,10 +4,12 @@ use crate::auth::guards::{load_actor, ClientAddr, PageUser};
 use crate::auth::{csrf, session};
 use crate::db::Db;
 use crate::error::AppError;
-use crate::store::{accounts, audit};
+use crate::store::audit::Caller;
+use crate::store::{accounts, sessions};
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};
-use rocket::form::{Form, FromForm};
+use crate::web::input::Checked;
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -18,8 +20,8 @@ use serde_json::json;
 /// Shown for an unknown email, a wrong password and a deactivated account alike.
 pub const NO_MATCH: &str = "That email and password do not match an active account.";
 /// Shown while sign-in is throttled (429).
-pub const THROTTLED: &str = "Too many failed sign-in attempts for this account or from this address. \
-Wait 15 minutes, then try again.";
+pub const THROTTLED: &str = "Too many failed sign-in attempts for this account from this device or \
+network. Wait 15 minutes (longer after repeated failures), then try again, or ask an administrator.";
 
 /// The sign-in form.
 #[derive(FromForm)]
@@ -59,7 +61,7 @@ pub async fn login_submit(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     req_tls: crate::web::RequestTls,
-    form: Form<LoginForm>,
+    form: Checked<LoginForm>,
 ) -> PageResult<Either<Redirect, (Status, Template)>> {
     let form = form.into_inner();
     if csrf::verify(cookies, &form.csrf_token).is_err() {
@@ -75,15 +77,9 @@ pub async fn login_submit(
     }
     match accounts::sign_in(db.inner(), &form.email, &form.password, &addr.0).await {
         Ok(user) => {
-            let who = load_actor(db.inner(), user.id).await;
-            audit::record_alone(
-                db.inner(),
-                who.as_ref(),
-                Some(&addr.0),
-                audit::AuditEntry { action: "session.login", entity: "user", entity_id: Some(user.id), detail: None },
-            )
-            .await?;
-            session::start(cookies, user.id, req_tls.0);
+            let who = load_actor(db.inner(), user.id).await.ok_or(AppError::Busy)?;
+            let token = sessions::start(db.inner(), Caller { who: &who, ip: &addr.0 }).await?;
+            session::set(cookies, &token, req_tls.0);
             Ok(Either::Left(Redirect::to("/")))
         }
         Err(e @ (AppError::Unauthorized | AppError::TooManyRequests)) => {
@@ -107,18 +103,13 @@ pub async fn logout(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     user: Option<PageUser>,
-    form: Form<CsrfOnly>,
+    form: Checked<CsrfOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
-    if let Some(PageUser(who)) = user {
-        audit::record_alone(
-            db.inner(),
-            Some(&who),
-            Some(&addr.0),
-            audit::AuditEntry { action: "session.logout", entity: "user", entity_id: Some(who.id), detail: None },
-        )
-        .await?;
+    if let Some(token) = session::token(cookies) {
+        let by = user.as_ref().map(|PageUser(who)| Caller { who, ip: &addr.0 });
+        sessions::end(db.inner(), &token, by).await?;
     }
-    session::end(cookies);
+    session::clear(cookies);
     Ok(Flash::success(Redirect::to("/login"), "You are signed out."))
 }

@@ -9,6 +9,7 @@ pub mod families;
 pub mod fields;
 pub mod handouts;
 pub mod home;
+pub mod input;
 pub mod login;
 pub mod outcomes;
 pub mod policy;
@@ -41,6 +42,7 @@ impl<'r> FromRequest<'r> for RequestTls {
 pub fn routes() -> Vec<Route> {
     let mut all = routes![
         home::home,
+        input::refused_input,
         login::login_page,
         login::login_submit,
         login::logout,
@@ -90,7 +92,10 @@ fn not_found() -> (Status, Template) {
     (Status::NotFound, error_template(Status::NotFound, "There is nothing here, or it is not yours to see."))
 }
 #[catch(default)]
-fn other(status: Status, _req: &Request<'_>) -> (Status, Template) {
+fn other(status: Status, req: &Request<'_>) -> (Status, Template) {
+    if let Some(sentence) = input::refused_sentence(req) {
+        return (status, error_template(status, &sentence));
+    }
     let msg = if status.code == 503 {
         "The system is busy right now and nothing was saved. Wait a few seconds and try again."
     } else if status.code >= 500 {

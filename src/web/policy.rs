@@ -19,8 +19,9 @@ use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::fields::{field, Problems};
+use crate::web::input::Checked;
 use chrono::{Datelike, Months, NaiveDate};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -263,7 +264,7 @@ pub async fn submit(
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
-    form: Form<PolicyForm>,
+    form: Checked<PolicyForm>,
 ) -> PageResult<Either<Flash<Redirect>, (Status, Template)>> {
     let mut form = form.into_inner();
     csrf::verify(cookies, &form.csrf_token)?;

@@ -227,6 +227,10 @@ const ROWS: &[Row] = &[
     // Last: these cancel the request the rows above use.
     row("POST", "/requests/<id>/cancel",             "/requests/{referral}/cancel",       REQUEST_PAGE),
     row("POST", "/api/v1/referrals/<id>/cancel",     "/api/v1/referrals/{referral}/cancel", REQUEST_API),
+    // Answers a request whose path or query string held a control character (never linked).
+    row("GET",  "/_refused-input",                   "/_refused-input",                   [Hide404; 7]),
+    // Last: it revokes the token of each caller it is called with.
+    row("DELETE", "/api/v1/tokens/current",          "/api/v1/tokens/current",            SIGNED_IN_API),
 ];
 
 fn is_api(route: &str) -> bool {
@@ -436,6 +440,13 @@ async fn every_mounted_route_answers_every_caller_as_the_table_says() {
         }
     }
 
+    // The callers are who the table assumes.
+    let (_, me) = app.get(tokens[3].as_deref().unwrap_or_default(), "/api/v1/me").await;
+    assert_eq!(me["sites"][0]["id"], 1, "staff works at site 1");
+    let (_, me) = app.get(tokens[6].as_deref().unwrap_or_default(), "/api/v1/me").await;
+    assert_eq!(me["hospital"]["id"], 6, "nurse2 works at hospital 6");
+
+    // NOTE: the rows run in order; the last one revokes each caller's token.
     let mut failures = Vec::new();
     for r in ROWS {
         let path = fill(r.path, &fx);
@@ -447,12 +458,6 @@ async fn every_mounted_route_answers_every_caller_as_the_table_says() {
         }
     }
     assert!(failures.is_empty(), "{} answer(s) differ from the table:\n{}", failures.len(), failures.join("\n"));
-
-    // The callers are who the table assumes.
-    let (_, me) = app.get(tokens[3].as_deref().unwrap_or_default(), "/api/v1/me").await;
-    assert_eq!(me["sites"][0]["id"], 1, "staff works at site 1");
-    let (_, me) = app.get(tokens[6].as_deref().unwrap_or_default(), "/api/v1/me").await;
-    assert_eq!(me["hospital"]["id"], 6, "nurse2 works at hospital 6");
 }
 
 #[test]

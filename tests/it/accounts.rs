@@ -266,6 +266,83 @@ async fn login_and_logout_refuse_a_missing_or_wrong_csrf_token() {
     assert_eq!(audit_rows(&app, "session.logout").await.len(), logouts_before + 1);
 }
 
+/// Sign in on the page and return the browser and its session cookie as a header value
+/// (`cribs_session=…`), to replay from elsewhere as a copied cookie would be.
+async fn signed_in_with_cookie(app: &TestApp, email: &str) -> (Browser, String) {
+    let (b, res) = sign_in_on_page(app, email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let set = set_cookies(&res).into_iter().find(|c| c.starts_with("cribs_session=")).expect("a session cookie");
+    let lower = set.to_ascii_lowercase();
+    assert!(!lower.contains("expires=") && !lower.contains("max-age"), "a browser-session cookie: {set}");
+    (b, set.split(';').next().unwrap_or_default().to_string())
+}
+
+/// GET a page with only this cookie (another computer holding a copy of it): 200 while the
+/// session is open, a redirect to sign-in once it has ended.
+async fn with_copied_cookie(app: &TestApp, cookie: &str) -> StatusCode {
+    app.http.get(app.url("/checkin")).header("Cookie", cookie).send().await.expect("GET").status()
+}
+
+/// Run one statement on the sessions of a user (to age them as time would): `sql` with `?`
+/// for each value, in order (numbered for PostgreSQL here).
+async fn age_sessions(app: &TestApp, sql: &str, values: Vec<sea_orm::Value>) {
+    let backend = app.db.get_database_backend();
+    let mut numbered = String::new();
+    let mut n = 0;
+    for c in sql.chars() {
+        match (c, backend) {
+            ('?', DbBackend::Postgres) => {
+                n += 1;
+                numbered.push_str(&format!("${n}"));
+            }
+            _ => numbered.push(c),
+        }
+    }
+    app.db.execute_raw(Statement::from_sql_and_values(backend, numbered, values)).await.expect("age the sessions");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_session_cookie_stops_at_sign_out_deactivation_idleness_and_twelve_hours() {
+    let app = TestApp::spawn().await;
+    let staff_id = app.user_id("staff@demo.cribs").await;
+
+    // Signing out ends the session on the server: the copy stops too.
+    let (b, cookie) = signed_in_with_cookie(&app, "staff@demo.cribs").await;
+    assert_eq!(with_copied_cookie(&app, &cookie).await, StatusCode::OK);
+    let csrf = b.csrf("/").await;
+    assert_eq!(b.post_form("/logout", &[("csrf_token", &csrf)]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(with_copied_cookie(&app, &cookie).await, StatusCode::SEE_OTHER, "signed out is signed out everywhere");
+
+    // Deactivation ends it, and re-activation does not bring it back.
+    let (_b, cookie) = signed_in_with_cookie(&app, "staff@demo.cribs").await;
+    let admin = app.browser_signed_in("admin@demo.cribs").await;
+    for action in ["deactivate", "activate"] {
+        let csrf = admin.csrf(&format!("/admin/users/{staff_id}")).await;
+        let res = admin
+            .post_form(
+                &format!("/admin/users/{staff_id}/{action}"),
+                &[("csrf_token", &csrf), ("form_token", &form_token())],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{action}");
+    }
+    assert_eq!(with_copied_cookie(&app, &cookie).await, StatusCode::SEE_OTHER, "not revived by re-activation");
+
+    // Idle for more than 30 minutes: ended.
+    let (_b, cookie) = signed_in_with_cookie(&app, "staff@demo.cribs").await;
+    let ago = |m: i64| Utc::now() - Duration::minutes(m);
+    let idle = "UPDATE user_sessions SET last_seen_at = ? WHERE user_id = ?";
+    age_sessions(&app, idle, vec![ago(31).into(), staff_id.into()]).await;
+    assert_eq!(with_copied_cookie(&app, &cookie).await, StatusCode::SEE_OTHER, "idle too long");
+
+    // Busy all day, but signed in more than 12 hours ago: ended.
+    let (_b, cookie) = signed_in_with_cookie(&app, "staff@demo.cribs").await;
+    assert_eq!(with_copied_cookie(&app, &cookie).await, StatusCode::OK);
+    let old = "UPDATE user_sessions SET created_at = ?, expires_at = ? WHERE user_id = ?";
+    age_sessions(&app, old, vec![ago(12 * 60 + 1).into(), ago(1).into(), staff_id.into()]).await;
+    assert_eq!(with_copied_cookie(&app, &cookie).await, StatusCode::SEE_OTHER, "past its 12 hours");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refused() {
     let app = TestApp::spawn().await;

@@ -67,6 +67,18 @@ async fn demo_off_starts_with_reference_data_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unasked_the_demo_accounts_appear_only_in_an_empty_sqlite_file() {
+    let app = TestApp::spawn_with(Options { leave_demo_unset: true, ..Default::default() }).await;
+    let users = app.count("users").await;
+    if sea_orm::ConnectionTrait::get_database_backend(&app.db) == sea_orm::DbBackend::Postgres {
+        assert_eq!(users, 0, "no account with the published password on PostgreSQL unless CRIBS_DEMO=1");
+        assert_eq!(app.count("csas").await, 55, "the reference data is there");
+    } else {
+        assert!(users > 0, "the README's first command starts the demo on its SQLite file");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_go_down_and_up_again() {
     let app = TestApp::spawn().await;
     app.stop();
@@ -167,8 +179,8 @@ async fn a_broken_database_url_ends_launch_with_one_clear_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn housekeeping_deletes_only_what_is_past_its_keeping_time() {
-    use cribs::entity::{idempotency_key, login_attempt};
-    use cribs::store::housekeeping::{sweep, Swept, KEEP_IDEMPOTENCY, KEEP_LOGIN_ATTEMPTS};
+    use cribs::entity::{idempotency_key, login_attempt, user_session};
+    use cribs::store::housekeeping::{sweep, Swept, KEEP_IDEMPOTENCY, KEEP_LOGIN_ATTEMPTS, KEEP_SESSIONS};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
     let app = TestApp::spawn().await;
     // The server sweeps once as it starts, in the background, with the real clock; the
@@ -204,8 +216,23 @@ async fn housekeeping_deletes_only_what_is_past_its_keeping_time() {
         .await
         .expect("attempt");
     }
+    for (name, expires) in [("old", now - KEEP_SESSIONS - hour), ("recent", now - hour)] {
+        user_session::ActiveModel {
+            user_id: Set(1),
+            token_hash: Set(format!("{name:0>64}")),
+            created_at: Set(expires - chrono::Duration::hours(12)),
+            last_seen_at: Set(expires - chrono::Duration::hours(12)),
+            expires_at: Set(expires),
+            ended_at: Set(None),
+            ip: Set(None),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("session");
+    }
     let swept = sweep(&app.db, now).await.expect("sweep");
-    assert_eq!(swept, Swept { idempotency_keys: 1, login_attempts: 1 });
+    assert_eq!(swept, Swept { idempotency_keys: 1, login_attempts: 1, sessions: 1 });
     let keys: Vec<String> = idempotency_key::Entity::find()
         .filter(idempotency_key::Column::Key.starts_with("sweep-"))
         .all(&app.db)
@@ -228,7 +255,7 @@ async fn a_request_that_waits_too_long_for_the_database_is_told_busy_and_nothing
     let movements = app.count("stock_movements").await;
     // Hold the stock row (PostgreSQL) or the write lock (SQLite) from outside the server.
     let txn = cribs::db::begin_write(&app.db).await.expect("begin");
-    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+    if sea_orm::ConnectionTrait::get_database_backend(&app.db) == sea_orm::DbBackend::Postgres {
         txn.execute_unprepared("SELECT on_hand FROM stock_balances WHERE site_id = 1 FOR UPDATE").await.expect("lock");
     } else {
         txn.execute_unprepared("UPDATE stock_balances SET on_hand = on_hand WHERE site_id = 1").await.expect("lock");

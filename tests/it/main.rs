@@ -22,6 +22,7 @@ mod processes;
 mod referral_pages;
 mod referrals;
 mod reports;
+mod security;
 mod stock;
 mod stock_pages;
 mod write_path;

@@ -232,3 +232,33 @@ async fn a_server_killed_mid_run_keeps_every_answered_handout_and_no_other() {
     assert_eq!(app.count("handouts").await as usize, families.len(), "exactly one handout per infant");
     app.assert_no_drift().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_key_that_is_set_but_unusable_stops_the_start_with_the_reason() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cribs"))
+        .arg("serve")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_PORT", free_port().to_string())
+        .env("ROCKET_SECRET_KEY", "not-a-key")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cribs serve");
+    let mut status = None;
+    for _ in 0..200 {
+        status = child.try_wait().expect("wait");
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("the server started with an unusable secret key (it should refuse)");
+    };
+    assert!(!status.success(), "a refusal, not a start");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr).expect("read stderr");
+    assert!(stderr.contains("ROCKET_SECRET_KEY is set but is not a usable key"), "{stderr}");
+}

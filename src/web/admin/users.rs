@@ -8,13 +8,13 @@ use crate::auth::guards::{ClientAddr, PageAdmin};
 use crate::db::Db;
 use crate::error::{AppError, FieldErrors};
 use crate::store::audit::Caller;
-use crate::store::users;
 use crate::store::write::{FormToken, Mode, WriteKey};
+use crate::store::{accounts, users};
 use crate::web::admin::form::{self, UserForm, Values};
 use crate::web::context::page;
 use crate::web::error_page::{PageError, PageResult};
 use crate::web::fields::TokenOnly;
-use rocket::form::Form;
+use crate::web::input::Checked;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -37,7 +37,13 @@ pub async fn list(
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
     let rows = users::list(db.inner()).await?;
-    Ok(Template::render("admin/users", page("Users", Some(&admin.0), cookies, flash, json!({ "users": rows }))))
+    let lockouts: Vec<_> = accounts::lockouts(db.inner())
+        .await?
+        .into_iter()
+        .map(|l| json!({"email": l.email, "ip": l.ip, "failures": l.failures, "until": crate::clock::local_date_time(l.until)}))
+        .collect();
+    let extra = json!({ "users": rows, "lockouts": lockouts });
+    Ok(Template::render("admin/users", page("Users", Some(&admin.0), cookies, flash, extra)))
 }
 
 async fn new_page(
@@ -69,7 +75,7 @@ pub async fn create(
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
-    form: Form<UserForm>,
+    form: Checked<UserForm>,
 ) -> FormAnswer {
     csrf::verify(cookies, &form.csrf_token)?;
     let db = db.inner();
@@ -157,7 +163,7 @@ pub async fn update(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<UserForm>,
+    form: Checked<UserForm>,
 ) -> FormAnswer {
     csrf::verify(cookies, &form.csrf_token)?;
     let db = db.inner();
@@ -214,7 +220,7 @@ pub async fn deactivate(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<TokenOnly>,
+    form: Checked<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     set_active(admin, db.inner(), addr, id, false, form.form_token.clone()).await
@@ -228,7 +234,7 @@ pub async fn activate(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<TokenOnly>,
+    form: Checked<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     set_active(admin, db.inner(), addr, id, true, form.form_token.clone()).await

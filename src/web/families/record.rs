@@ -15,7 +15,8 @@ use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::store::{eligibility, families, policy, reference};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
-use rocket::form::{Form, FromForm};
+use crate::web::input::Checked;
+use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -148,7 +149,7 @@ pub async fn check(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<CheckForm>,
+    form: Checked<CheckForm>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let infant_id = form.infant_id;

@@ -15,7 +15,7 @@ use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::families::form::RegisterForm;
 use crate::web::fields::Problems;
-use rocket::form::Form;
+use crate::web::input::Checked;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
@@ -44,7 +44,7 @@ pub async fn submit(
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
-    form: Form<RegisterForm>,
+    form: Checked<RegisterForm>,
 ) -> PageResult<Answer> {
     let form = form.into_inner();
     csrf::verify(cookies, &form.csrf_token)?;

@@ -14,7 +14,8 @@ use crate::store::families;
 use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
-use rocket::form::{Form, FromForm};
+use crate::web::input::Checked;
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
@@ -94,7 +95,7 @@ pub async fn education_submit(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<EducationForm>,
+    form: Checked<EducationForm>,
 ) -> PageResult<Either<Flash<Redirect>, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
     families::ensure_visible(db.inner(), &user.0, id).await?;

@@ -10,7 +10,8 @@ use crate::store::follow_ups::{self, CallOutcome};
 use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
-use rocket::form::{Form, FromForm};
+use crate::web::input::Checked;
+use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -75,7 +76,7 @@ pub async fn follow_up_call(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<CallForm>,
+    form: Checked<CallForm>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let reached = match form.reached.as_str() {

@@ -15,7 +15,8 @@ use crate::store::write::{FormToken, WriteKey, WriteRequest};
 use crate::store::{families, reference};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
-use rocket::form::{Form, FromForm};
+use crate::web::input::Checked;
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, Either, State};
@@ -144,7 +145,7 @@ pub async fn handout_confirm(
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     id: i64,
-    form: Form<HandoutForm>,
+    form: Checked<HandoutForm>,
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     forbidden_unless(user.0.works_with_families())?;
@@ -185,7 +186,7 @@ pub async fn handout_submit(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<HandoutForm>,
+    form: Checked<HandoutForm>,
 ) -> PageResult<Either<Redirect, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
     forbidden_unless(user.0.works_with_families())?;

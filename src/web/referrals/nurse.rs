@@ -16,7 +16,8 @@ use crate::store::{reference, referrals};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::handouts::errors_of;
-use rocket::form::{Form, FromForm};
+use crate::web::input::Checked;
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -146,7 +147,7 @@ pub async fn new_request_submit(
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
-    form: Form<RequestForm>,
+    form: Checked<RequestForm>,
 ) -> PageResult<Either<Flash<Redirect>, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
     forbidden_unless(user.0.may_request_cribs())?;
@@ -241,7 +242,7 @@ pub async fn cancel_request(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<crate::web::fields::TokenOnly>,
+    form: Checked<crate::web::fields::TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let route = format!("POST /requests/{id}/cancel");

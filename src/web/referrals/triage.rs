@@ -12,7 +12,8 @@ use crate::store::referrals;
 use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
-use rocket::form::{Form, FromForm};
+use crate::web::input::Checked;
+use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -79,7 +80,7 @@ pub async fn triage_accept(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<AcceptForm>,
+    form: Checked<AcceptForm>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let parsed = form.choice.split_once('-').and_then(|(s, m)| Some((s.parse::<i64>().ok()?, m.parse::<i64>().ok()?)));
@@ -110,7 +111,7 @@ pub async fn triage_decline(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<DeclineForm>,
+    form: Checked<DeclineForm>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let body = json!({"reason": form.reason});

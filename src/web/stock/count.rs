@@ -15,13 +15,14 @@ use crate::store::stock::balance;
 use crate::store::stock_ops;
 use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::error_page::PageResult;
+use crate::web::input::Checked;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
 use crate::web::stock::write::{pick_model, problems_of, refusal, whole_number, Done};
 use crate::web::stock::{model_choices, signed, site_in_scope};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
@@ -89,7 +90,7 @@ pub async fn count_confirm(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<CountInput>,
+    form: Checked<CountInput>,
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
@@ -158,7 +159,7 @@ pub async fn count_submit(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<CountInput>,
+    form: Checked<CountInput>,
 ) -> Answer {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());

@@ -14,10 +14,10 @@ use crate::store::{reference, stock_reads};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::fields::TokenOnly;
+use crate::web::input::Checked;
 use crate::web::stock::dashboard::in_transit;
 use crate::web::stock::history::{kind_choices, HistoryQuery, MovementRow, Names, PER_PAGE};
 use crate::web::stock::{model_choices, site_in_scope};
-use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -109,7 +109,7 @@ pub async fn receive(
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     id: i64,
-    form: Form<TokenOnly>,
+    form: Checked<TokenOnly>,
 ) -> PageResult<Flash<Redirect>> {
     csrf::verify(cookies, &form.csrf_token)?;
     let who = user.0;

@@ -15,13 +15,14 @@ use crate::store::stock::balance;
 use crate::store::stock_ops;
 use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::error_page::PageResult;
+use crate::web::input::Checked;
 use crate::web::stock::confirm::{
     back_link, confirm_page, cribs, form_error, form_page, hidden, redirect, reused_token, spelled, Answer, Change,
     Confirmation,
 };
 use crate::web::stock::write::{pick_model, pick_site, problems_of, refusal, whole_number, Done};
 use crate::web::stock::{model_choices, site_choices};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
@@ -107,7 +108,7 @@ pub async fn transfer_confirm(
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
-    form: Form<TransferInput>,
+    form: Checked<TransferInput>,
 ) -> PageResult<(Status, Template)> {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());
@@ -181,7 +182,7 @@ pub async fn transfer_submit(
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
-    form: Form<TransferInput>,
+    form: Checked<TransferInput>,
 ) -> Answer {
     csrf::verify(cookies, &form.csrf_token)?;
     let (who, db) = (user.0, db.inner());

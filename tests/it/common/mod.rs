@@ -70,12 +70,16 @@ async fn sweep_leftovers(url: &str, prefix: &str) {
 /// Settings for a test app beyond the defaults.
 #[derive(Default, Clone)]
 pub struct Options {
-    /// `Some(false)` starts with reference data only.
+    /// `Some(false)` starts with reference data only (default: the demo, asked for).
     pub demo: Option<bool>,
+    /// Leave `cribs_demo` unset, to see what the app does by default.
+    pub leave_demo_unset: bool,
     /// Reuse an existing database (URL, schema) instead of making a new one.
     pub reuse: Option<(String, Option<String>)>,
     /// The server's database pool size (default: the app's own).
     pub pool_size: Option<u32>,
+    /// More settings for the server, as `(name, value)` (e.g. `cribs_trusted_proxies`).
+    pub settings: Vec<(&'static str, String)>,
 }
 
 impl TestApp {
@@ -120,11 +124,16 @@ impl TestApp {
         if let Some(s) = &schema {
             figment = figment.merge(("database_schema", s.clone()));
         }
-        if let Some(d) = opts.demo {
-            figment = figment.merge(("cribs_demo", d));
+        // The demo data is asked for (it is not there by default on PostgreSQL), unless
+        // the test says otherwise or wants the app's own default.
+        if !opts.leave_demo_unset {
+            figment = figment.merge(("cribs_demo", opts.demo.unwrap_or(true)));
         }
         if let Some(n) = opts.pool_size {
             figment = figment.merge(("database_pool_size", n));
+        }
+        for (name, value) in &opts.settings {
+            figment = figment.merge((*name, value.clone()));
         }
         let rocket = cribs::build(figment)
             .attach(AdHoc::on_liftoff("port", move |r| {
