@@ -13,6 +13,7 @@ mod m0007_report_site_index;
 mod m0008_movement_report_index;
 mod m0009_family_search_keys;
 mod m0010_sessions;
+mod m0011_family_site_links;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_movement_report_index::Migration),
             Box::new(m0009_family_search_keys::Migration),
             Box::new(m0010_sessions::Migration),
+            Box::new(m0011_family_site_links::Migration),
         ]
     }
 }

@@ -61,6 +61,41 @@ pub async fn detail(user: ApiUser, db: &State<Db>, addr: ClientAddr, id: i64) ->
     Answer::ok(&families::view(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?)
 }
 
+/// Why a family is checked in at one of the caller's sites.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInHereRequest {
+    /// One of the caller's sites (default: their first).
+    pub site_id: Option<i64>,
+    /// Why (5..500 characters), kept in the audit trail.
+    pub reason: String,
+}
+
+/// Check a family registered elsewhere in at one of the caller's sites, with a reason
+/// (audited): from then on its whole record opens there.
+#[utoipa::path(post, path = "/api/v1/families/{id}/check-in-here", tag = "families", request_body = CheckInHereRequest,
+    params(("id" = i64, Path, description = "family id"), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
+    responses((status = 201, body = families::CheckedInHere), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/v1/families/<id>/check-in-here", data = "<body>")]
+pub async fn check_in_here(
+    user: ApiUser,
+    db: &State<Db>,
+    addr: ClientAddr,
+    key: IdempotencyKey,
+    id: i64,
+    body: Result<JsonBody<CheckInHereRequest>, AppError>,
+) -> ApiResult<Answer> {
+    crate::error::forbidden_unless(user.0.works_with_families())?;
+    let body = body?;
+    let route = format!("POST /api/v1/families/{id}/check-in-here");
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    Answer::created_by(families::check_in_here(db.inner(), by, mode, id, body.value.site_id, &body.value.reason).await)
+}
+
 /// Which infant to check.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -31,6 +31,7 @@ pub fn routes() -> Vec<Route> {
         families::create,
         families::search,
         families::detail,
+        families::check_in_here,
         families::check,
         families::preview,
         handouts::education,

@@ -46,6 +46,7 @@ impl Modify for BearerAuth {
         crate::api::families::create,
         crate::api::families::search,
         crate::api::families::detail,
+        crate::api::families::check_in_here,
         crate::api::families::check,
         crate::api::families::preview,
         crate::api::handouts::education,

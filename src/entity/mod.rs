@@ -7,6 +7,7 @@ pub mod csa;
 pub mod education_session;
 pub mod eligibility_check;
 pub mod family;
+pub mod family_site_link;
 pub mod follow_up;
 pub mod follow_up_call;
 pub mod handout;

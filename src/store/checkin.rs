@@ -27,6 +27,9 @@ pub struct FamilyRow {
     pub last_visit: NaiveDate,
     pub status: FamilyStatus,
     pub status_label: &'static str,
+    /// Outside the reader's scope: only names, birth date and neighborhood are shown, and
+    /// the row leads to checking the family in here (`families::check_in_here`).
+    pub registered_elsewhere: bool,
 }
 
 /// A family in the day's queue: its row and what happened today.
@@ -53,13 +56,20 @@ pub fn new_york_day(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     (start_of(day), start_of(day.succ_opt().unwrap_or(day)))
 }
 
-/// Search results with last visit and status, in the order given.
+/// Search results with last visit and status, in the order given; a minimal match (from
+/// `families::find`) keeps only what a minimal match shows.
 pub async fn rows(db: &impl ConnectionTrait, found: Vec<FamilySummary>) -> Result<Vec<FamilyRow>, AppError> {
     let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
     let families: Vec<family::Model> = family::Entity::find().filter(family::Column::Id.is_in(ids)).all(db).await?;
     let by_id: HashMap<i64, family::Model> = families.into_iter().map(|f| (f.id, f)).collect();
     let ordered: Vec<family::Model> = found.iter().filter_map(|f| by_id.get(&f.id).cloned()).collect();
-    annotate(db, ordered).await
+    let elsewhere: HashSet<i64> = found.iter().filter(|f| f.registered_elsewhere).map(|f| f.id).collect();
+    let mut rows = annotate(db, ordered).await?;
+    for row in rows.iter_mut().filter(|r| elsewhere.contains(&r.id)) {
+        row.phone = None;
+        row.registered_elsewhere = true;
+    }
+    Ok(rows)
 }
 
 async fn annotate(db: &impl ConnectionTrait, families: Vec<family::Model>) -> Result<Vec<FamilyRow>, AppError> {
@@ -126,6 +136,7 @@ async fn annotate(db: &impl ConnectionTrait, families: Vec<family::Model>) -> Re
                 last_name: f.last_name,
                 date_of_birth: f.date_of_birth,
                 phone: f.phone,
+                registered_elsewhere: false,
             }
         })
         .collect())

@@ -1,5 +1,6 @@
-//! Families and their infants: register (with duplicate detection), search, read, and
-//! the snapshot the eligibility rules need.
+//! Families and their infants: register (with duplicate detection), search (city-wide, with
+//! minimal matches outside the caller's scope), read, check in at a new site, and the
+//! snapshot the eligibility rules need.
 
 use crate::db::Db;
 use crate::domain::actor::Actor;
@@ -8,8 +9,8 @@ use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
 use crate::domain::family::{phone_digits, NewFamily};
 use crate::domain::money::cents_to_decimal;
 use crate::domain::states::ReferralStatus;
-use crate::entity::{family, handout, infant, neighborhood};
-use crate::error::{forbidden_unless, AppError};
+use crate::entity::{family, family_site_link, handout, infant, neighborhood};
+use crate::error::{forbidden_unless, AppError, Problems};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::family_view::{self, FamilyDetail};
 use crate::store::sqlite::inline_read;
@@ -38,7 +39,7 @@ pub async fn register(
     write::run(db, by.who.id, mode, 201, |txn| async {
         let r = async {
             if !confirmed {
-                let duplicates = possible_duplicates(&txn, new).await?;
+                let duplicates = only_what_may_be_seen(&txn, by.who, possible_duplicates(&txn, new).await?).await?;
                 if !duplicates.is_empty() {
                     return Err(AppError::PossibleDuplicates(serde_json::to_value(&duplicates).unwrap_or_default()));
                 }
@@ -55,22 +56,137 @@ pub async fn register(
     .await
 }
 
+/// The longest reason for checking a family in at a new site.
+pub const CHECK_IN_REASON_MAX_CHARS: usize = 500;
+
+/// A family checked in at a site (`check_in_here`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CheckedInHere {
+    pub family_id: i64,
+    pub site_id: i64,
+}
+
+/// Check a family in at one of the caller's sites where it has no history yet, saying why
+/// (a family that moved, a sister site out of cribs): from then on that site's staff open
+/// its whole record (`store::scope`). Audited as `family.check_in_here` with the reason;
+/// checking in again at the same site changes nothing.
+pub async fn check_in_here(
+    db: &Db,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    family_id: i64,
+    site_id: Option<i64>,
+    reason: &str,
+) -> Result<Ran<CheckedInHere>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    let mut p = Problems::default();
+    let site_id = match site_id.or_else(|| by.who.home_site()) {
+        Some(s) if by.who.can_act_at(s) => Some(s),
+        Some(_) => {
+            p.add("site_id", "Choose one of your own sites.");
+            None
+        }
+        None => {
+            p.add("site_id", "Choose the site where the family is checked in.");
+            None
+        }
+    };
+    let reason = reason.trim();
+    if reason.chars().count() < 5 {
+        p.add("reason", "Say in a few words why the family is checked in here.");
+    } else if reason.chars().count() > CHECK_IN_REASON_MAX_CHARS {
+        p.add("reason", format!("At most {CHECK_IN_REASON_MAX_CHARS} characters, please."));
+    }
+    p.finish()?;
+    let site_id = site_id.ok_or(AppError::NotFound)?;
+    write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = async {
+            get(&txn, family_id).await?;
+            let linked = family_site_link::Entity::find()
+                .filter(family_site_link::Column::FamilyId.eq(family_id))
+                .filter(family_site_link::Column::SiteId.eq(site_id))
+                .one(&txn)
+                .await?;
+            if linked.is_none() {
+                family_site_link::ActiveModel {
+                    family_id: Set(family_id),
+                    site_id: Set(site_id),
+                    user_id: Set(by.who.id),
+                    reason: Set(reason.to_string()),
+                    created_at: Set(crate::clock::now()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                let detail = Some(format!("site {site_id}: {reason}"));
+                let entry =
+                    AuditEntry { action: "family.check_in_here", entity: "family", entity_id: Some(family_id), detail };
+                audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
+            }
+            Ok(CheckedInHere { family_id, site_id })
+        }
+        .await;
+        (txn, r)
+    })
+    .await
+}
+
+/// A family as a minimal match (names, birth date, neighborhood), for the step that checks
+/// it in at a new site; audited as a `family.view` of the minimal match.
+pub async fn minimal_match(db: &Db, by: Caller<'_>, family_id: i64) -> Result<FamilySummary, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    let f = get(db, family_id).await?;
+    let entry = AuditEntry {
+        action: "family.view",
+        entity: "family",
+        entity_id: Some(family_id),
+        detail: Some("minimal match".into()),
+    };
+    audit::record_alone(db, Some(by.who), Some(by.ip), entry).await?;
+    Ok(FamilySummary::from(f).minimal())
+}
+
 /// The longest search a person may type.
 pub const SEARCH_MAX_CHARS: usize = 100;
 
-/// Find families by name, phone or a date of birth (site staff, managers), audited as
-/// `family.search` with the number of results.
+/// Find families by name, phone or a date of birth (site staff, managers) anywhere in the
+/// city, those outside the caller's scope as minimal matches; audited as `family.search`
+/// with the query and the families returned.
 pub async fn find(db: &Db, by: Caller<'_>, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     forbidden_unless(by.who.works_with_families())?;
     let q = q.trim();
     if q.chars().count() > SEARCH_MAX_CHARS {
         return Err(AppError::validation("q", format!("Search with at most {SEARCH_MAX_CHARS} characters.")));
     }
-    let found = search(db, q).await?;
-    let detail = Some(format!("{} results", found.len()));
-    let entry = AuditEntry { action: "family.search", entity: "family", entity_id: None, detail };
+    let found = only_what_may_be_seen(db, by.who, search(db, q).await?).await?;
+    let entry = AuditEntry {
+        action: "family.search",
+        entity: "family",
+        entity_id: None,
+        detail: Some(search_detail(q, &found)),
+    };
     audit::record_alone(db, Some(by.who), Some(by.ip), entry).await?;
     Ok(found)
+}
+
+/// What a search's audit row says: the query and the families it returned, so "who looked
+/// up this phone number" and "who was shown this family" can be answered.
+pub fn search_detail(q: &str, found: &[FamilySummary]) -> String {
+    let ids: Vec<String> = found.iter().map(|f| f.id.to_string()).collect();
+    let q: String = q.chars().take(SEARCH_MAX_CHARS).collect();
+    serde_json::json!({ "q": q, "families": found.len(), "ids": ids.join(",") }).to_string()
+}
+
+/// Matches outside the person's scope (`store::scope`) cut down to a minimal match: names,
+/// birth date and neighborhood, marked as registered at another site; no phone.
+pub async fn only_what_may_be_seen(
+    db: &impl ConnectionTrait,
+    who: &Actor,
+    found: Vec<FamilySummary>,
+) -> Result<Vec<FamilySummary>, AppError> {
+    let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
+    let visible = crate::store::scope::visible_among(db, who, &ids).await?;
+    Ok(found.into_iter().map(|f| if visible.contains(&f.id) { f } else { f.minimal() }).collect())
 }
 
 /// A family's whole record, for someone who may see it (else 404), audited as `family.view`.
@@ -101,6 +217,18 @@ pub struct FamilySummary {
     pub phone: Option<String>,
     pub neighborhood_id: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// True for a family outside the caller's scope: only its names, birth date and
+    /// neighborhood are given, and its record opens after checking it in at the caller's
+    /// site (`POST /api/v1/families/{id}/check-in-here`).
+    #[serde(default)]
+    pub registered_elsewhere: bool,
+}
+
+impl FamilySummary {
+    /// The minimal match of a family outside the caller's scope.
+    pub fn minimal(self) -> FamilySummary {
+        FamilySummary { phone: None, registered_elsewhere: true, ..self }
+    }
 }
 
 impl From<family::Model> for FamilySummary {
@@ -113,6 +241,7 @@ impl From<family::Model> for FamilySummary {
             phone: f.phone,
             neighborhood_id: f.neighborhood_id,
             created_at: f.created_at,
+            registered_elsewhere: false,
         }
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::domain::actor::Actor;
 use crate::domain::money::cents_to_decimal;
-use crate::domain::role::Role;
 use crate::entity::{education_session, handout};
 use crate::error::AppError;
 use crate::store::eligibility::{self, CheckView};
@@ -144,13 +143,9 @@ pub struct FamilyDetail {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// May this user see this family? Staff and managers: yes (search spans the city to avoid
-/// duplicates); nurses: only families on their hospital's requests.
+/// May this person open this family's whole record (`store::scope`)?
 pub async fn may_view(db: &impl ConnectionTrait, who: &Actor, family_id: i64) -> Result<bool, AppError> {
-    match who.role {
-        Role::Nurse => crate::store::scope::nurse_may_see_family(db, who, family_id).await,
-        _ => Ok(true),
-    }
+    crate::store::scope::may_view(db, who, family_id).await
 }
 
 /// A family's education sessions, newest first.

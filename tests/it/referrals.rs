@@ -230,6 +230,15 @@ async fn a_handout_settles_a_lapsed_hold_on_the_last_crib_first() {
     let (status, _) = app.post(&nurse, &format!("/api/v1/referrals/{}/cancel", other["id"]), &json!({})).await;
     assert_eq!(status, StatusCode::OK, "the second family comes in without its request");
     let fid = other["family_id"].as_i64().expect("family");
+    // The family walks in at Cherry Hill, where it has no history yet: checked in there first.
+    let (status, _) = app
+        .post(
+            &staff2,
+            &format!("/api/v1/families/{fid}/check-in-here"),
+            &json!({"reason": "walked in without the request"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     let (_, c) = app.post(&staff2, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
     assert_eq!(c["result"], "eligible", "{c}");
     use sea_orm::ConnectionTrait;

@@ -259,3 +259,114 @@ async fn behind_a_tls_proxy_the_public_url_makes_cookies_secure_and_sends_hsts()
         assert_eq!(hsts, secure, "{public:?}: HSTS only when people come over https");
     }
 }
+
+/// The latest audit row with this action.
+async fn latest_audit(app: &TestApp, action: &str) -> cribs::entity::audit_event::Model {
+    use cribs::entity::audit_event;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action))
+        .order_by_desc(audit_event::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("audit")
+        .expect("an audit row")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_open_their_sites_families_and_find_the_rest_as_minimal_matches() {
+    use crate::common::fixtures::{days_ago, family, today};
+    let app = TestApp::spawn().await;
+    let (staff, staff2) = (app.token("staff@demo.cribs").await, app.token("staff2@demo.cribs").await);
+    // Registered at site 1 by its staff.
+    let (status, f) = app.post(&staff, "/api/v1/families", &family().with_infant_born(days_ago(9)).build()).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let fid = f["id"].as_i64().expect("id");
+
+    // Site 2's staff: not the record, not a check, but a minimal match in search.
+    assert_eq!(app.get(&staff2, &format!("/api/v1/families/{fid}")).await.0, StatusCode::NOT_FOUND);
+    let checks = app.count("eligibility_checks").await;
+    let (status, _) = app.post(&staff2, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("eligibility_checks").await, checks, "nothing stored");
+    let (status, found) = app.get(&staff2, "/api/v1/families?q=Brooks").await;
+    assert_eq!(status, StatusCode::OK);
+    let hit = found.as_array().and_then(|a| a.iter().find(|r| r["id"] == fid)).expect("found city-wide").clone();
+    assert_eq!(hit["registered_elsewhere"], true, "{hit}");
+    assert!(hit["phone"].is_null(), "no phone in a minimal match: {hit}");
+    assert_eq!(hit["last_name"], "Brooks");
+    let search = latest_audit(&app, "family.search").await;
+    let detail = search.detail.unwrap_or_default();
+    assert!(detail.contains("Brooks") && detail.contains(&fid.to_string()), "the query and the ids: {detail}");
+    // Site 1's staff see it whole.
+    let (_, mine) = app.get(&staff, "/api/v1/families?q=Brooks").await;
+    let hit = mine.as_array().and_then(|a| a.iter().find(|r| r["id"] == fid)).expect("found").clone();
+    assert_eq!(hit["registered_elsewhere"], false);
+    assert!(hit["phone"].is_string(), "{hit}");
+
+    // Checking the family in at site 2 needs a reason, and then opens the record there.
+    let path = format!("/api/v1/families/{fid}/check-in-here");
+    let (status, answer) = app.post(&staff2, &path, &json!({"reason": ""})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer["fields"]["reason"].is_array(), "{answer}");
+    let (status, answer) =
+        app.post(&staff2, &path, &json!({"site_id": 1, "reason": "She moved near Cherry Hill"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not one of staff2's sites: {answer}");
+    let (status, answer) = app.post(&staff2, &path, &json!({"reason": "She moved near Cherry Hill"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["site_id"], 2);
+    let row = latest_audit(&app, "family.check_in_here").await;
+    assert_eq!(row.entity_id, Some(fid));
+    assert!(row.detail.unwrap_or_default().contains("moved near Cherry Hill"));
+    assert_eq!(app.get(&staff2, &format!("/api/v1/families/{fid}")).await.0, StatusCode::OK);
+
+    // A family that exists only on a hospital request: the nurse and managers, not site staff.
+    let nurse = app.token("nurse@demo.cribs").await;
+    let request = json!({
+        "caregiver": {"first_name": "Ola", "last_name": "Quill", "phone": "410-555-7878"},
+        "address": {"line1": "2 Test St", "city": "Baltimore", "state": "MD", "zip": "21225", "neighborhood_id": 46},
+        "household_size": 2, "enrollments": ["WIC"], "has_safe_sleep_space": false,
+        "infant": {"date_of_birth": days_ago(1).to_string()}, "discharge_date": today().to_string()
+    });
+    let (status, r) = app.post(&nurse, "/api/v1/referrals", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let ref_family = r["family_id"].as_i64().expect("family");
+    for token in [&staff, &staff2] {
+        assert_eq!(app.get(token, &format!("/api/v1/families/{ref_family}")).await.0, StatusCode::NOT_FOUND);
+    }
+    let manager = app.token("manager@demo.cribs").await;
+    assert_eq!(app.get(&manager, &format!("/api/v1/families/{ref_family}")).await.0, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_pages_a_family_from_another_site_is_checked_in_here_with_a_reason() {
+    use crate::common::fixtures::{days_ago, family};
+    use crate::common::form_token;
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let (status, f) = app.post(&staff, "/api/v1/families", &family().with_infant_born(days_ago(9)).build()).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let fid = f["id"].as_i64().expect("id");
+
+    let b = app.browser_signed_in("staff2@demo.cribs").await;
+    assert_eq!(b.get(&format!("/families/{fid}")).await.0, StatusCode::NOT_FOUND);
+    let (status, html) = b.get("/checkin?q=Brooks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Registered at another site"), "the minimal match says so");
+    assert!(html.contains(&format!("/families/{fid}/check-in-here")), "and leads to checking in here");
+    assert!(!html.contains("410-555-0101"), "no phone for a family registered elsewhere");
+    let (status, html) = b.get(&format!("/families/{fid}/check-in-here")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Brooks") && !html.contains("410-555-0101") && !html.contains("Druid Hill Ave"), "minimal");
+    let csrf = b.csrf(&format!("/families/{fid}/check-in-here")).await;
+    let token = form_token();
+    let fields = [("csrf_token", csrf.as_str()), ("form_token", token.as_str()), ("reason", "")];
+    let res = b.post_form(&format!("/families/{fid}/check-in-here"), &fields).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed");
+    let fields = [("csrf_token", csrf.as_str()), ("form_token", token.as_str()), ("reason", "The family moved here")];
+    let res = b.post_form(&format!("/families/{fid}/check-in-here"), &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, html) = b.get(&format!("/families/{fid}")).await;
+    assert_eq!(status, StatusCode::OK, "the record opens at site 2 now");
+    assert!(html.contains("410-555-0101"));
+}

@@ -2,6 +2,7 @@
 //! registering a family, and the family page with its eligibility answers. Handlers are
 //! thin: a form becomes the API's `FamilyInput`; every rule lives in `domain` and `store`.
 
+pub mod check_in_here;
 pub mod checkin;
 pub mod form;
 pub mod record;
@@ -11,5 +12,13 @@ use rocket::{routes, Route};
 
 /// The check-in routes.
 pub fn routes() -> Vec<Route> {
-    routes![checkin::search_page, register::new_page, register::submit, record::show, record::check]
+    routes![
+        checkin::search_page,
+        check_in_here::form,
+        check_in_here::submit,
+        register::new_page,
+        register::submit,
+        record::show,
+        record::check
+    ]
 }
