@@ -1,7 +1,7 @@
 //! A family checked in at a site where it has no history yet: the explicit, audited step
 //! that lets that site's staff open the family's whole record (who, when, why). Without
-//! such a row, staff see a family's record only where it has activity (registered, checked,
-//! educated, handed a crib, followed up, or a crib held there).
+//! such a row, staff see a family's record only where it has history (registered, a crib
+//! handed out or held there).
 
 use crate::util::{col, fk, index, pk};
 use sea_orm_migration::prelude::*;

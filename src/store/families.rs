@@ -158,7 +158,9 @@ pub async fn find(db: &Db, by: Caller<'_>, q: &str) -> Result<Vec<FamilySummary>
     if q.chars().count() > SEARCH_MAX_CHARS {
         return Err(AppError::validation("q", format!("Search with at most {SEARCH_MAX_CHARS} characters.")));
     }
-    let found = only_what_may_be_seen(db, by.who, search(db, q).await?).await?;
+    let found = search(db, q).await?;
+    let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
+    let found = minimal_outside(found, &crate::store::scope::visible_among_for_search(db, by.who, &ids).await?);
     let entry = AuditEntry {
         action: "family.search",
         entity: "family",
@@ -185,8 +187,12 @@ pub async fn only_what_may_be_seen(
     found: Vec<FamilySummary>,
 ) -> Result<Vec<FamilySummary>, AppError> {
     let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
-    let visible = crate::store::scope::visible_among(db, who, &ids).await?;
-    Ok(found.into_iter().map(|f| if visible.contains(&f.id) { f } else { f.minimal() }).collect())
+    Ok(minimal_outside(found, &crate::store::scope::visible_among(db, who, &ids).await?))
+}
+
+/// Each family not in `visible` as its minimal match.
+fn minimal_outside(found: Vec<FamilySummary>, visible: &std::collections::HashSet<i64>) -> Vec<FamilySummary> {
+    found.into_iter().map(|f| if visible.contains(&f.id) { f } else { f.minimal() }).collect()
 }
 
 /// A family's whole record, for someone who may see it (else 404), audited as `family.view`.

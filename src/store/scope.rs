@@ -1,20 +1,26 @@
 //! Scope rules that need the database: whose family records a person may open.
 //!
 //! - Program managers and administrators: every family.
-//! - Site staff: the families with activity at one of their sites — registered there, an
-//!   eligibility check, an education session, a crib (and so its follow-up), or a crib held there for a
-//!   hospital request — or checked in there through the explicit, audited step
-//!   (`families::check_in_here`, a `family_site_links` row). Search still finds a family
+//! - Site staff: the families with history at one of their sites — registered there, a crib
+//!   handed out there (and so its follow-up), or a crib held there for a hospital request —
+//!   or checked in there through the explicit, audited step (`families::check_in_here`, a
+//!   `family_site_links` row). An eligibility check or an education session needs the
+//!   record open already, so neither can widen the scope and neither is consulted (each
+//!   kind consulted is one indexed lookup by family; checks are not indexed by family). Search still finds a family
 //!   anywhere in the city (to avoid duplicates), but outside this scope answers only a
 //!   minimal match (name, birth date, neighborhood, "registered at another site").
 //! - Nurses: the families on their hospital's requests.
 
+use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::role::Role;
-use crate::entity::{education_session, eligibility_check, family, family_site_link, handout, referral};
+use crate::entity::{family, family_site_link, handout, referral};
 use crate::error::AppError;
+use crate::store::sqlite::inline_read;
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, StatementBuilder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement, StatementBuilder,
+};
 use std::collections::HashSet;
 
 /// A nurse sees a family only when it is on one of her hospital's requests.
@@ -55,30 +61,50 @@ pub async fn visible_among(db: &impl ConnectionTrait, who: &Actor, ids: &[i64]) 
     }
 }
 
-/// Of these families, those with activity at one of the staff member's sites or checked in
-/// there: one statement, a union of one small select per kind of activity.
+/// `visible_among` for the check-in search, on the app's handle: on SQLite the statement is
+/// read on the request's own thread when it can be (`inline_read`, decision 0016; every
+/// search of a site's staff runs it), else on the pool.
+pub async fn visible_among_for_search(db: &Db, who: &Actor, ids: &[i64]) -> Result<HashSet<i64>, AppError> {
+    if who.role == Role::SiteStaff {
+        if let Some(stmt) = staff_statement(db.get_database_backend(), who, ids) {
+            if let Some(rows) = inline_read::try_rows::<FamilyId>(db, &stmt) {
+                return Ok(rows.into_iter().map(|r| r.0).collect());
+            }
+        }
+    }
+    visible_among(db, who, ids).await
+}
+
+/// A family id read by the scope statement.
+struct FamilyId(i64);
+
+impl inline_read::FromSqliteRow for FamilyId {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(FamilyId(row.get("family_id")?))
+    }
+}
+
+/// Of these families, those with history at one of the staff member's sites or checked in
+/// there (`staff_statement`).
 async fn staff_sees(db: &impl ConnectionTrait, who: &Actor, ids: &[i64]) -> Result<HashSet<i64>, AppError> {
+    let Some(stmt) = staff_statement(db.get_database_backend(), who, ids) else { return Ok(HashSet::new()) };
+    let mut seen = HashSet::new();
+    for row in db.query_all_raw(stmt).await? {
+        seen.insert(row.try_get::<i64>("", "family_id")?);
+    }
+    Ok(seen)
+}
+
+/// The statement that finds, among `ids`, the families with history at the staff member's
+/// sites: a union of one small indexed select per kind of history (None: nothing to ask).
+fn staff_statement(backend: DbBackend, who: &Actor, ids: &[i64]) -> Option<Statement> {
     if ids.is_empty() || who.site_ids.is_empty() {
-        return Ok(HashSet::new());
+        return None;
     }
     let (sites, ids) = (&who.site_ids, ids);
     let mut union = activity(family::Entity, family::Column::Id, family::Column::RegisteredSiteId, ids, sites);
     for select in [
         activity(handout::Entity, handout::Column::FamilyId, handout::Column::SiteId, ids, sites),
-        activity(
-            eligibility_check::Entity,
-            eligibility_check::Column::FamilyId,
-            eligibility_check::Column::SiteId,
-            ids,
-            sites,
-        ),
-        activity(
-            education_session::Entity,
-            education_session::Column::FamilyId,
-            education_session::Column::SiteId,
-            ids,
-            sites,
-        ),
         activity(referral::Entity, referral::Column::FamilyId, referral::Column::ReservedSiteId, ids, sites),
         activity(
             family_site_link::Entity,
@@ -90,12 +116,7 @@ async fn staff_sees(db: &impl ConnectionTrait, who: &Actor, ids: &[i64]) -> Resu
     ] {
         union.union(UnionType::Distinct, select);
     }
-    let stmt = StatementBuilder::build(&union, &db.get_database_backend());
-    let mut seen = HashSet::new();
-    for row in db.query_all_raw(stmt).await? {
-        seen.insert(row.try_get::<i64>("", "family_id")?);
-    }
-    Ok(seen)
+    Some(StatementBuilder::build(&union, &backend))
 }
 
 /// The families among `ids` with a row in `entity` at one of `sites` (a follow-up is at its
