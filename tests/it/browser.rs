@@ -684,3 +684,46 @@ async fn a_manager_triages_restocks_reads_the_report_and_the_audit() {
     b.screenshot("api-docs").await;
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_at_another_site_find_a_family_as_a_minimal_match_and_check_it_in_here() {
+    if !browser_available("staff2") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn().await;
+    let api = app.token("staff@demo.cribs").await;
+    let body = family().named("Rosa", "O'Brien-Núñez").with_infant_born(days_ago(5)).build();
+    let (status, created) = app.post(&api, "/api/v1/families", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let fid = created["id"].as_i64().expect("family id");
+
+    let b = Browser::start(&app).await;
+    b.sign_in("staff2@demo.cribs", false, "/checkin").await;
+    for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
+        b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        b.goto("/checkin?q=Rosa").await;
+        b.assert_page_ok("minimal match in search").await;
+        let text = b.text().await;
+        assert!(text.to_lowercase().contains("registered at another site"), "{text}");
+        assert!(!text.contains("410-555-0101"), "no phone in a minimal match");
+        b.screenshot(&format!("staff2-minimal-match-{label}")).await;
+        b.goto(&format!("/families/{fid}/check-in-here")).await;
+        b.assert_page_ok("check in here").await;
+        b.assert_accessible("check in here").await;
+        let wide = b.driver.execute("return document.documentElement.scrollWidth;", vec![]).await.expect("width");
+        let wide = wide.json().as_i64().unwrap_or(i64::MAX);
+        assert!(wide <= i64::from(width), "{label}: the page fits its width ({wide} px in {width})");
+        b.screenshot(&format!("staff2-check-in-here-{label}")).await;
+    }
+    b.assert_keyboard_reachable("check in here").await;
+    b.type_into("#reason", "The family moved near Cherry Hill").await;
+    b.mark_page().await;
+    b.el("main form button[type=submit]").await.click().await.expect("Check in here");
+    b.wait_for_path("the family page", |p| p == format!("/families/{fid}")).await;
+    b.assert_page_ok("family page after checking in").await;
+    let text = b.text().await;
+    assert!(text.contains("O'Brien-Núñez") && text.contains("410-555-0101"), "the whole record opens: {text}");
+    b.quit().await;
+    app.assert_no_drift().await;
+}
