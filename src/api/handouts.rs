@@ -7,7 +7,7 @@ use crate::api::openapi::ErrorBody;
 use crate::auth::guards::{ApiManager, ApiUser, ClientAddr};
 use crate::db::Db;
 use crate::domain::education::parse_education;
-use crate::error::{forbidden_unless, ApiResult, AppError};
+use crate::error::{ApiResult, AppError};
 use crate::store::audit::Caller;
 use crate::store::family_view::{EducationView, HandoutView};
 use crate::store::follow_ups::{self, CallOutcome, FollowUpView};
@@ -165,10 +165,8 @@ pub async fn void(
     responses((status = 200, body = [FollowUpView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/follow-ups")]
-pub async fn follow_ups_due(user: ApiUser, db: &State<Db>) -> ApiResult<Answer> {
-    let who = user.0;
-    forbidden_unless(who.works_with_families())?;
-    Answer::ok(&follow_ups::due(db.inner(), who.site_scope(), crate::clock::today()).await?)
+pub async fn follow_ups_due(user: ApiUser, db: &State<Db>, addr: ClientAddr) -> ApiResult<Answer> {
+    Answer::ok(&follow_ups::read_due(db.inner(), Caller { who: &user.0, ip: &addr.0 }).await?)
 }
 
 /// One follow-up call's outcome.

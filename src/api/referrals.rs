@@ -45,7 +45,7 @@ pub async fn create(
     responses((status = 200, body = [ReferralView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/referrals?<status>")]
-pub async fn list(user: ApiUser, db: &State<Db>, status: Option<&str>) -> ApiResult<Answer> {
+pub async fn list(user: ApiUser, db: &State<Db>, addr: ClientAddr, status: Option<&str>) -> ApiResult<Answer> {
     if let Some(s) = status {
         if ReferralStatus::parse(s).is_none() {
             return Err(AppError::validation(
@@ -54,8 +54,7 @@ pub async fn list(user: ApiUser, db: &State<Db>, status: Option<&str>) -> ApiRes
             ));
         }
     }
-    referrals::settle(db.inner()).await?;
-    Answer::ok(&referrals::list(db.inner(), &user.0, status).await?)
+    Answer::ok(&referrals::read_list(db.inner(), Caller { who: &user.0, ip: &addr.0 }, status).await?)
 }
 
 /// One request (the nurse of its hospital, managers).
@@ -64,9 +63,8 @@ pub async fn list(user: ApiUser, db: &State<Db>, status: Option<&str>) -> ApiRes
     responses((status = 200, body = ReferralView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/v1/referrals/<id>")]
-pub async fn get(user: ApiUser, db: &State<Db>, id: i64) -> ApiResult<Answer> {
-    referrals::settle(db.inner()).await?;
-    let r = referrals::get_scoped(db.inner(), &user.0, id).await?;
+pub async fn get(user: ApiUser, db: &State<Db>, addr: ClientAddr, id: i64) -> ApiResult<Answer> {
+    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
     Answer::ok(&referrals::view(db.inner(), r).await?)
 }
 

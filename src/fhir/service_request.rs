@@ -203,9 +203,8 @@ pub async fn create(
         (status = 404, description = "OperationOutcome", content_type = "application/fhir+json")),
     security(("bearer" = [])))]
 #[get("/ServiceRequest/<id>")]
-pub async fn read(user: ApiUser, db: &State<Db>, id: i64) -> Result<FhirAnswer, FhirError> {
-    referrals::settle(db.inner()).await?;
-    let r = referrals::get_scoped(db.inner(), &user.0, id).await?;
+pub async fn read(user: ApiUser, db: &State<Db>, addr: ClientAddr, id: i64) -> Result<FhirAnswer, FhirError> {
+    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
     let body = to_service_request(db.inner(), &r).await?;
     Ok(FhirAnswer { status: Status::Ok, body, location: None })
 }

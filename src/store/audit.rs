@@ -73,6 +73,35 @@ pub async fn record_alone(
     }
 }
 
+/// Record that families' identifying data were shown to someone outside their record's own
+/// page (a list of requests, the triage queue, the follow-ups due, a FHIR read, the
+/// education and hand-out pages): one row, `family.view` for one family and `family.list`
+/// for several, naming what showed them and the family ids. Nothing shown, no row.
+pub async fn families_shown(
+    db: &Db,
+    by: Caller<'_>,
+    shown_by: &str,
+    family_ids: impl IntoIterator<Item = i64>,
+) -> Result<(), DbErr> {
+    let mut ids: Vec<i64> = family_ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let (action, entity_id) = match ids.as_slice() {
+        [] => return Ok(()),
+        [one] => ("family.view", Some(*one)),
+        _ => ("family.list", None),
+    };
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let detail = serde_json::json!({ "shown_by": shown_by, "ids": list.join(",") }).to_string();
+    record_alone(
+        db,
+        Some(by.who),
+        Some(by.ip),
+        AuditEntry { action, entity: "family", entity_id, detail: Some(detail) },
+    )
+    .await
+}
+
 /// What the audit page filters by; `None` = any.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -204,6 +204,14 @@ pub async fn view(db: &Db, by: Caller<'_>, id: i64) -> Result<FamilyDetail, AppE
     Ok(detail)
 }
 
+/// Open a family's data for a page other than its record (the education and hand-out
+/// pages): 404 unless this person may see it, and audited as a view of the family.
+pub async fn open_for(db: &Db, by: Caller<'_>, id: i64, page: &str) -> Result<(), AppError> {
+    ensure_visible(db, by.who, id).await?;
+    audit::families_shown(db, by, page, [id]).await?;
+    Ok(())
+}
+
 /// 404 unless this person may see this family (`family_view::may_view`).
 pub async fn ensure_visible(db: &impl ConnectionTrait, who: &Actor, id: i64) -> Result<(), AppError> {
     if family_view::may_view(db, who, id).await? {

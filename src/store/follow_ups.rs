@@ -94,6 +94,15 @@ async fn views(db: &impl ConnectionTrait, list: Vec<follow_up::Model>) -> Result
         .collect()
 }
 
+/// The follow-ups due today at the reader's sites (managers: all), with the families shown
+/// audited.
+pub async fn read_due(db: &Db, by: Caller<'_>) -> Result<Vec<FollowUpView>, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    let list = due(db, by.who.site_scope(), crate::clock::today()).await?;
+    audit::families_shown(db, by, "follow-ups due", list.iter().map(|f| f.family_id)).await?;
+    Ok(list)
+}
+
 /// Open follow-ups due on or before `by`, at the given sites (None = all), oldest first.
 pub async fn due(
     db: &impl ConnectionTrait,

@@ -111,9 +111,29 @@ pub struct TriageOption {
     pub same_csa: bool,
 }
 
+/// Requests as their reader may see them (`list`), lapsed holds settled first; the families
+/// shown are audited (`audit::families_shown`).
+pub async fn read_list(db: &Db, by: Caller<'_>, status: Option<&str>) -> Result<Vec<ReferralView>, AppError> {
+    settle(db).await?;
+    let list = list(db, by.who, status).await?;
+    audit::families_shown(db, by, "requests list", list.iter().map(|r| r.family_id)).await?;
+    Ok(list)
+}
+
+/// One request its reader may see (else 404), lapsed holds settled first; audited as a view
+/// of its family.
+pub async fn read_one(db: &Db, by: Caller<'_>, id: i64) -> Result<referral::Model, AppError> {
+    settle(db).await?;
+    let r = get_scoped(db, by.who, id).await?;
+    audit::families_shown(db, by, "request", [r.family_id]).await?;
+    Ok(r)
+}
+
 /// The manager's queue: every open request, oldest discharge first, each with the
-/// distribution sites that have a crib available ranked by `domain::referral::rank_sites`.
-pub async fn triage_queue(db: &Db, who: &Actor) -> Result<Vec<TriageRow>, AppError> {
+/// distribution sites that have a crib available ranked by `domain::referral::rank_sites`;
+/// the families shown are audited.
+pub async fn triage_queue(db: &Db, by: Caller<'_>) -> Result<Vec<TriageRow>, AppError> {
+    let who = by.who;
     forbidden_unless(who.is_manager())?;
     settle(db).await?;
     let mut open = list(db, who, Some(ReferralStatus::Submitted.as_str())).await?;
@@ -163,6 +183,7 @@ pub async fn triage_queue(db: &Db, who: &Actor) -> Result<Vec<TriageRow>, AppErr
         }
         rows.push(TriageRow { r, options });
     }
+    audit::families_shown(db, by, "triage", rows.iter().map(|row| row.r.family_id)).await?;
     Ok(rows)
 }
 

@@ -370,3 +370,43 @@ async fn on_the_pages_a_family_from_another_site_is_checked_in_here_with_a_reaso
     assert_eq!(status, StatusCode::OK, "the record opens at site 2 now");
     assert!(html.contains("410-555-0101"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_that_shows_a_family_leaves_a_row_naming_it() {
+    use crate::common::fixtures::{days_ago, today};
+    let app = TestApp::spawn().await;
+    let nurse = app.token("nurse@demo.cribs").await;
+    let request = json!({
+        "caregiver": {"first_name": "Ida", "last_name": "Shown", "phone": "410-555-9090"},
+        "address": {"line1": "3 Test St", "city": "Baltimore", "state": "MD", "zip": "21225", "neighborhood_id": 46},
+        "household_size": 2, "enrollments": ["WIC"], "has_safe_sleep_space": false,
+        "infant": {"date_of_birth": days_ago(1).to_string()}, "discharge_date": today().to_string()
+    });
+    let (status, r) = app.post(&nurse, "/api/v1/referrals", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let (rid, fid) = (r["id"].as_i64().expect("id"), r["family_id"].as_i64().expect("family"));
+    let names_family = |row: &cribs::entity::audit_event::Model, shown_by: &str| {
+        let detail = row.detail.clone().unwrap_or_default();
+        detail.contains(shown_by) && detail.split(['"', ',']).any(|part| part == fid.to_string())
+    };
+
+    let (status, _) = app.get(&nurse, "/api/v1/referrals").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = latest_audit(&app, "family.view").await;
+    assert!(names_family(&row, "requests list"), "the nurse's list: {row:?}");
+    let (status, _) = app.get(&nurse, &format!("/api/v1/referrals/{rid}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(names_family(&latest_audit(&app, "family.view").await, "request"));
+    let res =
+        app.http.get(app.url(&format!("/fhir/r4/ServiceRequest/{rid}"))).bearer_auth(&nurse).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::OK);
+    let row = latest_audit(&app, "family.view").await;
+    assert!(names_family(&row, "request") && row.entity_id == Some(fid), "the FHIR read: {row:?}");
+
+    let manager = app.browser_signed_in("manager@demo.cribs").await;
+    let (status, _) = manager.get("/triage").await;
+    assert_eq!(status, StatusCode::OK);
+    let views =
+        app.count_where("audit_events", "action IN ('family.view', 'family.list') AND detail LIKE '%triage%'").await;
+    assert_eq!(views, 1, "one row for the triage page");
+}

@@ -78,10 +78,11 @@ pub async fn education_page(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     id: i64,
     lang: Option<&str>,
 ) -> PageResult<Template> {
-    crate::store::families::ensure_visible(db.inner(), &user.0, id).await?;
+    crate::store::families::open_for(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id, "education page").await?;
     let form =
         EducationForm { language: lang.map(|l| supported(l).to_string()).unwrap_or_default(), ..Default::default() };
     render(db.inner(), &user, cookies, id, &form, BTreeMap::new()).await

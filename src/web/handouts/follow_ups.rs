@@ -4,7 +4,7 @@ use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
 use crate::domain::states::FollowUpStatus;
-use crate::error::{forbidden_unless, AppError};
+use crate::error::AppError;
 use crate::store::audit::Caller;
 use crate::store::follow_ups::{self, CallOutcome};
 use crate::store::write::{FormToken, Mode, WriteKey};
@@ -45,10 +45,10 @@ pub async fn follow_ups_page(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
-    forbidden_unless(user.0.works_with_families())?;
-    let due = follow_ups::due(db.inner(), user.0.site_scope(), crate::clock::today()).await?;
+    let due = follow_ups::read_due(db.inner(), Caller { who: &user.0, ip: &addr.0 }).await?;
     // Each call's form carries its own one-time token: a resent form records one call.
     let due: Vec<serde_json::Value> = due
         .into_iter()

@@ -115,11 +115,12 @@ pub async fn handout_page(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     id: i64,
     infant_id: Option<i64>,
 ) -> PageResult<Template> {
     forbidden_unless(user.0.works_with_families())?;
-    crate::store::families::ensure_visible(db.inner(), &user.0, id).await?;
+    crate::store::families::open_for(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id, "hand-out page").await?;
     let form = HandoutForm { infant_id: infant_id.unwrap_or(0), ..Default::default() };
     render(db.inner(), &user, cookies, id, &form, BTreeMap::new(), "handouts/handout_form").await
 }

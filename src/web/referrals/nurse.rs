@@ -200,13 +200,13 @@ pub async fn requests_page(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
     if !(user.0.role == Role::Nurse || user.0.is_manager()) {
         return Err(AppError::Forbidden.into());
     }
-    referrals::settle(db.inner()).await?;
-    let mut list = referrals::list(db.inner(), &user.0, None).await?;
+    let mut list = referrals::read_list(db.inner(), Caller { who: &user.0, ip: &addr.0 }, None).await?;
     list.sort_by_key(|r| std::cmp::Reverse(r.created_at));
     let ctx = page("Crib requests", Some(&user.0), cookies, flash, json!({"requests": list}));
     Ok(Template::render("referrals/list", ctx))
@@ -218,11 +218,11 @@ pub async fn request_page(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
     id: i64,
 ) -> PageResult<Template> {
-    referrals::settle(db.inner()).await?;
-    let r = referrals::get_scoped(db.inner(), &user.0, id).await?;
+    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
     let v = referrals::view(db.inner(), r).await?;
     let ctx = page(
         "Crib request",

@@ -47,9 +47,10 @@ pub async fn triage_page(
     user: PageManager,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
-    let queue = referrals::triage_queue(db.inner(), &user.0).await?;
+    let queue = referrals::triage_queue(db.inner(), Caller { who: &user.0, ip: &addr.0 }).await?;
     let rows: Vec<serde_json::Value> = queue
         .iter()
         .map(|row| {
