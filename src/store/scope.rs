@@ -49,13 +49,15 @@ pub async fn visible_among(db: &impl ConnectionTrait, who: &Actor, ids: &[i64]) 
     match who.role {
         _ if who.is_manager() => Ok(ids.iter().copied().collect()),
         Role::Nurse => {
-            let mut seen = HashSet::new();
-            for id in ids {
-                if nurse_may_see_family(db, who, *id).await? {
-                    seen.insert(*id);
-                }
-            }
-            Ok(seen)
+            let Some(hospital) = who.hospital_id() else { return Ok(HashSet::new()) };
+            Ok(referral::Entity::find()
+                .filter(referral::Column::FamilyId.is_in(ids.iter().copied()))
+                .filter(referral::Column::HospitalSiteId.eq(hospital))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| r.family_id)
+                .collect())
         }
         _ => staff_sees(db, who, ids).await,
     }
