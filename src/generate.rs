@@ -291,6 +291,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 created_at: Set(created),
                 search_first: Set(Some(crate::domain::checkin::search_key(first))),
                 search_last: Set(Some(crate::domain::checkin::search_key(&format!("{last}-{fid}")))),
+                merged_into_id: Set(None),
             });
             summary.families += 1;
             // Twins 3%; a younger sibling later in the period 4% (the family may have moved).

@@ -14,6 +14,7 @@ mod m0008_movement_report_index;
 mod m0009_family_search_keys;
 mod m0010_sessions;
 mod m0011_family_site_links;
+mod m0012_request_matches;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_family_search_keys::Migration),
             Box::new(m0010_sessions::Migration),
             Box::new(m0011_family_site_links::Migration),
+            Box::new(m0012_request_matches::Migration),
         ]
     }
 }

@@ -44,6 +44,7 @@ pub fn routes() -> Vec<Route> {
         referrals::list,
         referrals::get,
         referrals::accept,
+        referrals::decide_match,
         referrals::decline,
         referrals::cancel,
         stock::receipt,

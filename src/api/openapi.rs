@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
         crate::api::referrals::list,
         crate::api::referrals::get,
         crate::api::referrals::accept,
+        crate::api::referrals::decide_match,
         crate::api::referrals::decline,
         crate::api::referrals::cancel,
         crate::fhir::service_request::create,

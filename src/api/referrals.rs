@@ -10,6 +10,7 @@ use crate::domain::referral::{parse_referral, ReferralInput};
 use crate::domain::states::ReferralStatus;
 use crate::error::{ApiResult, AppError};
 use crate::store::audit::Caller;
+use crate::store::referral_matches::{self, MatchDecided};
 use crate::store::referrals::{self, ReferralView};
 use crate::store::write::{Mode, WriteKey};
 use rocket::{get, post, State};
@@ -64,8 +65,41 @@ pub async fn list(user: ApiUser, db: &State<Db>, addr: ClientAddr, status: Optio
     security(("bearer" = [])))]
 #[get("/v1/referrals/<id>")]
 pub async fn get(user: ApiUser, db: &State<Db>, addr: ClientAddr, id: i64) -> ApiResult<Answer> {
-    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    Answer::ok(&referrals::view(db.inner(), r).await?)
+    Answer::ok(&referrals::read_view(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?)
+}
+
+/// Whether a request's family is one registered before it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchDecision {
+    /// true: the same family (the request's record is merged into it); false: a different one.
+    pub same: bool,
+}
+
+/// Decide one of a request's possible matches (managers): the same family, or a different
+/// one. A request is accepted once no match is open.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/matches/{family_id}", tag = "referrals", request_body = MatchDecision,
+    params(("id" = i64, Path, description = "referral id"), ("family_id" = i64, Path, description = "the family registered before the request"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
+    responses((status = 200, body = MatchDecided), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/v1/referrals/<id>/matches/<family_id>", data = "<body>")]
+pub async fn decide_match(
+    user: ApiManager,
+    db: &State<Db>,
+    addr: ClientAddr,
+    key: IdempotencyKey,
+    id: i64,
+    family_id: i64,
+    body: Result<JsonBody<MatchDecision>, AppError>,
+) -> ApiResult<Answer> {
+    let who = user.0;
+    let body = body?;
+    let route = format!("POST /api/v1/referrals/{id}/matches/{family_id}");
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &who, ip: &addr.0 };
+    Answer::ok_by(referral_matches::decide_once(db.inner(), by, mode, id, family_id, body.value.same).await)
 }
 
 /// Where to hold the crib.

@@ -6,7 +6,7 @@ use crate::domain::family::{
     parse_date, parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput, NewFamily, Problems,
 };
 use chrono::{Duration, NaiveDate};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What a nurse (or a hospital system) sends, parsed.
@@ -21,6 +21,67 @@ pub struct NewReferral {
     pub note: Option<String>,
     /// `page`, `api` or `fhir`.
     pub source: &'static str,
+}
+
+/// The family and baby as a hospital sent them, kept on the request: what the nurse (and
+/// her hospital's system) reads back, whatever the family's record says later (a request
+/// matched to a family registered before it must not show that family's record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentFamily {
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub phone: Option<String>,
+    pub address_line1: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub infant: SentInfant,
+}
+
+/// The baby as the hospital sent it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SentInfant {
+    pub name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub expected_due_date: Option<NaiveDate>,
+}
+
+impl SentFamily {
+    /// What a request sends (its family with its one baby).
+    pub fn of(f: &NewFamily) -> SentFamily {
+        let infant = f
+            .infants
+            .first()
+            .map(|i| SentInfant {
+                name: i.name.clone(),
+                date_of_birth: i.date_of_birth,
+                expected_due_date: i.expected_due_date,
+            })
+            .unwrap_or_default();
+        SentFamily {
+            first_name: f.first_name.clone(),
+            last_name: f.last_name.clone(),
+            date_of_birth: f.date_of_birth,
+            phone: f.phone.clone(),
+            address_line1: f.address_line1.clone(),
+            city: f.city.clone(),
+            state: f.state.clone(),
+            zip: f.zip.clone(),
+            infant,
+        }
+    }
+
+    /// The caregiver's name as sent.
+    pub fn caregiver(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// Whether a baby is the one sent: the same date of birth, or the same due date.
+    pub fn same_baby(&self, date_of_birth: Option<NaiveDate>, expected_due_date: Option<NaiveDate>) -> bool {
+        (self.infant.date_of_birth.is_some() && self.infant.date_of_birth == date_of_birth)
+            || (self.infant.expected_due_date.is_some() && self.infant.expected_due_date == expected_due_date)
+    }
 }
 
 /// The longest note a nurse may add.

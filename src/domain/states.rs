@@ -71,6 +71,19 @@ impl ReferralStatus {
 }
 
 states! {
+    /// A possible match between a hospital request's new family and a family registered
+    /// before it: open until a manager says it is the same family (the request's family is
+    /// merged into it) or a different one; the other matches of a request become moot once
+    /// one is confirmed.
+    MatchStatus {
+        Open = "open",
+        Same = "same",
+        Different = "different",
+        Moot = "moot",
+    }
+}
+
+states! {
     /// A follow-up after a handout: due until a call reaches the family (completed) or the
     /// last attempt fails (lost to follow-up); cancelled when its handout is voided.
     FollowUpStatus {

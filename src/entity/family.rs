@@ -31,6 +31,8 @@ pub struct Model {
     pub search_first: Option<String>,
     /// `last_name` as check-in searches it.
     pub search_last: Option<String>,
+    /// Set on a family merged into another: the record it now lives in (a tombstone).
+    pub merged_into_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ pub mod neighborhood;
 pub mod policy;
 pub mod poverty_guideline;
 pub mod referral;
+pub mod referral_match;
 pub mod site;
 pub mod stock_balance;
 pub mod stock_movement;

@@ -26,6 +26,10 @@ pub struct Model {
     pub note: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The request created its family record (a nurse's scope: `store::scope`).
+    pub created_family: bool,
+    /// The family and baby as the hospital sent them (`domain::referral::SentFamily`).
+    pub sent_json: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

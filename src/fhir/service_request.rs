@@ -11,7 +11,7 @@ use crate::db::Db;
 use crate::domain::family::{parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput};
 use crate::domain::referral::NewReferral;
 use crate::domain::states::ReferralStatus;
-use crate::entity::{family, infant, referral, site};
+use crate::entity::{referral, site};
 use crate::error::AppError;
 use crate::store::audit::Caller;
 use crate::store::referrals;
@@ -220,27 +220,28 @@ pub fn fhir_status(status: &str) -> &'static str {
 
 /// A referral as a FHIR R4 ServiceRequest.
 pub async fn to_service_request(db: &impl sea_orm::ConnectionTrait, r: &referral::Model) -> Result<Value, AppError> {
-    let fam = family::Entity::find_by_id(r.family_id).one(db).await?.ok_or(AppError::NotFound)?;
-    let baby = infant::Entity::find_by_id(r.infant_id).one(db).await?.ok_or(AppError::NotFound)?;
+    // The family and baby as the hospital sent them, never the record they may have been
+    // matched to since (issue 18, finding 1).
+    let sent = crate::store::referrals::sent(db, r).await?;
     let hospital = site::Entity::find_by_id(r.hospital_site_id).one(db).await?.ok_or(AppError::NotFound)?;
     let mut patient = json!({"resourceType": "Patient", "id": "infant"});
-    if let Some(d) = baby.date_of_birth {
+    if let Some(d) = sent.infant.date_of_birth {
         patient["birthDate"] = json!(d.to_string());
     }
-    if let Some(d) = baby.expected_due_date {
+    if let Some(d) = sent.infant.expected_due_date {
         patient["extension"] = json!([{"url": DUE_DATE_EXTENSION, "valueDate": d.to_string()}]);
     }
     let mut person = json!({
         "resourceType": "RelatedPerson",
         "id": "caregiver",
         "patient": {"reference": "#infant"},
-        "name": [{"family": fam.last_name, "given": [fam.first_name]}],
-        "address": [{"line": [fam.address_line1], "city": fam.city, "state": fam.state, "postalCode": fam.zip}],
+        "name": [{"family": sent.last_name, "given": [sent.first_name]}],
+        "address": [{"line": [sent.address_line1], "city": sent.city, "state": sent.state, "postalCode": sent.zip}],
     });
-    if let Some(p) = &fam.phone {
+    if let Some(p) = &sent.phone {
         person["telecom"] = json!([{"system": "phone", "value": p}]);
     }
-    if let Some(d) = fam.date_of_birth {
+    if let Some(d) = sent.date_of_birth {
         person["birthDate"] = json!(d.to_string());
     }
     let mut notes = Vec::new();

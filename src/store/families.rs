@@ -196,7 +196,9 @@ fn minimal_outside(found: Vec<FamilySummary>, visible: &std::collections::HashSe
 }
 
 /// A family's whole record, for someone who may see it (else 404), audited as `family.view`.
+/// A record merged into another answers with the one it lives in now.
 pub async fn view(db: &Db, by: Caller<'_>, id: i64) -> Result<FamilyDetail, AppError> {
+    let id = live_id(db, id).await?;
     ensure_visible(db, by.who, id).await?;
     let detail = family_view::detail(db, id).await?;
     let entry = AuditEntry { action: "family.view", entity: "family", entity_id: Some(id), detail: None };
@@ -276,7 +278,15 @@ pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Re
     if any.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(family::Entity::find().filter(any).limit(20).all(db).await?.into_iter().map(FamilySummary::from).collect())
+    Ok(family::Entity::find()
+        .filter(any)
+        .filter(family::Column::MergedIntoId.is_null())
+        .limit(20)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(FamilySummary::from)
+        .collect())
 }
 
 /// Ids of what was stored.
@@ -398,10 +408,24 @@ pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
 async fn found(db: &Db, cond: Condition) -> Result<Vec<FamilySummary>, AppError> {
     let select = family::Entity::find()
         .filter(cond)
+        .filter(family::Column::MergedIntoId.is_null())
         .order_by_asc(family::Column::LastName)
         .order_by_asc(family::Column::FirstName)
         .limit(50);
     Ok(inline_read::all(db, select).await?.into_iter().map(FamilySummary::from).collect())
+}
+
+/// The record a family lives in now: itself, or the record it was merged into (a merge
+/// leaves a tombstone naming the other record; at most a few in a row).
+pub async fn live_id(db: &impl ConnectionTrait, id: i64) -> Result<i64, AppError> {
+    let mut id = id;
+    for _ in 0..8 {
+        match get(db, id).await?.merged_into_id {
+            Some(next) => id = next,
+            None => return Ok(id),
+        }
+    }
+    Err(AppError::NotFound)
 }
 
 /// A family row, or 404.

@@ -6,7 +6,7 @@
 use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::education::{NewEducation, REQUIRED_TOPICS};
-use crate::domain::referral::{rank_sites, Candidate, NewReferral};
+use crate::domain::referral::{rank_sites, Candidate, NewReferral, SentFamily, SentInfant};
 use crate::domain::role::Role;
 use crate::domain::states::{ReferralStatus, SiteKind};
 use crate::entity::{family, infant, referral, site};
@@ -14,7 +14,7 @@ use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::stock::{release_one, reserve_one, StockError};
 use crate::store::write::{self, Mode, Ran};
-use crate::store::{education, eligibility, families, policy};
+use crate::store::{education, eligibility, families, policy, referral_matches};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -115,9 +115,42 @@ pub struct TriageOption {
 /// shown are audited (`audit::families_shown`).
 pub async fn read_list(db: &Db, by: Caller<'_>, status: Option<&str>) -> Result<Vec<ReferralView>, AppError> {
     settle(db).await?;
-    let list = list(db, by.who, status).await?;
-    audit::families_shown(db, by, "requests list", list.iter().map(|r| r.family_id)).await?;
+    let mut list = list(db, by.who, status).await?;
+    with_matches(db, by.who, &mut list).await?;
+    audit::families_shown(db, by, "requests list", shown(&list)).await?;
     Ok(list)
+}
+
+/// One request as its reader may see it (`read_one`), with its possible matches for a
+/// manager; the families shown are audited.
+pub async fn read_view(db: &Db, by: Caller<'_>, id: i64) -> Result<ReferralView, AppError> {
+    settle(db).await?;
+    let r = get_scoped(db, by.who, id).await?;
+    let mut one = vec![view(db, r).await?];
+    with_matches(db, by.who, &mut one).await?;
+    audit::families_shown(db, by, "request", shown(&one)).await?;
+    one.pop().ok_or(AppError::NotFound)
+}
+
+/// A manager's views get their possible matches (nobody else sees them: a match is a
+/// family registered before the request).
+async fn with_matches(db: &impl ConnectionTrait, who: &Actor, list: &mut [ReferralView]) -> Result<(), AppError> {
+    if !who.is_manager() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = list.iter().map(|r| r.id).collect();
+    let mut matches = referral_matches::of(db, &ids).await?;
+    for r in list.iter_mut() {
+        r.possible_matches = matches.remove(&r.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// The families these views show: each request's, and each possible match's.
+fn shown(list: &[ReferralView]) -> Vec<i64> {
+    list.iter()
+        .flat_map(|r| std::iter::once(r.family_id).chain(r.possible_matches.iter().map(|m| m.family.id)))
+        .collect()
 }
 
 /// One request its reader may see (else 404), lapsed holds settled first; audited as a view
@@ -139,6 +172,7 @@ pub async fn triage_queue(db: &Db, by: Caller<'_>) -> Result<Vec<TriageRow>, App
     let mut open = list(db, who, Some(ReferralStatus::Submitted.as_str())).await?;
     open.extend(list(db, who, Some(ReferralStatus::Reserved.as_str())).await?);
     open.sort_by_key(|r| (r.discharge_date, r.id));
+    with_matches(db, who, &mut open).await?;
     let sites: Vec<crate::store::reference::SiteView> = crate::store::reference::sites(db, None)
         .await?
         .into_iter()
@@ -183,7 +217,8 @@ pub async fn triage_queue(db: &Db, by: Caller<'_>) -> Result<Vec<TriageRow>, App
         }
         rows.push(TriageRow { r, options });
     }
-    audit::families_shown(db, by, "triage", rows.iter().map(|row| row.r.family_id)).await?;
+    let views: Vec<ReferralView> = rows.iter().map(|row| row.r.clone()).collect();
+    audit::families_shown(db, by, "triage", shown(&views)).await?;
     Ok(rows)
 }
 
@@ -219,6 +254,10 @@ pub struct ReferralView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Days since the discharge date while the request is open.
     pub days_waiting: i64,
+    /// Families registered before the request that may be this one (managers only; a
+    /// request is accepted once none is open).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub possible_matches: Vec<referral_matches::MatchView>,
 }
 
 /// The view of one request.
@@ -249,6 +288,7 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
     list.into_iter()
         .map(|r| {
             let fam = families.get(&r.family_id).ok_or(AppError::NotFound)?;
+            let sent = sent_or(&r, fam, None);
             let reserved_site = r.reserved_site_id.map(site_name).transpose()?;
             let open = ReferralStatus::parse(&r.status).is_some_and(ReferralStatus::is_open);
             Ok(ReferralView {
@@ -256,8 +296,8 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
                 hospital: site_name(r.hospital_site_id)?,
                 family_id: r.family_id,
                 infant_id: r.infant_id,
-                caregiver: format!("{} {}", fam.first_name, fam.last_name),
-                phone: fam.phone.clone(),
+                caregiver: sent.caregiver(),
+                phone: sent.phone,
                 discharge_date: r.discharge_date,
                 preferred_site_id: r.preferred_site_id,
                 home_delivery: r.home_delivery,
@@ -271,9 +311,45 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
                 created_at: r.created_at,
                 days_waiting: if open { (today - r.discharge_date).num_days().max(0) } else { 0 },
                 status: r.status,
+                possible_matches: Vec::new(),
             })
         })
         .collect()
+}
+
+/// The family and baby as the hospital sent them.
+pub async fn sent(db: &impl ConnectionTrait, r: &referral::Model) -> Result<SentFamily, AppError> {
+    if let Some(s) = r.sent_json.as_deref().and_then(|j| serde_json::from_str::<SentFamily>(j).ok()) {
+        return Ok(s);
+    }
+    let fam = families::get(db, r.family_id).await?;
+    let baby = infant::Entity::find_by_id(r.infant_id).one(db).await?;
+    Ok(sent_or(r, &fam, baby.as_ref()))
+}
+
+/// The request's stored `sent_json`, or (a request stored before it was kept) the family
+/// and baby on record.
+fn sent_or(r: &referral::Model, fam: &family::Model, baby: Option<&infant::Model>) -> SentFamily {
+    if let Some(s) = r.sent_json.as_deref().and_then(|j| serde_json::from_str::<SentFamily>(j).ok()) {
+        return s;
+    }
+    SentFamily {
+        first_name: fam.first_name.clone(),
+        last_name: fam.last_name.clone(),
+        date_of_birth: fam.date_of_birth,
+        phone: fam.phone.clone(),
+        address_line1: fam.address_line1.clone(),
+        city: fam.city.clone(),
+        state: fam.state.clone(),
+        zip: fam.zip.clone(),
+        infant: baby
+            .map(|b| SentInfant {
+                name: b.name.clone(),
+                date_of_birth: b.date_of_birth,
+                expected_due_date: b.expected_due_date,
+            })
+            .unwrap_or_default(),
+    }
 }
 
 /// Submit a request: link or create the family and infant, preview eligibility, record
@@ -285,7 +361,7 @@ pub async fn submit(
     r: &NewReferral,
 ) -> Result<ReferralView, AppError> {
     let hospital = who.hospital_id().ok_or(AppError::Forbidden)?;
-    let Some(new_infant) = r.family.infants.first() else {
+    let Some(_) = r.family.infants.first() else {
         return Err(AppError::validation("infant", "Give the baby's date of birth or expected due date."));
     };
     if let Some(s) = r.preferred_site_id {
@@ -300,42 +376,18 @@ pub async fn submit(
             ));
         }
     }
-    // Link to an existing family when it matches (same last name and date of birth, or same phone).
-    let duplicates = families::possible_duplicates(db, &r.family).await?;
-    let (family_id, infant_id) = match duplicates.first() {
-        Some(existing) => {
-            let same = families::infants(db, existing.id).await?.into_iter().find(|i| {
-                (new_infant.date_of_birth.is_some() && i.date_of_birth == new_infant.date_of_birth)
-                    || (new_infant.expected_due_date.is_some() && i.expected_due_date == new_infant.expected_due_date)
-            });
-            let infant_id = match same {
-                Some(i) => i.id,
-                None => {
-                    infant::ActiveModel {
-                        family_id: Set(existing.id),
-                        name: Set(new_infant.name.clone()),
-                        date_of_birth: Set(new_infant.date_of_birth),
-                        expected_due_date: Set(new_infant.expected_due_date),
-                        weight_lb: Set(new_infant.weight_lb.map(|w| w.to_string())),
-                        created_at: Set(crate::clock::now()),
-                        ..Default::default()
-                    }
-                    .insert(db)
-                    .await?
-                    .id
-                }
-            };
-            (existing.id, infant_id)
-        }
-        None => {
-            let created = families::create(db, &r.family, who.id, None).await?;
-            let infant_id = *created.infant_ids.first().ok_or_else(|| AppError::Internal("no infant stored".into()))?;
-            (created.id, infant_id)
-        }
-    };
-    if families::referral_open_for_infant(db, infant_id).await? {
-        return Err(AppError::Conflict("There is already an open request for this baby.".into()));
+    // A request never joins a family registered before it: it creates its own record, and
+    // each possible duplicate becomes a match for a manager to decide at triage.
+    let sent = SentFamily::of(&r.family);
+    let duplicates: Vec<i64> = families::possible_duplicates(db, &r.family).await?.into_iter().map(|f| f.id).collect();
+    if let Some(mine) = own_open_request(db, hospital, &duplicates, &sent).await? {
+        return Err(AppError::Conflict(format!(
+            "Your hospital already sent a request for this baby that is still open: request {mine}."
+        )));
     }
+    let created = families::create(db, &r.family, who.id, None).await?;
+    let family_id = created.id;
+    let infant_id = *created.infant_ids.first().ok_or_else(|| AppError::Internal("no infant stored".into()))?;
     let fam = families::get(db, family_id).await?;
     let inf =
         families::infants(db, family_id).await?.into_iter().find(|i| i.id == infant_id).ok_or(AppError::NotFound)?;
@@ -373,10 +425,13 @@ pub async fn submit(
         note: Set(r.note.clone()),
         created_at: Set(now),
         updated_at: Set(now),
+        created_family: Set(true),
+        sent_json: Set(Some(serde_json::to_string(&sent).map_err(|e| AppError::Internal(e.to_string()))?)),
         ..Default::default()
     }
     .insert(db)
     .await?;
+    referral_matches::record(db, row.id, &duplicates).await?;
     audit::record(
         db,
         Some(who),
@@ -385,11 +440,37 @@ pub async fn submit(
             action: "referral.submit",
             entity: "referral",
             entity_id: Some(row.id),
-            detail: Some(format!("family {family_id}, source {}", r.source)),
+            detail: Some(format!("family {family_id}, source {}, {} possible matches", r.source, duplicates.len())),
         },
     )
     .await?;
     view(db, row).await
+}
+
+/// An open request of this hospital for the same baby among the families that match: the
+/// nurse sent it before (only her own hospital's requests are ever named).
+async fn own_open_request(
+    db: &impl ConnectionTrait,
+    hospital: i64,
+    families: &[i64],
+    sent: &SentFamily,
+) -> Result<Option<i64>, AppError> {
+    if families.is_empty() {
+        return Ok(None);
+    }
+    let open = referral::Entity::find()
+        .filter(referral::Column::HospitalSiteId.eq(hospital))
+        .filter(referral::Column::FamilyId.is_in(families.iter().copied()))
+        .filter(referral::Column::Status.is_in(ReferralStatus::OPEN.map(ReferralStatus::as_str)))
+        .all(db)
+        .await?;
+    for r in open {
+        let theirs = self::sent(db, &r).await?;
+        if sent.same_baby(theirs.infant.date_of_birth, theirs.infant.expected_due_date) {
+            return Ok(Some(r.id));
+        }
+    }
+    Ok(None)
 }
 
 /// Expire every reservation whose hold has lapsed, releasing its crib. Run inside a write
@@ -495,6 +576,16 @@ pub async fn accept(
     model_id: i64,
 ) -> Result<ReferralView, AppError> {
     let r = get_scoped(db, who, id).await?;
+    if referral_matches::any_open(db, id).await? {
+        return Err(AppError::Conflict(
+            "Decide first whether this family is one already registered: see the request's possible matches.".into(),
+        ));
+    }
+    if families::infant_has_crib(db, r.infant_id).await? {
+        return Err(AppError::Conflict(
+            "This baby already received a crib from the program: decline the request with that reason.".into(),
+        ));
+    }
     let s = site::Entity::find_by_id(site_id).one(db).await?;
     if !s.is_some_and(|s| s.active && s.kind != SiteKind::Warehouse.as_str()) {
         return Err(AppError::validation(

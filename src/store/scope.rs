@@ -9,7 +9,9 @@
 //!   kind consulted is one indexed lookup by family; checks are not indexed by family). Search still finds a family
 //!   anywhere in the city (to avoid duplicates), but outside this scope answers only a
 //!   minimal match (name, birth date, neighborhood, "registered at another site").
-//! - Nurses: the families on their hospital's requests.
+//! - Nurses: the families their hospital's requests created. A request never joins a
+//!   family registered before it (`store::referral_matches`), and a request moved by a
+//!   merge no longer counts, so a nurse's request never opens an older record.
 
 use crate::db::Db;
 use crate::domain::actor::Actor;
@@ -23,12 +25,13 @@ use sea_orm::{
 };
 use std::collections::HashSet;
 
-/// A nurse sees a family only when it is on one of her hospital's requests.
+/// A nurse sees a family only when one of her hospital's requests created it.
 pub async fn nurse_may_see_family(db: &impl ConnectionTrait, who: &Actor, family_id: i64) -> Result<bool, AppError> {
     let Some(hospital) = who.hospital_id() else { return Ok(false) };
     Ok(referral::Entity::find()
         .filter(referral::Column::FamilyId.eq(family_id))
         .filter(referral::Column::HospitalSiteId.eq(hospital))
+        .filter(referral::Column::CreatedFamily.eq(true))
         .count(db)
         .await?
         > 0)
@@ -53,6 +56,7 @@ pub async fn visible_among(db: &impl ConnectionTrait, who: &Actor, ids: &[i64]) 
             Ok(referral::Entity::find()
                 .filter(referral::Column::FamilyId.is_in(ids.iter().copied()))
                 .filter(referral::Column::HospitalSiteId.eq(hospital))
+                .filter(referral::Column::CreatedFamily.eq(true))
                 .all(db)
                 .await?
                 .into_iter()

@@ -62,6 +62,7 @@ pub fn routes() -> Vec<Route> {
         referrals::triage::triage_page,
         referrals::triage::triage_accept,
         referrals::triage::triage_decline,
+        referrals::triage::triage_match,
         audit::audit_page,
         reports::reports_page,
         reports::distribution_csv_page,

@@ -146,7 +146,8 @@ const ROWS: &[Row] = &[
     // Families and eligibility: staff of any site and managers; nurses only their requests' families.
     row("GET",  "/api/v1/families",                  "/api/v1/families?q=Brooks",         WORKERS_API),
     row("POST", "/api/v1/families",                  "/api/v1/families",                  WORKERS_API),
-    // A family registered at site 1: site 2's staff find it only as a minimal match.
+    // A family registered at site 1: site 2's staff find it only as a minimal match, and
+    // `nurse`, whose request matches it (the same phone), sees nothing of it.
     row("GET",  "/api/v1/families/<id>",             "/api/v1/families/{family}",         SITE1_FAMILY_API),
     // A family only on a hospital request: its nurse and managers, no site's staff yet.
     row("GET",  "/api/v1/families/<id>",             "/api/v1/families/{ref_family}",     REQUEST_FAMILY_API),
@@ -167,6 +168,7 @@ const ROWS: &[Row] = &[
     row("POST", "/api/v1/referrals",                 "/api/v1/referrals",                 NURSES_API),
     row("POST", "/api/v1/referrals/<id>/accept",     "/api/v1/referrals/{referral}/accept", MANAGERS_API),
     row("POST", "/api/v1/referrals/<id>/decline",    "/api/v1/referrals/{referral}/decline", MANAGERS_API),
+    row("POST", "/api/v1/referrals/<id>/matches/<family_id>", "/api/v1/referrals/{referral}/matches/{family}", MANAGERS_API),
     row("GET",  "/fhir/r4/ServiceRequest/<id>",      "/fhir/r4/ServiceRequest/{referral}", REQUEST_API),
     row("POST", "/fhir/r4/ServiceRequest",           "/fhir/r4/ServiceRequest",           NURSES_API),
     // Stock pages: managers everywhere, staff at their own site, nurses nowhere.
@@ -235,6 +237,7 @@ const ROWS: &[Row] = &[
     row("GET",  "/triage",                           "/triage",                           MANAGERS_PAGE),
     row("POST", "/triage/<id>/accept",               "/triage/{referral}/accept",         MANAGERS_PAGE),
     row("POST", "/triage/<id>/decline",              "/triage/{referral}/decline",        MANAGERS_PAGE),
+    row("POST", "/triage/<id>/match/<family_id>",    "/triage/{referral}/match/{family}", MANAGERS_PAGE),
     // Last: these cancel the request the rows above use.
     row("POST", "/requests/<id>/cancel",             "/requests/{referral}/cancel",       REQUEST_PAGE),
     row("POST", "/api/v1/referrals/<id>/cancel",     "/api/v1/referrals/{referral}/cancel", REQUEST_API),
@@ -331,6 +334,14 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
     });
     let (status, r) = app.post(&nurse, "/api/v1/referrals", &request).await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
+    // A request from `nurse`'s hospital that matches the site-1 family (its phone): it is
+    // a possible match for triage, and opens nothing of that family to the nurse.
+    let mut matching = request.clone();
+    matching["caregiver"]["phone"] = json!("410-555-0101");
+    matching["caregiver"]["last_name"] = json!("Brooks");
+    let (status, m) = app.post(&nurse, "/api/v1/referrals", &matching).await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    assert_ne!(m["family_id"], json!(fid), "a request never joins a family registered before it");
     BTreeMap::from([
         ("{user}", target.id.to_string()),
         ("{transfer}", transfer["id"].to_string()),

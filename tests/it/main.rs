@@ -22,6 +22,7 @@ mod processes;
 mod referral_pages;
 mod referrals;
 mod reports;
+mod request_matches;
 mod security;
 mod stock;
 mod stock_pages;

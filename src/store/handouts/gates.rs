@@ -50,7 +50,9 @@ impl Gates {
                 .bind(cmd.infant_id)
                 .push(" ORDER BY created_at DESC, id DESC LIMIT 1)");
         };
-        sql.push("EXISTS (SELECT 1 FROM families WHERE id = ").bind(cmd.family_id).push(") AS family_found, ");
+        sql.push("EXISTS (SELECT 1 FROM families WHERE id = ")
+            .bind(cmd.family_id)
+            .push(" AND merged_into_id IS NULL) AS family_found, ");
         sql.push("EXISTS (SELECT 1 FROM infants WHERE id = ")
             .bind(cmd.infant_id)
             .push(" AND family_id = ")

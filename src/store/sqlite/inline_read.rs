@@ -216,6 +216,7 @@ impl FromSqliteRow for family::Model {
             created_at: time(row, "created_at")?,
             search_first: row.get("search_first")?,
             search_last: row.get("search_last")?,
+            merged_into_id: row.get("merged_into_id")?,
         })
     }
 }

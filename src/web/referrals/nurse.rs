@@ -222,8 +222,7 @@ pub async fn request_page(
     flash: Option<FlashMessage<'_>>,
     id: i64,
 ) -> PageResult<Template> {
-    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    let v = referrals::view(db.inner(), r).await?;
+    let v = referrals::read_view(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
     let ctx = page(
         "Crib request",
         Some(&user.0),

@@ -5,11 +5,11 @@
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageManager};
 use crate::db::Db;
-use crate::domain::states::ReferralStatus;
+use crate::domain::states::{MatchStatus, ReferralStatus};
 use crate::error::AppError;
 use crate::store::audit::Caller;
-use crate::store::referrals;
 use crate::store::write::{FormToken, Mode, WriteKey};
+use crate::store::{referral_matches, referrals};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::input::Checked;
@@ -41,6 +41,16 @@ pub struct DeclineForm {
     pub reason: String,
 }
 
+/// A possible match: the same family or a different one.
+#[derive(FromForm)]
+pub struct MatchForm {
+    #[field(default = String::new())]
+    pub csrf_token: String,
+    pub form_token: FormToken,
+    #[field(default = String::new())]
+    pub same: String,
+}
+
 /// The queue.
 #[get("/triage")]
 pub async fn triage_page(
@@ -63,7 +73,15 @@ pub async fn triage_page(
                         "label": format!("{} — {} ({} available){same}", o.site_name, o.crib_model_name, o.available)})
                 })
                 .collect();
-            json!({"r": row.r, "options": options, "accept_token": FormToken::fresh(), "decline_token": FormToken::fresh()})
+            let open_matches: Vec<serde_json::Value> = row
+                .r
+                .possible_matches
+                .iter()
+                .filter(|m| m.status == MatchStatus::Open.as_str())
+                .map(|m| json!({"m": m, "token": FormToken::fresh()}))
+                .collect();
+            json!({"r": row.r, "options": options, "open_matches": open_matches,
+                "accept_token": FormToken::fresh(), "decline_token": FormToken::fresh()})
         })
         .collect();
     let open: Vec<&referrals::ReferralView> = queue.iter().map(|row| &row.r).collect();
@@ -121,6 +139,44 @@ pub async fn triage_decline(
     let by = Caller { who: &user.0, ip: &addr.0 };
     match referrals::decline_once(db.inner(), by, mode, id, &form.reason).await {
         Ok(_) => Ok(Flash::success(Redirect::to("/triage"), format!("Request {id} declined."))),
+        Err(e @ (AppError::Conflict(_) | AppError::Validation(_) | AppError::BadRequest(_))) => {
+            Ok(Flash::error(Redirect::to("/triage"), e.sentence()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Decide a possible match: the same family (the request's record is merged into the one
+/// registered before it) or a different one.
+#[post("/triage/<id>/match/<family_id>", data = "<form>")]
+pub async fn triage_match(
+    user: PageManager,
+    db: &State<Db>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    id: i64,
+    family_id: i64,
+    form: Checked<MatchForm>,
+) -> PageResult<Flash<Redirect>> {
+    csrf::verify(cookies, &form.csrf_token)?;
+    let same = match form.same.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => return Ok(Flash::error(Redirect::to("/triage"), "Say whether this is the same family.")),
+    };
+    let body = json!({"same": same});
+    let route = format!("POST /triage/{id}/match/{family_id}");
+    let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    match referral_matches::decide_once(db.inner(), by, mode, id, family_id, same).await {
+        Ok(ran) => {
+            let said = if same {
+                format!("Request {id} is for {}: the two records are now one.", ran.value.referral.caregiver)
+            } else {
+                format!("Request {id}: noted as a different family.")
+            };
+            Ok(Flash::success(Redirect::to("/triage"), said))
+        }
         Err(e @ (AppError::Conflict(_) | AppError::Validation(_) | AppError::BadRequest(_))) => {
             Ok(Flash::error(Redirect::to("/triage"), e.sentence()))
         }
