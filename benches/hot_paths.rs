@@ -45,6 +45,7 @@ async fn setup() -> Bench {
         print_demo_logins: false,
         cribs_trusted_proxies: None,
         cribs_public_url: None,
+        cribs_second_factor: None,
     };
     let db = prepare(&settings).await.expect("connect, migrate, seed");
     let manager = user::Entity::find()

@@ -88,8 +88,8 @@ pub async fn create_user(settings: &Settings, args: NewUserArgs) -> Result<ExitC
     let email = Email::parse(&args.email).map_err(|e| format!("--email: {e}"))?;
     let name = if args.name.trim().is_empty() { email.as_str().to_string() } else { args.name.clone() };
     let display_name = DisplayName::parse(&name).map_err(|e| format!("--name: {e}"))?;
-    let password =
-        NewPassword::parse(&args.password).map_err(|e| format!("the password (read from standard input): {e}"))?;
+    let password = NewPassword::choose(&args.password, &[email.as_str(), display_name.as_str()])
+        .map_err(|e| format!("the password (read from standard input): {e}"))?;
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
     let mut site_ids = Vec::new();

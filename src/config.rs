@@ -38,6 +38,11 @@ pub struct Settings {
     /// server, speaks TLS.
     #[serde(default)]
     pub cribs_public_url: Option<String>,
+    /// `CRIBS_SECOND_FACTOR`: `required` (administrators and program managers must use a
+    /// second factor) or `optional`. Unset: required, except in a demo database (one
+    /// holding the demo accounts, whose password is published anyway).
+    #[serde(default)]
+    pub cribs_second_factor: Option<String>,
 }
 
 fn default_url() -> String {

@@ -34,6 +34,8 @@ pub enum SetupError {
     Migrate(DbErr),
     #[error("seeding failed: {0}")]
     Seed(#[from] seed::SeedError),
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// Hide the password in a database URL before printing it.
@@ -280,8 +282,21 @@ pub async fn prepare(settings: &Settings) -> Result<Db, SetupError> {
 /// The launch fairing: connect → migrate → seed; on failure, one clear line and no launch.
 pub fn stage(settings: Settings) -> AdHoc {
     AdHoc::try_on_ignite("Database: connect, migrate, seed", move |rocket| async move {
-        match prepare(&settings).await {
-            Ok(db) => Ok(rocket.manage(db)),
+        let prepared = match prepare(&settings).await {
+            Ok(db) => crate::store::account_security::rule_for(&db, settings.cribs_second_factor.as_deref())
+                .await
+                .map(|rule| (db, rule))
+                .map_err(SetupError::Settings),
+            Err(e) => Err(e),
+        };
+        match prepared {
+            Ok((db, rule)) => {
+                tracing::info!(
+                    "two-step sign-in for administrators and managers: {}",
+                    if rule.required { "required" } else { "optional" }
+                );
+                Ok(rocket.manage(db).manage(rule))
+            }
             Err(e) => {
                 eprintln!("cribs: cannot start: {e}");
                 tracing::error!("cannot start: {e}");

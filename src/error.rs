@@ -29,6 +29,10 @@ pub enum AppError {
     /// 403 `forbidden`: signed in, but this role may not do this.
     #[error("Your role may not do this.")]
     Forbidden,
+    /// 403 `forbidden`, saying what must happen first (a second factor to set up, a
+    /// password to change).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// 404 `not_found`: no such thing, or it is outside the caller's scope.
     #[error("Not found.")]
     NotFound,
@@ -120,7 +124,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => Status::BadRequest,
             AppError::Unauthorized => Status::Unauthorized,
-            AppError::Forbidden => Status::Forbidden,
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => Status::Forbidden,
             AppError::NotFound => Status::NotFound,
             AppError::OutOfStock(_)
             | AppError::AlreadyReceived(_)
@@ -143,7 +147,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::OutOfStock(_) => "out_of_stock",
             AppError::AlreadyReceived(_) => "already_received",

@@ -22,6 +22,10 @@ const CRIB_MODELS: &str = include_str!("../seeds/crib_models.toml");
 const POLICIES: &[&str] = &[include_str!("../seeds/policies/baltimore-default-v1.toml")];
 const DEMO: &str = include_str!("../seeds/demo.toml");
 
+/// The e-mail domain of the demo accounts (`seeds/demo.toml`): a database holding them is a
+/// demo, where the second factor is optional unless `CRIBS_SECOND_FACTOR` says otherwise.
+pub const DEMO_EMAIL_DOMAIN: &str = "@demo.cribs";
+
 /// What can go wrong while seeding.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {

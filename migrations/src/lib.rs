@@ -15,6 +15,7 @@ mod m0009_family_search_keys;
 mod m0010_sessions;
 mod m0011_family_site_links;
 mod m0012_request_matches;
+mod m0013_account_security;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_sessions::Migration),
             Box::new(m0011_family_site_links::Migration),
             Box::new(m0012_request_matches::Migration),
+            Box::new(m0013_account_security::Migration),
         ]
     }
 }

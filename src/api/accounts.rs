@@ -5,6 +5,7 @@ use crate::api::body::JsonBody;
 use crate::auth::guards::{ApiUser, BearerToken, ClientAddr};
 use crate::db::Db;
 use crate::error::{ApiResult, AppError};
+use crate::store::account_security::{self, SecondFactorRule};
 use crate::store::audit::Caller;
 use crate::store::{accounts, reference};
 use rocket::http::Status;
@@ -17,6 +18,18 @@ use serde::{Deserialize, Serialize};
 pub struct TokenRequest {
     pub email: String,
     pub password: String,
+    /// The 6-digit code from the authenticator app (or a recovery code), for an account
+    /// that uses two-step sign-in.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// A password change: the current one and the new one.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 /// The user a token belongs to.
@@ -57,23 +70,47 @@ pub struct MeResponse {
 /// Exchange an email and password for a bearer token (12 hours).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenRequest,
     responses((status = 201, body = TokenResponse), (status = 400, body = crate::api::openapi::ErrorBody),
-        (status = 401, body = crate::api::openapi::ErrorBody), (status = 413, body = crate::api::openapi::ErrorBody),
+        (status = 401, body = crate::api::openapi::ErrorBody), (status = 403, body = crate::api::openapi::ErrorBody),
+        (status = 413, body = crate::api::openapi::ErrorBody),
         (status = 422, body = crate::api::openapi::ErrorBody), (status = 429, body = crate::api::openapi::ErrorBody)))]
 #[post("/v1/tokens", data = "<body>")]
 pub async fn create_token(
     db: &State<Db>,
+    rule: &State<SecondFactorRule>,
     addr: ClientAddr,
     body: Result<JsonBody<TokenRequest>, AppError>,
 ) -> ApiResult<Answer> {
     let body = body?.value;
     let user = accounts::sign_in(db.inner(), &body.email, &body.password, &addr.0).await?;
     let identity = crate::auth::guards::load_actor(db.inner(), user.id).await.ok_or(AppError::Unauthorized)?;
+    let by = Caller { who: &identity, ip: &addr.0 };
+    account_security::token_allowed(db.inner(), by, &user, body.code.as_deref(), *rule.inner()).await?;
     let (token, expires_at) = accounts::issue_token_to(db.inner(), Caller { who: &identity, ip: &addr.0 }).await?;
     Answer::created(&TokenResponse {
         token,
         expires_at,
         user: TokenUser { id: user.id, email: user.email, role: user.role },
     })
+}
+
+/// Change one's own password, giving the current one: every session and API token of the
+/// caller ends, this request's token too (sign in again with the new password).
+#[utoipa::path(post, path = "/api/v1/account/password", tag = "accounts", request_body = PasswordChange,
+    responses((status = 204, description = "Changed; every session and token of the caller ended"),
+        (status = 400, body = crate::api::openapi::ErrorBody), (status = 401, body = crate::api::openapi::ErrorBody),
+        (status = 413, body = crate::api::openapi::ErrorBody), (status = 422, body = crate::api::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/v1/account/password", data = "<body>")]
+pub async fn change_password(
+    user: ApiUser,
+    db: &State<Db>,
+    addr: ClientAddr,
+    body: Result<JsonBody<PasswordChange>, AppError>,
+) -> ApiResult<Status> {
+    let body = body?.value;
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    account_security::change_password_once(db.inner(), by, &body.current_password, &body.new_password).await?;
+    Ok(Status::NoContent)
 }
 
 /// Revoke the bearer token this request carries (signing a device out of the API). Only

@@ -24,6 +24,7 @@ pub fn routes() -> Vec<Route> {
         openapi::openapi_json,
         accounts::create_token,
         accounts::revoke_current_token,
+        accounts::change_password,
         accounts::me,
         reference::neighborhoods,
         reference::crib_models,

@@ -39,6 +39,7 @@ impl Modify for BearerAuth {
         crate::api::health::healthz,
         crate::api::accounts::create_token,
         crate::api::accounts::revoke_current_token,
+        crate::api::accounts::change_password,
         crate::api::accounts::me,
         crate::api::reference::neighborhoods,
         crate::api::reference::crib_models,

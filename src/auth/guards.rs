@@ -9,6 +9,7 @@
 use crate::auth::session;
 use crate::db::Db;
 use crate::domain::actor::Actor;
+use crate::domain::states::SessionStage;
 use crate::store::{actors, sessions};
 use rocket::http::{Method, Status};
 use rocket::outcome::{try_outcome, Outcome};
@@ -54,11 +55,13 @@ async fn from_bearer(req: &Request<'_>, db: &Db) -> Result<Option<Actor>, DbErr>
 
 async fn from_session(req: &Request<'_>, db: &Db) -> Result<Option<Actor>, DbErr> {
     let Some(token) = session::token(req.cookies()) else { return Ok(None) };
-    let found = sessions::actor(db, &token).await?;
+    let found = sessions::lookup(db, &token).await?;
     if found.is_none() {
         session::clear(req.cookies());
     }
-    Ok(found)
+    // NOTE: a half-finished sign-in keeps its cookie (it opens only the page that
+    // finishes signing in: `HalfSignedIn`), but nothing else.
+    Ok(found.and_then(|(who, stage)| (stage == SessionStage::Full).then_some(who)))
 }
 
 fn db<'r>(req: &'r Request<'_>) -> Option<&'r Db> {
@@ -175,3 +178,29 @@ impl<'r> FromRequest<'r> for PageAdmin {
 }
 
 pub use crate::auth::client_addr::ClientAddr;
+
+/// A session whose sign-in is half done (or done): the person, the stage and the session's
+/// token, for the pages that finish signing in (`web::account`). No session: 303 to /login.
+pub struct HalfSignedIn {
+    pub who: Actor,
+    pub stage: SessionStage,
+    pub token: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for HalfSignedIn {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let Some(db) = db(req) else { return Outcome::Error((Status::ServiceUnavailable, ())) };
+        let Some(token) = session::token(req.cookies()) else { return Outcome::Error((Status::Unauthorized, ())) };
+        match sessions::lookup(db, &token).await {
+            Ok(Some((who, stage))) => Outcome::Success(HalfSignedIn { who, stage, token }),
+            Ok(None) => Outcome::Error((Status::Unauthorized, ())),
+            Err(e) => {
+                busy(e);
+                Outcome::Error((Status::ServiceUnavailable, ()))
+            }
+        }
+    }
+}

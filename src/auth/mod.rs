@@ -6,3 +6,4 @@ pub mod guards;
 pub mod password;
 pub mod session;
 pub mod token;
+pub mod totp;

@@ -77,14 +77,59 @@ impl DisplayName {
     }
 }
 
-/// A password chosen for a new account: 10 to 200 characters, kept exactly as typed.
-/// Its `Debug` never shows it, so it cannot end up in a log by accident.
+/// A password a person chose: 10 to 200 characters, kept exactly as typed, and hard to
+/// guess by `zxcvbn` (a maintained estimator with its own dictionaries of common
+/// passwords, names, words and keyboard patterns) also knowing the person's name and
+/// e-mail: at least score 3 of 4 (about 10^10 guesses). Its `Debug` never shows it, so it
+/// cannot end up in a log by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);
 
+/// The least `zxcvbn` score (0–4) a chosen password needs.
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+
 impl NewPassword {
-    /// Parse a new password.
-    pub fn parse(raw: &str) -> Result<NewPassword, String> {
+    /// Parse a new password for a person with these names and e-mail (`user_inputs`).
+    pub fn choose(raw: &str, user_inputs: &[&str]) -> Result<NewPassword, String> {
+        let p = Self::parse(raw)?;
+        // Each part of the name and e-mail too ("nia.nurse@x" → "nia", "nurse", "x").
+        let mut inputs: Vec<String> = Vec::new();
+        for i in user_inputs {
+            inputs.push(i.to_lowercase());
+            inputs.extend(
+                i.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_string),
+            );
+        }
+        inputs.extend(["cribs", "crib", "baltimore", "demo"].map(str::to_string));
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let estimate = zxcvbn::zxcvbn(raw, &refs);
+        if (estimate.score() as u8) < MIN_PASSWORD_SCORE {
+            let why = estimate.feedback().and_then(|f| f.warning()).map(|w| format!(" ({w})")).unwrap_or_default();
+            return Err(format!(
+                "This password would be easy to guess{why}. Use a longer phrase of several unrelated words, \
+                 not your name, e-mail or the program's name."
+            ));
+        }
+        // zxcvbn rates three of the person's own words run together ("staffdemocribs") near
+        // 10^8 guesses, as if an attacker did not know them: refuse a password that is only
+        // those words with digits or signs around them.
+        let mut rest = raw.to_lowercase();
+        let mut words: Vec<&String> = inputs.iter().filter(|w| w.chars().count() >= 3).collect();
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        for w in words {
+            rest = rest.replace(w.as_str(), "");
+        }
+        let letters = |t: &str| t.chars().filter(|c| c.is_alphabetic()).count();
+        if letters(&rest) < 4 && letters(&rest) < letters(raw) {
+            return Err(
+                "This password is made of your name, your e-mail or the program's name: add words of your own.".into(),
+            );
+        }
+        Ok(p)
+    }
+
+    /// Check only the length (the strength needs the person: `choose`).
+    fn parse(raw: &str) -> Result<NewPassword, String> {
         let n = raw.chars().count();
         if n < MIN_PASSWORD {
             return Err(format!("A password needs at least {MIN_PASSWORD} characters."));
@@ -143,9 +188,26 @@ mod tests {
         assert!(NewPassword::parse("short").is_err());
         assert!(NewPassword::parse("          ").is_err());
         assert!(NewPassword::parse(&"x".repeat(201)).is_err());
-        let p = NewPassword::parse("correct horse battery").expect("long enough");
+        let p = NewPassword::choose("correct horse battery", &[]).map_err(|e| e.to_string());
+        let Ok(p) = p else { panic!("a strong password was refused: {p:?}") };
         assert_eq!(p.expose(), "correct horse battery");
         assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn easy_passwords_are_refused_with_a_reason() {
+        // The three the audit found accepted, and passwords made of the person's own name.
+        for easy in ["1234567890", "password12", "cribs-demo", "qwertyuiop"] {
+            let said = NewPassword::choose(easy, &[]).err();
+            assert!(said.as_deref().is_some_and(|s| s.contains("easy to guess")), "{easy}: {said:?}");
+        }
+        let me = ["Nia Washington", "nia.washington@jhmi.edu"];
+        assert!(NewPassword::choose("niawashington1", &me).is_err());
+        assert!(NewPassword::choose("washington2026", &me).is_err());
+        assert!(NewPassword::choose("amber kettle orbit lantern", &me).is_ok());
+        let staff = ["staff@demo.cribs", "Sam Staff"];
+        assert!(NewPassword::choose("staffdemocribs", &staff).is_err());
+        assert!(NewPassword::choose("Staff-Demo-2026!", &staff).is_err());
     }
 }
 

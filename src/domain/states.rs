@@ -84,6 +84,18 @@ states! {
 }
 
 states! {
+    /// How far a session's sign-in got: `full` opens the app; the others open only the
+    /// one page that finishes signing in (the second factor's code, setting one up, or
+    /// changing a password an administrator reset).
+    SessionStage {
+        Full = "full",
+        Code = "code",
+        Enrol = "enrol",
+        Password = "password",
+    }
+}
+
+states! {
     /// A follow-up after a handout: due until a call reaches the family (completed) or the
     /// last attempt fails (lost to follow-up); cancelled when its handout is voided.
     FollowUpStatus {

@@ -17,6 +17,7 @@ pub mod login_attempt;
 pub mod neighborhood;
 pub mod policy;
 pub mod poverty_guideline;
+pub mod recovery_code;
 pub mod referral;
 pub mod referral_match;
 pub mod site;

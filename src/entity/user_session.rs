@@ -14,6 +14,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
     pub ip: Option<String>,
+    /// `full`, or a sign-in half done (`store::sessions::Stage`).
+    pub stage: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

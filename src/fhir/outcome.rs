@@ -69,7 +69,7 @@ impl From<AppError> for FhirError {
     fn from(e: AppError) -> Self {
         let code = match &e {
             AppError::Unauthorized => "login",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => "forbidden",
             AppError::NotFound => "not-found",
             AppError::PayloadTooLarge => "too-costly",
             AppError::BadRequest(_) => "structure",

@@ -9,6 +9,7 @@
 //! SQLite they can be answered on the request's own thread. Everything SQLite-only is in
 //! `sqlite` (decisions 0012–0016).
 
+pub mod account_security;
 pub mod accounts;
 pub mod actors;
 pub mod audit;

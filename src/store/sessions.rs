@@ -8,6 +8,7 @@
 use crate::auth::token::{random_token, sha256_hex};
 use crate::db::Db;
 use crate::domain::actor::Actor;
+use crate::domain::states::SessionStage;
 use crate::entity::user_session;
 use crate::error::AppError;
 use crate::store::actors;
@@ -24,9 +25,11 @@ pub const IDLE: Duration = Duration::minutes(30);
 /// The last-seen time is rewritten at most this often (not a write on every page).
 const REFRESH: Duration = Duration::minutes(1);
 
-/// Start a session for someone whose password was just checked: the session row and the
-/// `session.login` audit row in one transaction. Returns the token for the cookie.
-pub async fn start(db: &Db, by: Caller<'_>) -> Result<String, AppError> {
+/// Start a session for someone whose password was just checked, at the stage their
+/// sign-in reached (`SessionStage::Full` unless a second factor or a password change is
+/// due): the session row and the `session.login` audit row in one transaction. Returns
+/// the token for the cookie.
+pub async fn start(db: &Db, by: Caller<'_>, stage: SessionStage) -> Result<String, AppError> {
     let mode = Mode::write(WriteKey::Api(None), "POST /login", &serde_json::Value::Null);
     let ran = write::run(db, by.who.id, mode, 303, |txn| async {
         let r = async {
@@ -40,12 +43,13 @@ pub async fn start(db: &Db, by: Caller<'_>) -> Result<String, AppError> {
                 expires_at: Set(now + LIFETIME),
                 ended_at: Set(None),
                 ip: Set(Some(by.ip.chars().take(64).collect())),
+                stage: Set(stage.as_str().into()),
                 ..Default::default()
             })
             .exec_without_returning(&txn)
             .await?;
-            let entry =
-                AuditEntry { action: "session.login", entity: "user", entity_id: Some(by.who.id), detail: None };
+            let detail = (stage != SessionStage::Full).then(|| format!("waiting for: {stage}"));
+            let entry = AuditEntry { action: "session.login", entity: "user", entity_id: Some(by.who.id), detail };
             audit::record(&txn, Some(by.who), Some(by.ip), entry).await?;
             Ok(token)
         }
@@ -102,9 +106,27 @@ pub fn is_open(s: &user_session::Model, now: DateTime<Utc>) -> bool {
         && s.created_at <= now + Duration::minutes(1)
 }
 
-/// Who holds an open session of this token (None: no such session, ended, expired or idle
-/// too long, or the account is inactive). Notes the request as the session's last use.
+/// Who holds an open, fully signed-in session of this token (None: no such session, ended,
+/// expired or idle too long, half signed in, or the account is inactive).
 pub async fn actor(db: &Db, token: &str) -> Result<Option<Actor>, DbErr> {
+    Ok(lookup(db, token).await?.and_then(|(who, stage)| (stage == SessionStage::Full).then_some(who)))
+}
+
+/// Move a session on to the next stage of its sign-in (a code checked, a second factor set
+/// up, a password changed), inside the caller's transaction.
+pub async fn advance(db: &impl ConnectionTrait, token: &str, to: SessionStage) -> Result<(), DbErr> {
+    user_session::Entity::update_many()
+        .col_expr(user_session::Column::Stage, Expr::value(to.as_str()))
+        .filter(user_session::Column::TokenHash.eq(sha256_hex(token)))
+        .filter(user_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Who holds an open session of this token and how far its sign-in got. Notes the request
+/// as the session's last use.
+pub async fn lookup(db: &Db, token: &str) -> Result<Option<(Actor, SessionStage)>, DbErr> {
     let Some(s) =
         user_session::Entity::find().filter(user_session::Column::TokenHash.eq(sha256_hex(token))).one(db).await?
     else {
@@ -126,7 +148,8 @@ pub async fn actor(db: &Db, token: &str) -> Result<Option<Actor>, DbErr> {
             tracing::warn!("a session's last use could not be written: {e}");
         }
     }
-    actors::by_id(db, s.user_id).await
+    let stage = SessionStage::parse(&s.stage).unwrap_or(SessionStage::Code);
+    Ok(actors::by_id(db, s.user_id).await?.map(|who| (who, stage)))
 }
 
 #[cfg(test)]
@@ -145,6 +168,7 @@ mod tests {
             expires_at: created + LIFETIME,
             ended_at: ended.then_some(now),
             ip: None,
+            stage: "full".into(),
         }
     }
 

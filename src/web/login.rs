@@ -1,9 +1,10 @@
 //! Signing in and out: `GET/POST /login`, `POST /logout`.
 
-use crate::auth::guards::{load_actor, ClientAddr, PageUser};
+use crate::auth::guards::{load_actor, ClientAddr, HalfSignedIn, PageUser};
 use crate::auth::{csrf, session};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::store::account_security::{self, SecondFactorRule};
 use crate::store::audit::Caller;
 use crate::store::{accounts, sessions};
 use crate::web::context::page;
@@ -41,15 +42,17 @@ pub struct CsrfOnly {
     pub csrf_token: String,
 }
 
-/// The sign-in page; a signed-in user goes home.
+/// The sign-in page; a signed-in user goes home, a half-signed-in one to the page that
+/// finishes signing in.
 #[get("/login")]
 pub fn login_page(
-    user: Option<PageUser>,
+    half: Option<HalfSignedIn>,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> Either<Redirect, Template> {
-    if user.is_some() {
-        return Either::Left(Redirect::to("/"));
+    // Signed in, or half way (a code or a password change due): on to that page.
+    if let Some(half) = half {
+        return Either::Left(Redirect::to(crate::web::account::page_for(half.stage)));
     }
     Either::Right(Template::render("login", page("Sign in", None, cookies, flash, json!({"email": ""}))))
 }
@@ -58,6 +61,7 @@ pub fn login_page(
 #[post("/login", data = "<form>")]
 pub async fn login_submit(
     db: &State<Db>,
+    rule: &State<SecondFactorRule>,
     cookies: &CookieJar<'_>,
     addr: ClientAddr,
     req_tls: crate::web::RequestTls,
@@ -78,9 +82,10 @@ pub async fn login_submit(
     match accounts::sign_in(db.inner(), &form.email, &form.password, &addr.0).await {
         Ok(user) => {
             let who = load_actor(db.inner(), user.id).await.ok_or(AppError::Busy)?;
-            let token = sessions::start(db.inner(), Caller { who: &who, ip: &addr.0 }).await?;
+            let stage = account_security::stage_after_password(&user, &who, *rule.inner());
+            let token = sessions::start(db.inner(), Caller { who: &who, ip: &addr.0 }, stage).await?;
             session::set(cookies, &token, req_tls.0);
-            Ok(Either::Left(Redirect::to("/")))
+            Ok(Either::Left(Redirect::to(crate::web::account::page_for(stage))))
         }
         Err(e @ (AppError::Unauthorized | AppError::TooManyRequests)) => {
             // NOTE: one sentence for an unknown email, a wrong password and a deactivated

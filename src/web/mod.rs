@@ -1,6 +1,7 @@
 //! Staff pages: each area exposes its routes here; catchers turn a missing session into a
 //! redirect to the sign-in page and every other error into an HTML error page.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod context;
@@ -46,6 +47,13 @@ pub fn routes() -> Vec<Route> {
         login::login_page,
         login::login_submit,
         login::logout,
+        account::account_page,
+        account::code_page,
+        account::code_submit,
+        account::two_step_page,
+        account::two_step_submit,
+        account::password_page,
+        account::password_submit,
         handouts::education::education_page,
         handouts::education::education_submit,
         handouts::handout::handout_page,

@@ -113,8 +113,17 @@ const ROWS: &[Row] = &[
     row("POST", "/login",                            "/login",                            EVERYONE)
         .body("email=manager@demo.cribs&password=cribs-demo"),
     row("POST", "/logout",                           "/logout",                           EVERYONE),
-    // Accounts and reference data.
+    // Accounts and reference data. One's own account: anyone signed in; the pages that
+    // finish a sign-in send a fully signed-in caller on (a redirect, not the sign-in page).
     row("GET",  "/api/v1/me",                        "/api/v1/me",                        SIGNED_IN_API),
+    row("POST", "/api/v1/account/password",          "/api/v1/account/password",          SIGNED_IN_API),
+    row("GET",  "/account",                          "/account",                          SIGNED_IN_PAGE),
+    row("GET",  "/account/password",                 "/account/password",                 SIGNED_IN_PAGE),
+    row("POST", "/account/password",                 "/account/password",                 SIGNED_IN_PAGE),
+    row("GET",  "/account/two-step",                 "/account/two-step",                 SIGNED_IN_PAGE),
+    row("POST", "/account/two-step",                 "/account/two-step",                 SIGNED_IN_PAGE),
+    row("GET",  "/login/code",                       "/login/code",                       SIGNED_IN_PAGE),
+    row("POST", "/login/code",                       "/login/code",                       SIGNED_IN_PAGE),
     row("GET",  "/api/v1/neighborhoods",             "/api/v1/neighborhoods",             SIGNED_IN_API),
     row("GET",  "/api/v1/crib-models",               "/api/v1/crib-models",               SIGNED_IN_API),
     row("GET",  "/api/v1/sites",                     "/api/v1/sites",                     SIGNED_IN_API),
@@ -143,6 +152,8 @@ const ROWS: &[Row] = &[
     row("POST", "/admin/users/<id>",                 "/admin/users/{user}",               ADMINS_PAGE),
     row("POST", "/admin/users/<id>/deactivate",      "/admin/users/{user}/deactivate",    ADMINS_PAGE),
     row("POST", "/admin/users/<id>/activate",        "/admin/users/{user}/activate",      ADMINS_PAGE),
+    row("POST", "/admin/users/<id>/password",        "/admin/users/{user}/password",      ADMINS_PAGE),
+    row("POST", "/admin/users/<id>/two-step-off",    "/admin/users/{user}/two-step-off",  ADMINS_PAGE),
     // Families and eligibility: staff of any site and managers; nurses only their requests' families.
     row("GET",  "/api/v1/families",                  "/api/v1/families?q=Brooks",         WORKERS_API),
     row("POST", "/api/v1/families",                  "/api/v1/families",                  WORKERS_API),
@@ -279,7 +290,7 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
         NewUser {
             email: Email::parse("target@demo.cribs").expect("email"),
             display_name: DisplayName::parse("Target Person").expect("name"),
-            password: NewPassword::parse("target's long password").expect("password"),
+            password: NewPassword::choose("target's long password", &[]).expect("password"),
             role: cribs::domain::role::Role::SiteStaff,
             site_ids: vec![3],
             hospital_site_id: None,

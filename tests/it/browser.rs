@@ -727,3 +727,83 @@ async fn staff_at_another_site_find_a_family_as_a_minimal_match_and_check_it_in_
     b.quit().await;
     app.assert_no_drift().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_sets_up_two_step_sign_in_and_decides_a_possible_match_at_triage() {
+    if !browser_available("manager two-step") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let opts =
+        crate::common::Options { settings: vec![("cribs_second_factor", "required".into())], ..Default::default() };
+    let app = TestApp::spawn_with(opts).await;
+    // A registered family, and a nurse's request that may be the same family.
+    let staff = app.token("staff@demo.cribs").await;
+    let born = days_ago(6);
+    let (status, f) = app.post(&staff, "/api/v1/families", &family().with_infant_born(born).build()).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let nurse = app.token("nurse@demo.cribs").await;
+    let request = json!({
+        "caregiver": {"first_name": "Tania", "last_name": "Brooks", "date_of_birth": "1996-04-12", "phone": "410-555-0101"},
+        "address": {"line1": "7 Hospital Way", "city": "Baltimore", "state": "MD", "zip": "21217", "neighborhood_id": 65},
+        "household_size": 2, "enrollments": ["Medicaid"], "has_safe_sleep_space": false,
+        "infant": {"date_of_birth": born.to_string()}, "discharge_date": today().to_string()
+    });
+    let (status, r) = app.post(&nurse, "/api/v1/referrals", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+
+    let b = Browser::start(&app).await;
+    b.sign_in("manager@demo.cribs", false, "/account/two-step").await;
+    let mut secret = String::new();
+    for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
+        b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        b.goto("/account/two-step").await;
+        b.assert_page_ok("two-step set-up").await;
+        b.assert_accessible("two-step set-up").await;
+        let wide = b.driver.execute("return document.documentElement.scrollWidth;", vec![]).await.expect("width");
+        let wide = wide.json().as_i64().unwrap_or(i64::MAX);
+        assert!(wide <= i64::from(width), "{label}: the page fits its width ({wide} px in {width})");
+        let svg =
+            b.driver.execute("return document.querySelector('.qr svg').getBoundingClientRect().width;", vec![]).await;
+        let svg = svg.expect("the QR code").json().as_f64().unwrap_or(0.0);
+        assert!(svg >= 180.0, "{label}: the QR code is big enough to scan ({svg} px)");
+        b.screenshot(&format!("manager-two-step-{label}")).await;
+        secret = b.el("code.secret").await.text().await.expect("the key").replace(' ', "");
+    }
+    let now = u64::try_from(chrono::Utc::now().timestamp()).expect("time");
+    let code = cribs::auth::totp::code_at(&secret, now).expect("a code");
+    b.type_into("#code", &code).await;
+    b.mark_page().await;
+    b.el("main form button[type=submit]").await.click().await.expect("Turn on");
+    for _ in 0..50 {
+        if b.is_new_page().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.assert_page_ok("recovery codes").await;
+    let text = b.text().await;
+    assert!(text.contains("shown only now"), "{text}");
+    b.screenshot("manager-recovery-codes").await;
+
+    for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
+        b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        b.goto("/triage").await;
+        b.assert_page_ok("triage with a possible match").await;
+        let text = b.text().await;
+        assert!(text.contains("Possible match") && text.contains("Same family"), "{text}");
+        b.screenshot(&format!("manager-triage-match-{label}")).await;
+    }
+    b.mark_page().await;
+    b.el("button[name=same][value=no]").await.click().await.expect("Different family");
+    for _ in 0..50 {
+        if b.is_new_page().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = b.text().await;
+    assert!(text.contains("noted as a different family"), "{text}");
+    assert!(!text.contains("Decide the possible match"), "the hold is offered now");
+    b.quit().await;
+}

@@ -5,9 +5,18 @@
 use std::path::Path;
 
 /// Forms that post without a `form_token` field of their own, and why that is right.
-const WITHOUT_OWN_TOKEN: [(&str, &str, &str); 4] = [
+const WITHOUT_OWN_TOKEN: [(&str, &str, &str); 9] = [
     ("login.html.tera", "/login", "signs in: no record is written twice by a resend"),
     ("base.html.tera", "/logout", "signs out: doing it twice is doing it once"),
+    ("account/code.html.tera", "/logout", "signs out: doing it twice is doing it once"),
+    ("account/two_step.html.tera", "/logout", "signs out: doing it twice is doing it once"),
+    ("account/code.html.tera", "/login/code", "a code works once: a resend is refused, no second session"),
+    (
+        "account/password.html.tera",
+        "/account/password",
+        "a resend after the change fails the current-password check: it never changes twice",
+    ),
+    ("account/two_step.html.tera", "/account/two-step", "a resend finds it already on: nothing is written twice"),
     (
         "families/duplicates.html.tera",
         "/families/new",

@@ -18,6 +18,7 @@ mod handout_pages;
 mod handouts;
 mod inline_reads;
 mod outcomes;
+mod passwords;
 mod processes;
 mod referral_pages;
 mod referrals;

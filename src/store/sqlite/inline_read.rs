@@ -232,6 +232,10 @@ impl FromSqliteRow for user::Model {
             hospital_site_id: row.get("hospital_site_id")?,
             active: row.get("active")?,
             created_at: time(row, "created_at")?,
+            must_change_password: row.get("must_change_password")?,
+            totp_secret: row.get("totp_secret")?,
+            totp_enabled_at: row.get::<_, Option<SqlTime>>("totp_enabled_at")?.map(|t| t.0),
+            totp_last_step: row.get("totp_last_step")?,
         })
     }
 }

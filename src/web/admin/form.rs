@@ -90,7 +90,8 @@ pub fn new_user(form: &UserForm) -> (Result<NewUser, FieldErrors>, Chosen) {
     let mut errors = FieldErrors::new();
     let email = keep(&mut errors, "email", Email::parse(&form.email));
     let display_name = keep(&mut errors, "name", DisplayName::parse(&form.name));
-    let password = keep(&mut errors, "password", NewPassword::parse(&form.password));
+    let password =
+        keep(&mut errors, "password", NewPassword::choose(&form.password, &[form.email.as_str(), form.name.as_str()]));
     let chosen = chosen(form, &mut errors);
     let parsed = match (email, display_name, password, chosen.role) {
         (Some(email), Some(display_name), Some(password), Some(role)) if errors.is_empty() => Ok(NewUser {

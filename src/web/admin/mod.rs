@@ -2,6 +2,7 @@
 //! name, role and memberships, deactivating and activating it. Handlers are in `users`,
 //! the forms and the page data the templates get in `form`.
 
+pub mod credentials;
 pub mod form;
 pub mod users;
 
@@ -16,6 +17,8 @@ pub fn routes() -> Vec<Route> {
         users::edit_form,
         users::update,
         users::deactivate,
-        users::activate
+        users::activate,
+        credentials::reset_password,
+        credentials::two_step_off
     ]
 }

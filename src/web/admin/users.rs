@@ -131,12 +131,16 @@ async fn edit_page(
         "errors": errors,
         "form_token": typed.map_or_else(|| FormToken::fresh().to_string(), |f| f.form_token.or_fresh()),
         "toggle_token": FormToken::fresh(),
+        "reset_token": FormToken::fresh(),
+        "two_step_token": FormToken::fresh(),
         "is_self": account.id == admin.0.id,
         "account": {
             "id": account.id,
             "email": account.email,
             "active": account.active,
             "role": account.role,
+            "two_step_on": account.totp_enabled_at.is_some(),
+            "must_change_password": account.must_change_password,
             "created": crate::clock::in_new_york(account.created_at).format("%Y-%m-%d").to_string(),
         },
     });
