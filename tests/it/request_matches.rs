@@ -154,7 +154,8 @@ async fn a_manager_decides_a_match_on_the_triage_page() {
     let born = days_ago(4);
     let (fid, _) = registered_family(&app, born).await;
     let nurse = app.token("nurse@demo.cribs").await;
-    let (status, r) = app.post(&nurse, "/api/v1/referrals", &request_for("Tania", "410-555-0101", born)).await;
+    // A name that merely looks hostile, to see the flash message escaped once.
+    let (status, r) = app.post(&nurse, "/api/v1/referrals", &request_for("Tani'a <b>&", "410-555-0101", born)).await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
     let id = r["id"].as_i64().expect("id");
     let b = app.browser_signed_in("manager@demo.cribs").await;
@@ -167,6 +168,8 @@ async fn a_manager_decides_a_match_on_the_triage_page() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, html) = b.get("/triage").await;
     assert!(html.contains("the two records are now one"), "the flash says what happened");
+    assert!(html.contains("Tani&#x27;a &lt;b&gt;&amp; Brooks"), "the name in the flash, escaped once");
+    assert!(!html.contains("&amp;#x27;") && !html.contains("&amp;lt;"), "never escaped twice");
     assert!(html.contains(&format!("/triage/{id}/accept")), "the hold is offered now");
     assert_eq!(app.count_where("referrals", &format!("id = {id} AND family_id = {fid}")).await, 1);
 }
