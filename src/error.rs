@@ -42,6 +42,10 @@ pub enum AppError {
     /// 409 `already_received`.
     #[error("{0}")]
     AlreadyReceived(String),
+    /// 409 `possible_same_baby`: a baby on another family record may be this one
+    /// (`store::infant_matches`): staff say they differ, or a manager merges the records.
+    #[error("{0}")]
+    PossibleSameBaby(String),
     /// 409 `idempotency_conflict`.
     #[error("This Idempotency-Key was already used with a different request body.")]
     IdempotencyConflict,
@@ -128,6 +132,7 @@ impl AppError {
             AppError::NotFound => Status::NotFound,
             AppError::OutOfStock(_)
             | AppError::AlreadyReceived(_)
+            | AppError::PossibleSameBaby(_)
             | AppError::IdempotencyConflict
             | AppError::Conflict(_)
             | AppError::PossibleDuplicates(_) => Status::Conflict,
@@ -151,6 +156,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::OutOfStock(_) => "out_of_stock",
             AppError::AlreadyReceived(_) => "already_received",
+            AppError::PossibleSameBaby(_) => "possible_same_baby",
             AppError::IdempotencyConflict => "idempotency_conflict",
             AppError::Conflict(_) | AppError::PossibleDuplicates(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",

@@ -16,6 +16,7 @@ mod m0010_sessions;
 mod m0011_family_site_links;
 mod m0012_request_matches;
 mod m0013_account_security;
+mod m0014_family_record;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_family_site_links::Migration),
             Box::new(m0012_request_matches::Migration),
             Box::new(m0013_account_security::Migration),
+            Box::new(m0014_family_record::Migration),
         ]
     }
 }

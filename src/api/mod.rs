@@ -9,6 +9,7 @@ pub mod handouts;
 pub mod health;
 pub mod openapi;
 pub mod outcomes;
+pub mod records;
 pub mod reference;
 pub mod referrals;
 pub mod reports;
@@ -33,6 +34,12 @@ pub fn routes() -> Vec<Route> {
         families::search,
         families::detail,
         families::check_in_here,
+        records::correct_family,
+        records::add_infant,
+        records::correct_infant,
+        records::history,
+        records::merge,
+        records::not_same,
         families::check,
         families::preview,
         handouts::education,

@@ -38,10 +38,21 @@ pub struct InfantFacts {
     pub latest_education_on: Option<NaiveDate>,
 }
 
-/// A name as check-in searches it: trimmed and lower-cased. NOTE: migration m0009 fills the
-/// existing rows with the same function; change both together.
+/// A name as check-in searches it and the duplicate check compares it, whoever typed it:
+/// accents folded ("María Hernández" and "Maria Hernandez" are one key), lower-cased,
+/// apostrophes dropped ("O'Brien", "OBrien"), runs of spaces made one, trimmed. Hyphens
+/// stay: a double-barrelled name is found by its first part, and by any part through the
+/// search's fallback. NOTE: migration m0014 refills the existing rows with the same
+/// function (its own copy); change both together.
 pub fn search_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c) && !matches!(c, '\'' | '\u{2019}' | '\u{02BC}' | '`'))
+        .collect::<String>()
+        .to_lowercase();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The smallest text greater than every text that starts with `prefix` (byte order), so
@@ -141,9 +152,11 @@ mod tests {
 
     #[test]
     fn a_prefix_range_holds_exactly_the_names_that_start_with_it() {
-        assert_eq!(search_key("  O'Brien-NÚÑEZ "), "o'brien-núñez");
+        assert_eq!(search_key("  O'Brien-NÚÑEZ "), "obrien-nunez");
+        assert_eq!(search_key("María  Hernández"), search_key("maria hernandez"));
+        assert_eq!(search_key("Ｔａｎｙａ"), "tanya", "full-width letters fold too");
         assert_eq!(prefix_end("bro").as_deref(), Some("brp"));
-        assert_eq!(prefix_end("o'brien-núñ").as_deref(), Some("o'brien-núò"));
+        assert_eq!(prefix_end("o'brien-núñ").as_deref(), Some("o'brien-núò"), "any text, not only keys");
         assert_eq!(prefix_end(""), None);
         let end = prefix_end("bro").expect("end");
         for name in ["bro", "brooks", "bro\u{10FFFF}x"] {

@@ -271,6 +271,16 @@ pub fn parse_infant(p: &mut Problems, i: usize, input: &InfantInput, today: Naiv
 
 /// Parse a whole family registration.
 pub fn parse_family(input: &FamilyInput, today: NaiveDate) -> Result<NewFamily, Problems> {
+    parse(input, today, true)
+}
+
+/// Parse a family's own fields by the same rules, without babies (a correction: babies
+/// are added and corrected one by one).
+pub fn parse_family_fields(input: &FamilyInput, today: NaiveDate) -> Result<NewFamily, Problems> {
+    parse(input, today, false)
+}
+
+fn parse(input: &FamilyInput, today: NaiveDate, with_infants: bool) -> Result<NewFamily, Problems> {
     let mut p = Problems::new();
     let cg = input.caregiver.clone().unwrap_or_default();
     let first_name =
@@ -328,7 +338,11 @@ pub fn parse_family(input: &FamilyInput, today: NaiveDate) -> Result<NewFamily, 
     if language.chars().count() > 20 || !language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         p.push(("preferred_language".into(), "Use a language code such as en or es.".into()));
     }
-    if input.infants.is_empty() {
+    if !with_infants {
+        if !input.infants.is_empty() {
+            p.push(("infants".into(), "Add or correct babies one by one, not with the family's details.".into()));
+        }
+    } else if input.infants.is_empty() {
         p.push(("infants".into(), "Add the baby: a date of birth or an expected due date.".into()));
     } else if input.infants.len() > MAX_INFANTS {
         p.push(("infants".into(), format!("At most {MAX_INFANTS} babies can be registered at once.")));

@@ -96,6 +96,16 @@ states! {
 }
 
 states! {
+    /// Two babies on two family records that may be one baby: open (the hand-out waits),
+    /// or different (staff said so, with a reason). A manager's merge makes them one baby
+    /// and the match goes with the removed row.
+    InfantMatchStatus {
+        Open = "open",
+        Different = "different",
+    }
+}
+
+states! {
     /// A follow-up after a handout: due until a call reaches the family (completed) or the
     /// last attempt fails (lost to follow-up); cancelled when its handout is voided.
     FollowUpStatus {

@@ -78,6 +78,7 @@ impl From<AppError> for FhirError {
             | AppError::IdempotencyConflict
             | AppError::OutOfStock(_)
             | AppError::AlreadyReceived(_)
+            | AppError::PossibleSameBaby(_)
             | AppError::PossibleDuplicates(_) => "conflict",
             AppError::Kept { .. } => "processing",
             AppError::TooManyRequests => "throttled",

@@ -99,6 +99,10 @@ pub struct CheckView {
     pub checked_on: NaiveDate,
     #[schema(value_type = Vec<Object>)]
     pub rules: Vec<RuleResult>,
+    /// A stored check whose facts were corrected since (the family page flags it; a new
+    /// check uses the new facts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_since: Option<String>,
 }
 
 /// What a stored check remembers of its inputs.
@@ -136,6 +140,7 @@ fn view(
         policy: PolicyRef { id: p.id, name: p.name.clone(), version: p.version },
         checked_on: on,
         rules: ev.rules,
+        corrected_since: None,
     }
 }
 
@@ -207,7 +212,31 @@ pub async fn stored_view(db: &impl ConnectionTrait, row: &eligibility_check::Mod
         policy: PolicyRef { id: pv.row.id, name: pv.row.name, version: pv.row.version },
         checked_on: row.checked_on,
         rules,
+        corrected_since: None,
     })
+}
+
+/// Why a stored check no longer matches the record (None: it does): the facts it used
+/// about the family or the baby were corrected since.
+pub fn corrected_since(
+    row: &eligibility_check::Model,
+    family: &FamilySnapshot,
+    infant: Option<&InfantSnapshot>,
+) -> Option<String> {
+    let used: StoredInputs = serde_json::from_str(&row.inputs_json).ok()?;
+    let mut what = Vec::new();
+    if let Some(i) = infant {
+        if used.infant.date_of_birth != i.date_of_birth || used.infant.expected_due_date != i.expected_due_date {
+            what.push("a birth or due date");
+        }
+        if used.infant.weight_lb != i.weight_lb {
+            what.push("the baby's weight");
+        }
+    }
+    if used.family != *family {
+        what.push("the family's details");
+    }
+    (!what.is_empty()).then(|| format!("This check used {} since corrected: run a new check.", what.join(" and ")))
 }
 
 /// Re-run a stored check from its stored inputs and policy: the same answer, always.

@@ -17,7 +17,6 @@ use crate::store::sqlite::inline_read;
 use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -262,15 +261,45 @@ impl From<family::Model> for FamilySummary {
     }
 }
 
-/// Possible duplicates of a new family: same last name and caregiver date of birth, or same phone.
+/// Possible duplicates of a new family, whoever typed it: the same caregiver birth date
+/// with the same last name (accents, case and spacing folded) or with a baby of the same
+/// birth or due date; or the same phone.
 pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Result<Vec<FamilySummary>, AppError> {
     let mut any = Condition::any();
     if let Some(dob) = f.date_of_birth {
         any = any.add(
             Condition::all()
                 .add(family::Column::DateOfBirth.eq(dob))
-                .add(Expr::expr(Func::lower(Expr::col(family::Column::LastName))).eq(f.last_name.to_lowercase())),
+                .add(family::Column::SearchLast.eq(search_key(&f.last_name))),
         );
+        let births: Vec<NaiveDate> = f.infants.iter().filter_map(|i| i.date_of_birth).collect();
+        let dues: Vec<NaiveDate> = f.infants.iter().filter_map(|i| i.expected_due_date).collect();
+        if !births.is_empty() || !dues.is_empty() {
+            // Families of this caregiver birth date (an indexed, small set) with such a baby.
+            let same_dob: Vec<i64> = family::Entity::find()
+                .select_only()
+                .column(family::Column::Id)
+                .filter(family::Column::DateOfBirth.eq(dob))
+                .limit(500)
+                .into_tuple()
+                .all(db)
+                .await?;
+            let with_baby: Vec<i64> = infant::Entity::find()
+                .filter(infant::Column::FamilyId.is_in(same_dob))
+                .filter(
+                    Condition::any()
+                        .add(infant::Column::DateOfBirth.is_in(births))
+                        .add(infant::Column::ExpectedDueDate.is_in(dues)),
+                )
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|i| i.family_id)
+                .collect();
+            if !with_baby.is_empty() {
+                any = any.add(family::Column::Id.is_in(with_baby));
+            }
+        }
     }
     if let Some(p) = &f.phone_digits {
         any = any.add(family::Column::PhoneDigits.eq(p.as_str()));
@@ -296,6 +325,14 @@ pub struct CreatedFamily {
     pub infant_ids: Vec<i64>,
 }
 
+/// 422 unless the neighborhood exists.
+pub async fn neighborhood_exists(db: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+    match neighborhood::Entity::find_by_id(id).one(db).await? {
+        Some(_) => Ok(()),
+        None => Err(AppError::validation("address.neighborhood_id", format!("There is no neighborhood with id {id}."))),
+    }
+}
+
 /// Store a new family and its infants.
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -304,12 +341,7 @@ pub async fn create(
     site_id: Option<i64>,
 ) -> Result<CreatedFamily, AppError> {
     if let Some(n) = f.neighborhood_id {
-        if neighborhood::Entity::find_by_id(n).one(db).await?.is_none() {
-            return Err(AppError::validation(
-                "address.neighborhood_id",
-                format!("There is no neighborhood with id {n}."),
-            ));
-        }
+        neighborhood_exists(db, n).await?;
     }
     let now = crate::clock::now();
     let row = family::ActiveModel {
@@ -353,6 +385,7 @@ pub async fn create(
         .await?;
         infant_ids.push(inf.id);
     }
+    crate::store::infant_matches::detect(db, row.id).await?;
     Ok(CreatedFamily { id: row.id, infant_ids })
 }
 
@@ -393,12 +426,11 @@ pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     if !hits.is_empty() {
         return Ok(hits);
     }
-    let lower = |c: family::Column| Expr::expr(Func::lower(Expr::col(c)));
     let mut anywhere = Condition::any();
     for word in &words {
         let pattern = format!("%{}%", word.replace(['%', '_'], ""));
-        anywhere = anywhere.add(lower(family::Column::LastName).like(pattern.clone()));
-        anywhere = anywhere.add(lower(family::Column::FirstName).like(pattern));
+        anywhere = anywhere.add(family::Column::SearchLast.like(pattern.clone()));
+        anywhere = anywhere.add(family::Column::SearchFirst.like(pattern));
     }
     found(db, anywhere).await
 }

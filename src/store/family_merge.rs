@@ -1,7 +1,8 @@
 //! Merging two records of one family: everything the other record holds moves to this one
 //! (babies, education, checks, handouts, requests, site check-ins, possible matches), a
-//! baby recorded on both (same date of birth or due date) becomes one when the other copy
-//! has no crib, and the other record stays as a tombstone naming this one
+//! baby recorded on both (same date of birth or due date) becomes one (the copy with a
+//! crib stays; with a crib on each, the merge stops and names both receipts, so one crib
+//! per baby still holds), and the other record stays as a tombstone naming this one
 //! (`families.merged_into_id`). Requests moved here no longer count as having created the
 //! family, so no nurse's scope widens by a merge (`store::scope`). Runs inside the caller's
 //! write transaction; audited as `family.merge`.
@@ -14,7 +15,7 @@ use crate::entity::{
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 /// What a merge did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,32 +49,47 @@ pub async fn merge_into(
     }
     let theirs = infant::Entity::find().filter(infant::Column::FamilyId.eq(into)).all(db).await?;
     let mut infants = Vec::new();
+    let mut removed = Vec::new();
     for baby in infant::Entity::find().filter(infant::Column::FamilyId.eq(other)).all(db).await? {
         let twin = theirs.iter().find(|t| {
             (baby.date_of_birth.is_some() && t.date_of_birth == baby.date_of_birth)
                 || (baby.expected_due_date.is_some() && t.expected_due_date == baby.expected_due_date)
         });
-        let has_crib = handout::Entity::find()
-            .filter(handout::Column::InfantId.eq(baby.id))
-            .filter(handout::Column::VoidedAt.is_null())
-            .count(db)
-            .await?
-            > 0;
-        match twin {
-            Some(t) if !has_crib => {
-                repoint_infant(db, baby.id, t.id).await?;
-                infant::Entity::delete_by_id(baby.id).exec(db).await?;
-                infants.push((baby.id, t.id));
+        let Some(twin) = twin else {
+            infant::Entity::update_many()
+                .col_expr(infant::Column::FamilyId, Expr::value(into))
+                .filter(infant::Column::Id.eq(baby.id))
+                .exec(db)
+                .await?;
+            infants.push((baby.id, baby.id));
+            continue;
+        };
+        // The same baby on both records becomes one: the one with a crib stays (one crib
+        // per baby: with a crib on each, a manager voids one first).
+        let (crib_here, crib_there) = (live_crib(db, twin.id).await?, live_crib(db, baby.id).await?);
+        let (keep, drop) = match (crib_here, crib_there) {
+            (Some(a), Some(b)) => {
+                return Err(AppError::Conflict(format!(
+                "The same baby has a crib on each record (receipts {a} and {b}): void one of the two hand-outs first."
+            )))
             }
-            _ => {
-                infant::Entity::update_many()
-                    .col_expr(infant::Column::FamilyId, Expr::value(into))
-                    .filter(infant::Column::Id.eq(baby.id))
-                    .exec(db)
-                    .await?;
-                infants.push((baby.id, baby.id));
-            }
+            (None, Some(_)) => (baby.id, twin.id),
+            _ => (twin.id, baby.id),
+        };
+        repoint_infant(db, drop, keep).await?;
+        if keep == baby.id {
+            infant::Entity::update_many()
+                .col_expr(infant::Column::FamilyId, Expr::value(into))
+                .filter(infant::Column::Id.eq(baby.id))
+                .exec(db)
+                .await?;
         }
+        removed.push(drop);
+        infants.push((baby.id, keep));
+    }
+    crate::store::infant_matches::forget_removed(db, &removed).await?;
+    for id in &removed {
+        infant::Entity::delete_by_id(*id).exec(db).await?;
     }
     rename(db, education_session::Entity, education_session::Column::FamilyId, other, into).await?;
     rename(db, eligibility_check::Entity, eligibility_check::Column::FamilyId, other, into).await?;
@@ -107,6 +123,16 @@ pub async fn merge_into(
     )
     .await?;
     Ok(Merged { into, other, infants })
+}
+
+/// The receipt of a baby's crib that was not voided, if any.
+async fn live_crib(db: &impl ConnectionTrait, infant_id: i64) -> Result<Option<String>, AppError> {
+    Ok(handout::Entity::find()
+        .filter(handout::Column::InfantId.eq(infant_id))
+        .filter(handout::Column::VoidedAt.is_null())
+        .one(db)
+        .await?
+        .map(|h| h.receipt_number))
 }
 
 /// Everything that names baby `from` names baby `to` instead.
@@ -185,4 +211,58 @@ async fn move_matches(db: &impl ConnectionTrait, into: i64, other: i64) -> Resul
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A manager's merge, as the API and the page answer it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct MergeDone {
+    /// The record that remains (the other one's id now resolves to it).
+    pub family_id: i64,
+    pub merged_family_id: i64,
+    /// Each baby of the merged record and the baby it is now.
+    pub infants: Vec<(i64, i64)>,
+}
+
+/// Merge `other` into `into` (program managers), saying why: one write with the version
+/// row on the record that remains and the audit row. Nothing in the stock ledger changes.
+pub async fn merge_once(
+    db: &crate::db::Db,
+    by: crate::store::audit::Caller<'_>,
+    mode: crate::store::write::Mode<'_>,
+    into: i64,
+    other: i64,
+    reason: &str,
+) -> Result<crate::store::write::Ran<MergeDone>, AppError> {
+    crate::error::forbidden_unless(by.who.is_manager())?;
+    let reason = reason.trim();
+    if !(3..=500).contains(&reason.chars().count()) {
+        return Err(AppError::validation(
+            "reason",
+            "Say in a few words why these are one family (3 to 500 characters).",
+        ));
+    }
+    let reason = reason.to_string();
+    crate::store::write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = async {
+            let merged = merge_into(&txn, by.who, by.ip, into, other, &reason).await?;
+            crate::entity::family_version::Entity::insert(crate::entity::family_version::ActiveModel {
+                family_id: sea_orm::ActiveValue::Set(into),
+                infant_id: sea_orm::ActiveValue::Set(None),
+                user_id: sea_orm::ActiveValue::Set(by.who.id),
+                action: sea_orm::ActiveValue::Set("family.merge".into()),
+                reason: sea_orm::ActiveValue::Set(reason.clone()),
+                before_json: sea_orm::ActiveValue::Set(serde_json::json!({"merged_family_id": other}).to_string()),
+                after_json: sea_orm::ActiveValue::Set(serde_json::json!({"infants": merged.infants}).to_string()),
+                created_at: sea_orm::ActiveValue::Set(crate::clock::now()),
+                ..Default::default()
+            })
+            .exec_without_returning(&txn)
+            .await?;
+            crate::store::infant_matches::detect(&txn, into).await?;
+            Ok(MergeDone { family_id: into, merged_family_id: other, infants: merged.infants })
+        }
+        .await;
+        (txn, r)
+    })
+    .await
 }

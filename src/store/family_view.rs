@@ -140,6 +140,8 @@ pub struct FamilyDetail {
     pub checks: Vec<CheckView>,
     pub education: Vec<EducationView>,
     pub handouts: Vec<HandoutView>,
+    /// Babies on other records that may be this family's (the hand-out waits for them).
+    pub possible_same_babies: Vec<crate::store::infant_matches::PossibleSameBaby>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -175,12 +177,21 @@ pub async fn detail(db: &impl ConnectionTrait, family_id: i64) -> Result<FamilyD
     };
     let handouts = handouts(db, family_id).await?;
     let checks_rows = eligibility::for_family(db, family_id).await?;
+    let babies = families::infants(db, family_id).await?;
+    let now_family = families::family_snapshot(&f);
     let mut checks = Vec::new();
     for c in &checks_rows {
-        checks.push(eligibility::stored_view(db, c).await?);
+        let mut v = eligibility::stored_view(db, c).await?;
+        let baby = babies.iter().find(|b| b.id == c.infant_id).map(|b| {
+            let received = handouts.iter().any(|h| h.infant_id == b.id && h.voided_at.is_none());
+            families::infant_snapshot(b, received)
+        });
+        v.corrected_since = eligibility::corrected_since(c, &now_family, baby.as_ref());
+        checks.push(v);
     }
-    let infants = families::infants(db, family_id)
-        .await?
+    let baby_ids: Vec<i64> = babies.iter().map(|b| b.id).collect();
+    let possible_same_babies = crate::store::infant_matches::open_for(db, &baby_ids).await?;
+    let infants = babies
         .into_iter()
         .map(|i| InfantView {
             has_crib: handouts.iter().any(|h| h.infant_id == i.id && h.voided_at.is_none()),
@@ -218,6 +229,7 @@ pub async fn detail(db: &impl ConnectionTrait, family_id: i64) -> Result<FamilyD
         checks,
         education: education(db, family_id).await?.into_iter().map(EducationView::from).collect(),
         handouts: handouts.into_iter().map(HandoutView::from).collect(),
+        possible_same_babies,
         created_at: f.created_at,
     })
 }

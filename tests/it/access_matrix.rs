@@ -163,6 +163,14 @@ const ROWS: &[Row] = &[
     // A family only on a hospital request: its nurse and managers, no site's staff yet.
     row("GET",  "/api/v1/families/<id>",             "/api/v1/families/{ref_family}",     REQUEST_FAMILY_API),
     row("POST", "/api/v1/families/<id>/eligibility-checks", "/api/v1/families/{family}/eligibility-checks", SITE1_WORKERS_API),
+    // The record over time: staff who may open it and managers correct; managers merge.
+    row("PATCH", "/api/v1/families/<id>",            "/api/v1/families/{family}",         SITE1_WORKERS_API),
+    row("GET",  "/api/v1/families/<id>/history",     "/api/v1/families/{family}/history", SITE1_WORKERS_API),
+    row("POST", "/api/v1/families/<id>/infants",     "/api/v1/families/{family}/infants", SITE1_WORKERS_API),
+    row("PATCH", "/api/v1/infants/<id>",             "/api/v1/infants/{infant}",          SITE1_WORKERS_API),
+    row("POST", "/api/v1/infants/<id>/not-same",     "/api/v1/infants/{infant}/not-same", SITE1_WORKERS_API)
+        .body(r#"{"other_infant_id": 1, "reason": "checked at the door"}"#),
+    row("POST", "/api/v1/families/<id>/merge",       "/api/v1/families/{family}/merge",   MANAGERS_API),
     row("POST", "/api/v1/eligibility/preview",       "/api/v1/eligibility/preview",       SIGNED_IN_API),
     row("POST", "/api/v1/families/<id>/education",   "/api/v1/families/{family}/education", SITE1_FAMILY_API),
     row("POST", "/api/v1/families/<id>/education",   "/api/v1/families/{ref_family}/education", REQUEST_FAMILY_API),
@@ -358,6 +366,7 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
         ("{transfer}", transfer["id"].to_string()),
         ("{transfer2}", transfer2["id"].to_string()),
         ("{family}", fid.to_string()),
+        ("{infant}", f["infant_ids"][0].to_string()),
         ("{handout}", h["id"].to_string()),
         ("{follow_up}", "1".to_string()),
         ("{referral}", r["id"].to_string()),

@@ -321,5 +321,7 @@ async fn the_search_key_migration_fills_existing_families_in_any_alphabet() {
         .await
         .expect("read")
         .expect("the family");
-    assert_eq!((fam.search_first.as_deref(), fam.search_last.as_deref()), (Some("élodie"), Some("ñúñez-brooks")));
+    // Migration m0009 lower-cased them; m0014 folds accents (issue 19), so after every
+    // migration the keys are folded.
+    assert_eq!((fam.search_first.as_deref(), fam.search_last.as_deref()), (Some("elodie"), Some("nunez-brooks")));
 }

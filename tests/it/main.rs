@@ -20,6 +20,7 @@ mod inline_reads;
 mod outcomes;
 mod passwords;
 mod processes;
+mod records;
 mod referral_pages;
 mod referrals;
 mod reports;

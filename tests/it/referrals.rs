@@ -12,7 +12,7 @@ const MODEL: i64 = 1;
 
 fn request(last: &str, phone: &str) -> Value {
     json!({
-        "caregiver": {"first_name": "Maya", "last_name": last, "date_of_birth": "1999-06-01", "phone": phone},
+        "caregiver": {"first_name": "Maya", "last_name": last, "date_of_birth": format!("19{}-06-01", 70 + last.bytes().map(u32::from).sum::<u32>() % 30), "phone": phone},
         "address": {"line1": "900 Cherry Hill Rd", "city": "Baltimore", "state": "MD", "zip": "21225", "neighborhood_id": 46},
         "household_size": 2, "annual_income": "15000.00", "enrollments": ["Medicaid"], "has_safe_sleep_space": false,
         "preferred_language": "en",

@@ -3,7 +3,7 @@
 
 use super::HandoutCommand;
 use crate::domain::policy::PolicyParams;
-use crate::domain::states::ReferralStatus;
+use crate::domain::states::{InfantMatchStatus, ReferralStatus};
 use crate::error::AppError;
 use crate::store::sql::Sql;
 use sea_orm::{ConnectionTrait, FromQueryResult};
@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 /// What the gates of a handout need to know, read in one statement (one scalar subquery
 /// each): the parameters of the policy in force; whether the family, its infant, the site
 /// and the model exist; the infant's latest check; the family's latest education; the
-/// infant's live cribs; its open hospital request; where the family lives now; and the
+/// infant's live cribs; a possible same baby on another record; its open hospital request; where the family lives now; and the
 /// lapsed holds on the site's stock of the model.
 #[derive(Debug, FromQueryResult)]
 pub(super) struct Gates {
@@ -26,6 +26,8 @@ pub(super) struct Gates {
     pub(super) education_id: Option<i64>,
     pub(super) education_at: Option<chrono::DateTime<chrono::Utc>>,
     pub(super) live_cribs: i64,
+    /// A baby on another record that may be this one (`store::infant_matches`), still open.
+    pub(super) possible_same_baby: Option<i64>,
     pub(super) open_referral_id: Option<i64>,
     pub(super) neighborhood_id: Option<i64>,
     pub(super) csa_id: Option<i32>,
@@ -74,6 +76,11 @@ impl Gates {
         sql.push("(SELECT COUNT(*) FROM handouts WHERE infant_id = ")
             .bind(cmd.infant_id)
             .push(" AND voided_at IS NULL) AS live_cribs, ");
+        sql.push("(SELECT other_infant_id FROM infant_matches WHERE infant_id = ")
+            .bind(cmd.infant_id)
+            .push(" AND status = ")
+            .bind(InfantMatchStatus::Open.as_str())
+            .push(" LIMIT 1) AS possible_same_baby, ");
         sql.push("(SELECT id FROM referrals WHERE infant_id = ")
             .bind(cmd.infant_id)
             .push(" AND status IN (")

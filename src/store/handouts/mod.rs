@@ -244,6 +244,13 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) 
     if g.live_cribs > 0 {
         return Err(already_received());
     }
+    // 5. The same baby on another record (one crib per baby across records).
+    if g.possible_same_baby.is_some() {
+        let open = crate::store::infant_matches::open_for(db, &[cmd.infant_id]).await?;
+        if let Some(m) = open.first() {
+            return Err(AppError::PossibleSameBaby(m.sentence()));
+        }
+    }
     let referral = match (cmd.referral_id, g.open_referral_id) {
         (Some(rid), _) => {
             let r =

@@ -204,6 +204,12 @@ impl TestApp {
         split(res).await
     }
 
+    /// PATCH JSON with a bearer token.
+    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self.http.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("PATCH");
+        split(res).await
+    }
+
     /// POST JSON with a bearer token and an Idempotency-Key.
     pub async fn post_idem(&self, token: &str, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
         let res = self

@@ -1,0 +1,256 @@
+//! The family record over time (issue 19): found whoever typed it, one crib per baby across
+//! records, corrections kept as versions (a past check flagged, never rewritten), a birth
+//! recorded and a baby added, and a manager's merge that keeps one crib per baby and leaves
+//! ids that resolve.
+
+use crate::common::fixtures::{days_ago, days_ahead, family};
+use crate::common::TestApp;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const DRUID: i64 = 1;
+
+fn abcd(name: &str) -> Value {
+    json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": name})
+}
+
+/// María Hernández, born 1994-02-03, with a baby born `born`.
+fn maria(born: chrono::NaiveDate) -> Value {
+    family()
+        .named("María", "Hernández")
+        .set("/caregiver/date_of_birth", json!("1994-02-03"))
+        .set("/caregiver/phone", json!("410-555-3131"))
+        .with_infant_born(born)
+        .build()
+}
+
+/// The same mother typed again: no accents, no phone.
+fn maria_again(born: chrono::NaiveDate) -> Value {
+    family()
+        .named("Maria", "Hernandez")
+        .set("/caregiver/date_of_birth", json!("1994-02-03"))
+        .set("/caregiver/phone", Value::Null)
+        .with_infant_born(born)
+        .build()
+}
+
+async fn register(app: &TestApp, token: &str, body: &Value) -> (i64, i64) {
+    let (status, f) = app.post(token, "/api/v1/families", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    (f["id"].as_i64().expect("id"), f["infant_ids"][0].as_i64().expect("infant"))
+}
+
+/// Check and educate, then hand out; the answer.
+async fn hand_out(app: &TestApp, token: &str, fid: i64, iid: i64) -> (StatusCode, Value) {
+    let (status, c) = app.post(token, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let (status, e) = app.post(token, &format!("/api/v1/families/{fid}/education"), &abcd("María")).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let body = json!({"family_id": fid, "infant_id": iid, "site_id": DRUID, "crib_model_id": 1});
+    app.post(token, "/api/v1/handouts", &body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_mother_typed_without_accents_is_found_and_her_baby_gets_one_crib() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let born = days_ago(9);
+    let (first, baby) = register(&app, &staff, &maria(born)).await;
+    // Search folds accents, case and spacing.
+    let (status, found) = app.get(&staff, "/api/v1/families?q=maria%20%20HERNANDEZ").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(found.as_array().is_some_and(|a| a.iter().any(|f| f["id"] == json!(first))), "{found}");
+    // Registering her again without accents and without a phone is stopped as a duplicate.
+    let (status, dup) = app.post(&staff, "/api/v1/families", &maria_again(born)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{dup}");
+    assert!(dup["duplicates"].as_array().is_some_and(|d| d.iter().any(|f| f["id"] == json!(first))), "{dup}");
+    // Said to be different anyway, the record is made, but the same baby gets no second crib.
+    let mut again = maria_again(born);
+    again["confirm_not_duplicate"] = json!(true);
+    let (second, twin) = register(&app, &staff, &again).await;
+    let (status, h) = hand_out(&app, &staff, first, baby).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the first record's baby waits too: {h}");
+    assert_eq!(h["error"], "possible_same_baby");
+    let (status, h) = hand_out(&app, &staff, second, twin).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{h}");
+    assert_eq!(h["error"], "possible_same_baby");
+    let said = h["message"].as_str().unwrap_or("");
+    assert!(said.contains(&format!("family record {first}")) && said.contains(&born.to_string()), "{said}");
+    let (_, record) = app.get(&staff, &format!("/api/v1/families/{second}")).await;
+    assert_eq!(record["possible_same_babies"][0]["other_infant_id"], json!(baby), "{record}");
+    assert_eq!(app.count("handouts").await, 0);
+    // Staff who know they are different babies say so, with a reason; the hand-out goes ahead.
+    let path = format!("/api/v1/infants/{twin}/not-same");
+    let (status, said) = app.post(&staff, &path, &json!({"other_infant_id": baby, "reason": "no"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed: {said}");
+    let reason = json!({"other_infant_id": baby, "reason": "Different mothers: checked their IDs at the door"});
+    let (status, said) = app.post(&staff, &path, &reason).await;
+    assert_eq!(status, StatusCode::OK, "{said}");
+    let body = json!({"family_id": second, "infant_id": twin, "site_id": DRUID, "crib_model_id": 1});
+    let (status, h) = app.post(&staff, "/api/v1/handouts", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    assert_eq!(app.count_where("audit_events", "action = 'infant.not_same'").await, 1);
+    app.assert_no_drift().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merge_makes_two_records_one_keeps_one_crib_per_baby_and_old_ids_resolve() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let manager = app.token("manager@demo.cribs").await;
+    let born = days_ago(12);
+    let (first, baby) = register(&app, &staff, &maria(born)).await;
+    let (status, h) = hand_out(&app, &staff, first, baby).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let receipt = h["receipt_number"].as_str().unwrap_or("").to_string();
+    let mut again = maria_again(born);
+    again["confirm_not_duplicate"] = json!(true);
+    let (second, twin) = register(&app, &staff, &again).await;
+    let (status, _) = app.post(&staff, &format!("/api/v1/families/{second}/education"), &abcd("Maria")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let movements = app.count("stock_movements").await;
+
+    // Only managers merge; a reason is needed.
+    let merge = json!({"other_family_id": second, "reason": "The same mother, registered twice"});
+    let (status, _) = app.post(&staff, &format!("/api/v1/families/{first}/merge"), &merge).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .post(&manager, &format!("/api/v1/families/{first}/merge"), &json!({"other_family_id": second, "reason": ""}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, done) = app.post_idem(&manager, &format!("/api/v1/families/{first}/merge"), "m-1", &merge).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["infants"], json!([[twin, baby]]), "the same baby became one");
+    let (status, replay) = app.post_idem(&manager, &format!("/api/v1/families/{first}/merge"), "m-1", &merge).await;
+    assert_eq!((status, &replay), (StatusCode::OK, &done), "a retry with its key answers the same");
+    // The old id resolves; the survivor holds everything; the baby still has one crib.
+    let (status, record) = app.get(&manager, &format!("/api/v1/families/{second}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(record["id"], json!(first));
+    assert_eq!(record["infants"].as_array().map(Vec::len), Some(1), "{record}");
+    assert_eq!(record["education"].as_array().map(Vec::len), Some(2), "both records' education");
+    assert_eq!(record["handouts"][0]["receipt_number"], json!(receipt));
+    assert!(record["possible_same_babies"].as_array().is_some_and(Vec::is_empty), "{record}");
+    let (status, found) = app.get(&staff, "/api/v1/families?q=Hernandez").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(found.as_array().is_some_and(|a| a.iter().all(|f| f["id"] != json!(second))), "the tombstone is not found");
+    let body = json!({"family_id": first, "infant_id": baby, "site_id": DRUID, "crib_model_id": 1});
+    let (status, h) = app.post(&staff, "/api/v1/handouts", &body).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{h}");
+    assert_eq!(h["error"], "already_received");
+    assert_eq!(app.count("stock_movements").await, movements, "nothing in the ledger changed");
+    let (_, history) = app.get(&manager, &format!("/api/v1/families/{first}/history")).await;
+    assert_eq!(history[0]["action"], "family.merge", "{history}");
+    app.assert_no_drift().await;
+
+    // A third record of the same baby with its own crib (wrongly said to be different):
+    // merging it would give one baby two cribs, so the merge stops and names both receipts.
+    let mut third = maria_again(born);
+    third["confirm_not_duplicate"] = json!(true);
+    third["caregiver"]["first_name"] = json!("Mari");
+    let (other, triplet) = register(&app, &staff, &third).await;
+    let path = format!("/api/v1/infants/{triplet}/not-same");
+    let (status, _) = app.post(&staff, &path, &json!({"other_infant_id": baby, "reason": "They told us twins"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, h2) = hand_out(&app, &staff, other, triplet).await;
+    assert_eq!(status, StatusCode::CREATED, "{h2}");
+    let merge = json!({"other_family_id": other, "reason": "The same mother, a third time"});
+    let families = app.count("families").await;
+    let (status, refused) = app.post(&manager, &format!("/api/v1/families/{first}/merge"), &merge).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let said = refused["message"].as_str().unwrap_or("");
+    assert!(said.contains(&receipt) && said.contains(h2["receipt_number"].as_str().unwrap_or("?")), "{said}");
+    assert_eq!(app.count("families").await, families);
+    assert_eq!(app.count_where("families", &format!("id = {other} AND merged_into_id IS NULL")).await, 1, "unchanged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_is_a_version_and_a_check_it_changed_is_flagged_not_rewritten() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let (fid, _) = register(&app, &staff, &maria(days_ago(30))).await;
+    let (status, check) = app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{check}");
+    let path = format!("/api/v1/families/{fid}");
+    // A typo in the phone, fixed with a reason.
+    let (status, change) =
+        app.patch(&staff, &path, &json!({"caregiver": {"phone": "410-555-3232"}, "reason": "phone typed wrong"})).await;
+    assert_eq!(status, StatusCode::OK, "{change}");
+    assert_eq!(change["before"]["caregiver.phone"], "410-555-3131");
+    assert_eq!(change["after"]["caregiver.phone"], "410-555-3232");
+    // No reason, an unknown field, a control character, nothing new: refused, nothing saved.
+    for (bad, why) in [
+        (json!({"caregiver": {"phone": "410-555-3333"}}), "no reason"),
+        (json!({"infants": [], "reason": "add babies here"}), "babies are corrected one by one"),
+        (json!({"caregiver": {"last_name": "Hernández\u{0007}"}, "reason": "bell"}), "control character"),
+        (json!({"caregiver": {"phone": "410-555-3232"}, "reason": "again"}), "nothing to change"),
+    ] {
+        let (status, body) = app.patch(&staff, &path, &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {body}");
+    }
+    // The household size is a fact the stored check used: said so before it is saved.
+    let bigger = json!({"household_size": 5, "reason": "her sister moved in"});
+    let (status, warned) = app.patch(&staff, &path, &bigger).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{warned}");
+    assert!(warned["message"].as_str().unwrap_or("").contains("household_size"), "{warned}");
+    let mut confirmed = bigger.clone();
+    confirmed["confirm_past_decisions"] = json!(true);
+    let (status, _) = app.patch(&staff, &path, &confirmed).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, record) = app.get(&staff, &path).await;
+    assert_eq!(record["household_size"], 5);
+    assert_eq!(record["caregiver"]["phone"], "410-555-3232");
+    let flagged = record["checks"][0]["corrected_since"].as_str().unwrap_or("");
+    assert!(flagged.contains("family's details"), "the old check is flagged: {record}");
+    assert_eq!(record["checks"][0]["id"], check["id"], "and kept as it was");
+    let (status, history) = app.get(&staff, &format!("{path}/history")).await;
+    assert_eq!(status, StatusCode::OK);
+    let versions = history.as_array().cloned().unwrap_or_default();
+    assert_eq!(versions.len(), 2, "{history}");
+    assert_eq!(versions[0]["after"]["household_size"], 5);
+    assert_eq!(versions[1]["reason"], "phone typed wrong");
+    assert_eq!(app.count_where("audit_events", "action = 'family.correct'").await, 2);
+    // Another site's staff cannot correct (or see) it.
+    let staff2 = app.token("staff2@demo.cribs").await;
+    let (status, _) = app.patch(&staff2, &path, &json!({"household_size": 2, "reason": "not mine"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_birth_is_recorded_and_a_returning_familys_new_baby_added() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let body = family().with_infant_due(days_ahead(20)).build();
+    let (fid, baby) = register(&app, &staff, &body).await;
+    let born = days_ago(1);
+    let path = format!("/api/v1/infants/{baby}");
+    let (status, change) = app
+        .patch(
+            &staff,
+            &path,
+            &json!({"date_of_birth": born.to_string(), "name": "Amara", "weight_lb": "7.4", "reason": "born early"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{change}");
+    assert_eq!(change["after"]["date_of_birth"], json!(born));
+    assert_eq!(change["after"]["expected_due_date"], Value::Null, "the birth replaces the due date");
+    assert_eq!(change["before"]["expected_due_date"], json!(days_ahead(20)));
+    let (status, bad) =
+        app.patch(&staff, &path, &json!({"date_of_birth": days_ahead(3).to_string(), "reason": "typo"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a birth in the future: {bad}");
+    let (status, added) = app
+        .post(
+            &staff,
+            &format!("/api/v1/families/{fid}/infants"),
+            &json!({"expected_due_date": days_ahead(200).to_string(), "reason": "expecting again"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let (_, record) = app.get(&staff, &format!("/api/v1/families/{fid}")).await;
+    let infants = record["infants"].as_array().cloned().unwrap_or_default();
+    assert_eq!(infants.len(), 2, "{record}");
+    assert_eq!(infants[0]["name"], "Amara");
+    let (_, history) = app.get(&staff, &format!("/api/v1/families/{fid}/history")).await;
+    assert_eq!(history[0]["action"], "infant.add");
+    assert_eq!(history[1]["action"], "infant.correct");
+}
