@@ -228,6 +228,15 @@ const ROWS: &[Row] = &[
     row("GET",  "/families/new",                     "/families/new",                     WORKERS_PAGE),
     row("POST", "/families/new",                     "/families/new",                     WORKERS_PAGE),
     row("GET",  "/families/<id>",                    "/families/{family}",                SITE1_FAMILY_PAGE),
+    row("GET",  "/families/<id>/correct",            "/families/{family}/correct",        SITE1_WORKERS_PAGE),
+    row("POST", "/families/<id>/correct",            "/families/{family}/correct",        SITE1_WORKERS_PAGE).body("form_token=t1"),
+    row("GET",  "/families/<id>/infants/new",        "/families/{family}/infants/new",    SITE1_WORKERS_PAGE),
+    row("POST", "/families/<id>/infants/new",        "/families/{family}/infants/new",    SITE1_WORKERS_PAGE).body("form_token=t2"),
+    row("GET",  "/families/<id>/infants/<infant>/correct", "/families/{family}/infants/{infant}/correct", SITE1_WORKERS_PAGE),
+    row("POST", "/families/<id>/infants/<infant>/correct", "/families/{family}/infants/{infant}/correct", SITE1_WORKERS_PAGE)
+        .body("form_token=t3"),
+    row("POST", "/families/<id>/infants/<infant>/not-same", "/families/{family}/infants/{infant}/not-same", SITE1_WORKERS_PAGE)
+        .body("form_token=t4&other_infant_id=1&reason=checked at the door"),
     row("GET",  "/families/<id>",                    "/families/{ref_family}",            [Login, Allow, Allow, Hide404, Hide404, Allow, Hide404]),
     // Checking a family in at one's own site (a family registered elsewhere): site workers
     // and managers; a `{}` body or an empty form is refused for its missing reason (Allow).

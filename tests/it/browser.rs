@@ -807,3 +807,52 @@ async fn a_manager_sets_up_two_step_sign_in_and_decides_a_possible_match_at_tria
     assert!(!text.contains("Decide the possible match"), "the hold is offered now");
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_correct_a_family_on_a_phone_and_a_tablet() {
+    if !browser_available("staff correction") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn().await;
+    let api = app.token("staff@demo.cribs").await;
+    let body = family().named("Rosa", "O'Brien-Núñez").with_infant_due(crate::common::fixtures::days_ahead(30)).build();
+    let (status, created) = app.post(&api, "/api/v1/families", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let fid = created["id"].as_i64().expect("family id");
+    let iid = created["infant_ids"][0].as_i64().expect("infant id");
+    let b = Browser::start(&app).await;
+    b.sign_in("staff@demo.cribs", false, "/checkin").await;
+    for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
+        b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        for (path, name) in [
+            (format!("/families/{fid}/correct"), "correct-family"),
+            (format!("/families/{fid}/infants/{iid}/correct"), "correct-baby"),
+        ] {
+            b.goto(&path).await;
+            b.assert_page_ok(name).await;
+            b.assert_accessible(name).await;
+            let wide = b.driver.execute("return document.documentElement.scrollWidth;", vec![]).await.expect("width");
+            let wide = wide.json().as_i64().unwrap_or(i64::MAX);
+            b.screenshot(&format!("staff-{name}-{label}")).await;
+            let widest = b.driver.execute("let w=null;for(const e of document.querySelectorAll('main *')){const r=e.getBoundingClientRect();if(r.right>document.documentElement.clientWidth&&(!w||r.right>w.r)){w={r:r.right,t:e.tagName,c:e.className,i:e.id}}};return JSON.stringify(w);", vec![]).await.expect("widest");
+            assert!(
+                wide <= i64::from(width),
+                "{name} {label}: the page fits its width ({wide} px in {width}): {:?}",
+                widest.json()
+            );
+        }
+    }
+    // Record the birth with the keyboard-reachable form.
+    let born = days_ago(1);
+    type_date(&b, "#date_of_birth", born).await;
+    b.el("#expected_due_date").await.clear().await.expect("clear the due date");
+    b.type_into("#reason", "Born yesterday").await;
+    b.mark_page().await;
+    b.el("main form button[type=submit]").await.click().await.expect("Save");
+    b.wait_for_path("the family page", |p| p == format!("/families/{fid}")).await;
+    let text = b.text().await;
+    assert!(text.contains(&format!("Born {born}")) && text.contains("Born yesterday"), "{text}");
+    b.screenshot("staff-family-after-birth-tablet").await;
+    b.quit().await;
+}

@@ -254,3 +254,93 @@ async fn a_birth_is_recorded_and_a_returning_familys_new_baby_added() {
     assert_eq!(history[0]["action"], "infant.add");
     assert_eq!(history[1]["action"], "infant.correct");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_fix_a_typo_record_a_birth_and_clear_a_possible_same_baby_on_the_pages() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let born = days_ago(8);
+    let (fid, _) = register(&app, &staff, &maria(born)).await;
+    let (status, _) = app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    let page = format!("/families/{fid}/correct");
+    let (status, html) = b.get(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"410-555-3131\""), "the form holds what is on record");
+    // A typo fixed: every field is sent as the form holds it, with the new phone.
+    let mut fields = crate::common::hidden_fields_of(&html, &page).expect("the form");
+    let on_record = [
+        ("caregiver.first_name", "María"),
+        ("caregiver.last_name", "Hernández"),
+        ("caregiver.date_of_birth", "1994-02-03"),
+        ("caregiver.phone", "410-555-3232"),
+        ("preferred_language", "en"),
+        ("address.line1", "1200 Druid Hill Ave"),
+        ("address.city", "Baltimore"),
+        ("address.state", "MD"),
+        ("address.zip", "21217"),
+        ("address.neighborhood_id", "65"),
+        ("household_size", "2"),
+        ("annual_income", "18000.00"),
+        ("enrollments", "WIC"),
+        ("has_safe_sleep_space", "no"),
+        ("reason", "phone typed wrong"),
+    ];
+    fields.extend(on_record.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let (_, record) = app.get(&staff, &format!("/api/v1/families/{fid}")).await;
+    for (k, v) in [("annual_income", &record["annual_income"]), ("enrollments", &record["enrollments"][0])] {
+        assert_eq!(fields.iter().find(|(n, _)| n == k).map(|(_, x)| x.as_str()), v.as_str(), "fixture value of {k}");
+    }
+    let res = b.client.post(app.url(&page)).form(&fields).send().await.expect("POST");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    let (_, html) = b.get(&format!("/families/{fid}")).await;
+    assert!(html.contains("Changes to the record") && html.contains("phone typed wrong"), "the history shows it");
+    assert!(html.contains("phone: 410-555-3131 → 410-555-3232"), "before and after");
+    assert!(!html.contains("caregiver.phone"), "no internal field names");
+    // A change to what the stored check used asks first, then saves when confirmed.
+    let (_, html) = b.get(&page).await;
+    let mut fields = crate::common::hidden_fields_of(&html, &page).expect("the form");
+    let mut values: Vec<(String, String)> = on_record.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    for (k, v) in values.iter_mut() {
+        match k.as_str() {
+            "household_size" => *v = "4".into(),
+            "reason" => *v = "two more children live there".into(),
+            _ => {}
+        }
+    }
+    fields.extend(values);
+    let res = b.client.post(app.url(&page)).form(&fields).send().await.expect("POST");
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let html = res.text().await.unwrap_or_default();
+    assert!(html.contains("Check before saving") && html.contains("confirm_past_decisions"), "asked first");
+    let mut again = crate::common::hidden_fields_of(&html, &page).expect("the form again");
+    again.extend(fields.into_iter().filter(|(k, _)| k != "form_token" && k != "csrf_token"));
+    again.push(("confirm_past_decisions".into(), "1".into()));
+    let res = b.client.post(app.url(&page)).form(&again).send().await.expect("POST");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&format!("/families/{fid}")).await;
+    assert!(html.contains("since corrected: run a new check"), "the old check is flagged on the page");
+
+    // A new baby from the page.
+    let res = b
+        .submit(
+            &format!("/families/{fid}/infants/new"),
+            &format!("/families/{fid}/infants/new"),
+            &[("expected_due_date", &days_ahead(100).to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count_where("infants", &format!("family_id = {fid}")).await, 2);
+
+    // The same mother registered again: the page shows the question and takes the answer.
+    let mut again = maria_again(born);
+    again["confirm_not_duplicate"] = json!(true);
+    let (second, twin) = register(&app, &staff, &again).await;
+    let (_, html) = b.get(&format!("/families/{second}")).await;
+    assert!(html.contains("the same baby as on another record?"), "the question is on the page");
+    let action = format!("/families/{second}/infants/{twin}/not-same");
+    let res = b.submit(&format!("/families/{second}"), &action, &[("reason", "Different mother, seen her ID")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count_where("infant_matches", "status = 'open'").await, 0);
+}

@@ -96,6 +96,12 @@ pub struct RegisterForm {
     #[field(default = String::new())]
     pub hood_name: String,
     pub infants: Vec<InfantFields>,
+    /// A correction's reason (the correction page only).
+    #[field(default = String::new())]
+    pub reason: String,
+    /// "1" once staff confirmed a correction that changes what a stored check used.
+    #[field(default = String::new())]
+    pub confirm_past_decisions: String,
 }
 
 /// A form that was read: the input for the domain, and how its baby rows map to the form's.
@@ -279,11 +285,17 @@ impl RegisterForm {
             })).collect::<Vec<_>>(),
             "infants_field": f("infants", ""),
             "infants": infants,
+            "reason": f("reason", &self.reason),
         })
     }
 }
 
 impl Read {
+    /// The problems only the form can have (the neighborhood select left unchosen).
+    pub fn parse_problems_of_form(&self) -> Vec<(String, String)> {
+        self.form_problems.clone()
+    }
+
     /// Parse into a `NewFamily`, or every problem with its path on the form.
     pub fn parse(&self, today: NaiveDate) -> Result<NewFamily, Vec<(String, String)>> {
         let parsed = parse_family(&self.input, today);

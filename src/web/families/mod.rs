@@ -4,6 +4,7 @@
 
 pub mod check_in_here;
 pub mod checkin;
+pub mod correct;
 pub mod form;
 pub mod record;
 pub mod register;
@@ -19,6 +20,13 @@ pub fn routes() -> Vec<Route> {
         register::new_page,
         register::submit,
         record::show,
-        record::check
+        record::check,
+        correct::family_form,
+        correct::family_submit,
+        correct::infant_form,
+        correct::infant_submit,
+        correct::new_infant_form,
+        correct::new_infant_submit,
+        correct::not_same
     ]
 }

@@ -72,6 +72,17 @@ pub async fn show(
             })
         })
         .collect();
+    let versions = crate::store::corrections::versions(db, detail.id).await?;
+    let hoods: HashMap<i64, String> = if versions.is_empty() {
+        HashMap::new()
+    } else {
+        reference::neighborhoods(db, None, None).await?.into_iter().map(|n| (n.id, n.name)).collect()
+    };
+    let possible_same: Vec<Value> = detail
+        .possible_same_babies
+        .iter()
+        .map(|m| json!({"m": m, "label": labels.get(&m.infant_id), "sentence": m.sentence(), "form_token": FormToken::fresh()}))
+        .collect();
     let ctx = page(
         &format!("{} {}", detail.caregiver.first_name, detail.caregiver.last_name),
         Some(&who),
@@ -81,7 +92,19 @@ pub async fn show(
             "family": family_header(&detail),
             "infants": infants,
             "may_act": who.role != Role::Nurse,
+            "possible_same": possible_same,
+            "versions": versions.iter().map(|v| json!({
+                "at": crate::clock::in_new_york(v.at).format("%Y-%m-%d %H:%M").to_string(), "by": v.by,
+                "what": version_label(&v.action), "reason": v.reason,
+                "infant": v.infant_id.and_then(|i| labels.get(&i)),
+                "changes": if v.action == "family.merge" {
+                    vec![format!("record {} merged into this one", v.before["merged_family_id"])]
+                } else {
+                    changes_of(&v.before, &v.after, &hoods)
+                },
+            })).collect::<Vec<_>>(),
             "checks": detail.checks.iter().map(|c| json!({
+                "corrected_since": c.corrected_since,
                 "checked_on": c.checked_on, "result": c.result, "infant": c.infant_id.and_then(|i| labels.get(&i)),
                 "policy": format!("{} v{}", c.policy.name, c.policy.version),
                 "failed": c.rules.iter().filter(|r| !r.passed).count(),
@@ -99,6 +122,48 @@ pub async fn show(
         }),
     );
     Ok(Template::render("families/show", ctx))
+}
+
+/// What a version did, in words.
+fn version_label(action: &str) -> &'static str {
+    match action {
+        "family.correct" => "Details corrected",
+        "infant.correct" => "Baby's details corrected",
+        "infant.add" => "Baby added",
+        "family.merge" => "Another record merged in",
+        _ => "Changed",
+    }
+}
+
+/// "field: before → after" for each changed field, in words (a neighborhood by its name).
+fn changes_of(before: &Value, after: &Value, hoods: &HashMap<i64, String>) -> Vec<String> {
+    let shown = |k: &str, v: Option<&Value>| match v {
+        None | Some(Value::Null) => "—".to_string(),
+        Some(Value::Number(n)) if k == "address.neighborhood_id" => {
+            n.as_i64().and_then(|id| hoods.get(&id).cloned()).unwrap_or_else(|| n.to_string())
+        }
+        Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => {
+            a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).collect::<Vec<_>>().join(", ")
+        }
+        Some(v) => v.to_string(),
+    };
+    after
+        .as_object()
+        .map(|a| {
+            a.keys()
+                .map(|k| {
+                    format!(
+                        "{}: {} → {}",
+                        crate::web::families::correct::field_words(k),
+                        shown(k, before.get(k)),
+                        shown(k, a.get(k))
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// "Baby Ana", "Baby born 2026-10-01" or "Baby due 2026-12-01".

@@ -104,7 +104,7 @@ async fn refused(
 }
 
 /// The neighborhoods to offer: narrowed by the typed name and ZIP, always keeping the chosen one.
-async fn neighborhood_choices(
+pub(crate) async fn neighborhood_choices(
     db: &Db,
     form: &RegisterForm,
 ) -> Result<(Vec<NeighborhoodView>, Option<String>), AppError> {
