@@ -46,6 +46,7 @@ async fn setup() -> Bench {
         cribs_trusted_proxies: None,
         cribs_public_url: None,
         cribs_second_factor: None,
+        cribs_retention_years: None,
     };
     let db = prepare(&settings).await.expect("connect, migrate, seed");
     let manager = user::Entity::find()

@@ -43,6 +43,10 @@ pub struct Settings {
     /// holding the demo accounts, whose password is published anyway).
     #[serde(default)]
     pub cribs_second_factor: Option<String>,
+    /// `CRIBS_RETENTION_YEARS`: identifying data are erased this many years after a
+    /// family's last contact (default 7; 0 turns it off).
+    #[serde(default)]
+    pub cribs_retention_years: Option<u32>,
 }
 
 fn default_url() -> String {

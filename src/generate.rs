@@ -292,6 +292,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 search_first: Set(Some(crate::domain::checkin::search_key(first))),
                 search_last: Set(Some(crate::domain::checkin::search_key(&format!("{last}-{fid}")))),
                 merged_into_id: Set(None),
+                erased_at: Set(None),
             });
             summary.families += 1;
             // Twins 3%; a younger sibling later in the period 4% (the family may have moved).
@@ -376,6 +377,8 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 voided_at: Set(p.voided_at),
                 voided_by: Set(p.voided_at.map(|_| w.user_id)),
                 void_reason: Set(p.voided_at.map(|_| "entered in error (synthetic)".to_string())),
+                paper_slip: Set(None),
+                entered_at: Set(None),
             });
             summary.handouts += 1;
             movements.push(movement(p.site_id, p.model_id, "handout", -1, Some(hid), w.user_id, p.at));

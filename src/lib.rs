@@ -72,7 +72,10 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(AdHoc::on_liftoff("Housekeeping", |rocket| {
             Box::pin(async move {
                 if let Some(db) = rocket.state::<Db>() {
-                    rocket::tokio::spawn(store::housekeeping::sweep_every_hour(db.clone()));
+                    let years = rocket
+                        .state::<store::erasure::Retention>()
+                        .map_or(store::erasure::DEFAULT_RETENTION_YEARS, |r| r.0);
+                    rocket::tokio::spawn(store::housekeeping::sweep_every_hour(db.clone(), years));
                 }
             })
         }));
@@ -84,7 +87,10 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     match settings {
         Ok((settings, proxies)) => {
             let https = headers::PublicHttps(settings.public_https());
-            rocket.manage(proxies).manage(https).attach(db::stage(settings))
+            let retention = store::erasure::Retention(
+                settings.cribs_retention_years.unwrap_or(store::erasure::DEFAULT_RETENTION_YEARS),
+            );
+            rocket.manage(proxies).manage(https).manage(retention).attach(db::stage(settings))
         }
         Err(e) => rocket.attach(AdHoc::try_on_ignite("Settings", move |r| async move {
             eprintln!("cribs: cannot start: bad settings: {e}");

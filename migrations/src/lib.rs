@@ -17,6 +17,7 @@ mod m0011_family_site_links;
 mod m0012_request_matches;
 mod m0013_account_security;
 mod m0014_family_record;
+mod m0015_erasure_and_paper;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_request_matches::Migration),
             Box::new(m0013_account_security::Migration),
             Box::new(m0014_family_record::Migration),
+            Box::new(m0015_erasure_and_paper::Migration),
         ]
     }
 }

@@ -40,6 +40,8 @@ pub fn routes() -> Vec<Route> {
         records::history,
         records::merge,
         records::not_same,
+        records::export_family,
+        records::erase_family,
         families::check,
         families::preview,
         handouts::education,

@@ -54,6 +54,8 @@ impl Modify for BearerAuth {
         crate::api::records::history,
         crate::api::records::merge,
         crate::api::records::not_same,
+        crate::api::records::export_family,
+        crate::api::records::erase_family,
         crate::api::families::check,
         crate::api::families::preview,
         crate::api::handouts::education,

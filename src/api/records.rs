@@ -11,6 +11,8 @@ use crate::db::Db;
 use crate::error::{ApiResult, AppError};
 use crate::store::audit::Caller;
 use crate::store::corrections::{self, Change, InfantAdded, InfantChange, VersionView};
+use crate::store::erasure::{self, Erased};
+use crate::store::export::{self, FamilyExport};
 use crate::store::family_merge::{self, MergeDone};
 use crate::store::infant_matches::{self, NotSame};
 use crate::store::write::{Mode, WriteKey};
@@ -159,4 +161,45 @@ pub async fn not_same(
     let by = Caller { who: &user.0, ip: &addr.0 };
     let (other, reason) = (body.value.other_infant_id, body.value.reason.as_str());
     Answer::ok_by(infant_matches::not_same_once(db.inner(), by, mode, id, other, reason).await)
+}
+
+/// Everything held about a family (managers): the family's own request, or a hospital's.
+#[utoipa::path(get, path = "/api/v1/families/{id}/export", tag = "families",
+    params(("id" = i64, Path, description = "family id")),
+    responses((status = 200, body = FamilyExport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/v1/families/<id>/export")]
+pub async fn export_family(user: ApiManager, db: &State<Db>, addr: ClientAddr, id: i64) -> ApiResult<Answer> {
+    Answer::ok(&export::export(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?)
+}
+
+/// Why a family's data are erased.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    pub reason: String,
+}
+
+/// Erase a family's identifying data on request (managers): names, contact, street
+/// address, exact birth dates, income and free text go; ids, neighborhood, categories,
+/// dates and counts stay, so reports and the ledger keep their totals.
+#[utoipa::path(post, path = "/api/v1/families/{id}/erase", tag = "families", request_body = EraseRequest,
+    params(("id" = i64, Path, description = "family id"), ("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
+    responses((status = 200, body = Erased), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/v1/families/<id>/erase", data = "<body>")]
+pub async fn erase_family(
+    user: ApiManager,
+    db: &State<Db>,
+    addr: ClientAddr,
+    key: IdempotencyKey,
+    id: i64,
+    body: Result<JsonBody<EraseRequest>, AppError>,
+) -> ApiResult<Answer> {
+    let body = body?;
+    let route = format!("POST /api/v1/families/{id}/erase");
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    Answer::ok_by(erasure::erase_once(db.inner(), by, mode, id, &body.value.reason).await)
 }

@@ -33,6 +33,8 @@ pub struct Model {
     pub search_last: Option<String>,
     /// Set on a family merged into another: the record it now lives in (a tombstone).
     pub merged_into_id: Option<i64>,
+    /// When the identifying data were removed (on request or by the retention period).
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,10 @@ pub struct Model {
     pub voided_at: Option<DateTimeUtc>,
     pub voided_by: Option<i64>,
     pub void_reason: Option<String>,
+    /// The pre-numbered paper slip it was entered from afterwards (None: entered live).
+    pub paper_slip: Option<String>,
+    /// When a paper hand-out was entered (`handed_out_at` is when it happened).
+    pub entered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -46,9 +46,11 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Swept, DbErr> {
     Ok(Swept { idempotency_keys, login_attempts, sessions })
 }
 
-/// Sweep now and then every hour, for as long as the server runs; a failed sweep is
+/// Sweep now and then every hour, for as long as the server runs, and apply the
+/// retention period (`retention_years` after the last contact; 0: never): each erasure
+/// leaves its `family.erase` audit row and the log says how many. A failed sweep is
 /// logged and tried again an hour later.
-pub async fn sweep_every_hour(db: Db) {
+pub async fn sweep_every_hour(db: Db, retention_years: u32) {
     let mut tick = rocket::tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
@@ -56,6 +58,14 @@ pub async fn sweep_every_hour(db: Db) {
             Ok(s) if s != Swept::default() => tracing::info!("housekeeping: deleted {s:?}"),
             Ok(_) => {}
             Err(e) => tracing::warn!("housekeeping: sweep failed: {e}"),
+        }
+        match crate::store::erasure::apply_retention(&db, retention_years, crate::clock::now()).await {
+            Ok(erased) if !erased.is_empty() => tracing::info!(
+                "retention: erased the identifying data of {} families with no contact for {retention_years} years: {erased:?}",
+                erased.len()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("retention: failed: {e}"),
         }
     }
 }

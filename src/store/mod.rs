@@ -20,6 +20,8 @@ pub mod corrections;
 pub mod dashboard;
 pub mod education;
 pub mod eligibility;
+pub mod erasure;
+pub mod export;
 pub mod families;
 pub mod family_merge;
 pub mod family_view;

@@ -171,6 +171,8 @@ const ROWS: &[Row] = &[
     row("POST", "/api/v1/infants/<id>/not-same",     "/api/v1/infants/{infant}/not-same", SITE1_WORKERS_API)
         .body(r#"{"other_infant_id": 1, "reason": "checked at the door"}"#),
     row("POST", "/api/v1/families/<id>/merge",       "/api/v1/families/{family}/merge",   MANAGERS_API),
+    row("GET",  "/api/v1/families/<id>/export",      "/api/v1/families/{family}/export",  MANAGERS_API),
+    row("POST", "/api/v1/families/<id>/erase",       "/api/v1/families/{family}/erase",   MANAGERS_API),
     row("POST", "/api/v1/eligibility/preview",       "/api/v1/eligibility/preview",       SIGNED_IN_API),
     row("POST", "/api/v1/families/<id>/education",   "/api/v1/families/{family}/education", SITE1_FAMILY_API),
     row("POST", "/api/v1/families/<id>/education",   "/api/v1/families/{ref_family}/education", REQUEST_FAMILY_API),

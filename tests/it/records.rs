@@ -344,3 +344,113 @@ async fn staff_fix_a_typo_record_a_birth_and_clear_a_possible_same_baby_on_the_p
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count_where("infant_matches", "status = 'open'").await, 0);
 }
+
+/// Every report a manager reads, as JSON, for the last year.
+async fn all_reports(app: &TestApp, manager: &str) -> Vec<Value> {
+    let from = days_ago(365);
+    let to = days_ahead(1);
+    let mut out = Vec::new();
+    for r in ["distribution-by-neighborhood", "equity", "education", "eligibility", "referrals", "follow-ups", "stock"]
+    {
+        let (status, body) = app.get(manager, &format!("/api/v1/reports/{r}?from={from}&to={to}")).await;
+        assert_eq!(status, StatusCode::OK, "{r}: {body}");
+        out.push(body);
+    }
+    for group in ["csa", "race_ethnicity"] {
+        let (_, body) = app
+            .get(manager, &format!("/api/v1/reports/distribution-by-neighborhood?from={from}&to={to}&group={group}"))
+            .await;
+        out.push(body);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_holds_everything_and_an_erasure_removes_identity_but_no_count() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let manager = app.token("manager@demo.cribs").await;
+    let (fid, baby) = register(&app, &staff, &maria(days_ago(15))).await;
+    let (status, h) = hand_out(&app, &staff, fid, baby).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let (status, _) = app
+        .patch(
+            &staff,
+            &format!("/api/v1/families/{fid}"),
+            &json!({"caregiver": {"phone": "410-555-3999"}, "reason": "new phone"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _) = app.get(&staff, "/api/v1/families?q=hernandez").await;
+
+    // The export: the record, its rules in sentences, the hand-out, the version, who looked.
+    let (status, _) = app.get(&staff, &format!("/api/v1/families/{fid}/export")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "managers answer export requests");
+    let (status, out) = app.get(&manager, &format!("/api/v1/families/{fid}/export")).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["family"]["caregiver"]["last_name"], "Hernández");
+    assert!(out["family"]["checks"][0]["rules"][0]["explanation"].as_str().is_some_and(|s| !s.is_empty()), "{out}");
+    assert_eq!(out["family"]["handouts"][0]["receipt_number"], h["receipt_number"]);
+    assert_eq!(out["versions"][0]["after"]["caregiver.phone"], "410-555-3999");
+    let actions: Vec<&str> =
+        out["access"].as_array().map(|a| a.iter().filter_map(|x| x["action"].as_str()).collect()).unwrap_or_default();
+    for a in ["family.create", "family.correct", "family.search"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    assert_eq!(app.count_where("audit_events", "action = 'family.export'").await, 1);
+
+    // Erasure: identity goes, every report total and the ledger stay.
+    let before = all_reports(&app, &manager).await;
+    let (status, _) = app.post(&manager, &format!("/api/v1/families/{fid}/erase"), &json!({"reason": ""})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, erased) = app
+        .post(&manager, &format!("/api/v1/families/{fid}/erase"), &json!({"reason": "The family asked on the phone"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(all_reports(&app, &manager).await, before, "every report gives the same totals");
+    app.assert_no_drift().await;
+    let (_, record) = app.get(&manager, &format!("/api/v1/families/{fid}")).await;
+    let text = record.to_string();
+    for gone in
+        ["Hernández", "María", "410-555-3999", "410-555-3131", "1200 Druid Hill", "18000", "1994-02-03", "María"]
+    {
+        assert!(!text.contains(gone), "{gone} is gone: {record}");
+    }
+    assert_eq!(record["caregiver"]["date_of_birth"], "1994-02-01", "kept as its year and month");
+    assert_eq!(record["address"]["neighborhood_id"], 65, "the neighborhood stays");
+    assert_eq!(record["handouts"].as_array().map(Vec::len), Some(1), "the hand-out stays");
+    let (_, found) = app.get(&staff, "/api/v1/families?q=hernandez").await;
+    assert_eq!(found, json!([]), "no longer found by name");
+    let (status, again) = app
+        .post(&manager, &format!("/api/v1/families/{fid}/erase"), &json!({"reason": "The family asked again"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retention_period_erases_families_without_contact_and_says_so() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let (old, _) = register(&app, &staff, &maria(days_ago(30))).await;
+    let (recent, _) =
+        register(&app, &staff, &family().named("Recent", "Contact").with_infant_born(days_ago(3)).build()).await;
+    // The first family was last seen eight years ago.
+    let eight_years_ago = chrono::Utc::now() - chrono::Duration::days(8 * 365);
+    let backend = app.db.get_database_backend();
+    let sql = if backend == sea_orm::DbBackend::Postgres {
+        "UPDATE families SET created_at = $1 WHERE id = $2"
+    } else {
+        "UPDATE families SET created_at = ? WHERE id = ?"
+    };
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [eight_years_ago.into(), old.into()]))
+        .await
+        .expect("back-date");
+    let erased = cribs::store::erasure::apply_retention(&app.db, 7, chrono::Utc::now()).await.expect("retention");
+    assert_eq!(erased, vec![old], "only the family without contact for seven years");
+    assert_eq!(app.count_where("families", &format!("id = {recent} AND erased_at IS NULL")).await, 1);
+    assert_eq!(app.count_where("audit_events", &format!("action = 'family.erase' AND entity_id = {old}")).await, 1);
+    let none = cribs::store::erasure::apply_retention(&app.db, 0, chrono::Utc::now()).await.expect("off");
+    assert!(none.is_empty(), "0 turns it off");
+}

@@ -217,6 +217,7 @@ impl FromSqliteRow for family::Model {
             search_first: row.get("search_first")?,
             search_last: row.get("search_last")?,
             merged_into_id: row.get("merged_into_id")?,
+            erased_at: row.get::<_, Option<SqlTime>>("erased_at")?.map(|t| t.0),
         })
     }
 }
