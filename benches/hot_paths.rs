@@ -137,6 +137,7 @@ async fn hand_out(b: &Bench, family_id: i64, infant_id: i64) {
         lot: Some("BENCH-LOT".into()),
         override_reason: None,
         referral_id: None,
+        paper: None,
     };
     cribs::store::handouts::hand_out(&txn, &b.who, "bench", &cmd).await.expect("handout");
     txn.commit().await.expect("commit");

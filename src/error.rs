@@ -258,6 +258,10 @@ impl Problems {
     pub fn add(&mut self, field: &str, msg: impl Into<String>) {
         self.0.entry(field.to_string()).or_default().push(msg.into());
     }
+    /// Whether a field already has a problem.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
     /// Keep the value, or note its problem.
     pub fn take<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
         match r {

@@ -102,6 +102,9 @@ pub async fn check_in_here(
 pub struct CheckRequest {
     /// Required when the family has more than one infant.
     pub infant_id: Option<i64>,
+    /// The day the check is for (default today): a paper hand-out's day, checked under
+    /// the policy in force then (at most 90 days back, not in the future).
+    pub on: Option<chrono::NaiveDate>,
 }
 
 /// Run and store an eligibility check under the policy in force today.
@@ -123,7 +126,7 @@ pub async fn check(
     let route = format!("POST /api/v1/families/{id}/eligibility-checks");
     let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
     let by = Caller { who: &user.0, ip: &addr.0 };
-    Answer::created_by(eligibility::check(db.inner(), by, mode, id, body.value.infant_id).await)
+    Answer::created_by(eligibility::check(db.inner(), by, mode, id, body.value.infant_id, body.value.on).await)
 }
 
 /// The preview's answer: the check of the first infant.

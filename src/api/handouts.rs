@@ -80,13 +80,19 @@ pub struct HandoutRequest {
     pub override_reason: Option<String>,
     /// The hospital request this fulfils (its held crib is used when held at this site).
     pub referral_id: Option<i64>,
+    /// A hand-out entered from paper: when it happened (RFC 3339; not in the future, not
+    /// before the site had the stock), with `paper_slip`.
+    pub occurred_at: Option<String>,
+    /// The paper slip's number: the same slip at the same site records once.
+    pub paper_slip: Option<String>,
 }
 
 /// Hand out a crib: gates in order scope (404) → eligibility (422 ineligible) → education
 /// (422 education_required) → one per infant (409 already_received) → stock (409 out_of_stock).
 #[utoipa::path(post, path = "/api/v1/handouts", tag = "handouts", request_body = HandoutRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "1..200 chars")),
-    responses((status = 201, body = HandoutView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = HandoutView), (status = 200, body = HandoutView, description = "this paper slip was already entered at this site: what it recorded"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -111,9 +117,15 @@ pub async fn create(
         req.lot.clone(),
         req.override_reason.clone(),
         req.referral_id,
-    )?;
+    )?
+    .with_paper(req.occurred_at.as_deref(), req.paper_slip.as_deref())?;
     let write = WriteRequest { key: WriteKey::Api(key.0), route: "POST /api/v1/handouts", body: &body.raw };
-    Answer::created_by(handouts::hand_out_once(db.inner(), Caller { who, ip: &addr.0 }, write, &cmd).await)
+    let ran = handouts::hand_out_once(db.inner(), Caller { who, ip: &addr.0 }, write, &cmd).await?;
+    // A paper slip already entered answers 200 with what it recorded (nothing new).
+    if cmd.paper.is_some() && ran.replayed {
+        return Answer::ok(&ran.value);
+    }
+    Answer::created(&ran.value)
 }
 
 /// A handout (staff of its site, managers).

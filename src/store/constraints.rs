@@ -22,17 +22,20 @@ pub enum Unique {
     IdempotencyKey,
     /// `users.email`.
     UserEmail,
+    /// `ux_handouts_paper_slip`: a paper slip already entered at this site.
+    PaperSlip,
     /// Any other unique rule.
     Other,
 }
 
 impl Unique {
     /// The rule's PostgreSQL constraint name and its SQLite columns (`table.column, …`).
-    const NAMED: [(Unique, &'static str, &'static str); 4] = [
+    const NAMED: [(Unique, &'static str, &'static str); 5] = [
         (Unique::ReceiptNumber, "handouts_receipt_number_key", "handouts.receipt_number"),
         (Unique::OneLiveCribPerInfant, "ux_handouts_infant_live", "handouts.infant_id"),
         (Unique::IdempotencyKey, "ux_idempotency_user_key", "idempotency_keys.user_id, idempotency_keys.key"),
         (Unique::UserEmail, "users_email_key", "users.email"),
+        (Unique::PaperSlip, "ux_handouts_paper_slip", "handouts.site_id, handouts.paper_slip"),
     ];
 
     /// The rule of a PostgreSQL constraint name.

@@ -32,9 +32,20 @@ pub async fn check(
     mode: Mode<'_>,
     family_id: i64,
     infant_id: Option<i64>,
+    on: Option<NaiveDate>,
 ) -> Result<Ran<CheckView>, AppError> {
     forbidden_unless(by.who.works_with_families())?;
     families::ensure_visible(db, by.who, family_id).await?;
+    let today = crate::clock::today();
+    let on = on.unwrap_or(today);
+    if on > today || on < today - chrono::Duration::days(PAST_CHECK_DAYS) {
+        return Err(AppError::validation(
+            "on",
+            format!(
+                "A check can be for today or a day in the last {PAST_CHECK_DAYS} days (a hand-out entered from paper)."
+            ),
+        ));
+    }
     families::get(db, family_id).await?;
     let infant_id = match infant_id {
         Some(i) => i,
@@ -50,8 +61,7 @@ pub async fn check(
     };
     write::run(db, by.who.id, mode, 201, |txn| async {
         let r = async {
-            let today = crate::clock::today();
-            let view = run_check(&txn, family_id, infant_id, today, by.who.id, by.who.home_site()).await?;
+            let view = run_check(&txn, family_id, infant_id, on, by.who.id, by.who.home_site()).await?;
             let detail = Some(format!("infant {infant_id}: {}", view.result));
             let entry =
                 AuditEntry { action: "eligibility.check", entity: "family", entity_id: Some(family_id), detail };
@@ -85,6 +95,9 @@ pub async fn preview_new(db: &impl ConnectionTrait, new: &NewFamily, on: NaiveDa
     };
     preview(db, &family, &infant, on).await
 }
+
+/// How far back a check may be dated (for a hand-out entered from paper).
+pub const PAST_CHECK_DAYS: i64 = 90;
 
 /// The answer to a check (stored or preview), as API.md shapes it.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

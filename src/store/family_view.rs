@@ -77,6 +77,12 @@ pub struct HandoutView {
     pub voided: bool,
     pub voided_at: Option<chrono::DateTime<chrono::Utc>>,
     pub void_reason: Option<String>,
+    /// Entered afterwards from this paper slip (None: entered as it happened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_slip: Option<String>,
+    /// When a paper hand-out was entered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entered_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<handout::Model> for HandoutView {
@@ -99,6 +105,8 @@ impl From<handout::Model> for HandoutView {
             voided: h.voided_at.is_some(),
             voided_at: h.voided_at,
             void_reason: h.void_reason,
+            paper_slip: h.paper_slip,
+            entered_at: h.entered_at,
         }
     }
 }

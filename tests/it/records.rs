@@ -454,3 +454,75 @@ async fn the_retention_period_erases_families_without_contact_and_says_so() {
     let none = cribs::store::erasure::apply_retention(&app.db, 0, chrono::Utc::now()).await.expect("off");
     assert!(none.is_empty(), "0 turns it off");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_slip_entered_afterwards_records_once_on_its_own_day() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    // The site has had its stock for ten days.
+    let ten_days_ago = chrono::Utc::now() - chrono::Duration::days(10);
+    let backend = app.db.get_database_backend();
+    let sql = if backend == sea_orm::DbBackend::Postgres {
+        "UPDATE stock_movements SET created_at = $1"
+    } else {
+        "UPDATE stock_movements SET created_at = ?"
+    };
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [ten_days_ago.into()]))
+        .await
+        .expect("back-date");
+    let (fid, baby) = register(&app, &staff, &maria(days_ago(20))).await;
+    let happened = chrono::Utc::now() - chrono::Duration::days(2);
+    let paper_day = cribs::clock::date_in_new_york(happened);
+    // The slip's answers: the check for that day, the education given then.
+    let (status, check) =
+        app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({"on": paper_day})).await;
+    assert_eq!(status, StatusCode::CREATED, "{check}");
+    assert_eq!(check["checked_on"], json!(paper_day));
+    let mut education = abcd("María Hernández");
+    education["delivered_at"] = json!(happened - chrono::Duration::minutes(10));
+    let (status, e) = app.post(&staff, &format!("/api/v1/families/{fid}/education"), &education).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let body = |at: chrono::DateTime<chrono::Utc>, slip: &str| {
+        json!({"family_id": fid, "infant_id": baby, "site_id": DRUID, "crib_model_id": 1,
+            "occurred_at": at.to_rfc3339(), "paper_slip": slip})
+    };
+    // Refused with a sentence, nothing written: no slip number, a future time, before the stock.
+    let handouts = app.count("handouts").await;
+    let (status, _) = app
+        .post(&staff, "/api/v1/handouts", &json!({"family_id": fid, "infant_id": baby, "site_id": DRUID, "crib_model_id": 1, "occurred_at": happened.to_rfc3339()}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) =
+        app.post(&staff, "/api/v1/handouts", &body(chrono::Utc::now() + chrono::Duration::days(1), "A-0001")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, before) =
+        app.post(&staff, "/api/v1/handouts", &body(chrono::Utc::now() - chrono::Duration::days(30), "A-0001")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{before}");
+    assert!(before["fields"]["occurred_at"][0].as_str().unwrap_or("").contains("first had a crib"), "{before}");
+    assert_eq!(app.count("handouts").await, handouts);
+    // Entered: dated when it happened, marked as from paper.
+    let (status, h) = app.post(&staff, "/api/v1/handouts", &body(happened, "A-0001")).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    assert_eq!(h["handed_out_on"], json!(paper_day));
+    assert_eq!(h["paper_slip"], "A-0001");
+    assert_eq!(h["eligibility_check_id"], check["id"]);
+    let moved = app
+        .count_where(
+            "stock_movements",
+            &format!(
+                "handout_id = {} AND created_at < '{}'",
+                h["id"],
+                (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d")
+            ),
+        )
+        .await;
+    assert_eq!(moved, 1, "the crib left the shelf on the paper day");
+    // The same slip entered again (another device, no key): recorded once.
+    let (status, again) = app.post(&staff, "/api/v1/handouts", &body(happened, "A-0001")).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], h["id"]);
+    assert_eq!(app.count("handouts").await, handouts + 1);
+    app.assert_no_drift().await;
+}

@@ -7,6 +7,7 @@ use crate::db::Db;
 use crate::error::{forbidden_unless, optional_text, Problems};
 use crate::store::audit::Caller;
 use crate::store::write::{self, Mode, Ran, WriteRequest};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 /// Hand out a crib under a key (site staff of the site, managers), audited as
 /// `handout.create`: the gates on the pool (`plan`), then the write in the transaction
@@ -19,6 +20,10 @@ pub async fn hand_out_once(
     cmd: &HandoutCommand,
 ) -> Result<Ran<HandoutView>, AppError> {
     forbidden_unless(by.who.works_with_families())?;
+    // A slip entered twice records once: the second entry answers with the first.
+    if let Some(done) = entered_slip(db, by, cmd).await? {
+        return Ok(done);
+    }
     let mut tries = 0;
     loop {
         tries += 1;
@@ -31,9 +36,28 @@ pub async fn hand_out_once(
         // NOTE: the whole write was rolled back; the next try draws a new receipt number.
         match ran {
             Err(AppError::ReceiptTaken) if tries < RECEIPT_TRIES => continue,
+            // Two entries of one slip at once: the loser answers with the winner's.
+            Err(e @ AppError::Conflict(_)) if cmd.paper.is_some() => {
+                return entered_slip(db, by, cmd).await?.ok_or(e);
+            }
             ran => return ran,
         }
     }
+}
+
+/// The hand-out already entered from this command's paper slip at its site, if any (for
+/// someone who may act at the site).
+async fn entered_slip(db: &Db, by: Caller<'_>, cmd: &HandoutCommand) -> Result<Option<Ran<HandoutView>>, AppError> {
+    let Some(p) = &cmd.paper else { return Ok(None) };
+    if !by.who.can_act_at(cmd.site_id) {
+        return Ok(None);
+    }
+    let found = handout::Entity::find()
+        .filter(handout::Column::SiteId.eq(cmd.site_id))
+        .filter(handout::Column::PaperSlip.eq(p.slip.as_str()))
+        .one(db)
+        .await?;
+    Ok(found.map(|h| Ran { value: h.into(), replayed: true }))
 }
 
 /// How many receipt numbers a handout draws before it answers 503 (at 20,000 handouts in
@@ -67,7 +91,43 @@ impl HandoutCommand {
             p.add("override_reason", "Only a program manager can hand out without a passing eligibility check.");
         }
         p.finish()?;
-        Ok(HandoutCommand { family_id, infant_id, site_id, crib_model_id, lot, override_reason, referral_id })
+        Ok(HandoutCommand {
+            family_id,
+            infant_id,
+            site_id,
+            crib_model_id,
+            lot,
+            override_reason,
+            referral_id,
+            paper: None,
+        })
+    }
+
+    /// A hand-out that happened on paper: when (RFC 3339) and the slip's number, both or
+    /// neither.
+    pub fn with_paper(mut self, occurred_at: Option<&str>, slip: Option<&str>) -> Result<HandoutCommand, AppError> {
+        let mut p = Problems::default();
+        let slip = optional_text(&mut p, "paper_slip", slip.map(str::to_string), super::paper::SLIP_MAX_CHARS);
+        let at = match occurred_at.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(t) => match chrono::DateTime::parse_from_rfc3339(t) {
+                Ok(t) => Some(t.with_timezone(&chrono::Utc)),
+                Err(_) => {
+                    p.add("occurred_at", "Give when it happened as a date and time, like 2026-12-04T10:30:00-05:00.");
+                    None
+                }
+            },
+        };
+        match (&at, &slip) {
+            (Some(_), None) => p.add("paper_slip", "A hand-out entered from paper needs the slip's number."),
+            (None, Some(_)) if !p.has("occurred_at") => {
+                p.add("occurred_at", "A hand-out entered from paper needs the date and time it happened.")
+            }
+            _ => {}
+        }
+        p.finish()?;
+        self.paper = at.zip(slip).map(|(occurred_at, slip)| PaperSlip { occurred_at, slip });
+        Ok(self)
     }
 }
 

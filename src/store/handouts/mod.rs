@@ -30,6 +30,7 @@ use serde_json::json;
 mod actions;
 mod afterwards;
 mod gates;
+mod paper;
 
 pub use actions::{hand_out_once, receipt, void_once, Receipt, LOT_MAX_CHARS, OVERRIDE_MAX_CHARS};
 pub use afterwards::{void, with_lot, LotRecipient};
@@ -49,6 +50,16 @@ pub struct HandoutCommand {
     pub override_reason: Option<String>,
     /// The hospital request this handout fulfils (an open request for the infant is used anyway).
     pub referral_id: Option<i64>,
+    /// A hand-out that happened on paper while the network was down, entered afterwards.
+    pub paper: Option<PaperSlip>,
+}
+
+/// A hand-out entered from a pre-numbered paper slip: when it happened (not in the future,
+/// not before the site had the stock) and the slip's number (once per site).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperSlip {
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub slip: String,
 }
 
 pub(crate) fn receipt_number(on: chrono::NaiveDate) -> String {
@@ -66,6 +77,9 @@ pub(crate) fn refusal_of(e: sea_orm::DbErr) -> AppError {
     match refused_unique(&e) {
         Some(UniqueRefusal::Receipt) => AppError::ReceiptTaken,
         Some(UniqueRefusal::Infant) => already_received(),
+        Some(UniqueRefusal::PaperSlip) => {
+            AppError::Conflict("This paper slip was already entered at this site.".into())
+        }
         None => e.into(),
     }
 }
@@ -78,6 +92,8 @@ pub enum UniqueRefusal {
     Receipt,
     /// One live handout per infant (`ux_handouts_infant_live`).
     Infant,
+    /// One entry per paper slip at a site (`ux_handouts_paper_slip`).
+    PaperSlip,
 }
 
 /// The unique rule an error says was broken, if it is a unique violation.
@@ -89,6 +105,7 @@ pub fn refused_unique(e: &sea_orm::DbErr) -> Option<UniqueRefusal> {
     match constraints::unique_violation(e)? {
         Unique::ReceiptNumber => Some(UniqueRefusal::Receipt),
         Unique::OneLiveCribPerInfant => Some(UniqueRefusal::Infant),
+        Unique::PaperSlip => Some(UniqueRefusal::PaperSlip),
         Unique::IdempotencyKey | Unique::UserEmail | Unique::Other => None,
     }
 }
@@ -120,7 +137,10 @@ pub struct HandoutPlan {
     /// The request was named by the caller (not just found open for the infant).
     pub(crate) referral_named: bool,
     pub(crate) follow_up_days: i64,
+    /// The day of the hand-out (a paper hand-out's own day).
     pub(crate) today: chrono::NaiveDate,
+    /// A hand-out entered from paper.
+    pub(crate) paper: Option<PaperSlip>,
     /// Lapsed holds on this site's stock of the model (`Gates::lapsed_holds_here`).
     pub(crate) lapsed_holds_here: bool,
     /// The SQLite fast paths this write may take (`on`; none unless set).
@@ -199,9 +219,16 @@ pub async fn hand_out(
 /// One statement on the way to a handout (`Gates`: every fact in one row); the refusals
 /// and a hospital request read what they name.
 pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) -> Result<HandoutPlan, AppError> {
-    let today = crate::clock::today();
-    let now = crate::clock::now();
-    let g = Gates::read(db, cmd, today).await?;
+    // A paper hand-out is judged as of when it happened: the policy in force that day, a
+    // check made by then, education given by then.
+    let (today, now) = match &cmd.paper {
+        Some(p) => (crate::clock::date_in_new_york(p.occurred_at), p.occurred_at),
+        None => (crate::clock::today(), crate::clock::now()),
+    };
+    let mut g = Gates::read(db, cmd, today).await?;
+    if let Some(p) = &cmd.paper {
+        paper::as_of(db, cmd, p, &mut g).await?;
+    }
     // 1. Scope: the family, its infant and the site must be the caller's to act on.
     if !g.family_found || !g.infant_found || !g.site_found || !who.can_act_at(cmd.site_id) {
         return Err(AppError::NotFound);
@@ -283,6 +310,7 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) 
         referral_named: cmd.referral_id.is_some(),
         follow_up_days: i64::from(params.follow_up_days),
         today,
+        paper: cmd.paper.clone(),
         lapsed_holds_here: g.lapsed_holds_here > 0,
         fast: Switches::NONE,
     })
@@ -429,6 +457,7 @@ impl HandoutRows {
         hold_here: bool,
     ) -> HandoutRows {
         let now = crate::clock::now();
+        let happened = plan.paper.as_ref().map_or(now, |p| p.occurred_at);
         let handout = handout::ActiveModel {
             receipt_number: Set(receipt.to_string()),
             family_id: Set(plan.family_id),
@@ -442,13 +471,17 @@ impl HandoutRows {
             override_reason: Set(plan.override_reason.clone()),
             education_id: Set(Some(plan.education_id)),
             referral_id: Set(referral_id),
-            handed_out_at: Set(now),
+            handed_out_at: Set(happened),
             handed_out_on: Set(plan.today),
             created_by: Set(who.id),
+            paper_slip: Set(plan.paper.as_ref().map(|p| p.slip.clone())),
+            entered_at: Set(plan.paper.as_ref().map(|_| now)),
             ..Default::default()
         };
         let movement = HandoutRows::movement_of(who, plan, handout_id);
-        let movement = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
+        let mut movement = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
+        // The crib left the shelf when it happened on paper.
+        movement.created_at = Set(happened);
         let follow_up = follow_up::ActiveModel {
             handout_id: Set(handout_id),
             site_id: Set(plan.site_id),
@@ -464,7 +497,14 @@ impl HandoutRows {
                 action: "handout.create",
                 entity: "handout",
                 entity_id: Some(handout_id),
-                detail: Some(audit_detail(receipt, plan.override_reason.as_deref())),
+                detail: Some(match &plan.paper {
+                    Some(p) => format!(
+                        "{} (from paper slip {})",
+                        audit_detail(receipt, plan.override_reason.as_deref()),
+                        p.slip
+                    ),
+                    None => audit_detail(receipt, plan.override_reason.as_deref()),
+                }),
             },
         );
         HandoutRows { handout, movement, follow_up, audit }

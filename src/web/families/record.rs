@@ -117,7 +117,8 @@ pub async fn show(
             "handouts": detail.handouts.iter().map(|h| json!({
                 "id": h.id, "on": h.handed_out_on, "receipt_number": h.receipt_number,
                 "infant": labels.get(&h.infant_id), "site": sites.get(&h.site_id), "model": models.get(&h.crib_model_id),
-                "lot": h.lot, "voided": h.voided, "void_reason": h.void_reason,
+                "lot": h.lot, "voided": h.voided, "void_reason": h.void_reason, "paper_slip": h.paper_slip,
+                "entered_on": h.entered_at.map(crate::clock::date_in_new_york),
             })).collect::<Vec<_>>(),
         }),
     );
@@ -222,7 +223,7 @@ pub async fn check(
     let body = json!({"infant_id": infant_id});
     let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
     let by = Caller { who: &user.0, ip: &addr.0 };
-    let ran = eligibility::check(db.inner(), by, mode, id, Some(infant_id)).await?;
+    let ran = eligibility::check(db.inner(), by, mode, id, Some(infant_id), None).await?;
     let to = Redirect::to(format!("/families/{id}#infant-{infant_id}"));
     Ok(if ran.replayed {
         Flash::success(to, "That check was already made; its answer is below.")
