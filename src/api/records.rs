@@ -105,6 +105,10 @@ pub async fn history(user: ApiUser, db: &State<Db>, addr: ClientAddr, id: i64) -
 pub struct MergeRequest {
     pub other_family_id: i64,
     pub reason: String,
+    /// The fields whose value the other record has right (e.g. `caregiver.phone`); the rest
+    /// keep this record's values.
+    #[serde(default)]
+    pub use_other: Vec<String>,
 }
 
 /// Merge another record of the same family into this one (managers). Afterwards
@@ -128,7 +132,8 @@ pub async fn merge(
     let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
     let by = Caller { who: &user.0, ip: &addr.0 };
     let other = body.value.other_family_id;
-    Answer::ok_by(family_merge::merge_once(db.inner(), by, mode, id, other, &body.value.reason).await)
+    let (reason, use_other) = (&body.value.reason, &body.value.use_other);
+    Answer::ok_by(family_merge::merge_once(db.inner(), by, mode, id, other, reason, use_other).await)
 }
 
 /// Two babies said to be different, and why.

@@ -13,6 +13,7 @@ pub mod money;
 pub mod outcomes;
 pub mod policy;
 pub mod policy_sample;
+pub mod record_text;
 pub mod referral;
 pub mod reports;
 pub mod role;

@@ -79,6 +79,37 @@ fn input_of(f: &family::Model) -> Value {
     })
 }
 
+/// The fields of a merge's surviving record to take from the other record (`caregiver.phone`,
+/// `household_size` …, as `Change` names them), as a correction's fields.
+pub fn fields_from(other: &family::Model, names: &[String]) -> Result<Map<String, Value>, AppError> {
+    let all = input_of(other);
+    let mut out = Map::new();
+    for name in names {
+        let (top, inner) = match name.split_once('.') {
+            Some((t, i)) => (t, Some(i)),
+            None => (name.as_str(), None),
+        };
+        if !FAMILY_FIELDS.contains(&top) {
+            return Err(AppError::validation("use_other", format!("\"{name}\" is not a field of a family's record.")));
+        }
+        match inner {
+            None => {
+                out.insert(top.into(), all[top].clone());
+            }
+            Some(i) => {
+                let value = all[top].get(i).cloned().ok_or_else(|| {
+                    AppError::validation("use_other", format!("\"{name}\" is not a field of a family's record."))
+                })?;
+                let slot = out.entry(top.to_string()).or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(m) = slot {
+                    m.insert(i.to_string(), value);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The fields a family correction may carry (besides `reason` and `confirm_past_decisions`).
 const FAMILY_FIELDS: [&str; 8] = [
     "caregiver",
@@ -169,7 +200,7 @@ pub async fn correct_family_once(
     .await
 }
 
-async fn correct_family(
+pub(crate) async fn correct_family(
     db: &impl ConnectionTrait,
     by: Caller<'_>,
     family_id: i64,

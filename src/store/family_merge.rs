@@ -223,8 +223,10 @@ pub struct MergeDone {
     pub infants: Vec<(i64, i64)>,
 }
 
-/// Merge `other` into `into` (program managers), saying why: one write with the version
-/// row on the record that remains and the audit row. Nothing in the stock ledger changes.
+/// Merge `other` into `into` (program managers), saying why, keeping the values of
+/// `use_other` (field names as `corrections::Change` has them) from the other record: one
+/// write with the version rows on the record that remains and the audit rows. Nothing in
+/// the stock ledger changes.
 pub async fn merge_once(
     db: &crate::db::Db,
     by: crate::store::audit::Caller<'_>,
@@ -232,6 +234,7 @@ pub async fn merge_once(
     into: i64,
     other: i64,
     reason: &str,
+    use_other: &[String],
 ) -> Result<crate::store::write::Ran<MergeDone>, AppError> {
     crate::error::forbidden_unless(by.who.is_manager())?;
     let reason = reason.trim();
@@ -244,7 +247,24 @@ pub async fn merge_once(
     let reason = reason.to_string();
     crate::store::write::run(db, by.who.id, mode, 200, |txn| async {
         let r = async {
+            // The values the manager chose from the other record, read before it becomes a tombstone.
+            let chosen = if use_other.is_empty() {
+                None
+            } else {
+                let source = family::Entity::find_by_id(other).one(&txn).await?.ok_or(AppError::NotFound)?;
+                Some(crate::store::corrections::fields_from(&source, use_other)?)
+            };
             let merged = merge_into(&txn, by.who, by.ip, into, other, &reason).await?;
+            if let Some(fields) = chosen {
+                let why = format!("values kept from record {other} in the merge: {reason}");
+                match crate::store::corrections::correct_family(&txn, by, into, &fields, &why, true).await {
+                    // The chosen values were the same on both records: nothing to correct.
+                    Err(AppError::Validation(f)) if f.contains_key("reason") => {}
+                    r => {
+                        r?;
+                    }
+                }
+            }
             crate::entity::family_version::Entity::insert(crate::entity::family_version::ActiveModel {
                 family_id: sea_orm::ActiveValue::Set(into),
                 infant_id: sea_orm::ActiveValue::Set(None),

@@ -526,3 +526,54 @@ async fn a_paper_slip_entered_afterwards_records_once_on_its_own_day() {
     assert_eq!(app.count("handouts").await, handouts + 1);
     app.assert_no_drift().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_merges_exports_and_erases_on_the_pages() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let born = days_ago(6);
+    let mut spanish = maria(born);
+    spanish["preferred_language"] = json!("es");
+    let (first, _) = register(&app, &staff, &spanish).await;
+    let mut again = maria_again(born);
+    again["confirm_not_duplicate"] = json!(true);
+    again["caregiver"]["phone"] = json!("410-555-7777");
+    let (second, _) = register(&app, &staff, &again).await;
+    // Staff are told to ask a manager; the manager is offered the comparison.
+    let s = app.browser_signed_in("staff@demo.cribs").await;
+    let (_, html) = s.get(&format!("/families/{first}")).await;
+    assert!(html.contains("Ask a program manager to merge"), "staff are told who merges");
+    let m = app.browser_signed_in("manager@demo.cribs").await;
+    let (_, html) = m.get(&format!("/families/{first}")).await;
+    let compare = format!("/families/{first}/merge?other={second}");
+    assert!(html.contains(&compare), "the manager is offered the comparison");
+    let (status, html) = m.get(&compare).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("410-555-3131") && html.contains("410-555-7777"), "side by side");
+    // The other record's phone is the right one.
+    let res = m
+        .submit(
+            &compare,
+            &format!("/families/{first}/merge"),
+            &[("use_other", "caregiver.phone"), ("reason", "Same mother, two visits")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let manager = app.token("manager@demo.cribs").await;
+    let (_, record) = app.get(&manager, &format!("/api/v1/families/{second}")).await;
+    assert_eq!(record["id"], json!(first), "the old number opens the survivor");
+    assert_eq!(record["caregiver"]["phone"], "410-555-7777", "the chosen value survived");
+    assert_eq!(record["caregiver"]["last_name"], "Hernández", "the rest kept this record's");
+    assert_eq!(record["infants"].as_array().map(Vec::len), Some(1));
+    // The export page in the family's language, then the erasure.
+    let page = format!("/families/{first}/export");
+    let (status, html) = m.get(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Lo que el programa guarda sobre su familia"), "in Spanish");
+    let res =
+        m.submit(&page, &format!("/families/{first}/erase"), &[("reason", "La familia lo pidió por teléfono")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count_where("families", &format!("id = {first} AND erased_at IS NOT NULL")).await, 1);
+    let (status, _) = s.get(&page).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "staff do not export");
+}

@@ -5,7 +5,9 @@
 pub mod check_in_here;
 pub mod checkin;
 pub mod correct;
+pub mod export;
 pub mod form;
+pub mod merge;
 pub mod record;
 pub mod register;
 
@@ -27,6 +29,10 @@ pub fn routes() -> Vec<Route> {
         correct::infant_submit,
         correct::new_infant_form,
         correct::new_infant_submit,
-        correct::not_same
+        correct::not_same,
+        merge::compare,
+        merge::merge,
+        export::show,
+        export::erase
     ]
 }

@@ -92,6 +92,7 @@ pub async fn show(
             "family": family_header(&detail),
             "infants": infants,
             "may_act": who.role != Role::Nurse,
+            "is_manager": who.is_manager(),
             "possible_same": possible_same,
             "versions": versions.iter().map(|v| json!({
                 "at": crate::clock::in_new_york(v.at).format("%Y-%m-%d %H:%M").to_string(), "by": v.by,
