@@ -46,6 +46,12 @@ pub fn local_date_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&New_York).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A wall-clock date and time in the program's calendar (America/New_York) as an instant
+/// (None for a time that does not exist that day, in the spring-forward hour).
+pub fn from_new_york(d: NaiveDate, t: chrono::NaiveTime) -> Option<DateTime<Utc>> {
+    New_York.from_local_datetime(&d.and_time(t)).earliest().map(|x| x.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

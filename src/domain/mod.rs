@@ -11,6 +11,7 @@ pub mod family;
 pub mod map;
 pub mod money;
 pub mod outcomes;
+pub mod paper;
 pub mod policy;
 pub mod policy_sample;
 pub mod record_text;

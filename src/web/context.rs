@@ -24,6 +24,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
             links.push(NavLink { href: "/checkin", label: "Check-in" });
             links.push(NavLink { href: "/stock", label: "Stock" });
             links.push(NavLink { href: "/follow-ups", label: "Follow-ups" });
+            links.push(NavLink { href: "/paper", label: "Paper forms" });
         }
         Role::ProgramManager | Role::Admin => {
             links.push(NavLink { href: "/checkin", label: "Check-in" });

@@ -13,6 +13,7 @@ pub mod home;
 pub mod input;
 pub mod login;
 pub mod outcomes;
+pub mod paper;
 pub mod policy;
 pub mod referrals;
 pub mod reports;
@@ -54,6 +55,11 @@ pub fn routes() -> Vec<Route> {
         account::two_step_submit,
         account::password_page,
         account::password_submit,
+        paper::index,
+        paper::slips,
+        paper::sign_in_sheet,
+        paper::enter_form,
+        paper::enter,
         handouts::education::education_page,
         handouts::education::education_submit,
         handouts::handout::handout_page,

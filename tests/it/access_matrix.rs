@@ -230,6 +230,12 @@ const ROWS: &[Row] = &[
     row("GET",  "/families/new",                     "/families/new",                     WORKERS_PAGE),
     row("POST", "/families/new",                     "/families/new",                     WORKERS_PAGE),
     row("GET",  "/families/<id>",                    "/families/{family}",                SITE1_FAMILY_PAGE),
+    // Paper when the network is down: the site's own staff and managers.
+    row("GET",  "/paper",                            "/paper",                            WORKERS_PAGE),
+    row("GET",  "/paper/slips",                      "/paper/slips?site=1",               SITE1_WORKERS_PAGE),
+    row("GET",  "/paper/sign-in",                    "/paper/sign-in?site=1",             SITE1_WORKERS_PAGE),
+    row("GET",  "/families/<id>/paper",              "/families/{family}/paper",          SITE1_WORKERS_PAGE),
+    row("POST", "/families/<id>/paper",              "/families/{family}/paper",          SITE1_WORKERS_PAGE).body("form_token=t5"),
     row("GET",  "/families/<id>/merge",              "/families/{family}/merge",          MANAGERS_PAGE),
     row("POST", "/families/<id>/merge",              "/families/{family}/merge",          MANAGERS_PAGE),
     row("GET",  "/families/<id>/export",             "/families/{family}/export",         MANAGERS_PAGE),

@@ -577,3 +577,64 @@ async fn a_manager_merges_exports_and_erases_on_the_pages() {
     let (status, _) = s.get(&page).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "staff do not export");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_prints_slips_and_enters_a_days_paper_afterwards_once() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let ten_days_ago = chrono::Utc::now() - chrono::Duration::days(10);
+    let backend = app.db.get_database_backend();
+    let sql = if backend == sea_orm::DbBackend::Postgres {
+        "UPDATE stock_movements SET created_at = $1"
+    } else {
+        "UPDATE stock_movements SET created_at = ?"
+    };
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [ten_days_ago.into()]))
+        .await
+        .expect("back-date");
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    let (status, html) = b.get(&format!("/paper/slips?site={DRUID}&count=3")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("class=\"slip\"").count(), 3, "three numbered slips");
+    assert!(html.contains("Cuna para dormir seguro") && html.contains("Safe-sleep crib"), "English and Spanish");
+    let (status, html) = b.get(&format!("/paper/sign-in?site={DRUID}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Hoja de registro"));
+    let (status, _) = b.get("/paper/slips?site=2").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another site's slips");
+
+    // Back-entry of one slip: the check for that day, the education, the crib, in one go.
+    let (fid, baby) = register(&app, &staff, &maria(days_ago(20))).await;
+    let day = days_ago(1);
+    let page = format!("/families/{fid}/paper");
+    let fields = [
+        ("paper_slip", "DRUID-TEST-01"),
+        ("date", &day.to_string()),
+        ("time", "10:30"),
+        ("site_id", "1"),
+        ("infant_id", &baby.to_string()),
+        ("crib_model_id", "1"),
+        ("caregiver_attestation", "María Hernández"),
+        ("topics", "alone"),
+        ("topics", "back"),
+        ("topics", "crib"),
+        ("topics", "no_smoking"),
+    ];
+    let res = b.submit(&page, &page, &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    let (_, record) = app.get(&staff, &format!("/api/v1/families/{fid}")).await;
+    assert_eq!(record["handouts"][0]["handed_out_on"], json!(day), "{record}");
+    assert_eq!(record["handouts"][0]["paper_slip"], "DRUID-TEST-01");
+    assert_eq!(record["checks"][0]["checked_on"], json!(day), "checked for the paper day");
+    assert_eq!(record["education"].as_array().map(Vec::len), Some(1));
+    // The same slip typed again from another form: recorded once.
+    let res = b.submit(&page, &page, &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("handouts").await, 1);
+    assert_eq!(app.count("education_sessions").await, 1, "nothing recorded twice");
+    let (_, html) = b.get(&format!("/families/{fid}")).await;
+    assert!(html.contains("On paper slip DRUID-TEST-01"), "marked where it appears");
+    app.assert_no_drift().await;
+}

@@ -47,7 +47,11 @@ pub async fn hand_out_once(
 
 /// The hand-out already entered from this command's paper slip at its site, if any (for
 /// someone who may act at the site).
-async fn entered_slip(db: &Db, by: Caller<'_>, cmd: &HandoutCommand) -> Result<Option<Ran<HandoutView>>, AppError> {
+pub(super) async fn entered_slip(
+    db: &Db,
+    by: Caller<'_>,
+    cmd: &HandoutCommand,
+) -> Result<Option<Ran<HandoutView>>, AppError> {
     let Some(p) = &cmd.paper else { return Ok(None) };
     if !by.who.can_act_at(cmd.site_id) {
         return Ok(None);
@@ -57,7 +61,13 @@ async fn entered_slip(db: &Db, by: Caller<'_>, cmd: &HandoutCommand) -> Result<O
         .filter(handout::Column::PaperSlip.eq(p.slip.as_str()))
         .one(db)
         .await?;
-    Ok(found.map(|h| Ran { value: h.into(), replayed: true }))
+    match found {
+        Some(h) if h.infant_id != cmd.infant_id => Err(AppError::Conflict(format!(
+            "Paper slip {} was already entered at this site for another baby (receipt {}): check the slip's number.",
+            p.slip, h.receipt_number
+        ))),
+        found => Ok(found.map(|h| Ran { value: h.into(), replayed: true })),
+    }
 }
 
 /// How many receipt numbers a handout draws before it answers 503 (at 20,000 handouts in

@@ -30,7 +30,7 @@ use serde_json::json;
 mod actions;
 mod afterwards;
 mod gates;
-mod paper;
+pub mod paper;
 
 pub use actions::{hand_out_once, receipt, void_once, Receipt, LOT_MAX_CHARS, OVERRIDE_MAX_CHARS};
 pub use afterwards::{void, with_lot, LotRecipient};

@@ -71,3 +71,83 @@ pub(super) async fn as_of(
     g.education_at = education.as_ref().map(|e| e.delivered_at);
     Ok(())
 }
+
+/// A whole paper slip entered at once (the back-entry page): the hand-out, and what the
+/// slip shows happened before it — the eligibility answers (checked for the paper day under
+/// the policy in force then, unless a passing check was made that day) and the safe-sleep
+/// education the caregiver signed for.
+#[derive(Debug, Clone)]
+pub struct PaperEntry {
+    pub cmd: HandoutCommand,
+    pub education: crate::domain::education::NewEducation,
+}
+
+/// Enter a paper slip in one write (site staff of the site, managers): the check (audited
+/// `eligibility.check`), the education (`education.record`) and the hand-out
+/// (`handout.create`, marked with the slip) together, or nothing. The same slip at the
+/// same site twice records once.
+pub async fn enter_once(
+    db: &crate::db::Db,
+    by: crate::store::audit::Caller<'_>,
+    mode: crate::store::write::Mode<'_>,
+    entry: &PaperEntry,
+) -> Result<crate::store::write::Ran<super::HandoutView>, AppError> {
+    crate::error::forbidden_unless(by.who.works_with_families())?;
+    let cmd = &entry.cmd;
+    let Some(paper) = &cmd.paper else {
+        return Err(AppError::validation(
+            "paper_slip",
+            "A paper hand-out needs the slip's number and when it happened.",
+        ));
+    };
+    crate::store::families::ensure_visible(db, by.who, cmd.family_id).await?;
+    if let Some(done) = super::actions::entered_slip(db, by, cmd).await? {
+        return Ok(done);
+    }
+    let day = crate::clock::date_in_new_york(paper.occurred_at);
+    crate::store::write::run(db, by.who.id, mode, 201, |txn| async {
+        let r = async {
+            // The slip's answers are checked for its day, unless a passing check was made that day.
+            let that_day = eligibility_check::Entity::find()
+                .filter(eligibility_check::Column::InfantId.eq(cmd.infant_id))
+                .filter(eligibility_check::Column::CheckedOn.eq(day))
+                .filter(eligibility_check::Column::Result.eq("eligible"))
+                .one(&txn)
+                .await?;
+            if that_day.is_none() {
+                let v = crate::store::eligibility::run_check(
+                    &txn,
+                    cmd.family_id,
+                    cmd.infant_id,
+                    day,
+                    by.who.id,
+                    Some(cmd.site_id),
+                )
+                .await?;
+                let detail = Some(format!("infant {}: {} (paper slip {}, {day})", cmd.infant_id, v.result, paper.slip));
+                let e = crate::store::audit::AuditEntry {
+                    action: "eligibility.check",
+                    entity: "family",
+                    entity_id: Some(cmd.family_id),
+                    detail,
+                };
+                crate::store::audit::record(&txn, Some(by.who), Some(by.ip), e).await?;
+            }
+            let session =
+                crate::store::education::record(&txn, cmd.family_id, &entry.education, by.who.id, Some(cmd.site_id))
+                    .await?;
+            let detail = Some(format!("session {} ({}, paper slip {})", session.id, session.mode, paper.slip));
+            let e = crate::store::audit::AuditEntry {
+                action: "education.record",
+                entity: "family",
+                entity_id: Some(cmd.family_id),
+                detail,
+            };
+            crate::store::audit::record(&txn, Some(by.who), Some(by.ip), e).await?;
+            super::hand_out(&txn, by.who, by.ip, cmd).await
+        }
+        .await;
+        (txn, r)
+    })
+    .await
+}
