@@ -826,6 +826,10 @@ async fn staff_correct_a_family_on_a_phone_and_a_tablet() {
     for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
         b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
         for (path, name) in [
+            (format!("/families/{fid}/paper"), "paper-entry"),
+            ("/paper".to_string(), "paper-forms"),
+            ("/paper/slips?site=1&count=2".to_string(), "paper-slips"),
+            ("/paper/sign-in?site=1".to_string(), "paper-sign-in"),
             (format!("/families/{fid}/correct"), "correct-family"),
             (format!("/families/{fid}/infants/{iid}/correct"), "correct-baby"),
         ] {
@@ -843,6 +847,31 @@ async fn staff_correct_a_family_on_a_phone_and_a_tablet() {
             );
         }
     }
+    // A manager's merge and export pages read on both sizes too.
+    let mut second = family().named("Rosa", "OBrien Nunez").with_infant_born(days_ago(40)).build();
+    second["confirm_not_duplicate"] = json!(true);
+    let (status, other) = app.post(&api, "/api/v1/families", &second).await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let m = Browser::start(&app).await;
+    m.sign_in("manager@demo.cribs", false, "/").await;
+    for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
+        m.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        for (path, name) in [
+            (format!("/families/{fid}/merge?other={}", other["id"]), "merge"),
+            (format!("/families/{fid}/export"), "export"),
+        ] {
+            m.goto(&path).await;
+            m.assert_page_ok(name).await;
+            m.assert_accessible(name).await;
+            let wide = m.driver.execute("return document.documentElement.scrollWidth;", vec![]).await.expect("width");
+            let wide = wide.json().as_i64().unwrap_or(i64::MAX);
+            m.screenshot(&format!("manager-{name}-{label}")).await;
+            assert!(wide <= i64::from(width), "{name} {label}: the page fits its width ({wide} px in {width})");
+        }
+    }
+    m.quit().await;
+    b.driver.set_window_rect(0, 0, 1024, 768).await.expect("window size");
+    b.goto(&format!("/families/{fid}/infants/{iid}/correct")).await;
     // Record the birth with the keyboard-reachable form.
     let born = days_ago(1);
     type_date(&b, "#date_of_birth", born).await;
