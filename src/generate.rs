@@ -293,6 +293,8 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 search_last: Set(Some(crate::domain::checkin::search_key(&format!("{last}-{fid}")))),
                 merged_into_id: Set(None),
                 erased_at: Set(None),
+                phone_last4: Set(Some(format!("{:04}", fid % 10_000))),
+                phone_last7: Set(Some(format!("555{:04}", fid % 10_000))),
             });
             summary.families += 1;
             // Twins 3%; a younger sibling later in the period 4% (the family may have moved).

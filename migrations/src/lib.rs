@@ -18,6 +18,7 @@ mod m0012_request_matches;
 mod m0013_account_security;
 mod m0014_family_record;
 mod m0015_erasure_and_paper;
+mod m0016_phone_tails;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_account_security::Migration),
             Box::new(m0014_family_record::Migration),
             Box::new(m0015_erasure_and_paper::Migration),
+            Box::new(m0016_phone_tails::Migration),
         ]
     }
 }

@@ -378,6 +378,13 @@ fn parse(input: &FamilyInput, today: NaiveDate, with_infants: bool) -> Result<Ne
     })
 }
 
+/// The last `n` digits of a phone's digits (what a search by the end of a number finds).
+pub fn phone_tail(digits: Option<&str>, n: usize) -> Option<String> {
+    let d = digits?;
+    let count = d.chars().count();
+    (count >= n).then(|| d.chars().skip(count - n).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,3 +484,4 @@ mod tests {
         assert_eq!(parse_family(&input, today()).map(|f| f.annual_income_cents), Ok(None));
     }
 }
+

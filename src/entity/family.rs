@@ -35,6 +35,9 @@ pub struct Model {
     pub merged_into_id: Option<i64>,
     /// When the identifying data were removed (on request or by the retention period).
     pub erased_at: Option<DateTimeUtc>,
+    /// The last 4 and 7 digits of `phone_digits` (search by the end of a phone number).
+    pub phone_last4: Option<String>,
+    pub phone_last7: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -241,6 +241,14 @@ pub(crate) async fn correct_family(
         .col_expr(family::Column::DateOfBirth, Expr::value(n.date_of_birth))
         .col_expr(family::Column::Phone, Expr::value(n.phone.clone()))
         .col_expr(family::Column::PhoneDigits, Expr::value(n.phone_digits.clone()))
+        .col_expr(
+            family::Column::PhoneLast4,
+            Expr::value(crate::domain::family::phone_tail(n.phone_digits.as_deref(), 4)),
+        )
+        .col_expr(
+            family::Column::PhoneLast7,
+            Expr::value(crate::domain::family::phone_tail(n.phone_digits.as_deref(), 7)),
+        )
         .col_expr(family::Column::PreferredLanguage, Expr::value(n.preferred_language.clone()))
         .col_expr(family::Column::AddressLine1, Expr::value(n.address_line1.clone()))
         .col_expr(family::Column::City, Expr::value(n.city.clone()))

@@ -82,6 +82,8 @@ pub async fn erase(
         .col_expr(family::Column::DateOfBirth, Expr::value(f.date_of_birth.map(year_month)))
         .col_expr(family::Column::Phone, Expr::value(None::<String>))
         .col_expr(family::Column::PhoneDigits, Expr::value(None::<String>))
+        .col_expr(family::Column::PhoneLast4, Expr::value(None::<String>))
+        .col_expr(family::Column::PhoneLast7, Expr::value(None::<String>))
         .col_expr(family::Column::AddressLine1, Expr::value(ERASED))
         .col_expr(family::Column::AnnualIncomeCents, Expr::value(None::<i64>))
         .col_expr(family::Column::ErasedAt, Expr::value(now))

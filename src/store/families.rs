@@ -6,7 +6,7 @@ use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::checkin::{prefix_end, search_key};
 use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
-use crate::domain::family::{phone_digits, NewFamily};
+use crate::domain::family::{phone_digits, phone_tail, NewFamily};
 use crate::domain::money::cents_to_decimal;
 use crate::domain::states::ReferralStatus;
 use crate::entity::{family, family_site_link, handout, infant, neighborhood};
@@ -350,6 +350,8 @@ pub async fn create(
         date_of_birth: Set(f.date_of_birth),
         phone: Set(f.phone.clone()),
         phone_digits: Set(f.phone_digits.clone()),
+        phone_last4: Set(phone_tail(f.phone_digits.as_deref(), 4)),
+        phone_last7: Set(phone_tail(f.phone_digits.as_deref(), 7)),
         preferred_language: Set(f.preferred_language.clone()),
         address_line1: Set(f.address_line1.clone()),
         city: Set(f.city.clone()),
@@ -407,6 +409,18 @@ pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
             .map(|i| i.family_id)
             .collect();
         let cond = Condition::any().add(family::Column::DateOfBirth.eq(d)).add(family::Column::Id.is_in(infants));
+        return found(db, cond).await;
+    }
+    // The end of a phone number: its last 4 or 7 digits.
+    let only_digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+    let punctuation_only = q.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '.'));
+    if punctuation_only && only_digits.len() == 4 {
+        return found(db, Condition::all().add(family::Column::PhoneLast4.eq(only_digits))).await;
+    }
+    if punctuation_only && only_digits.len() == 7 {
+        let cond = Condition::any()
+            .add(family::Column::PhoneLast7.eq(only_digits.clone()))
+            .add(family::Column::PhoneDigits.eq(only_digits));
         return found(db, cond).await;
     }
     if let Some(digits) = phone_digits(q) {

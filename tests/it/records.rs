@@ -60,6 +60,14 @@ async fn the_same_mother_typed_without_accents_is_found_and_her_baby_gets_one_cr
     let (status, found) = app.get(&staff, "/api/v1/families?q=maria%20%20HERNANDEZ").await;
     assert_eq!(status, StatusCode::OK);
     assert!(found.as_array().is_some_and(|a| a.iter().any(|f| f["id"] == json!(first))), "{found}");
+    // And by the last 4 or 7 digits of her phone (410-555-3131).
+    for tail in ["3131", "555-3131", "5553131"] {
+        let (status, found) = app.get(&staff, &format!("/api/v1/families?q={tail}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(found.as_array().is_some_and(|a| a.iter().any(|f| f["id"] == json!(first))), "{tail}: {found}");
+    }
+    let (_, none) = app.get(&staff, "/api/v1/families?q=3132").await;
+    assert_eq!(none, json!([]), "another number");
     // Registering her again without accents and without a phone is stopped as a duplicate.
     let (status, dup) = app.post(&staff, "/api/v1/families", &maria_again(born)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{dup}");

@@ -218,6 +218,8 @@ impl FromSqliteRow for family::Model {
             search_last: row.get("search_last")?,
             merged_into_id: row.get("merged_into_id")?,
             erased_at: row.get::<_, Option<SqlTime>>("erased_at")?.map(|t| t.0),
+            phone_last4: row.get("phone_last4")?,
+            phone_last7: row.get("phone_last7")?,
         })
     }
 }
