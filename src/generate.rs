@@ -295,6 +295,8 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 erased_at: Set(None),
                 phone_last4: Set(Some(format!("{:04}", fid % 10_000))),
                 phone_last7: Set(Some(format!("555{:04}", fid % 10_000))),
+                sound_first: Set(crate::domain::checkin::sound_key(first)),
+                sound_last: Set(crate::domain::checkin::sound_key(last)),
             });
             summary.families += 1;
             // Twins 3%; a younger sibling later in the period 4% (the family may have moved).

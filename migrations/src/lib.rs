@@ -19,6 +19,7 @@ mod m0013_account_security;
 mod m0014_family_record;
 mod m0015_erasure_and_paper;
 mod m0016_phone_tails;
+mod m0017_sound_keys;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_family_record::Migration),
             Box::new(m0015_erasure_and_paper::Migration),
             Box::new(m0016_phone_tails::Migration),
+            Box::new(m0017_sound_keys::Migration),
         ]
     }
 }

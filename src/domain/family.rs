@@ -484,4 +484,3 @@ mod tests {
         assert_eq!(parse_family(&input, today()).map(|f| f.annual_income_cents), Ok(None));
     }
 }
-

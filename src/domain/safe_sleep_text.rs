@@ -29,6 +29,8 @@ pub struct SafeSleepText {
     pub caregiver_signature: &'static str,
     pub staff_signature: &'static str,
     pub voided: &'static str,
+    /// Said on a receipt of a hand-out entered afterwards from a paper slip.
+    pub paper_slip: &'static str,
     pub topics: Vec<TopicText>,
 }
 
@@ -66,6 +68,7 @@ fn english() -> SafeSleepText {
         caregiver_signature: "Caregiver signature",
         staff_signature: "Staff signature",
         voided: "VOIDED: this receipt is no longer valid",
+        paper_slip: "Written on paper slip",
         topics: vec![
             TopicText {
                 code: "alone",
@@ -153,6 +156,7 @@ fn spanish() -> SafeSleepText {
         caregiver_signature: "Firma del cuidador",
         staff_signature: "Firma del personal",
         voided: "ANULADO: este recibo ya no es válido",
+        paper_slip: "Escrito en la hoja de papel",
         topics: vec![
             TopicText {
                 code: "alone",

@@ -38,6 +38,9 @@ pub struct Model {
     /// The last 4 and 7 digits of `phone_digits` (search by the end of a phone number).
     pub phone_last4: Option<String>,
     pub phone_last7: Option<String>,
+    /// How the names sound (`domain::checkin::sound_key`), for a search by sound.
+    pub sound_first: Option<String>,
+    pub sound_last: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -238,6 +238,8 @@ pub(crate) async fn correct_family(
         .col_expr(family::Column::LastName, Expr::value(n.last_name.clone()))
         .col_expr(family::Column::SearchFirst, Expr::value(search_key(&n.first_name)))
         .col_expr(family::Column::SearchLast, Expr::value(search_key(&n.last_name)))
+        .col_expr(family::Column::SoundFirst, Expr::value(crate::domain::checkin::sound_key(&n.first_name)))
+        .col_expr(family::Column::SoundLast, Expr::value(crate::domain::checkin::sound_key(&n.last_name)))
         .col_expr(family::Column::DateOfBirth, Expr::value(n.date_of_birth))
         .col_expr(family::Column::Phone, Expr::value(n.phone.clone()))
         .col_expr(family::Column::PhoneDigits, Expr::value(n.phone_digits.clone()))

@@ -79,6 +79,8 @@ pub async fn erase(
         .col_expr(family::Column::LastName, Expr::value(ERASED))
         .col_expr(family::Column::SearchFirst, Expr::value(None::<String>))
         .col_expr(family::Column::SearchLast, Expr::value(None::<String>))
+        .col_expr(family::Column::SoundFirst, Expr::value(None::<String>))
+        .col_expr(family::Column::SoundLast, Expr::value(None::<String>))
         .col_expr(family::Column::DateOfBirth, Expr::value(f.date_of_birth.map(year_month)))
         .col_expr(family::Column::Phone, Expr::value(None::<String>))
         .col_expr(family::Column::PhoneDigits, Expr::value(None::<String>))

@@ -4,7 +4,7 @@
 
 use crate::db::Db;
 use crate::domain::actor::Actor;
-use crate::domain::checkin::{prefix_end, search_key};
+use crate::domain::checkin::{prefix_end, search_key, sound_key};
 use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
 use crate::domain::family::{phone_digits, phone_tail, NewFamily};
 use crate::domain::money::cents_to_decimal;
@@ -272,6 +272,12 @@ pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Re
                 .add(family::Column::DateOfBirth.eq(dob))
                 .add(family::Column::SearchLast.eq(search_key(&f.last_name))),
         );
+        if let Some(sound) = sound_key(&f.last_name) {
+            // The same birth date and a last name that sounds the same ("Hernandes").
+            any = any.add(
+                Condition::all().add(family::Column::DateOfBirth.eq(dob)).add(family::Column::SoundLast.eq(sound)),
+            );
+        }
         let births: Vec<NaiveDate> = f.infants.iter().filter_map(|i| i.date_of_birth).collect();
         let dues: Vec<NaiveDate> = f.infants.iter().filter_map(|i| i.expected_due_date).collect();
         if !births.is_empty() || !dues.is_empty() {
@@ -368,6 +374,8 @@ pub async fn create(
         created_at: Set(now),
         search_first: Set(Some(search_key(&f.first_name))),
         search_last: Set(Some(search_key(&f.last_name))),
+        sound_first: Set(sound_key(&f.first_name)),
+        sound_last: Set(sound_key(&f.last_name)),
         ..Default::default()
     }
     .insert(db)
@@ -446,7 +454,22 @@ pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
         anywhere = anywhere.add(family::Column::SearchLast.like(pattern.clone()));
         anywhere = anywhere.add(family::Column::SearchFirst.like(pattern));
     }
-    found(db, anywhere).await
+    let hits = found(db, anywhere).await?;
+    if !hits.is_empty() {
+        return Ok(hits);
+    }
+    // Last, names that sound like every word ("Hernandes" finds "Hernández").
+    let mut sounds = Condition::all();
+    for word in &words {
+        let Some(key) = sound_key(word) else { continue };
+        sounds = sounds.add(
+            Condition::any().add(family::Column::SoundLast.eq(key.clone())).add(family::Column::SoundFirst.eq(key)),
+        );
+    }
+    if sounds.is_empty() {
+        return Ok(Vec::new());
+    }
+    found(db, sounds).await
 }
 
 /// The first 50 families that meet a condition, by name (on SQLite read on the request's

@@ -66,6 +66,9 @@ async fn the_same_mother_typed_without_accents_is_found_and_her_baby_gets_one_cr
         assert_eq!(status, StatusCode::OK);
         assert!(found.as_array().is_some_and(|a| a.iter().any(|f| f["id"] == json!(first))), "{tail}: {found}");
     }
+    // And as it sounds, typed another way.
+    let (_, found) = app.get(&staff, "/api/v1/families?q=Hernandes").await;
+    assert!(found.as_array().is_some_and(|a| a.iter().any(|f| f["id"] == json!(first))), "by sound: {found}");
     let (_, none) = app.get(&staff, "/api/v1/families?q=3132").await;
     assert_eq!(none, json!([]), "another number");
     // Registering her again without accents and without a phone is stopped as a duplicate.
@@ -644,5 +647,8 @@ async fn a_site_prints_slips_and_enters_a_days_paper_afterwards_once() {
     assert_eq!(app.count("education_sessions").await, 1, "nothing recorded twice");
     let (_, html) = b.get(&format!("/families/{fid}")).await;
     assert!(html.contains("On paper slip DRUID-TEST-01"), "marked where it appears");
+    let receipt = format!("/handouts/{}/receipt", record["handouts"][0]["id"]);
+    let (_, html) = b.get(&receipt).await;
+    assert!(html.contains("Written on paper slip") && html.contains("DRUID-TEST-01"), "and on the receipt");
     app.assert_no_drift().await;
 }

@@ -220,6 +220,8 @@ impl FromSqliteRow for family::Model {
             erased_at: row.get::<_, Option<SqlTime>>("erased_at")?.map(|t| t.0),
             phone_last4: row.get("phone_last4")?,
             phone_last7: row.get("phone_last7")?,
+            sound_first: row.get("sound_first")?,
+            sound_last: row.get("sound_last")?,
         })
     }
 }

@@ -35,6 +35,7 @@ pub async fn receipt_page(
                 "lot": h.lot,
                 "voided": h.voided_at.is_some(),
                 "family_id": h.family_id,
+                "paper_slip": h.paper_slip,
             },
             "caregiver": format!("{} {}", fam.first_name, fam.last_name),
             "baby": baby.name.clone().or(baby.date_of_birth.map(|d| d.to_string())).unwrap_or_default(),
