@@ -69,8 +69,12 @@ def lookup(client, manager):
 def family_body(i, neighborhood_id):
     # The program's calendar is New York's: a UTC date can be tomorrow there.
     today = datetime.datetime.now(zoneinfo.ZoneInfo("America/New_York")).date().isoformat()
+    # Each mother her own birth date (a day apart from 1900 on): mothers who share a birth
+    # date and a baby's birth date are possible duplicates, and their babies possibly one
+    # baby whose hand-out waits for staff (issue 19); these families are all different.
+    born = (datetime.date(1900, 1, 1) + datetime.timedelta(days=i)).isoformat()
     return {
-        "caregiver": {"first_name": "Load", "last_name": f"Family{i}", "date_of_birth": "1995-01-01",
+        "caregiver": {"first_name": "Load", "last_name": f"Family{i}", "date_of_birth": born,
                       "phone": f"443{i:07d}"},
         "address": {"line1": f"{i} Load St", "city": "Baltimore", "state": "MD", "zip": "21217",
                     "neighborhood_id": neighborhood_id},
