@@ -52,7 +52,18 @@ pub async fn detect(db: &impl ConnectionTrait, family_id: i64) -> Result<usize, 
     if others.is_empty() {
         return Ok(0);
     }
-    let theirs = infant::Entity::find().filter(infant::Column::FamilyId.is_in(others)).all(db).await?;
+    // Only their babies with one of these babies' dates (read in SQL, not filtered here).
+    let births: Vec<NaiveDate> = babies.iter().filter_map(|b| b.date_of_birth).collect();
+    let dues: Vec<NaiveDate> = babies.iter().filter_map(|b| b.expected_due_date).collect();
+    let theirs = infant::Entity::find()
+        .filter(infant::Column::FamilyId.is_in(others))
+        .filter(
+            Condition::any()
+                .add(infant::Column::DateOfBirth.is_in(births))
+                .add(infant::Column::ExpectedDueDate.is_in(dues)),
+        )
+        .all(db)
+        .await?;
     let mut added = 0;
     for mine in &babies {
         for other in theirs.iter().filter(|o| {
