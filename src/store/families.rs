@@ -17,6 +17,7 @@ use crate::store::sqlite::inline_read;
 use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -281,30 +282,15 @@ pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Re
         let births: Vec<NaiveDate> = f.infants.iter().filter_map(|i| i.date_of_birth).collect();
         let dues: Vec<NaiveDate> = f.infants.iter().filter_map(|i| i.expected_due_date).collect();
         if !births.is_empty() || !dues.is_empty() {
-            // Families of this caregiver birth date (an indexed, small set) with such a baby.
-            let same_dob: Vec<i64> = family::Entity::find()
-                .select_only()
-                .column(family::Column::Id)
-                .filter(family::Column::DateOfBirth.eq(dob))
-                .limit(500)
-                .into_tuple()
-                .all(db)
-                .await?;
-            let with_baby: Vec<i64> = infant::Entity::find()
-                .filter(infant::Column::FamilyId.is_in(same_dob))
-                .filter(
-                    Condition::any()
-                        .add(infant::Column::DateOfBirth.is_in(births))
-                        .add(infant::Column::ExpectedDueDate.is_in(dues)),
-                )
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|i| i.family_id)
-                .collect();
-            if !with_baby.is_empty() {
-                any = any.add(family::Column::Id.is_in(with_baby));
-            }
+            // The same caregiver birth date (indexed) and a baby of one of these dates on
+            // the record. NOTE: one statement of a fixed shape, not the ids read first and
+            // sent back as a list: a list of each length is a new statement, which every
+            // pooled connection prepared and kept (the load run's peak RSS grew with them).
+            any = any.add(Condition::all().add(family::Column::DateOfBirth.eq(dob)).add(Expr::exists(babies_born(
+                &births,
+                &dues,
+                (family::Entity, family::Column::Id),
+            ))));
         }
     }
     if let Some(p) = &f.phone_digits {
@@ -322,6 +308,25 @@ pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Re
         .into_iter()
         .map(FamilySummary::from)
         .collect())
+}
+
+/// `SELECT 1 FROM infants WHERE family_id = <outer record> AND (born or due on one of
+/// these days)`: the babies of one record with one of these dates, for `EXISTS`.
+pub fn babies_born(
+    births: &[NaiveDate],
+    dues: &[NaiveDate],
+    record: (family::Entity, family::Column),
+) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(infant::Entity)
+        .and_where(Expr::col((infant::Entity, infant::Column::FamilyId)).equals(record))
+        .cond_where(
+            Condition::any()
+                .add(infant::Column::DateOfBirth.is_in(births.iter().copied()))
+                .add(infant::Column::ExpectedDueDate.is_in(dues.iter().copied())),
+        )
+        .to_owned()
 }
 
 /// Ids of what was stored.

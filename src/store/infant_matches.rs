@@ -17,8 +17,8 @@ use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::families;
 use crate::store::write::{self, Mode, Ran};
 use chrono::NaiveDate;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 /// Find and record the possible same babies of one family's babies (inside the caller's
@@ -39,24 +39,20 @@ pub async fn detect(db: &impl ConnectionTrait, family_id: i64) -> Result<usize, 
     if caregiver.is_empty() || babies.is_empty() {
         return Ok(0);
     }
-    let others: Vec<i64> = family::Entity::find()
-        .select_only()
-        .column(family::Column::Id)
-        .filter(caregiver)
-        .filter(family::Column::Id.ne(family_id))
-        .filter(family::Column::MergedIntoId.is_null())
-        .limit(200)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if others.is_empty() {
-        return Ok(0);
-    }
-    // Only their babies with one of these babies' dates (read in SQL, not filtered here).
+    // Their babies with one of these babies' dates, in one statement of a fixed shape (the
+    // records read inside it, not sent back as a list of ids: see `possible_duplicates`).
     let births: Vec<NaiveDate> = babies.iter().filter_map(|b| b.date_of_birth).collect();
     let dues: Vec<NaiveDate> = babies.iter().filter_map(|b| b.expected_due_date).collect();
+    let others = Query::select()
+        .column(family::Column::Id)
+        .from(family::Entity)
+        .cond_where(caregiver)
+        .and_where(family::Column::Id.ne(family_id))
+        .and_where(family::Column::MergedIntoId.is_null())
+        .limit(200)
+        .to_owned();
     let theirs = infant::Entity::find()
-        .filter(infant::Column::FamilyId.is_in(others))
+        .filter(infant::Column::FamilyId.in_subquery(others))
         .filter(
             Condition::any()
                 .add(infant::Column::DateOfBirth.is_in(births))

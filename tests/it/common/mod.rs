@@ -60,6 +60,12 @@ async fn sweep_leftovers(url: &str, prefix: &str) {
     if let Ok(rows) = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await {
         for row in rows {
             if let Ok(name) = row.try_get::<String>("", "name") {
+                // Only a finished run's schemas: under nextest each test is a process of
+                // its own, and the others' schemas are in use.
+                let pid = name.strip_prefix(prefix).and_then(|rest| rest.split('_').next());
+                if pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+                    continue;
+                }
                 let _ = db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")).await;
             }
         }
