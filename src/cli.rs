@@ -164,7 +164,7 @@ pub async fn generate(
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let opts = crate::generate::GenerateOptions { families, seed, years, end };
+    let opts = crate::generate::GenerateOptions { families, seed, months: 12 * years, end, plain_names: false };
     let s = crate::generate::generate(&conn, &opts).await?;
     println!(
         "generate: {} families, {} infants, {} handouts ({} voided), {} stock movements in {:.1} s (seed {seed}, {} years to {end})",

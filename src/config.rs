@@ -29,6 +29,12 @@ pub struct Settings {
     /// Whether to print the demo logins at start-up.
     #[serde(default)]
     pub print_demo_logins: bool,
+    /// `CRIBS_DEMO_HISTORY`: when demo data is created, also six months of synthetic
+    /// families and hand-outs (`generate`), so the dashboard, reports and lists have
+    /// something to show. Default: on for the server (`cribs serve`, `cargo run`), off
+    /// elsewhere (tests start from the bare demo).
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub cribs_demo_history: Option<bool>,
     /// `CRIBS_TRUSTED_PROXIES`: the reverse proxies (comma-separated IP addresses) whose
     /// `X-Forwarded-For` names the client; from anyone else the header is ignored.
     #[serde(default)]

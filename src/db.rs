@@ -36,6 +36,8 @@ pub enum SetupError {
     Seed(#[from] seed::SeedError),
     #[error("{0}")]
     Settings(String),
+    #[error("the demo's history could not be made: {0}")]
+    DemoHistory(String),
 }
 
 /// Hide the password in a database URL before printing it.
@@ -273,10 +275,23 @@ pub async fn prepare(settings: &Settings) -> Result<Db, SetupError> {
     let db = connect(settings).await?;
     migrate(&db).await?;
     let report = seed::run(&db, settings.demo()).await?;
+    if report.demo_created && settings.cribs_demo_history.unwrap_or(settings.print_demo_logins) {
+        demo_history(&db).await?;
+    }
     if report.demo_created && settings.print_demo_logins {
         seed::print_demo_logins();
     }
     Ok(db)
+}
+
+/// Six months of synthetic families and hand-outs at the demo sites, ending yesterday, for
+/// a demo that opens with something to show (`CRIBS_DEMO_HISTORY`).
+async fn demo_history(db: &Db) -> Result<(), SetupError> {
+    let end = crate::clock::today().pred_opt().unwrap_or_else(crate::clock::today);
+    let opts = crate::generate::GenerateOptions { families: 240, seed: 7, months: 6, end, plain_names: true };
+    let made = crate::generate::generate(db, &opts).await.map_err(SetupError::DemoHistory)?;
+    tracing::info!("demo history: {} families, {} hand-outs over six months", made.families, made.handouts);
+    Ok(())
 }
 
 /// The launch fairing: connect → migrate → seed; on failure, one clear line and no launch.

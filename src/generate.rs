@@ -46,8 +46,11 @@ pub const SYNTHETIC: &str = "synthetic data (cribs generate)";
 pub struct GenerateOptions {
     pub families: usize,
     pub seed: u64,
-    /// Years of handouts, ending on `end`.
-    pub years: u32,
+    /// Months of handouts, ending on `end` (the command line gives years).
+    pub months: u32,
+    /// Plain family names ("Brooks") as a demo shows them, instead of names made unique
+    /// for the benchmarks ("Brooks-4812", which a check-in search finds alone).
+    pub plain_names: bool,
     /// The last day with handouts (New York date).
     pub end: NaiveDate,
 }
@@ -234,7 +237,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let start = opts
         .end
-        .checked_sub_months(chrono::Months::new(12 * opts.years.max(1)))
+        .checked_sub_months(chrono::Months::new(opts.months.max(1)))
         .map(|d| d + Duration::days(1))
         .ok_or("the period does not fit the calendar")?;
     let days = (opts.end - start).num_days() + 1;
@@ -260,6 +263,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
             let day = pick_day(&mut rng, start, days);
             let first = FIRST[rng.gen_range(0..FIRST.len())];
             let last = LAST[rng.gen_range(0..LAST.len())];
+            let last_name = if opts.plain_names { last.to_string() } else { format!("{last}-{fid}") };
             let spanish = race == Some("hispanic_latino") && rng.gen_bool(0.6);
             let enrollments = ["WIC", "Medicaid", "WIC,Medicaid", "SNAP", "Medicaid,SNAP"][rng.gen_range(0..5)];
             let registered_on = day - Duration::days(rng.gen_range(0..10));
@@ -267,7 +271,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
             families.push(family::ActiveModel {
                 id: Set(fid),
                 first_name: Set(first.to_string()),
-                last_name: Set(format!("{last}-{fid}")),
+                last_name: Set(last_name.clone()),
                 date_of_birth: Set(NaiveDate::from_ymd_opt(
                     rng.gen_range(1980..2006),
                     rng.gen_range(1..13),
@@ -290,7 +294,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 created_by: Set(Some(w.user_id)),
                 created_at: Set(created),
                 search_first: Set(Some(crate::domain::checkin::search_key(first))),
-                search_last: Set(Some(crate::domain::checkin::search_key(&format!("{last}-{fid}")))),
+                search_last: Set(Some(crate::domain::checkin::search_key(&last_name))),
                 merged_into_id: Set(None),
                 erased_at: Set(None),
                 phone_last4: Set(Some(format!("{:04}", fid % 10_000))),
@@ -315,6 +319,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                     id: Set(iid),
                     family_id: Set(fid),
                     name: Set(None),
+                    search_name: Set(None),
                     date_of_birth: Set(Some(hand_day - Duration::days(rng.gen_range(0..120)))),
                     expected_due_date: Set(None),
                     weight_lb: Set(None),

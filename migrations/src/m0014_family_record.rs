@@ -22,7 +22,7 @@ impl MigrationName for Migration {
 }
 
 /// The search key of a name (kept equal to the app's `domain::checkin::search_key`).
-fn fold(name: &str) -> String {
+pub(crate) fn fold(name: &str) -> String {
     use unicode_normalization::char::is_combining_mark;
     use unicode_normalization::UnicodeNormalization;
     let folded: String = name

@@ -55,6 +55,73 @@ pub fn search_key(name: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A baby's name as the check-in search finds it: `search_key`, or None when there is no
+/// name (most babies are registered before they are named).
+pub fn name_key(name: Option<&str>) -> Option<String> {
+    name.map(search_key).filter(|k| !k.is_empty())
+}
+
+/// A caregiver as the look-alike check compares two search results.
+#[derive(Debug, Clone)]
+pub struct Caregiver<'a> {
+    pub id: i64,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub date_of_birth: Option<NaiveDate>,
+    /// Digits only; None when not shown (a minimal match) or not given.
+    pub phone_digits: Option<String>,
+}
+
+/// Two records that look like one family registered twice, the older first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LookAlike {
+    pub older: i64,
+    pub newer: i64,
+    pub older_name: String,
+    pub newer_name: String,
+    /// Why, in words: "the same birth date and last name".
+    pub why: &'static str,
+}
+
+/// The pairs among search results that look like one family (at most `max`): the same
+/// caregiver birth date and the same last name (folded: accents, case, apostrophes), or a
+/// last name that sounds the same with the same first name, or the same phone. Shown on
+/// the check-in page so staff ask a manager to merge them; nothing is decided here.
+pub fn look_alike(rows: &[Caregiver<'_>], max: usize) -> Vec<LookAlike> {
+    let mut out = Vec::new();
+    for (i, a) in rows.iter().enumerate() {
+        for b in &rows[i + 1..] {
+            if out.len() >= max {
+                return out;
+            }
+            if a.date_of_birth.is_none() || a.date_of_birth != b.date_of_birth {
+                continue;
+            }
+            let why = if search_key(a.last_name) == search_key(b.last_name) {
+                "the same birth date and last name"
+            } else if sound_key(a.last_name).is_some()
+                && sound_key(a.last_name) == sound_key(b.last_name)
+                && search_key(a.first_name) == search_key(b.first_name)
+            {
+                "the same birth date and first name, and last names that sound the same"
+            } else if a.phone_digits.is_some() && a.phone_digits == b.phone_digits {
+                "the same birth date and phone"
+            } else {
+                continue;
+            };
+            let (older, newer) = if a.id < b.id { (a, b) } else { (b, a) };
+            out.push(LookAlike {
+                older: older.id,
+                newer: newer.id,
+                older_name: format!("{} {}", older.first_name, older.last_name),
+                newer_name: format!("{} {}", newer.first_name, newer.last_name),
+                why,
+            });
+        }
+    }
+    out
+}
+
 /// How a name sounds (American Soundex of its folded letters: the first letter and three
 /// digits, `Hernandez` and `Hernandes` both `H655`), for a search that finds names typed as
 /// they sound. None for a name without a letter. NOTE: migration m0017 fills the existing
@@ -187,6 +254,42 @@ pub fn family_status(infants: usize, infants_with_crib: usize, latest_check_elig
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn caregiver<'a>(id: i64, first: &'a str, last: &'a str, dob: &str, phone: Option<&str>) -> Caregiver<'a> {
+        Caregiver {
+            id,
+            first_name: first,
+            last_name: last,
+            date_of_birth: NaiveDate::parse_from_str(dob, "%Y-%m-%d").ok(),
+            phone_digits: phone.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn records_that_look_like_one_family_are_paired_older_first_with_the_reason() {
+        let rows = [
+            caregiver(9, "Maria", "Hernandez", "1996-04-12", None),
+            caregiver(4, "María", "Hernández", "1996-04-12", Some("4105550100")),
+            caregiver(7, "Maria", "Hernandes", "1996-04-12", None),
+            caregiver(8, "Tanya", "Brooks", "1996-04-12", Some("4105550100")),
+            caregiver(5, "Tanya", "Brooks", "1990-01-01", None),
+        ];
+        let pairs = look_alike(&rows, 10);
+        let got: Vec<(i64, i64, &str)> = pairs.iter().map(|p| (p.older, p.newer, p.why)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (4, 9, "the same birth date and last name"),
+                (7, 9, "the same birth date and first name, and last names that sound the same"),
+                (4, 7, "the same birth date and first name, and last names that sound the same"),
+                (4, 8, "the same birth date and phone"),
+            ]
+        );
+        assert_eq!(pairs[0].older_name, "María Hernández");
+        // Tanya Brooks twice with different birth dates: two people, no pair.
+        assert!(!got.iter().any(|(a, b, _)| (*a, *b) == (5, 8)));
+        assert_eq!(look_alike(&rows, 2).len(), 2, "at most max pairs");
+    }
 
     #[test]
     fn names_that_sound_alike_share_a_key() {

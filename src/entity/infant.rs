@@ -10,6 +10,8 @@ pub struct Model {
     pub id: i64,
     pub family_id: i64,
     pub name: Option<String>,
+    /// The name as search folds it (`domain::checkin::name_key`), for the check-in search.
+    pub search_name: Option<String>,
     pub date_of_birth: Option<Date>,
     pub expected_due_date: Option<Date>,
     pub weight_lb: Option<String>,

@@ -317,15 +317,9 @@ pub async fn change_password_once(db: &Db, by: Caller<'_>, current: &str, new: &
         return Err(AppError::validation("new_password", "Choose a password other than the current one."));
     }
     let (typed, stored) = (current.to_string(), u.password_hash.clone());
-    let right = tokio::task::spawn_blocking(move || password::verify(&typed, &stored)).await.unwrap_or(false);
+    let right = password::verify_in_turn(typed, stored).await;
     let hash = if right {
-        let p = chosen.expose().to_string();
-        Some(
-            tokio::task::spawn_blocking(move || password::hash(&p))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .map_err(AppError::Internal)?,
-        )
+        Some(password::hash_in_turn(chosen.expose().to_string()).await.map_err(AppError::Internal)?)
     } else {
         None
     };
@@ -395,11 +389,7 @@ pub async fn reset_password_once(
     let u = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
     let chosen = NewPassword::choose(temporary, &[u.email.as_str(), u.display_name.as_str()])
         .map_err(|e| AppError::validation("password", e))?;
-    let p = chosen.expose().to_string();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&p))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(AppError::Internal)?;
+    let hash = password::hash_in_turn(chosen.expose().to_string()).await.map_err(AppError::Internal)?;
     write::run(db, by.who.id, mode, 200, |txn| async {
         let r = async {
             set_password(&txn, user_id, hash, true).await?;

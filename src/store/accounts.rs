@@ -170,7 +170,7 @@ pub async fn sign_in(db: &Db, email: &str, password_text: &str, ip: &str) -> Res
     // NOTE: an unknown email is checked against a dummy hash so it takes as long as a wrong password.
     let stored_hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().into());
     let typed = password_text.to_string();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &stored_hash)).await.unwrap_or(false);
+    let matches = password::verify_in_turn(typed, stored_hash).await;
 
     let txn = begin_write(db).await?;
     let result = match found {

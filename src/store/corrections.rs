@@ -10,7 +10,7 @@
 
 use crate::db::Db;
 use crate::domain::actor::Actor;
-use crate::domain::checkin::search_key;
+use crate::domain::checkin::{name_key, search_key};
 use crate::domain::family::{parse_family_fields, parse_infant, FamilyInput, InfantInput, NewFamily};
 use crate::domain::money::cents_to_decimal;
 use crate::entity::{eligibility_check, family, family_version, infant, user};
@@ -392,6 +392,7 @@ pub async fn correct_infant_once(
             }
             infant::Entity::update_many()
                 .col_expr(infant::Column::Name, Expr::value(n.name.clone()))
+                .col_expr(infant::Column::SearchName, Expr::value(name_key(n.name.as_deref())))
                 .col_expr(infant::Column::DateOfBirth, Expr::value(n.date_of_birth))
                 .col_expr(infant::Column::ExpectedDueDate, Expr::value(n.expected_due_date))
                 .col_expr(infant::Column::WeightLb, Expr::value(n.weight_lb.map(|w| w.to_string())))
@@ -443,6 +444,7 @@ pub async fn add_infant_once(
             let baby = infant::ActiveModel {
                 family_id: Set(family_id),
                 name: Set(n.name.clone()),
+                search_name: Set(name_key(n.name.as_deref())),
                 date_of_birth: Set(n.date_of_birth),
                 expected_due_date: Set(n.expected_due_date),
                 weight_lb: Set(n.weight_lb.map(|w| w.to_string())),

@@ -96,6 +96,7 @@ pub async fn erase(
     for b in &babies {
         infant::Entity::update_many()
             .col_expr(infant::Column::Name, Expr::value(None::<String>))
+            .col_expr(infant::Column::SearchName, Expr::value(None::<String>))
             .col_expr(infant::Column::DateOfBirth, Expr::value(b.date_of_birth.map(year_month)))
             .col_expr(infant::Column::ExpectedDueDate, Expr::value(b.expected_due_date.map(year_month)))
             .filter(infant::Column::Id.eq(b.id))
@@ -194,19 +195,21 @@ pub async fn apply_retention(db: &Db, years: u32, now: chrono::DateTime<chrono::
         return Ok(Vec::new());
     }
     let cutoff = now - chrono::Duration::days(i64::from(years) * 365 + i64::from(years / 4));
-    let sql =
-        "SELECT f.id FROM families f WHERE f.erased_at IS NULL AND f.merged_into_id IS NULL AND f.created_at < $1 \
-        AND NOT EXISTS (SELECT 1 FROM eligibility_checks c WHERE c.family_id = f.id AND c.created_at >= $1) \
-        AND NOT EXISTS (SELECT 1 FROM education_sessions e WHERE e.family_id = f.id AND e.delivered_at >= $1) \
-        AND NOT EXISTS (SELECT 1 FROM handouts h WHERE h.family_id = f.id AND h.handed_out_at >= $1) \
-        AND NOT EXISTS (SELECT 1 FROM handouts h JOIN follow_ups u ON u.handout_id = h.id \
-            JOIN follow_up_calls k ON k.follow_up_id = u.id WHERE h.family_id = f.id AND k.called_at >= $1) \
-        ORDER BY f.id LIMIT 500";
-    let backend = db.get_database_backend();
-    let sql = if backend == sea_orm::DbBackend::Postgres { sql.to_string() } else { sql.replace("$1", "?") };
-    let values: Vec<sea_orm::Value> =
-        if backend == sea_orm::DbBackend::Postgres { vec![cutoff.into()] } else { vec![cutoff.into(); 6] };
-    let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, &sql, values)).await?;
+    let mut sql = crate::store::sql::Sql::new(db.get_database_backend());
+    sql.push("SELECT f.id FROM families f WHERE f.erased_at IS NULL AND f.merged_into_id IS NULL AND f.created_at < ")
+        .bind(cutoff);
+    // No contact of any kind since the cutoff.
+    for since in [
+        "SELECT 1 FROM eligibility_checks c WHERE c.family_id = f.id AND c.created_at >= ",
+        "SELECT 1 FROM education_sessions e WHERE e.family_id = f.id AND e.delivered_at >= ",
+        "SELECT 1 FROM handouts h WHERE h.family_id = f.id AND h.handed_out_at >= ",
+        "SELECT 1 FROM handouts h JOIN follow_ups u ON u.handout_id = h.id \
+         JOIN follow_up_calls k ON k.follow_up_id = u.id WHERE h.family_id = f.id AND k.called_at >= ",
+    ] {
+        sql.push(" AND NOT EXISTS (").push(since).bind(cutoff).push(")");
+    }
+    sql.push(" ORDER BY f.id LIMIT 500");
+    let rows = db.query_all_raw(sql.statement()).await?;
     let mut erased = Vec::new();
     for row in rows {
         let id: i64 = row.try_get("", "id")?;

@@ -4,7 +4,7 @@
 
 use crate::db::Db;
 use crate::domain::actor::Actor;
-use crate::domain::checkin::{prefix_end, search_key, sound_key};
+use crate::domain::checkin::{name_key, prefix_end, search_key, sound_key};
 use crate::domain::eligibility::{FamilySnapshot, InfantSnapshot};
 use crate::domain::family::{phone_digits, phone_tail, NewFamily};
 use crate::domain::money::cents_to_decimal;
@@ -390,6 +390,7 @@ pub async fn create(
         let inf = infant::ActiveModel {
             family_id: Set(row.id),
             name: Set(i.name.clone()),
+            search_name: Set(name_key(i.name.as_deref())),
             date_of_birth: Set(i.date_of_birth),
             expected_due_date: Set(i.expected_due_date),
             weight_lb: Set(i.weight_lb.map(|w| w.to_string())),
@@ -404,24 +405,25 @@ pub async fn create(
     Ok(CreatedFamily { id: row.id, infant_ids })
 }
 
-/// Search by name, phone digits, or a date of birth (YYYY-MM-DD). A name search finds the
-/// families where every word starts the first or the last name (`tan bro` finds Tanya
-/// Brooks), from the search-key indexes; only when that finds nobody does it look for the
-/// words anywhere in the names (a full scan, for the middle of a double-barrelled name).
+/// Search by name, phone digits (the whole number or its last 4 or 7), or a caregiver's or
+/// baby's date of birth (YYYY-MM-DD). A name search finds the families where every word
+/// starts the first or the last name (`tan bro` finds Tanya Brooks), and those with a baby
+/// whose name starts with the first word, from the search-key indexes; only when that
+/// finds nobody does it look for the words anywhere in the names (a full scan, for the
+/// middle of a double-barrelled name), and then for names that sound alike.
 pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     let q = q.trim();
     if q.is_empty() {
         return Ok(Vec::new());
     }
     if let Ok(d) = NaiveDate::parse_from_str(q, "%Y-%m-%d") {
-        let infants: Vec<i64> = infant::Entity::find()
-            .filter(infant::Column::DateOfBirth.eq(d))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|i| i.family_id)
-            .collect();
-        let cond = Condition::any().add(family::Column::DateOfBirth.eq(d)).add(family::Column::Id.is_in(infants));
+        // The caregiver's or a baby's birth date (both indexed).
+        let babies = Query::select()
+            .column(infant::Column::FamilyId)
+            .from(infant::Entity)
+            .and_where(infant::Column::DateOfBirth.eq(d))
+            .to_owned();
+        let cond = Condition::any().add(family::Column::DateOfBirth.eq(d)).add(family::Column::Id.in_subquery(babies));
         return found(db, cond).await;
     }
     // The end of a phone number: its last 4 or 7 digits.
@@ -442,14 +444,39 @@ pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     let words: Vec<String> = q.split_whitespace().take(4).map(search_key).collect();
     let mut by_prefix = Condition::all();
     for word in &words {
-        let starts = |c: family::Column| match prefix_end(word) {
-            Some(end) => Condition::all().add(c.gte(word.as_str())).add(c.lt(end)),
-            None => Condition::all().add(c.gte(word.as_str())),
-        };
-        by_prefix = by_prefix
-            .add(Condition::any().add(starts(family::Column::SearchLast)).add(starts(family::Column::SearchFirst)));
+        by_prefix = by_prefix.add(
+            Condition::any()
+                .add(starts(family::Column::SearchLast, word))
+                .add(starts(family::Column::SearchFirst, word)),
+        );
     }
-    let hits = found(db, by_prefix).await?;
+    let mut hits = found(db, by_prefix).await?;
+    // The baby's name: the first word starts a baby's name, any other word the caregiver's
+    // ("Mateo", "Mateo Hernández"). Babies are named on few records, so the index range
+    // is short.
+    if let Some((first, rest)) = words.split_first() {
+        let babies = Query::select()
+            .column(infant::Column::FamilyId)
+            .from(infant::Entity)
+            .cond_where(starts(infant::Column::SearchName, first))
+            .limit(50)
+            .to_owned();
+        let mut by_baby = Condition::all().add(family::Column::Id.in_subquery(babies));
+        for word in rest {
+            by_baby = by_baby.add(
+                Condition::any()
+                    .add(starts(family::Column::SearchLast, word))
+                    .add(starts(family::Column::SearchFirst, word)),
+            );
+        }
+        for family in found(db, by_baby).await? {
+            if !hits.iter().any(|h| h.id == family.id) {
+                hits.push(family);
+            }
+        }
+        hits.sort_by(|a, b| (&a.last_name, &a.first_name, a.id).cmp(&(&b.last_name, &b.first_name, b.id)));
+        hits.truncate(50);
+    }
     if !hits.is_empty() {
         return Ok(hits);
     }
@@ -475,6 +502,14 @@ pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
         return Ok(Vec::new());
     }
     found(db, sounds).await
+}
+
+/// A folded name column starting with a folded word (an index range).
+fn starts(c: impl ColumnTrait, word: &str) -> Condition {
+    match prefix_end(word) {
+        Some(end) => Condition::all().add(c.gte(word)).add(c.lt(end)),
+        None => Condition::all().add(c.gte(word)),
+    }
 }
 
 /// The first 50 families that meet a condition, by name (on SQLite read on the request's

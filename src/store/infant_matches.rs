@@ -26,40 +26,53 @@ use serde::{Deserialize, Serialize};
 pub async fn detect(db: &impl ConnectionTrait, family_id: i64) -> Result<usize, AppError> {
     let fam = families::get(db, family_id).await?;
     let babies = families::infants(db, family_id).await?;
-    let mut caregiver = Condition::any();
+    // The caregiver matches: the same birth date, the same folded last name, or the same phone.
+    let mut caregiver: Vec<sea_orm::sea_query::SimpleExpr> = Vec::new();
     if let Some(dob) = fam.date_of_birth {
-        caregiver = caregiver.add(family::Column::DateOfBirth.eq(dob));
+        caregiver.push(family::Column::DateOfBirth.eq(dob));
     }
     if let Some(last) = fam.search_last.as_deref().filter(|l| !l.is_empty()) {
-        caregiver = caregiver.add(family::Column::SearchLast.eq(last));
+        caregiver.push(family::Column::SearchLast.eq(last));
     }
     if let Some(p) = fam.phone_digits.as_deref().filter(|p| !p.is_empty()) {
-        caregiver = caregiver.add(family::Column::PhoneDigits.eq(p));
+        caregiver.push(family::Column::PhoneDigits.eq(p));
     }
     if caregiver.is_empty() || babies.is_empty() {
         return Ok(0);
     }
-    // Their babies with one of these babies' dates, in one statement of a fixed shape (the
-    // records read inside it, not sent back as a list of ids: see `possible_duplicates`).
     let births: Vec<NaiveDate> = babies.iter().filter_map(|b| b.date_of_birth).collect();
     let dues: Vec<NaiveDate> = babies.iter().filter_map(|b| b.expected_due_date).collect();
-    let others = Query::select()
-        .column(family::Column::Id)
-        .from(family::Entity)
-        .cond_where(caregiver)
-        .and_where(family::Column::Id.ne(family_id))
-        .and_where(family::Column::MergedIntoId.is_null())
-        .limit(200)
-        .to_owned();
-    let theirs = infant::Entity::find()
-        .filter(infant::Column::FamilyId.in_subquery(others))
-        .filter(
-            Condition::any()
-                .add(infant::Column::DateOfBirth.is_in(births))
-                .add(infant::Column::ExpectedDueDate.is_in(dues)),
-        )
-        .all(db)
-        .await?;
+    // NOTE: one statement per kind of match, each driven by one index and answered from
+    // the indexes until a baby's dates match: the records of one caregiver birth date are
+    // about a hundred in a city of a million hand-outs, and reading each of their rows and
+    // their babies' rows at random on every registration filled SQLite's page cache (the
+    // load run's peak RSS). `families (date_of_birth, merged_into_id)` and `infants
+    // (family_id, date_of_birth, expected_due_date)` hold what is compared (migration m0018).
+    let mut theirs: Vec<infant::Model> = Vec::new();
+    for matches in caregiver {
+        let others = Query::select()
+            .column(family::Column::Id)
+            .from(family::Entity)
+            .and_where(matches)
+            .and_where(family::Column::MergedIntoId.is_null())
+            .and_where(family::Column::Id.ne(family_id))
+            .limit(200)
+            .to_owned();
+        for baby in infant::Entity::find()
+            .filter(infant::Column::FamilyId.in_subquery(others))
+            .filter(
+                Condition::any()
+                    .add(infant::Column::DateOfBirth.is_in(births.iter().copied()))
+                    .add(infant::Column::ExpectedDueDate.is_in(dues.iter().copied())),
+            )
+            .all(db)
+            .await?
+        {
+            if !theirs.iter().any(|t| t.id == baby.id) {
+                theirs.push(baby);
+            }
+        }
+    }
     let mut added = 0;
     for mine in &babies {
         for other in theirs.iter().filter(|o| {

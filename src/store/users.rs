@@ -233,7 +233,7 @@ pub async fn create(db: &impl ConnectionTrait, by: ChangedBy<'_>, new: NewUser) 
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let hash = password::hash(new.password.expose()).map_err(AppError::Internal)?;
+    let hash = password::hash_in_turn(new.password.expose().to_string()).await.map_err(AppError::Internal)?;
     let inserted = user::ActiveModel {
         email: Set(email.to_string()),
         display_name: Set(new.display_name.as_str().to_string()),

@@ -151,11 +151,9 @@ pub async fn enter_form(
 ) -> PageResult<Template> {
     forbidden_unless(user.0.works_with_families())?;
     families::open_for(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id, "paper back-entry").await?;
-    let form = SlipForm {
-        form_token: FormToken::fresh(),
-        topics: REQUIRED_TOPICS.iter().map(|t| t.to_string()).collect(),
-        ..Default::default()
-    };
+    // NOTE: no topic ticked to begin with: staff tick what the slip shows, so a slip the
+    // caregiver did not tick cannot pass for one she did.
+    let form = SlipForm { form_token: FormToken::fresh(), ..Default::default() };
     Ok(slip_page(db.inner(), &user.0, cookies, id, &form, None).await?)
 }
 

@@ -238,7 +238,11 @@ impl Browser {
                 self.settle().await;
                 return path;
             }
-            assert!(Instant::now() < deadline, "waited for {what}; still at {path}");
+            if Instant::now() >= deadline {
+                // What the page says is what explains it (a refusal's sentence).
+                let said = self.text().await;
+                panic!("waited for {what}; still at {path}, which says: {said}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -869,7 +873,45 @@ async fn staff_correct_a_family_on_a_phone_and_a_tablet() {
             assert!(wide <= i64::from(width), "{name} {label}: the page fits its width ({wide} px in {width})");
         }
     }
+    // The manager merges the second record into the first, with the keyboard-reachable form.
+    m.driver.set_window_rect(0, 0, 390, 844).await.expect("window size");
+    m.goto(&format!("/families/{fid}/merge?other={}", other["id"])).await;
+    m.type_into("#reason", "The same mother, typed without accents").await;
+    m.mark_page().await;
+    m.el("main form button.primary[type=submit]").await.click().await.expect("Merge");
+    m.wait_for_path("the surviving record", |p| p == format!("/families/{fid}")).await;
+    let text = m.text().await;
+    assert!(text.contains("OBrien Nunez") || text.contains("merged"), "the merge says what it did: {text}");
+    m.screenshot("manager-after-merge-phone").await;
     m.quit().await;
+    assert_eq!(
+        app.count_where("families", &format!("id = {} AND merged_into_id = {fid}", other["id"])).await,
+        1,
+        "the other record is a tombstone pointing to the survivor"
+    );
+    // A day of paper: the site has had stock for ten days; staff enter yesterday's slip for
+    // the merged record's born baby from the page, on a phone.
+    app.back_date_stock(10).await;
+    let born_baby = other["infant_ids"][0].as_i64().expect("the second record's baby");
+    b.driver.set_window_rect(0, 0, 390, 844).await.expect("window size");
+    b.goto(&format!("/families/{fid}/paper")).await;
+    b.type_into("#paper_slip", "C-0007").await;
+    type_date(&b, "#date", days_ago(1)).await;
+    b.type_into("#time", "1030AM").await;
+    assert_eq!(b.value("#time").await, "10:30", "the time field took the typed time");
+    b.select("#infant_id", &born_baby.to_string()).await;
+    for topic in cribs::domain::education::REQUIRED_TOPICS {
+        b.el(&format!("#topic-{topic}")).await.click().await.expect("tick the topic");
+    }
+    b.type_into("#caregiver_attestation", "Rosa O'Brien-Núñez").await;
+    b.mark_page().await;
+    b.el("main form button.primary[type=submit]").await.click().await.expect("Enter the slip");
+    b.wait_for_path("the family page", |p| p == format!("/families/{fid}")).await;
+    let text = b.text().await;
+    assert!(text.contains("Slip C-0007 is entered") && text.contains(&days_ago(1).to_string()), "{text}");
+    b.screenshot("staff-after-paper-entry-phone").await;
+    assert_eq!(app.count_where("handouts", &format!("paper_slip = 'C-0007' AND infant_id = {born_baby}")).await, 1);
+    app.assert_no_drift().await;
     b.driver.set_window_rect(0, 0, 1024, 768).await.expect("window size");
     b.goto(&format!("/families/{fid}/infants/{iid}/correct")).await;
     // Record the birth with the keyboard-reachable form.

@@ -79,6 +79,25 @@ async fn the_same_mother_typed_without_accents_is_found_and_her_baby_gets_one_cr
     let mut again = maria_again(born);
     again["confirm_not_duplicate"] = json!(true);
     let (second, twin) = register(&app, &staff, &again).await;
+    // The check-in page says the two look like one family: staff are told to ask a manager,
+    // a manager gets the link to compare and merge them.
+    let (status, html) = app.browser_signed_in("staff@demo.cribs").await.get("/checkin?q=hernandez").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("These look like the same family (the same birth date and last name)"), "{html}");
+    assert!(html.contains("Ask a program manager to merge them") && !html.contains("/merge?other="), "{html}");
+    let (_, html) = app.browser_signed_in("manager@demo.cribs").await.get("/checkin?q=hernandez").await;
+    assert!(html.contains(&format!("href=\"/families/{first}/merge?other={second}\"")), "{html}");
+    // The baby is found by her name (folded) and by her birth date.
+    let (status, named) = app
+        .patch(&staff, &format!("/api/v1/infants/{twin}"), &json!({"name": "Lucía Hernández", "reason": "Named"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{named}");
+    for q in ["lucia", "LUCÍA%20hern", &born.to_string()] {
+        let (_, found) = app.get(&staff, &format!("/api/v1/families?q={q}")).await;
+        assert!(found.as_array().is_some_and(|a| a.iter().any(|f| f["id"] == json!(second))), "{q}: {found}");
+    }
+    let (_, found) = app.get(&staff, "/api/v1/families?q=lucia%20brooks").await;
+    assert_eq!(found, json!([]), "the other word must start the caregiver's name");
     let (status, h) = hand_out(&app, &staff, first, baby).await;
     assert_eq!(status, StatusCode::CONFLICT, "the first record's baby waits too: {h}");
     assert_eq!(h["error"], "possible_same_baby");
@@ -468,21 +487,10 @@ async fn the_retention_period_erases_families_without_contact_and_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paper_slip_entered_afterwards_records_once_on_its_own_day() {
-    use sea_orm::ConnectionTrait;
     let app = TestApp::spawn().await;
     let staff = app.token("staff@demo.cribs").await;
     // The site has had its stock for ten days.
-    let ten_days_ago = chrono::Utc::now() - chrono::Duration::days(10);
-    let backend = app.db.get_database_backend();
-    let sql = if backend == sea_orm::DbBackend::Postgres {
-        "UPDATE stock_movements SET created_at = $1"
-    } else {
-        "UPDATE stock_movements SET created_at = ?"
-    };
-    app.db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, [ten_days_ago.into()]))
-        .await
-        .expect("back-date");
+    app.back_date_stock(10).await;
     let (fid, baby) = register(&app, &staff, &maria(days_ago(20))).await;
     let happened = chrono::Utc::now() - chrono::Duration::days(2);
     let paper_day = cribs::clock::date_in_new_york(happened);
@@ -535,6 +543,62 @@ async fn a_paper_slip_entered_afterwards_records_once_on_its_own_day() {
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["id"], h["id"]);
     assert_eq!(app.count("handouts").await, handouts + 1);
+    app.assert_no_drift().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_slip_is_checked_under_the_policy_of_its_day_not_todays() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    app.back_date_stock(10).await;
+    let (fid, baby) = register(&app, &staff, &maria(days_ago(20))).await;
+    let happened = chrono::Utc::now() - chrono::Duration::days(3);
+    let paper_day = cribs::clock::date_in_new_york(happened);
+    // Since yesterday a new version no longer takes babies past their first month.
+    let first = cribs::entity::policy::Entity::find().all(&app.db).await.expect("policies");
+    assert_eq!(first.len(), 1);
+    let mut params: Value = serde_json::from_str(&first[0].params_json).expect("params");
+    params["max_infant_age_months"] = json!(0);
+    let newer = cribs::entity::policy::ActiveModel {
+        name: Set(first[0].name.clone()),
+        version: Set(first[0].version + 1),
+        effective_from: Set(days_ago(1)),
+        params_json: Set(params.to_string()),
+        notes: Set(Some("Newborns only".into())),
+        published_at: Set(chrono::Utc::now() - chrono::Duration::days(5)),
+        published_by: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("a newer version");
+    // Today the baby (20 days old) is refused under the new version...
+    let (status, today) = app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{today}");
+    assert_eq!(today["result"], "ineligible", "{today}");
+    assert_eq!(today["policy"]["id"], json!(newer.id));
+    // ...but the slip's day was under the old one, and the slip is entered under it.
+    let (status, then) =
+        app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({"on": paper_day})).await;
+    assert_eq!(status, StatusCode::CREATED, "{then}");
+    assert_eq!((then["result"].as_str(), then["checked_on"].clone()), (Some("eligible"), json!(paper_day)), "{then}");
+    assert_eq!(then["policy"]["id"], json!(first[0].id));
+    let mut education = abcd("María Hernández");
+    education["delivered_at"] = json!(happened - chrono::Duration::minutes(10));
+    let (status, e) = app.post(&staff, &format!("/api/v1/families/{fid}/education"), &education).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    // A hand-out today is refused (today's check failed); the slip of three days ago lands.
+    let handouts = app.count("handouts").await;
+    let (status, live) = hand_out(&app, &staff, fid, baby).await;
+    assert!(status.is_client_error(), "{status} {live}");
+    assert_eq!(app.count("handouts").await, handouts);
+    let slip = json!({"family_id": fid, "infant_id": baby, "site_id": DRUID, "crib_model_id": 1,
+        "occurred_at": happened.to_rfc3339(), "paper_slip": "B-0042"});
+    let (status, h) = app.post(&staff, "/api/v1/handouts", &slip).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    assert_eq!(h["eligibility_check_id"], then["id"], "the check of the slip's day, not today's");
+    assert_eq!(h["handed_out_on"], json!(paper_day));
     app.assert_no_drift().await;
 }
 

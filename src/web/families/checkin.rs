@@ -1,9 +1,12 @@
 //! `GET /checkin`: the site staff's home. One search box (name, phone or date of birth)
 //! with each match's last visit and status, "Register a new family" below the results,
-//! and beside them the day's queue at the user's sites.
+//! and beside them the day's queue at the user's sites. Results that look like one family
+//! registered twice say so, for a manager to compare and merge.
 
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
+use crate::domain::checkin::{look_alike, Caregiver};
+use crate::domain::family::phone_digits;
 use crate::error::forbidden_unless;
 use crate::store::audit::Caller;
 use crate::store::checkin as check_in;
@@ -38,6 +41,18 @@ pub async fn search_page(
     } else {
         Vec::new()
     };
+    // Results that look like one family registered twice: staff ask a manager to merge.
+    let caregivers: Vec<Caregiver<'_>> = results
+        .iter()
+        .map(|r| Caregiver {
+            id: r.id,
+            first_name: &r.first_name,
+            last_name: &r.last_name,
+            date_of_birth: r.date_of_birth,
+            phone_digits: r.phone.as_deref().and_then(phone_digits),
+        })
+        .collect();
+    let look_alike = look_alike(&caregivers, 5);
     let today = crate::clock::today();
     let scope = who.site_scope();
     let queue = check_in::queue(db, scope, today).await?;
@@ -55,6 +70,8 @@ pub async fn search_page(
             "searched": searched,
             "too_long": too_long,
             "results": results,
+            "look_alike": look_alike,
+            "can_merge": who.is_manager(),
             "queue": queue,
             "today": today,
             "site_names": site_names,

@@ -31,6 +31,36 @@ use serde_json::{json, Value};
 /// A page answer: a redirect with a flash, or a page with its status.
 type Answer = Either<Flash<Redirect>, (Status, Template)>;
 
+/// What a correction's answer means for its page: saved (the sentence to flash), or the
+/// form again with the problems to mend or a warning to confirm.
+enum Outcome {
+    Saved(String),
+    Again(Vec<(String, String)>, Option<String>),
+}
+
+/// A correction's answer for its page (the family's and the baby's forms alike); any
+/// other error is the page's error.
+fn outcome(result: Result<String, AppError>) -> Result<Outcome, AppError> {
+    match result {
+        Ok(said) => Ok(Outcome::Saved(said)),
+        Err(AppError::Validation(fields)) => Ok(Outcome::Again(
+            fields.into_iter().flat_map(|(f, list)| list.into_iter().map(move |m| (f.clone(), m))).collect(),
+            None,
+        )),
+        Err(AppError::Conflict(said)) => Ok(Outcome::Again(Vec::new(), Some(said))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The status of a form shown again: 409 when a warning asks for confirmation, else 422.
+fn again_status(warning: &Option<String>) -> Status {
+    if warning.is_some() {
+        Status::Conflict
+    } else {
+        Status::UnprocessableEntity
+    }
+}
+
 /// A corrected field in words (the store names fields as the API does).
 pub fn field_words(key: &str) -> &str {
     match key {
@@ -166,21 +196,19 @@ pub async fn family_submit(
     } else {
         None
     };
-    let warning = match result {
-        Some(Ok(ran)) => {
-            let said = saved(ran.value.after.keys().cloned());
+    let warning = match result.map(|r| r.map(|ran| saved(ran.value.after.keys().cloned()))).map(outcome) {
+        Some(Ok(Outcome::Saved(said))) => {
             return Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{id}")), said)));
         }
-        Some(Err(AppError::Validation(fields))) => {
-            problems.extend(fields.into_iter().flat_map(|(f, list)| list.into_iter().map(move |m| (f.clone(), m))));
-            None
+        Some(Ok(Outcome::Again(more, warning))) => {
+            problems.extend(more);
+            warning
         }
-        Some(Err(AppError::Conflict(said))) => Some(said),
         Some(Err(e)) => return Err(e.into()),
         None => None,
     };
     form.form_token = form.form_token.kept();
-    let status = if warning.is_some() { Status::Conflict } else { Status::UnprocessableEntity };
+    let status = again_status(&warning);
     let t = family_page(db, who, cookies, id, &form, &Problems::new(&problems), warning).await?;
     Ok(Either::Right((status, t)))
 }
@@ -337,17 +365,14 @@ fn answer_infant(
     mut form: InfantForm,
     result: Result<String, AppError>,
 ) -> PageResult<Answer> {
-    let (problems, warning) = match result {
-        Ok(said) => return Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{family_id}")), said))),
-        Err(AppError::Validation(fields)) => (
-            fields.into_iter().flat_map(|(f, list)| list.into_iter().map(move |m| (f.clone(), m))).collect::<Vec<_>>(),
-            None,
-        ),
-        Err(AppError::Conflict(said)) => (Vec::new(), Some(said)),
-        Err(e) => return Err(e.into()),
+    let (problems, warning) = match outcome(result)? {
+        Outcome::Saved(said) => {
+            return Ok(Either::Left(Flash::success(Redirect::to(format!("/families/{family_id}")), said)))
+        }
+        Outcome::Again(problems, warning) => (problems, warning),
     };
     form.form_token = form.form_token.kept();
-    let status = if warning.is_some() { Status::Conflict } else { Status::UnprocessableEntity };
+    let status = again_status(&warning);
     Ok(Either::Right((
         status,
         infant_page(who, cookies, family_id, infant_id, &form, &Problems::new(&problems), warning),

@@ -303,6 +303,22 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("n")
     }
 
+    /// Date every stock movement `days` back, as if the sites had had their stock that long
+    /// (a paper slip cannot be dated before a site first had the crib).
+    pub async fn back_date_stock(&self, days: i64) {
+        let backend = self.db.get_database_backend();
+        let sql = if backend == DbBackend::Postgres {
+            "UPDATE stock_movements SET created_at = $1"
+        } else {
+            "UPDATE stock_movements SET created_at = ?"
+        };
+        let then = chrono::Utc::now() - chrono::Duration::days(days);
+        self.db
+            .execute_raw(Statement::from_sql_and_values(backend, sql, [then.into()]))
+            .await
+            .expect("back-date the stock");
+    }
+
     /// Assert the ledger has no drift.
     pub async fn assert_no_drift(&self) {
         let drift = cribs::store::stock::check_ledger(&self.db).await.expect("check ledger");
