@@ -284,8 +284,9 @@ pub async fn possible_duplicates(db: &impl ConnectionTrait, f: &NewFamily) -> Re
         if !births.is_empty() || !dues.is_empty() {
             // The same caregiver birth date (indexed) and a baby of one of these dates on
             // the record. NOTE: one statement of a fixed shape, not the ids read first and
-            // sent back as a list: a list of each length is a new statement, which every
-            // pooled connection prepared and kept (the load run's peak RSS grew with them).
+            // sent back as a list: a list of each length is a new statement, which each
+            // pooled connection prepares and keeps in its statement cache, pushing out the
+            // hot paths' statements.
             any = any.add(Condition::all().add(family::Column::DateOfBirth.eq(dob)).add(Expr::exists(babies_born(
                 &births,
                 &dues,
