@@ -404,7 +404,7 @@ pub async fn create(
     Ok(CreatedFamily { id: row.id, infant_ids })
 }
 
-/// Search by name, phone digits, or a date of birth (YYYY-MM-DD). A name search finds the
+/// Search by name, phone digits, or a date of birth (MM/DD/YYYY or YYYY-MM-DD). A name search finds the
 /// families where every word starts the first or the last name (`tan bro` finds Tanya
 /// Brooks), from the search-key indexes; only when that finds nobody does it look for the
 /// words anywhere in the names (a full scan, for the middle of a double-barrelled name).
@@ -413,7 +413,9 @@ pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     if q.is_empty() {
         return Ok(Vec::new());
     }
-    if let Ok(d) = NaiveDate::parse_from_str(q, "%Y-%m-%d") {
+    // As the date widgets show a date here (04/12/1996), or as the API writes one.
+    let date = NaiveDate::parse_from_str(q, "%m/%d/%Y").or_else(|_| NaiveDate::parse_from_str(q, "%Y-%m-%d"));
+    if let Ok(d) = date {
         let infants: Vec<i64> = infant::Entity::find()
             .filter(infant::Column::DateOfBirth.eq(d))
             .all(db)
