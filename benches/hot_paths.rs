@@ -47,6 +47,8 @@ async fn setup() -> Bench {
         cribs_public_url: None,
         cribs_second_factor: None,
         cribs_retention_years: None,
+        cribs_program_phone: None,
+        cribs_site_hours: None,
     };
     let db = prepare(&settings).await.expect("connect, migrate, seed");
     let manager = user::Entity::find()

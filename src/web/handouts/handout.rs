@@ -212,10 +212,10 @@ pub async fn handout_submit(
         Err(e) => {
             let status = e.status();
             let mut errors = errors_of(&e);
-            // A refusal the family takes home: the printable explanation in their language.
+            // A refusal the family takes home: the printable explanation in their language
+            // (the template links it for this baby).
             if matches!(e, AppError::Ineligible { .. } | AppError::AlreadyReceived(_)) {
-                let url = format!("/families/{id}/infants/{}/explanation", form.infant_id);
-                errors.insert("family_explanation".into(), url);
+                errors.insert("family_explanation".into(), form.infant_id.to_string());
             }
             let t = render(db.inner(), &user, cookies, id, &form, errors, "handouts/handout_form").await?;
             Ok(Either::Right((status, t)))

@@ -32,12 +32,7 @@ pub async fn receipt_page(
     let c = catalog();
     let lang = c.supported(lang.unwrap_or(&fam.preferred_language));
     let model = model_name(c, lang, &r.model_code, &r.model_name);
-    let baby = match (baby.name.clone(), baby.date_of_birth, baby.expected_due_date) {
-        (Some(n), _, _) => n,
-        (None, Some(d), _) => c.format(lang, "receipt-baby-born", &[("date", FluentValue::from(c.date(lang, d)))]),
-        (None, None, Some(d)) => c.format(lang, "receipt-baby-due", &[("date", FluentValue::from(c.date(lang, d)))]),
-        (None, None, None) => String::new(),
-    };
+    let baby = baby_words(c, lang, &baby);
     Ok(Template::render(
         "handouts/receipt",
         json!({
@@ -62,6 +57,21 @@ pub async fn receipt_page(
             "hours": hours_words(c, lang, contact.hours.for_site(&site.code)),
         }),
     ))
+}
+
+/// A baby as the family reads it: the name, or "Baby (born December 5, 2026)" /
+/// "Bebé (nació el 5 de diciembre de 2026)", or "Baby (due …)".
+pub fn baby_words(c: &Catalog, lang: &str, baby: &crate::entity::infant::Model) -> String {
+    let when = |key: &str, d: chrono::NaiveDate| {
+        let date = c.format(lang, key, &[("date", FluentValue::from(c.date(lang, d)))]);
+        format!("{} ({date})", c.text(lang, "receipt-baby"))
+    };
+    match (&baby.name, baby.date_of_birth, baby.expected_due_date) {
+        (Some(n), _, _) => n.clone(),
+        (None, Some(d), _) => when("receipt-baby-born", d),
+        (None, None, Some(d)) => when("receipt-baby-due", d),
+        (None, None, None) => c.text(lang, "receipt-baby"),
+    }
 }
 
 /// A crib model's name in `lang`: the catalog's `crib-model-<code>`, else (a model added

@@ -30,20 +30,7 @@ pub async fn explanation_page(
     let e = eligibility::explanation(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id, infant_id).await?;
     let c = catalog();
     let lang = c.supported(lang.unwrap_or(&e.family.preferred_language));
-    let baby = match (&e.infant.name, e.infant.date_of_birth, e.infant.expected_due_date) {
-        (Some(n), _, _) => n.clone(),
-        (None, Some(d), _) => format!(
-            "{} ({})",
-            c.text(lang, "receipt-baby"),
-            c.format(lang, "receipt-baby-born", &[("date", FluentValue::from(c.date(lang, d)))])
-        ),
-        (None, None, Some(d)) => format!(
-            "{} ({})",
-            c.text(lang, "receipt-baby"),
-            c.format(lang, "receipt-baby-due", &[("date", FluentValue::from(c.date(lang, d)))])
-        ),
-        (None, None, None) => c.text(lang, "receipt-baby"),
-    };
+    let baby = super::receipt::baby_words(c, lang, &e.infant);
     let arg = |v: String| FluentValue::from(v);
     let mut failed: Vec<String> = Vec::new();
     let mut passed: Vec<String> = Vec::new();
