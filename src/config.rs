@@ -53,6 +53,32 @@ pub struct Settings {
     /// family's last contact (default 7; 0 turns it off).
     #[serde(default)]
     pub cribs_retention_years: Option<u32>,
+    /// `CRIBS_PROGRAM_PHONE`: the crib program's phone number, printed on every receipt
+    /// for the family's questions (unset: the receipt gives no number).
+    #[serde(default)]
+    pub cribs_program_phone: Option<String>,
+    /// `CRIBS_SITE_HOURS`: the sites' opening hours, printed on the receipt in the
+    /// family's language (`domain::hours` says how to write them; unset: none shown).
+    #[serde(default)]
+    pub cribs_site_hours: Option<String>,
+}
+
+/// What the receipt tells the family about reaching the program (managed state, from
+/// `CRIBS_PROGRAM_PHONE` and `CRIBS_SITE_HOURS`).
+#[derive(Debug, Clone, Default)]
+pub struct FamilyContact {
+    pub phone: Option<String>,
+    pub hours: crate::domain::hours::SiteHours,
+}
+
+impl FamilyContact {
+    /// The contact the settings give; an unreadable `CRIBS_SITE_HOURS` is an error naming it.
+    pub fn from_settings(s: &Settings) -> Result<FamilyContact, String> {
+        let phone = s.cribs_program_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string);
+        let hours = crate::domain::hours::SiteHours::parse(s.cribs_site_hours.as_deref().unwrap_or(""))
+            .map_err(|e| format!("CRIBS_SITE_HOURS: {e}"))?;
+        Ok(FamilyContact { phone, hours })
+    }
 }
 
 fn default_url() -> String {

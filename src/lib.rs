@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -57,7 +58,16 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     }
     let static_dir = figment.extract_inner::<PathBuf>("static_dir").unwrap_or_else(|_| asset_dir("static"));
     let rocket = rocket::custom(figment.clone())
-        .attach(Template::fairing())
+        .attach(Template::custom(|engines| engines.tera.register_function("t", web::words::t)))
+        .attach(AdHoc::try_on_ignite("Message catalog", |rocket| async move {
+            match catalog::loaded() {
+                Ok(()) => Ok(rocket),
+                Err(e) => {
+                    eprintln!("cribs: cannot start: the message catalog (locales/) cannot be read: {e}");
+                    Err(rocket)
+                }
+            }
+        }))
         .attach(headers::SecurityHeaders)
         .attach(web::input::InputCheck)
         .mount("/", web::routes())
@@ -82,15 +92,16 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     let settings = config::Settings::from_figment(&figment).map_err(|e| e.to_string()).and_then(|settings| {
         let proxies =
             auth::client_addr::TrustedProxies::parse(settings.cribs_trusted_proxies.as_deref().unwrap_or(""))?;
-        Ok((settings, proxies))
+        let contact = config::FamilyContact::from_settings(&settings)?;
+        Ok((settings, proxies, contact))
     });
     match settings {
-        Ok((settings, proxies)) => {
+        Ok((settings, proxies, contact)) => {
             let https = headers::PublicHttps(settings.public_https());
             let retention = store::erasure::Retention(
                 settings.cribs_retention_years.unwrap_or(store::erasure::DEFAULT_RETENTION_YEARS),
             );
-            rocket.manage(proxies).manage(https).manage(retention).attach(db::stage(settings))
+            rocket.manage(proxies).manage(https).manage(retention).manage(contact).attach(db::stage(settings))
         }
         Err(e) => rocket.attach(AdHoc::try_on_ignite("Settings", move |r| async move {
             eprintln!("cribs: cannot start: bad settings: {e}");

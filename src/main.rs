@@ -109,6 +109,8 @@ fn figment() -> Figment {
         "CRIBS_DEMO",
         "CRIBS_TRUSTED_PROXIES",
         "CRIBS_PUBLIC_URL",
+        "CRIBS_PROGRAM_PHONE",
+        "CRIBS_SITE_HOURS",
     ]))
 }
 

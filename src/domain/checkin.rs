@@ -251,6 +251,39 @@ pub fn family_status(infants: usize, infants_with_crib: usize, latest_check_elig
     }
 }
 
+/// What a check-in search says about a family not found yet, to start its registration
+/// with: a phone number, or names (one word: the last name; more: the first word is the
+/// first name, the rest the last name). A date or anything else pre-fills nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchPrefill {
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+}
+
+/// The registration fields a search term fills in (`SearchPrefill`).
+pub fn prefill_from_search(q: &str) -> SearchPrefill {
+    let q = q.trim();
+    let digits = q.chars().filter(|c| c.is_ascii_digit()).count();
+    let phone_like = q.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '.' | '(' | ')' | '+'));
+    // 7 digits (a local number), 10 or 11 (with the area code): not a date's 8.
+    if phone_like && matches!(digits, 7 | 10 | 11) {
+        return SearchPrefill { phone: q.to_string(), ..Default::default() };
+    }
+    let namey = !q.is_empty() && q.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'));
+    if !namey {
+        return SearchPrefill::default();
+    }
+    let words: Vec<&str> = q.split_whitespace().collect();
+    match words.as_slice() {
+        [] => SearchPrefill::default(),
+        [one] => SearchPrefill { last_name: (*one).to_string(), ..Default::default() },
+        [first, rest @ ..] => {
+            SearchPrefill { first_name: (*first).to_string(), last_name: rest.join(" "), ..Default::default() }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,5 +402,16 @@ mod tests {
         assert_eq!(family_status(2, 1, Some(false)), FamilyStatus::NotEligible);
         assert_eq!(family_status(2, 2, Some(true)), FamilyStatus::CribReceived);
         assert_eq!(family_status(0, 0, None), FamilyStatus::NotChecked);
+    }
+
+    #[test]
+    fn a_search_term_starts_the_registration() {
+        let p = prefill_from_search("Tanya  Brooks-Núñez Smith");
+        assert_eq!((p.first_name.as_str(), p.last_name.as_str()), ("Tanya", "Brooks-Núñez Smith"));
+        assert_eq!(prefill_from_search("O'Brien").last_name, "O'Brien");
+        assert_eq!(prefill_from_search("(410) 555-0199").phone, "(410) 555-0199");
+        assert_eq!(prefill_from_search("0199"), SearchPrefill::default(), "the end of a number is not a phone");
+        assert_eq!(prefill_from_search("1996-04-12"), SearchPrefill::default());
+        assert_eq!(prefill_from_search("  "), SearchPrefill::default());
     }
 }

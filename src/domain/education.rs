@@ -23,6 +23,14 @@ pub const MODES: [&str; 4] = ["site", "home_visit", "hospital_discharge", "video
 /// The curriculum version recorded with each session.
 pub const CURRICULUM_VERSION: &str = "ABCD-2026.1";
 
+/// The longest name a caregiver may type to attest.
+pub const ATTESTATION_MAX_CHARS: usize = 200;
+
+/// The ABCD topics not among `topics`, in their order.
+pub fn missing_required(topics: &[String]) -> Vec<&'static str> {
+    REQUIRED_TOPICS.iter().copied().filter(|r| !topics.iter().any(|c| c.trim() == *r)).collect()
+}
+
 /// A checked education session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEducation {
@@ -68,7 +76,7 @@ pub fn parse_education(
             clean.push(t.to_string());
         }
     }
-    let missing: Vec<&str> = REQUIRED_TOPICS.iter().copied().filter(|r| !clean.iter().any(|c| c == r)).collect();
+    let missing = missing_required(&clean);
     if !missing.is_empty() {
         p.push((
             "topics".into(),
@@ -78,7 +86,7 @@ pub fn parse_education(
     let attestation = attestation.trim();
     if attestation.chars().count() < 2 {
         p.push(("caregiver_attestation".into(), "The caregiver types their full name to confirm.".into()));
-    } else if attestation.chars().count() > 200 {
+    } else if attestation.chars().count() > ATTESTATION_MAX_CHARS {
         p.push(("caregiver_attestation".into(), "The typed name can be at most 200 characters.".into()));
     }
     if !p.is_empty() {

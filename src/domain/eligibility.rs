@@ -212,16 +212,251 @@ pub fn evaluate(
     policy: &PolicyParams,
     guidelines: &[Guideline],
 ) -> Evaluation {
-    let rules = vec![
+    let rules: Vec<RuleResult> = reasons(family, infant, on, policy, guidelines)
+        .iter()
+        .map(|r| RuleResult::new(r.rule(), r.passed(), r.english()))
+        .collect();
+    let result = if rules.iter().all(|r| r.passed) { Outcome::Eligible } else { Outcome::Ineligible };
+    Evaluation { result, rules }
+}
+
+/// Why each rule came out as it did, in the order of [`RULE_IDS`]: the facts behind
+/// [`evaluate`]'s sentences, for a sentence in the family's language (the printable
+/// explanation of a refusal reads these through the message catalog).
+pub fn reasons(
+    family: &FamilySnapshot,
+    infant: &InfantSnapshot,
+    on: NaiveDate,
+    policy: &PolicyParams,
+    guidelines: &[Guideline],
+) -> Vec<Reason> {
+    vec![
         residency(family, policy),
         age_window(infant, on, policy),
         infant_weight(infant, policy),
         income_or_enrollment(family, infant, on, policy, guidelines),
         no_safe_sleep_space(family, policy),
         not_already_received(infant),
-    ];
-    let result = if rules.iter().all(|r| r.passed) { Outcome::Eligible } else { Outcome::Ineligible };
-    Evaluation { result, rules }
+    ]
+}
+
+/// Why a rule passed or failed, with the dates and numbers its sentence names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Residency: lives in a city neighborhood.
+    LivesInCity,
+    /// Residency: outside the city, and the policy does not require the city.
+    OutsideCityAllowed,
+    /// Residency: outside the city, which the policy requires.
+    OutsideCity,
+    /// Age: a date of birth after the check's date.
+    BornInFuture { dob: NaiveDate, on: NaiveDate },
+    /// Age: under the age limit until `turns`.
+    UnderAge { months: u32, turns: NaiveDate, on: NaiveDate },
+    /// Age: reached the age limit on `turns`.
+    PastAge { months: u32, turns: NaiveDate, on: NaiveDate },
+    /// Pregnancy: the window starts on `starts`, after the check.
+    DueTooEarly { due: NaiveDate, days_away: i64, weeks: u32, window: i64, starts: NaiveDate },
+    /// Pregnancy: due in `days_away` days, within the window.
+    DueSoon { due: NaiveDate, days_away: i64, weeks: u32, window: i64, starts: NaiveDate },
+    /// Pregnancy: due on the check's date.
+    DueToday { due: NaiveDate, weeks: u32, window: i64, starts: NaiveDate },
+    /// Pregnancy: past the due date by no more than the policy allows.
+    Overdue { due: NaiveDate, days_past: i64, overdue: i64 },
+    /// Pregnancy: past the due date by more than the policy allows.
+    OverdueTooLong { due: NaiveDate, days_past: i64, overdue: i64 },
+    /// Age: neither a date of birth nor a due date.
+    NoBirthOrDueDate,
+    /// Weight: none recorded.
+    NoWeight { max: Decimal },
+    /// Weight: under the limit.
+    UnderWeight { weight: Decimal, max: Decimal },
+    /// Weight: at or over the limit.
+    OverWeight { weight: Decimal, max: Decimal },
+    /// Income: enrolled in these qualifying programs.
+    Enrolled { programs: Vec<String> },
+    /// Income: not recorded, and none of the qualifying programs.
+    IncomeUnknown { qualifying: Vec<String> },
+    /// Income: no poverty guideline in force on the date.
+    NoGuideline { on: NaiveDate, income: Decimal, qualifying: Vec<String> },
+    /// Income: the limit overflowed.
+    LimitUncomputable { size: u32, year: i32 },
+    /// Income: within the limit.
+    IncomeWithin { income: Decimal, limit: Decimal, percent: u32, year: i32, size: u32, expected: bool },
+    /// Income: above the limit, and none of the qualifying programs.
+    IncomeAbove {
+        income: Decimal,
+        limit: Decimal,
+        percent: u32,
+        year: i32,
+        size: u32,
+        expected: bool,
+        qualifying: Vec<String>,
+    },
+    /// Safe sleep: the policy does not ask.
+    SafeSleepNotRequired,
+    /// Safe sleep: the family has no safe place.
+    NoSafeSleepSpace,
+    /// Safe sleep: the family has one.
+    HasSafeSleepSpace,
+    /// Safe sleep: not asked yet.
+    SafeSleepNotAsked,
+    /// A crib was already handed out for this infant.
+    AlreadyReceived,
+    /// No crib handed out for this infant yet.
+    NotYetReceived,
+}
+
+impl Reason {
+    /// The rule this reason belongs to (one of [`RULE_IDS`]).
+    pub fn rule(&self) -> &'static str {
+        use Reason::*;
+        match self {
+            LivesInCity | OutsideCityAllowed | OutsideCity => RULE_RESIDENCY,
+            BornInFuture { .. }
+            | UnderAge { .. }
+            | PastAge { .. }
+            | DueTooEarly { .. }
+            | DueSoon { .. }
+            | DueToday { .. }
+            | Overdue { .. }
+            | OverdueTooLong { .. }
+            | NoBirthOrDueDate => RULE_AGE_WINDOW,
+            NoWeight { .. } | UnderWeight { .. } | OverWeight { .. } => RULE_INFANT_WEIGHT,
+            Enrolled { .. }
+            | IncomeUnknown { .. }
+            | NoGuideline { .. }
+            | LimitUncomputable { .. }
+            | IncomeWithin { .. }
+            | IncomeAbove { .. } => RULE_INCOME_OR_ENROLLMENT,
+            SafeSleepNotRequired | NoSafeSleepSpace | HasSafeSleepSpace | SafeSleepNotAsked => RULE_NO_SAFE_SLEEP_SPACE,
+            AlreadyReceived | NotYetReceived => RULE_NOT_ALREADY_RECEIVED,
+        }
+    }
+
+    /// Whether the rule passed for this reason.
+    pub fn passed(&self) -> bool {
+        use Reason::*;
+        match self {
+            LivesInCity | OutsideCityAllowed | UnderAge { .. } | DueSoon { .. } | DueToday { .. } => true,
+            Overdue { .. } | NoWeight { .. } | UnderWeight { .. } | Enrolled { .. } | IncomeWithin { .. } => true,
+            SafeSleepNotRequired | NoSafeSleepSpace | NotYetReceived => true,
+            OutsideCity | BornInFuture { .. } | PastAge { .. } | DueTooEarly { .. } | OverdueTooLong { .. } => false,
+            NoBirthOrDueDate | OverWeight { .. } | IncomeUnknown { .. } | NoGuideline { .. } => false,
+            LimitUncomputable { .. } | IncomeAbove { .. } | HasSafeSleepSpace | SafeSleepNotAsked => false,
+            AlreadyReceived => false,
+        }
+    }
+
+    /// The stored sentence staff read (and the API answers), in English.
+    pub fn english(&self) -> String {
+        use Reason::*;
+        let start_clause = |weeks: &u32, window: &i64, starts: &NaiveDate| {
+            format!(
+                "the program starts at {weeks} weeks ({window} {} before the due date), on {starts}",
+                plural(*window, "day", "days")
+            )
+        };
+        let no_enrollment = |qualifying: &[String]| {
+            if qualifying.is_empty() {
+                String::new()
+            } else {
+                let q: Vec<&str> = qualifying.iter().map(String::as_str).collect();
+                format!("no enrollment in {} is recorded", join_list(&q, "or"))
+            }
+        };
+        let basis = |percent: &u32, year: &i32, size: &u32, expected: &bool| {
+            let people = plural(i64::from(*size), "person", "people");
+            let counting = if *expected { ", counting the expected baby" } else { "" };
+            format!("{percent}% of the {year} guideline for {size} {people}{counting}")
+        };
+        match self {
+            LivesInCity => "Lives in a Baltimore City neighborhood.".to_string(),
+            OutsideCityAllowed => "The address is not in a Baltimore City neighborhood; the policy in force does not require city residency.".to_string(),
+            OutsideCity => "The address is not in a Baltimore City neighborhood, and the program serves city residents.".to_string(),
+            BornInFuture { dob, on } => {
+                format!("The date of birth is in the future: {dob}, and today is {on}. Correct the baby's date of birth.")
+            }
+            UnderAge { months, turns, on } => {
+                format!("The baby turns {months} months on {turns}; today is {on}, so the baby is in the age window.")
+            }
+            PastAge { months, turns, on } => format!(
+                "The baby turned {months} months on {turns}; today is {on}, so the baby is past the age window (the program serves babies under {months} months)."
+            ),
+            DueTooEarly { due, days_away, weeks, window, starts } => {
+                format!("Due {due}, {days_away} days away: {}.", start_clause(weeks, window, starts))
+            }
+            DueSoon { due, days_away, weeks, window, starts } => format!(
+                "Due {due}, {days_away} {} away: at least {weeks} weeks pregnant ({}).",
+                plural(*days_away, "day", "days"),
+                start_clause(weeks, window, starts)
+            ),
+            DueToday { due, weeks, window, starts } => {
+                format!("Due today, {due}: at least {weeks} weeks pregnant ({}).", start_clause(weeks, window, starts))
+            }
+            Overdue { due, days_past, overdue } => format!(
+                "Due {due}, {days_past} {} ago, with no birth recorded yet: a due date up to {overdue} {} past still counts as a pregnancy. Record the baby's date of birth once the baby is born.",
+                plural(*days_past, "day", "days"),
+                plural(*overdue, "day", "days")
+            ),
+            OverdueTooLong { due, days_past, overdue } => format!(
+                "Due {due}, {days_past} days ago, more than {overdue} {} past, and no birth is recorded: record the baby's date of birth to check the age window.",
+                plural(*overdue, "day", "days")
+            ),
+            NoBirthOrDueDate => "Record the baby's date of birth or the expected due date.".to_string(),
+            NoWeight { max } => {
+                format!("No weight recorded; the {max} lb limit applies only when a weight is recorded.")
+            }
+            UnderWeight { weight, max } => format!("{weight} lb is under the {max} lb limit."),
+            OverWeight { weight, max } => format!("{weight} lb is not under the {max} lb limit."),
+            Enrolled { programs } => {
+                let p: Vec<&str> = programs.iter().map(String::as_str).collect();
+                format!("Enrolled in {}, so income does not matter.", join_list(&p, "and"))
+            }
+            IncomeUnknown { qualifying } => match no_enrollment(qualifying) {
+                n if n.is_empty() => "Income is not recorded.".to_string(),
+                n => format!("Income is not recorded and {n}."),
+            },
+            NoGuideline { on, income, qualifying } => {
+                let n = no_enrollment(qualifying);
+                let and_no = if n.is_empty() { String::new() } else { format!(", and {n}") };
+                format!(
+                    "No poverty guideline is in force on {on}, so income {} cannot be checked against a limit{and_no}.",
+                    format_dollars(*income)
+                )
+            }
+            LimitUncomputable { size, year } => {
+                format!("The income limit for {size} people could not be computed from the {year} guideline.")
+            }
+            IncomeWithin { income, limit, percent, year, size, expected } => format!(
+                "Income {} is within the limit of {} ({}).",
+                format_dollars(*income),
+                format_dollars(*limit),
+                basis(percent, year, size, expected)
+            ),
+            IncomeAbove { income, limit, percent, year, size, expected, qualifying } => {
+                let n = no_enrollment(qualifying);
+                let and_no = if n.is_empty() { String::new() } else { format!(", and {n}") };
+                format!(
+                    "Income {} is above the limit of {} ({}){and_no}.",
+                    format_dollars(*income),
+                    format_dollars(*limit),
+                    basis(percent, year, size, expected)
+                )
+            }
+            SafeSleepNotRequired => {
+                "The policy in force does not require the family to lack a safe place for the baby to sleep."
+                    .to_string()
+            }
+            NoSafeSleepSpace => "The family has no safe place for the baby to sleep.".to_string(),
+            HasSafeSleepSpace => "The family has a safe place for the baby to sleep.".to_string(),
+            SafeSleepNotAsked => "Ask whether the family has a safe place for the baby to sleep.".to_string(),
+            AlreadyReceived => {
+                "A crib has already been handed out for this baby; the program gives one crib per baby.".to_string()
+            }
+            NotYetReceived => "No crib has been handed out for this baby yet.".to_string(),
+        }
+    }
 }
 
 /// An expected baby: no date of birth, but a due date.
@@ -229,107 +464,61 @@ fn is_expected(infant: &InfantSnapshot) -> bool {
     infant.date_of_birth.is_none() && infant.expected_due_date.is_some()
 }
 
-fn residency(family: &FamilySnapshot, policy: &PolicyParams) -> RuleResult {
-    let (passed, text) = match (policy.require_city_residency, family.lives_in_city) {
-        (_, true) => (true, "Lives in a Baltimore City neighborhood."),
-        (false, false) => (
-            true,
-            "The address is not in a Baltimore City neighborhood; the policy in force does not require city residency.",
-        ),
-        (true, false) => {
-            (false, "The address is not in a Baltimore City neighborhood, and the program serves city residents.")
-        }
-    };
-    RuleResult::new(RULE_RESIDENCY, passed, text.to_string())
+fn residency(family: &FamilySnapshot, policy: &PolicyParams) -> Reason {
+    match (policy.require_city_residency, family.lives_in_city) {
+        (_, true) => Reason::LivesInCity,
+        (false, false) => Reason::OutsideCityAllowed,
+        (true, false) => Reason::OutsideCity,
+    }
 }
 
-fn age_window(infant: &InfantSnapshot, on: NaiveDate, policy: &PolicyParams) -> RuleResult {
+fn age_window(infant: &InfantSnapshot, on: NaiveDate, policy: &PolicyParams) -> Reason {
     let months = policy.max_infant_age_months;
-    let (passed, text) = match (infant.date_of_birth, infant.expected_due_date) {
-        (Some(dob), _) if dob > on => (
-            false,
-            format!("The date of birth is in the future: {dob}, and today is {on}. Correct the baby's date of birth."),
-        ),
+    match (infant.date_of_birth, infant.expected_due_date) {
+        (Some(dob), _) if dob > on => Reason::BornInFuture { dob, on },
         (Some(dob), _) => {
             let turns = add_months_clamped(dob, months);
             if on < turns {
-                (
-                    true,
-                    format!(
-                        "The baby turns {months} months on {turns}; today is {on}, so the baby is in the age window."
-                    ),
-                )
+                Reason::UnderAge { months, turns, on }
             } else {
-                (
-                    false,
-                    format!(
-                        "The baby turned {months} months on {turns}; today is {on}, so the baby is past the age window (the program serves babies under {months} months)."
-                    ),
-                )
+                Reason::PastAge { months, turns, on }
             }
         }
         (None, Some(due)) => pregnancy_window(due, on, policy),
-        (None, None) => (false, "Record the baby's date of birth or the expected due date.".to_string()),
-    };
-    RuleResult::new(RULE_AGE_WINDOW, passed, text)
+        (None, None) => Reason::NoBirthOrDueDate,
+    }
 }
 
-fn pregnancy_window(due: NaiveDate, on: NaiveDate, policy: &PolicyParams) -> (bool, String) {
+fn pregnancy_window(due: NaiveDate, on: NaiveDate, policy: &PolicyParams) -> Reason {
     let window = policy.pregnancy_window_days();
     let weeks = policy.min_weeks_pregnant;
     let days_away = (due - on).num_days();
     let starts = due.checked_sub_days(Days::new(u64::try_from(window).unwrap_or(0))).unwrap_or(NaiveDate::MIN);
-    let start_clause = format!(
-        "the program starts at {weeks} weeks ({window} {} before the due date), on {starts}",
-        plural(window, "day", "days")
-    );
     if days_away > window {
-        return (false, format!("Due {due}, {days_away} days away: {start_clause}."));
+        return Reason::DueTooEarly { due, days_away, weeks, window, starts };
     }
     if days_away > 0 {
-        return (
-            true,
-            format!(
-                "Due {due}, {days_away} {} away: at least {weeks} weeks pregnant ({start_clause}).",
-                plural(days_away, "day", "days")
-            ),
-        );
+        return Reason::DueSoon { due, days_away, weeks, window, starts };
     }
     if days_away == 0 {
-        return (true, format!("Due today, {due}: at least {weeks} weeks pregnant ({start_clause})."));
+        return Reason::DueToday { due, weeks, window, starts };
     }
     let days_past = -days_away;
     let overdue = i64::from(policy.overdue_due_date_days);
     if days_past <= overdue {
-        (
-            true,
-            format!(
-                "Due {due}, {days_past} {} ago, with no birth recorded yet: a due date up to {overdue} {} past still counts as a pregnancy. Record the baby's date of birth once the baby is born.",
-                plural(days_past, "day", "days"),
-                plural(overdue, "day", "days")
-            ),
-        )
+        Reason::Overdue { due, days_past, overdue }
     } else {
-        (
-            false,
-            format!(
-                "Due {due}, {days_past} days ago, more than {overdue} {} past, and no birth is recorded: record the baby's date of birth to check the age window.",
-                plural(overdue, "day", "days")
-            ),
-        )
+        Reason::OverdueTooLong { due, days_past, overdue }
     }
 }
 
-fn infant_weight(infant: &InfantSnapshot, policy: &PolicyParams) -> RuleResult {
+fn infant_weight(infant: &InfantSnapshot, policy: &PolicyParams) -> Reason {
     let max = policy.max_infant_weight_lb.normalize();
-    let (passed, text) = match infant.weight_lb {
-        None => (true, format!("No weight recorded; the {max} lb limit applies only when a weight is recorded.")),
-        Some(w) if w < policy.max_infant_weight_lb => {
-            (true, format!("{} lb is under the {max} lb limit.", w.normalize()))
-        }
-        Some(w) => (false, format!("{} lb is not under the {max} lb limit.", w.normalize())),
-    };
-    RuleResult::new(RULE_INFANT_WEIGHT, passed, text)
+    match infant.weight_lb {
+        None => Reason::NoWeight { max },
+        Some(w) if w < policy.max_infant_weight_lb => Reason::UnderWeight { weight: w.normalize(), max },
+        Some(w) => Reason::OverWeight { weight: w.normalize(), max },
+    }
 }
 
 fn income_or_enrollment(
@@ -338,100 +527,50 @@ fn income_or_enrollment(
     on: NaiveDate,
     policy: &PolicyParams,
     guidelines: &[Guideline],
-) -> RuleResult {
-    let rule = RULE_INCOME_OR_ENROLLMENT;
-    let found: Vec<&str> = policy
+) -> Reason {
+    let found: Vec<String> = policy
         .qualifying_enrollments
         .iter()
         .filter(|q| family.enrollments.iter().any(|e| e.trim().eq_ignore_ascii_case(q.trim())))
-        .map(String::as_str)
+        .cloned()
         .collect();
     if !found.is_empty() {
-        return RuleResult::new(
-            rule,
-            true,
-            format!("Enrolled in {}, so income does not matter.", join_list(&found, "and")),
-        );
+        return Reason::Enrolled { programs: found };
     }
-    let qualifying: Vec<&str> = policy.qualifying_enrollments.iter().map(String::as_str).collect();
-    let no_enrollment = if qualifying.is_empty() {
-        String::new()
-    } else {
-        format!("no enrollment in {} is recorded", join_list(&qualifying, "or"))
-    };
-
+    let qualifying = policy.qualifying_enrollments.clone();
     let Some(income) = family.annual_income else {
-        let text = if no_enrollment.is_empty() {
-            "Income is not recorded.".to_string()
-        } else {
-            format!("Income is not recorded and {no_enrollment}.")
-        };
-        return RuleResult::new(rule, false, text);
+        return Reason::IncomeUnknown { qualifying };
     };
-    let and_no_enrollment = if no_enrollment.is_empty() { String::new() } else { format!(", and {no_enrollment}") };
-
     let Some(guideline) = guideline_in_force(guidelines, on) else {
-        return RuleResult::new(
-            rule,
-            false,
-            format!(
-                "No poverty guideline is in force on {on}, so income {} cannot be checked against a limit{and_no_enrollment}.",
-                format_dollars(income)
-            ),
-        );
+        return Reason::NoGuideline { on, income, qualifying };
     };
     let size = guideline_household_size(family, infant).max(1);
     let percent = policy.income_limit_percent;
     let Some(limit) = income_limit(guideline, size, percent) else {
-        return RuleResult::new(
-            rule,
-            false,
-            format!("The income limit for {size} people could not be computed from the {} guideline.", guideline.year),
-        );
+        return Reason::LimitUncomputable { size, year: guideline.year };
     };
-    let people = plural(i64::from(size), "person", "people");
-    let counting = if is_expected(infant) { ", counting the expected baby" } else { "" };
-    let basis = format!("{percent}% of the {} guideline for {size} {people}{counting}", guideline.year);
+    let (year, expected) = (guideline.year, is_expected(infant));
     if income <= limit {
-        RuleResult::new(
-            rule,
-            true,
-            format!("Income {} is within the limit of {} ({basis}).", format_dollars(income), format_dollars(limit)),
-        )
+        Reason::IncomeWithin { income, limit, percent, year, size, expected }
     } else {
-        RuleResult::new(
-            rule,
-            false,
-            format!(
-                "Income {} is above the limit of {} ({basis}){and_no_enrollment}.",
-                format_dollars(income),
-                format_dollars(limit)
-            ),
-        )
+        Reason::IncomeAbove { income, limit, percent, year, size, expected, qualifying }
     }
 }
 
-fn no_safe_sleep_space(family: &FamilySnapshot, policy: &PolicyParams) -> RuleResult {
-    let (passed, text) = match (policy.require_no_safe_sleep_space, family.has_safe_sleep_space) {
-        (false, _) => {
-            (true, "The policy in force does not require the family to lack a safe place for the baby to sleep.")
-        }
-        (true, Some(false)) => (true, "The family has no safe place for the baby to sleep."),
-        (true, Some(true)) => (false, "The family has a safe place for the baby to sleep."),
-        (true, None) => (false, "Ask whether the family has a safe place for the baby to sleep."),
-    };
-    RuleResult::new(RULE_NO_SAFE_SLEEP_SPACE, passed, text.to_string())
+fn no_safe_sleep_space(family: &FamilySnapshot, policy: &PolicyParams) -> Reason {
+    match (policy.require_no_safe_sleep_space, family.has_safe_sleep_space) {
+        (false, _) => Reason::SafeSleepNotRequired,
+        (true, Some(false)) => Reason::NoSafeSleepSpace,
+        (true, Some(true)) => Reason::HasSafeSleepSpace,
+        (true, None) => Reason::SafeSleepNotAsked,
+    }
 }
 
-fn not_already_received(infant: &InfantSnapshot) -> RuleResult {
+fn not_already_received(infant: &InfantSnapshot) -> Reason {
     if infant.already_received {
-        RuleResult::new(
-            RULE_NOT_ALREADY_RECEIVED,
-            false,
-            "A crib has already been handed out for this baby; the program gives one crib per baby.".to_string(),
-        )
+        Reason::AlreadyReceived
     } else {
-        RuleResult::new(RULE_NOT_ALREADY_RECEIVED, true, "No crib has been handed out for this baby yet.".to_string())
+        Reason::NotYetReceived
     }
 }
 

@@ -8,6 +8,7 @@ pub mod dates;
 pub mod education;
 pub mod eligibility;
 pub mod family;
+pub mod hours;
 pub mod map;
 pub mod money;
 pub mod outcomes;

@@ -23,6 +23,31 @@ pub fn decimal_to_cents(amount: Decimal) -> Option<i64> {
     normalized.checked_mul(Decimal::ONE_HUNDRED)?.to_i64()
 }
 
+/// An amount as a person types it on a form, made plain for the parser: a leading `$` and
+/// thousands commas in their places are dropped ("$28,000" → "28000", "1,234.50" →
+/// "1234.50"); anything else comes back as typed (trimmed), for the parser to refuse with
+/// its sentence ("28,00" stays "28,00"). The API keeps its plain decimal strings.
+pub fn plain_typed_amount(typed: &str) -> String {
+    let t = typed.trim();
+    let t = t.strip_prefix('$').map(str::trim_start).unwrap_or(t);
+    let (whole, rest) = match t.find('.') {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    if !whole.contains(',') {
+        return t.to_string();
+    }
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = groups.first().is_some_and(|g| (1..=3).contains(&g.len()))
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()));
+    if grouped {
+        format!("{}{rest}", groups.concat())
+    } else {
+        t.to_string()
+    }
+}
+
 /// Round to whole cents, half away from zero (`0.005` → `0.01`).
 pub fn round_cents(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
@@ -133,6 +158,24 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(round_cents(dec(input)), dec(expected), "{input}");
+        }
+    }
+
+    #[test]
+    fn typed_amounts_with_commas_and_a_dollar_sign() {
+        for (typed, plain) in [
+            ("28,000", "28000"),
+            ("$28,000", "28000"),
+            (" $ 1,234,567.50 ", "1234567.50"),
+            ("28000", "28000"),
+            ("$31200.00", "31200.00"),
+            ("28,00", "28,00"),
+            ("2,8000", "2,8000"),
+            (",000", ",000"),
+            ("1,2a4", "1,2a4"),
+            ("", ""),
+        ] {
+            assert_eq!(plain_typed_amount(typed), plain, "{typed:?}");
         }
     }
 

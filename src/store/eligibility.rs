@@ -3,7 +3,7 @@
 //! check from what was stored.
 
 use crate::db::Db;
-use crate::domain::eligibility::{evaluate, Evaluation, FamilySnapshot, InfantSnapshot, RuleResult};
+use crate::domain::eligibility::{evaluate, reasons, Evaluation, FamilySnapshot, InfantSnapshot, Reason, RuleResult};
 use crate::domain::family::NewFamily;
 use crate::domain::money::cents_to_decimal;
 use crate::entity::eligibility_check;
@@ -259,6 +259,61 @@ pub async fn rerun(db: &impl ConnectionTrait, row: &eligibility_check::Model) ->
     let pv = policy::by_id(db, row.policy_id).await?;
     let guidelines = policy::guidelines(db, &pv.params.poverty_region).await?;
     Ok(evaluate(&inputs.family, &inputs.infant, row.checked_on, &pv.params, &guidelines))
+}
+
+/// Why a stored check came out as it did, rule by rule (`domain::eligibility::reasons`),
+/// from its stored inputs and policy: the facts behind its stored sentences.
+pub async fn reasons_of(db: &impl ConnectionTrait, row: &eligibility_check::Model) -> Result<Vec<Reason>, AppError> {
+    let inputs: StoredInputs =
+        serde_json::from_str(&row.inputs_json).map_err(|e| AppError::Internal(format!("stored inputs: {e}")))?;
+    let pv = policy::by_id(db, row.policy_id).await?;
+    let guidelines = policy::guidelines(db, &pv.params.poverty_region).await?;
+    Ok(reasons(&inputs.family, &inputs.infant, row.checked_on, &pv.params, &guidelines))
+}
+
+/// What a family takes home when a crib cannot be handed out for one of its babies: the
+/// latest check of the baby with its reasons, whether it is still recent enough, and
+/// whether the baby already has a crib (`explanation`).
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub family: crate::entity::family::Model,
+    pub infant: crate::entity::infant::Model,
+    /// The baby's latest check with why each rule came out so; `None`: never checked.
+    pub check: Option<(eligibility_check::Model, Vec<Reason>)>,
+    /// The latest check passed but is older than the policy in force accepts.
+    pub check_too_old: bool,
+    /// A live handout for the baby (one crib per baby).
+    pub already_received: bool,
+}
+
+/// The explanation of a refusal for one baby (staff and managers who may see the family;
+/// the view is audited like every view of the record).
+pub async fn explanation(db: &Db, by: Caller<'_>, family_id: i64, infant_id: i64) -> Result<Explanation, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    families::open_for(db, by, family_id, "refusal explanation").await?;
+    let family = families::get(db, family_id).await?;
+    let infant =
+        families::infants(db, family_id).await?.into_iter().find(|i| i.id == infant_id).ok_or(AppError::NotFound)?;
+    let latest = eligibility_check::Entity::find()
+        .filter(eligibility_check::Column::InfantId.eq(infant_id))
+        .order_by_desc(eligibility_check::Column::CreatedAt)
+        .order_by_desc(eligibility_check::Column::Id)
+        .one(db)
+        .await?;
+    let today = crate::clock::today();
+    let valid_days = policy::in_force(db, today).await?.params.eligibility_valid_days;
+    let check_too_old = latest.as_ref().is_some_and(|c| {
+        c.result == "eligible" && c.checked_on < today - chrono::Duration::days(i64::from(valid_days))
+    });
+    let check = match latest {
+        Some(row) => {
+            let reasons = reasons_of(db, &row).await?;
+            Some((row, reasons))
+        }
+        None => None,
+    };
+    let already_received = families::infant_has_crib(db, infant_id).await?;
+    Ok(Explanation { family, infant, check, check_too_old, already_received })
 }
 
 /// A family's checks, newest first.

@@ -407,17 +407,20 @@ pub async fn create(
 }
 
 /// Search by name, phone digits (the whole number or its last 4 or 7), or a caregiver's or
-/// baby's date of birth (YYYY-MM-DD). A name search finds the families where every word
-/// starts the first or the last name (`tan bro` finds Tanya Brooks), and those with a baby
-/// whose name starts with the first word, from the search-key indexes; only when that
-/// finds nobody does it look for the words anywhere in the names (a full scan, for the
-/// middle of a double-barrelled name), and then for names that sound alike.
+/// baby's date of birth (MM/DD/YYYY as the date widgets show it, or YYYY-MM-DD). A name
+/// search finds the families where every word starts the first or the last name (`tan bro`
+/// finds Tanya Brooks), and those with a baby whose name starts with the first word, from
+/// the search-key indexes; only when that finds nobody does it look for the words anywhere
+/// in the names (a full scan, for the middle of a double-barrelled name), and then for
+/// names that sound alike.
 pub async fn search(db: &Db, q: &str) -> Result<Vec<FamilySummary>, AppError> {
     let q = q.trim();
     if q.is_empty() {
         return Ok(Vec::new());
     }
-    if let Ok(d) = NaiveDate::parse_from_str(q, "%Y-%m-%d") {
+    // As the date widgets show a date here (04/12/1996), or as the API writes one.
+    let date = NaiveDate::parse_from_str(q, "%m/%d/%Y").or_else(|_| NaiveDate::parse_from_str(q, "%Y-%m-%d"));
+    if let Ok(d) = date {
         // The caregiver's or a baby's birth date (both indexed).
         let babies = Query::select()
             .column(infant::Column::FamilyId)

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod referrals;
 pub mod reports;
 pub mod stock;
+pub mod words;
 
 use crate::auth::guards::is_tls;
 use error_page::error_template;
@@ -66,6 +67,7 @@ pub fn routes() -> Vec<Route> {
         handouts::handout::handout_confirm,
         handouts::handout::handout_submit,
         handouts::receipt::receipt_page,
+        handouts::refusal::explanation_page,
         handouts::follow_ups::follow_ups_page,
         handouts::follow_ups::follow_up_call,
         referrals::nurse::new_request_page,

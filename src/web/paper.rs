@@ -1,6 +1,6 @@
 //! Paper when the network is down (issue 19): printable, pre-numbered intake-and-hand-out
-//! slips and a daily sign-in sheet for a site (English and Spanish on one sheet), and the
-//! back-entry of a slip once the network returns (`/families/<id>/paper`: one write with
+//! slips and a daily sign-in sheet for a site (every language of the message catalog side
+//! by side on one sheet), and the back-entry of a slip once the network returns (`/families/<id>/paper`: one write with
 //! the check for the paper day, the education signed for and the hand-out, dated when it
 //! happened; `store::handouts::paper`).
 
@@ -62,9 +62,24 @@ pub async fn slips(
         Some(&user.0),
         cookies,
         None,
-        json!({"site": s, "numbers": numbers, "models": models.iter().map(|m| &m.name).collect::<Vec<_>>()}),
+        json!({
+            "site": s,
+            "numbers": numbers,
+            "models": models.iter().map(|m| model_in_every_language(&m.code, &m.name)).collect::<Vec<_>>(),
+            "languages": crate::catalog::catalog().languages(),
+        }),
     );
     Ok(Template::render("paper/slips", ctx))
+}
+
+/// A crib model's name in every language of the catalog, side by side (each language's
+/// name, or the seeded one where the catalog has none).
+fn model_in_every_language(code: &str, seeded: &str) -> String {
+    let c = crate::catalog::catalog();
+    let mut names: Vec<String> =
+        c.languages().iter().map(|l| crate::web::handouts::receipt::model_name(c, l, code, seeded)).collect();
+    names.dedup();
+    names.join(" / ")
 }
 
 /// A printable sign-in sheet for a day at a site.
@@ -84,7 +99,12 @@ pub async fn sign_in_sheet(
         Some(&user.0),
         cookies,
         None,
-        json!({"site": s, "day": day, "rows": (1..=20).collect::<Vec<_>>()}),
+        json!({
+            "site": s,
+            "day": day,
+            "rows": (1..=20).collect::<Vec<_>>(),
+            "languages": crate::catalog::catalog().languages(),
+        }),
     );
     Ok(Template::render("paper/sign_in", ctx))
 }

@@ -266,6 +266,8 @@ const ROWS: &[Row] = &[
     row("POST", "/families/<id>/handout/confirm",    "/families/{family}/handout/confirm", SITE1_WORKERS_PAGE),
     row("POST", "/families/<id>/handout",            "/families/{family}/handout",        WORKERS_PAGE),
     row("GET",  "/handouts/<id>/receipt",            "/handouts/{handout}/receipt",       [Login, Allow, Allow, Allow, Hide404, Hide404, Hide404]),
+    // Why a crib could not be given, printable for the family (branch family).
+    row("GET",  "/families/<id>/infants/<infant_id>/explanation", "/families/{family}/infants/{infant}/explanation", SITE1_WORKERS_PAGE),
     row("GET",  "/follow-ups",                       "/follow-ups",                       WORKERS_PAGE),
     row("POST", "/follow-ups/<id>/call",             "/follow-ups/{follow_up}/call",      [Login, Allow, Allow, Allow, Hide404, Deny403, Deny403])
         .body("reached=no"),

@@ -927,3 +927,102 @@ async fn staff_correct_a_family_on_a_phone_and_a_tablet() {
     b.screenshot("staff-family-after-birth-tablet").await;
     b.quit().await;
 }
+
+// === Family-facing printables (branch family): the receipt, the checklist and the
+// explanation of a refusal, in Spanish and English, at a phone and a tablet, and printed. ===
+
+/// A Spanish-speaking family at site 1, eligible or not (it has a safe place to sleep),
+/// checked and educated; `(family, baby)`.
+async fn spanish_family_for_pages(app: &TestApp, api: &str, last: &str, eligible: bool) -> (i64, i64) {
+    let mut body = family()
+        .named("Rosa", last)
+        .set("/preferred_language", json!("es"))
+        .set("/has_safe_sleep_space", json!(!eligible))
+        .with_infant_born(days_ago(12))
+        .build();
+    body["confirm_not_duplicate"] = json!(true);
+    let (status, created) = app.post(api, "/api/v1/families", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let fid = created["id"].as_i64().expect("family id");
+    let (status, _) = app.post(api, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let edu = json!({"mode": "site", "language": "es", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "Rosa"});
+    let (status, _) = app.post(api, &format!("/api/v1/families/{fid}/education"), &edu).await;
+    assert_eq!(status, StatusCode::CREATED);
+    (fid, created["infant_ids"][0].as_i64().expect("infant id"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn family_pages_read_in_both_languages_on_a_phone_a_tablet_and_on_paper() {
+    if !browser_available("family pages") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn_with(crate::common::Options {
+        settings: vec![
+            ("cribs_program_phone", "410-555-0100".into()),
+            ("cribs_site_hours", "mon-fri 9:00-16:00, sat 10:00-13:00".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let api = app.token("staff@demo.cribs").await;
+    let (fid, iid) = spanish_family_for_pages(&app, &api, "Quispe", true).await;
+    let body = json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1, "lot": "LOT-2026-11"});
+    let (status, h) = app.post(&api, "/api/v1/handouts", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let (refused, refused_baby) = spanish_family_for_pages(&app, &api, "Mamani", false).await;
+    let b = Browser::start(&app).await;
+    b.sign_in("staff@demo.cribs", false, "/checkin").await;
+    let receipt = format!("/handouts/{}/receipt", h["id"]);
+    let explanation = format!("/families/{refused}/infants/{refused_baby}/explanation");
+    let pages = [
+        (receipt.clone(), "receipt-es"),
+        (format!("{receipt}?lang=en"), "receipt-en"),
+        (format!("/families/{fid}/education"), "checklist-es"),
+        (explanation.clone(), "explanation-es"),
+        (format!("{explanation}?lang=en"), "explanation-en"),
+    ];
+    for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
+        b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        for (path, name) in &pages {
+            b.goto(path).await;
+            b.assert_page_ok(name).await;
+            b.assert_accessible(name).await;
+            let wide = b.driver.execute("return document.documentElement.scrollWidth;", vec![]).await.expect("width");
+            let wide = wide.json().as_i64().unwrap_or(i64::MAX);
+            b.screenshot(&format!("family-{name}-{label}")).await;
+            let inner = b.driver.execute("return window.innerWidth;", vec![]).await.expect("inner width");
+            let inner = inner.json().as_i64().unwrap_or(i64::from(width));
+            assert!(wide <= inner, "{name} {label}: the page fits its width ({wide} px in {inner})");
+            if !name.starts_with("checklist") {
+                let print = b.el("button[data-print]").await;
+                assert!(print.is_displayed().await.expect("displayed?"), "{name}: the Print button shows with script");
+            }
+        }
+    }
+    // As printed: the print style sheet hides the banner, the buttons and the language links.
+    b.driver.set_window_rect(0, 0, 1024, 768).await.expect("window size");
+    for (path, name) in [(receipt.clone(), "receipt-es"), (explanation.clone(), "explanation-es")] {
+        b.goto(&path).await;
+        let hidden = b
+            .driver
+            .execute(
+                "const hidden = new Set(); for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
+                 if (rule.media && [...rule.media].includes('print')) { for (const r of rule.cssRules) { \
+                 if (r.style && r.style.display === 'none') { r.selectorText.split(',').forEach(s => hidden.add(s.trim())); } } } } } \
+                 return ['.printable-tools', '.handed-out', '.print-actions'].every(s => hidden.has(s)) \
+                 && !!document.querySelector('.printable-tools button[data-print]');",
+                vec![],
+            )
+            .await
+            .expect("print rules");
+        assert_eq!(hidden.json(), &json!(true), "{name}: what is for the screen is hidden in print");
+    }
+    b.goto(&receipt).await;
+    let text = b.text().await;
+    assert!(text.contains("Cuna entregada") && text.contains("Llame al programa de cunas al 410-555-0100"), "{text}");
+    assert!(text.contains("de lunes a viernes, de 9:00 a. m. a 4:00 p. m."), "{text}");
+    b.quit().await;
+}
+// === end of the family-facing printables block ===

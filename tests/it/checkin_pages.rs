@@ -193,6 +193,26 @@ async fn registering_through_the_form_saves_once_per_form() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn income_typed_with_a_thousands_comma_and_a_dollar_sign_is_saved() {
+    let app = TestApp::spawn().await;
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    let mut fields = with_tokens(&b, "/families/new", form_fields("Comma", "Income")).await;
+    set(&mut fields, "annual_income", "$31,200.50");
+    let res = b.post_form("/families/new", &pairs(&fields)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id: i64 = location(&res).trim_start_matches("/families/").parse().expect("id");
+    let row = cribs::store::families::get(&app.db, id).await.expect("stored");
+    assert_eq!(row.annual_income_cents, Some(3_120_050));
+    // A comma out of its place is still refused, with what was typed kept.
+    let mut fields = with_tokens(&b, "/families/new", form_fields("Bad", "Comma")).await;
+    set(&mut fields, "annual_income", "31,20");
+    let res = b.post_form("/families/new", &pairs(&fields)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("value=\"31,20\"") && html.contains("Write the yearly income as a number of dollars"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_form_keeps_what_was_typed_and_says_why() {
     let app = TestApp::spawn().await;
     let b = app.browser_signed_in("staff@demo.cribs").await;

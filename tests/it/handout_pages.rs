@@ -161,7 +161,8 @@ async fn refused_forms_keep_what_was_typed_and_write_nothing() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.expect("html");
-    assert!(page.contains("missing: back, crib, no_smoking"));
+    assert!(page.contains("Still to do: B — on the Back, C — in a Crib and D — Don&#x27;t smoke."), "{page}");
+    assert!(!page.contains("no_smoking;") && !page.contains("missing:"), "no topic code reaches a person");
     assert!(page.contains("value=\"Typed Name\""), "the typed name is kept");
     assert_eq!(app.count("education_sessions").await, 0);
     // Without education the handout is refused with its reason on the form.

@@ -11,6 +11,7 @@ mod backup;
 mod browser;
 mod checkin_pages;
 mod families;
+mod family_words;
 mod fhir;
 mod forms;
 mod foundation;

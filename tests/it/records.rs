@@ -286,6 +286,39 @@ async fn a_birth_is_recorded_and_a_returning_familys_new_baby_added() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_correction_form_takes_income_with_a_thousands_comma() {
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let (fid, _) = register(&app, &staff, &maria(days_ago(8))).await;
+    let b = app.browser_signed_in("staff@demo.cribs").await;
+    let page = format!("/families/{fid}/correct");
+    let (_, html) = b.get(&page).await;
+    let mut fields = crate::common::hidden_fields_of(&html, &page).expect("the form");
+    let typed = [
+        ("caregiver.first_name", "María"),
+        ("caregiver.last_name", "Hernández"),
+        ("caregiver.date_of_birth", "1994-02-03"),
+        ("caregiver.phone", "410-555-3131"),
+        ("preferred_language", "en"),
+        ("address.line1", "1200 Druid Hill Ave"),
+        ("address.city", "Baltimore"),
+        ("address.state", "MD"),
+        ("address.zip", "21217"),
+        ("address.neighborhood_id", "65"),
+        ("household_size", "2"),
+        ("annual_income", "$28,000"),
+        ("enrollments", "WIC"),
+        ("has_safe_sleep_space", "no"),
+        ("reason", "income given at the door"),
+    ];
+    fields.extend(typed.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let res = b.client.post(app.url(&page)).form(&fields).send().await.expect("POST");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    let row = cribs::store::families::get(&app.db, fid).await.expect("stored");
+    assert_eq!(row.annual_income_cents, Some(2_800_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_fix_a_typo_record_a_birth_and_clear_a_possible_same_baby_on_the_pages() {
     let app = TestApp::spawn().await;
     let staff = app.token("staff@demo.cribs").await;

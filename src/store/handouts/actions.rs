@@ -177,7 +177,7 @@ pub async fn receipt(db: &Db, by: Caller<'_>, id: i64) -> Result<Receipt, AppErr
     let detail = Some(format!("receipt {}", h.receipt_number));
     let entry = AuditEntry { action: "family.view", entity: "family", entity_id: Some(family.id), detail };
     audit::record_alone(db, Some(by.who), Some(by.ip), entry).await?;
-    Ok(Receipt { handout: h, family, site, model_name: model.name, infant })
+    Ok(Receipt { handout: h, family, site, model_name: model.name, model_code: model.code, infant })
 }
 
 /// A receipt's facts (`receipt`).
@@ -187,5 +187,7 @@ pub struct Receipt {
     pub family: crate::entity::family::Model,
     pub site: crate::entity::site::Model,
     pub model_name: String,
+    /// The model's code: the catalog names it in the family's language (`crib-model-<code>`).
+    pub model_code: String,
     pub infant: crate::entity::infant::Model,
 }

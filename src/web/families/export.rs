@@ -34,7 +34,7 @@ pub async fn show(
     let out = export::export(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
     let t = record_text(&out.family.preferred_language);
     let ctx = page(
-        t.title,
+        &t.title.clone(),
         Some(&user.0),
         cookies,
         flash,

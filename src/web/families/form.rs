@@ -177,7 +177,7 @@ impl RegisterForm {
                 neighborhood_id,
             }),
             household_size: Some(Value::String(self.household_size.clone())),
-            annual_income: Some(Value::String(self.annual_income.clone())),
+            annual_income: Some(Value::String(crate::domain::money::plain_typed_amount(&self.annual_income))),
             enrollments: self.enrollments.clone(),
             has_safe_sleep_space: match self.has_safe_sleep_space.as_str() {
                 "yes" => Some(true),

@@ -28,11 +28,21 @@ const ROUTE: &str = "POST /families/new";
 pub type Answer = Either<Flash<Redirect>, (Status, Template)>;
 
 /// The empty registration form.
-#[get("/families/new")]
-pub async fn new_page(user: PageUser, db: &State<Db>, cookies: &CookieJar<'_>) -> PageResult<Template> {
+/// `q`: the check-in search that found nobody, to start with (`prefill_from_search`).
+#[get("/families/new?<q>")]
+pub async fn new_page(
+    user: PageUser,
+    db: &State<Db>,
+    cookies: &CookieJar<'_>,
+    q: Option<&str>,
+) -> PageResult<Template> {
     let who = user.0;
     forbidden_unless(who.works_with_families())?;
-    let form = RegisterForm::blank(FormToken::fresh());
+    let mut form = RegisterForm::blank(FormToken::fresh());
+    let typed = crate::domain::checkin::prefill_from_search(q.unwrap_or(""));
+    form.caregiver.first_name = typed.first_name;
+    form.caregiver.last_name = typed.last_name;
+    form.caregiver.phone = typed.phone;
     let ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default()).await?;
     Ok(Template::render("families/new", ctx))
 }

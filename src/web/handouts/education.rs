@@ -6,8 +6,8 @@ use super::errors_map;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
-use crate::domain::education::parse_education;
-use crate::domain::safe_sleep_text::{supported, text};
+use crate::domain::education::{missing_required, parse_education, ATTESTATION_MAX_CHARS};
+use crate::domain::safe_sleep_text::{missing_sentence, supported, topics};
 use crate::error::AppError;
 use crate::store::audit::Caller;
 use crate::store::families;
@@ -57,8 +57,9 @@ async fn render(
         None,
         json!({
             "family": {"id": fam.id, "first_name": fam.first_name, "last_name": fam.last_name},
-            "text": text(lang),
+            "topics": topics(lang),
             "lang": lang,
+            "languages": crate::catalog::catalog().languages(),
             "form": {
                 "form_token": form.form_token.or_fresh(),
                 "mode": if form.mode.is_empty() { if user.0.hospital_id().is_some() { "hospital_discharge" } else { "site" } } else { form.mode.as_str() },
@@ -70,6 +71,26 @@ async fn render(
         }),
     );
     Ok(Template::render("handouts/education", ctx))
+}
+
+/// The problems the family reads (the ABCD left unticked, the typed name) in the
+/// checklist's language, from the catalog: never a topic code, never English on a
+/// Spanish checklist. The staff's own fields keep the domain's sentences.
+fn in_family_words(mut errors: BTreeMap<String, String>, form: &EducationForm, lang: &str) -> BTreeMap<String, String> {
+    let c = crate::catalog::catalog();
+    let missing = missing_required(&form.topics);
+    if errors.contains_key("topics") && !missing.is_empty() {
+        errors.insert("topics".into(), missing_sentence(lang, &missing));
+    }
+    if errors.contains_key("caregiver_attestation") {
+        let key = if form.caregiver_attestation.trim().chars().count() > ATTESTATION_MAX_CHARS {
+            "checklist-attest-too-long"
+        } else {
+            "checklist-attest-missing"
+        };
+        errors.insert("caregiver_attestation".into(), c.text(lang, key));
+    }
+    errors
 }
 
 /// The checklist, in the family's language unless `lang` says otherwise.
@@ -105,7 +126,8 @@ pub async fn education_submit(
         match parse_education(None, &form.mode, lang, &form.topics, &form.caregiver_attestation, crate::clock::now()) {
             Ok(n) => n,
             Err(problems) => {
-                let t = render(db.inner(), &user, cookies, id, &form, errors_map(&problems)).await?;
+                let errors = in_family_words(errors_map(&problems), &form, supported(lang));
+                let t = render(db.inner(), &user, cookies, id, &form, errors).await?;
                 return Ok(Either::Right((Status::UnprocessableEntity, t)));
             }
         };
@@ -119,6 +141,7 @@ pub async fn education_submit(
         }
         Err(AppError::Validation(fields)) => {
             let errors = fields.into_iter().filter_map(|(f, m)| Some((f, m.into_iter().next()?))).collect();
+            let errors = in_family_words(errors, &form, supported(lang));
             let t = render(db.inner(), &user, cookies, id, &form, errors).await?;
             Ok(Either::Right((Status::UnprocessableEntity, t)))
         }

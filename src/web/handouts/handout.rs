@@ -211,7 +211,13 @@ pub async fn handout_submit(
         Err(e @ AppError::Internal(_)) => Err(e.into()),
         Err(e) => {
             let status = e.status();
-            let t = render(db.inner(), &user, cookies, id, &form, errors_of(&e), "handouts/handout_form").await?;
+            let mut errors = errors_of(&e);
+            // A refusal the family takes home: the printable explanation in their language
+            // (the template links it for this baby).
+            if matches!(e, AppError::Ineligible { .. } | AppError::AlreadyReceived(_)) {
+                errors.insert("family_explanation".into(), form.infant_id.to_string());
+            }
+            let t = render(db.inner(), &user, cookies, id, &form, errors, "handouts/handout_form").await?;
             Ok(Either::Right((status, t)))
         }
     }

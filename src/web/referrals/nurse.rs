@@ -90,7 +90,7 @@ pub fn to_input(f: &RequestForm) -> Result<ReferralInput, String> {
         "address": {"line1": opt(&f.line1), "city": "Baltimore", "state": "MD", "zip": opt(&f.zip),
                     "neighborhood_id": f.neighborhood_id.parse::<i64>().ok()},
         "household_size": opt(&f.household_size),
-        "annual_income": opt(&f.annual_income),
+        "annual_income": opt(&crate::domain::money::plain_typed_amount(&f.annual_income)),
         "enrollments": f.enrollments,
         "has_safe_sleep_space": match f.safe_space.as_str() { "yes" => json!(true), "no" => json!(false), _ => Value::Null },
         "infant": if born { json!({"date_of_birth": opt(&f.baby_date)}) } else { json!({"expected_due_date": opt(&f.baby_date)}) },
