@@ -985,26 +985,39 @@ struct Layout {
 }
 
 impl Browser {
-    /// Fail when the page scrolls sideways or any text overlaps other text or a control.
-    async fn assert_layout_holds(&self, label: &str) -> Layout {
+    /// What is wrong with the page's layout: sideways scrolling, text over other text.
+    async fn layout_problems(&self, label: &str) -> (Layout, Vec<String>) {
         let layout: Layout =
             self.driver.execute(LAYOUT_JS, vec![]).await.expect("layout check").convert().expect("layout json");
-        assert!(
-            layout.width <= layout.viewport,
-            "{label}: the page scrolls sideways ({} px in a {} px viewport); furthest right: {:?}",
-            layout.width,
-            layout.viewport,
-            layout.widest
-        );
-        assert!(layout.overlaps.is_empty(), "{label}: text overlaps:\n{}", layout.overlaps.join("\n"));
-        layout
+        let mut problems = Vec::new();
+        if layout.width > layout.viewport {
+            problems.push(format!(
+                "{label}: the page scrolls sideways ({} px in a {} px viewport); furthest right: {:?}",
+                layout.width, layout.viewport, layout.widest
+            ));
+        }
+        if !layout.overlaps.is_empty() {
+            problems.push(format!("{label}: text overlaps:\n  {}", layout.overlaps.join("\n  ")));
+        }
+        (layout, problems)
     }
 
-    /// A screenshot of the whole page (the window made as tall as the page, then put back).
+    /// Serious or critical WCAG 2 A/AA violations on the page, as lines for a failure message.
+    async fn accessibility_problems(&self, label: &str) -> Vec<String> {
+        let Some((_, list)) = self.axe_run(label).await else { return Vec::new() };
+        list.iter()
+            .filter(|v| is_serious(v))
+            .map(|v| format!("{label}: axe {} ({}): {} at {}", v["id"], v["impact"], v["help"], v["nodes"]))
+            .collect()
+    }
+
+    /// A screenshot of what the screen shows, `<name>.png`, and of the whole page,
+    /// `<name>-whole.png` (the window made as tall as the page, then put back).
     async fn screenshot_whole(&self, name: &str, width: u32, height: u32, page_height: i64) {
+        self.screenshot(name).await;
         let tall = u32::try_from(page_height.clamp(i64::from(height), 8000)).unwrap_or(height);
         self.driver.set_window_rect(0, 0, width, tall).await.expect("tall window");
-        self.screenshot(name).await;
+        self.screenshot(&format!("{name}-whole")).await;
         self.driver.set_window_rect(0, 0, width, height).await.expect("window size");
     }
 }
@@ -1034,6 +1047,7 @@ async fn every_page_holds_on_a_phone_and_a_tablet() {
     let app = TestApp::spawn().await;
     let roles = crate::every_page::seed(&app).await;
     let mut checked = 0;
+    let mut problems: Vec<String> = Vec::new();
     for role in &roles {
         let b = Browser::start(&app).await;
         b.sign_in(role.email, false, role.home).await;
@@ -1043,9 +1057,10 @@ async fn every_page_holds_on_a_phone_and_a_tablet() {
                 let label = format!("{} {name} ({size}, {path})", role.role);
                 b.goto(path).await;
                 b.assert_page_ok(&label).await;
-                let layout = b.assert_layout_holds(&label).await;
+                let (layout, wrong) = b.layout_problems(&label).await;
+                problems.extend(wrong);
                 b.screenshot_whole(&format!("page-{}-{name}-{size}", role.role), width, height, layout.height).await;
-                b.assert_accessible(&label).await;
+                problems.extend(b.accessibility_problems(&label).await);
                 checked += 1;
             }
         }
@@ -1054,5 +1069,7 @@ async fn every_page_holds_on_a_phone_and_a_tablet() {
         }
         b.quit().await;
     }
+    assert!(problems.is_empty(), "{} problems in {checked} page views:\n{}", problems.len(), problems.join("\n"));
+    assert!(checked >= 90, "every main page of every role at both sizes: {checked}");
     println!("{checked} page views held at 390×844 and 1024×768");
 }

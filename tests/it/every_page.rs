@@ -245,9 +245,11 @@ async fn pages_show_names_and_words_not_codes() {
         }
         out
     };
+    let words: Vec<&str> = text.split_whitespace().collect();
     for kind in ["family", "site", "model", "infant"] {
-        let numbered = text.split_whitespace().collect::<Vec<_>>().windows(2).find(|w| {
-            w[0] == kind && w[1].trim_end_matches([',', ':', ';']).chars().all(|c| c.is_ascii_digit())
+        let numbered = words.windows(2).find(|w| {
+            let id = w[1].trim_end_matches([',', ':', ';']);
+            w[0] == kind && !id.is_empty() && id.chars().all(|c| c.is_ascii_digit())
         });
         assert!(numbered.is_none(), "no \"{kind} <id>\" in the audit rows: {numbered:?}");
     }
