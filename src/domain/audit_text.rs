@@ -134,7 +134,9 @@ fn json_words(detail: &str, names: &impl Names) -> Option<String> {
     }
     let parts: Vec<String> = o
         .iter()
-        .map(|(k, v)| format!("{}: {}", humanize(k).to_lowercase(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .map(|(k, v)| {
+            format!("{}: {}", humanize(k).to_lowercase(), v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        })
         .collect();
     Some(parts.join("; "))
 }
@@ -223,8 +225,11 @@ pub fn detail_words(detail: &str, names: &impl Names) -> String {
     out.join(" ").trim().to_string()
 }
 
-/// A word that is a code in parentheses or on its own ("(home_visit)", "(damaged),") in words.
+/// A code in parentheses ("(home_visit)", "(damaged),") in words; any other word as it is.
 fn code_in(word: &str) -> String {
+    if !word.starts_with('(') {
+        return word.to_string();
+    }
     let start = word.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(word.len());
     let end = word.rfind(|c: char| c.is_ascii_alphabetic() || c == '_').map_or(start, |e| e + 1);
     if start >= end {
@@ -260,7 +265,10 @@ mod tests {
     fn ids_become_names() {
         assert_eq!(detail_words("site 3 model 1 +20", &Demo), "Belair-Edison Family Site, Pack 'n Play: +20");
         assert_eq!(detail_words("6 from site 3 to site 9", &Demo), "6 from Belair-Edison Family Site to site 9");
-        assert_eq!(detail_words("family 5, source web, 0 possible matches", &Demo), "Ana Lopez, source web, 0 possible matches");
+        assert_eq!(
+            detail_words("family 5, source web, 0 possible matches", &Demo),
+            "Ana Lopez, source web, 0 possible matches"
+        );
         assert_eq!(detail_words("infant 7: eligible", &Demo), "baby Luz: eligible");
         assert_eq!(detail_words("merged family 5 into 6: same mother", &Demo), "merged Ana Lopez into 6: same mother");
     }
@@ -268,7 +276,10 @@ mod tests {
     #[test]
     fn codes_become_words() {
         assert_eq!(detail_words("session 12 (home_visit)", &Demo), "(at a home visit)");
-        assert_eq!(detail_words("site 3 model 1 -2 (damaged)", &Demo), "Belair-Edison Family Site, Pack 'n Play: -2 (damaged)");
+        assert_eq!(
+            detail_words("site 3 model 1 -2 (damaged)", &Demo),
+            "Belair-Edison Family Site, Pack 'n Play: -2 (damaged)"
+        );
         assert_eq!(
             detail_words(r#"{"shown_by":"triage","ids":"5,8"}"#, &Demo),
             "on the triage queue: Ana Lopez, record 8"

@@ -9,7 +9,8 @@ use crate::domain::actor::Actor;
 use crate::domain::audit_text::{self, Names};
 use crate::domain::role::Role;
 use crate::entity::{
-    crib_model, family, follow_up, handout, infant, policy, referral, site, stock_balance, stock_movement, transfer, user,
+    crib_model, family, follow_up, handout, infant, policy, referral, site, stock_balance, stock_movement, transfer,
+    user,
 };
 use crate::error::AppError;
 use crate::store::audit::AuditRow;
@@ -99,7 +100,11 @@ fn infant_label(i: &infant::Model) -> String {
 }
 
 /// Describe a page of audit rows for `reader`.
-pub async fn describe(db: &impl ConnectionTrait, reader: &Actor, rows: Vec<AuditRow>) -> Result<Vec<Described>, AppError> {
+pub async fn describe(
+    db: &impl ConnectionTrait,
+    reader: &Actor,
+    rows: Vec<AuditRow>,
+) -> Result<Vec<Described>, AppError> {
     let mut f = Found { reader_is_admin: reader.role == Role::Admin, ..Default::default() };
     f.sites = site::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
     f.models = crib_model::Entity::find().all(db).await?.into_iter().map(|m| (m.id, m.name)).collect();
@@ -121,7 +126,8 @@ pub async fn describe(db: &impl ConnectionTrait, reader: &Actor, rows: Vec<Audit
         family_ids.push(r.family_id);
         f.referrals.insert(r.id, (r.family_id, r.hospital_site_id));
     }
-    let calls = follow_up::Entity::find().filter(follow_up::Column::Id.is_in(ids_of(&rows, "follow_up"))).all(db).await?;
+    let calls =
+        follow_up::Entity::find().filter(follow_up::Column::Id.is_in(ids_of(&rows, "follow_up"))).all(db).await?;
     let call_handouts: Vec<i64> = calls.iter().map(|c| c.handout_id).collect();
     let call_families: HashMap<i64, i64> = handout::Entity::find()
         .filter(handout::Column::Id.is_in(call_handouts))
@@ -254,7 +260,9 @@ impl Found {
             "stock_movement" | "stock_balance" => {
                 let found = if r.entity == "stock_movement" { self.movements.get(&id) } else { self.balances.get(&id) };
                 match found {
-                    Some((site, model)) => vec![self.site_piece(*site), words(format!(", {}", self.model_name(*model)))],
+                    Some((site, model)) => {
+                        vec![self.site_piece(*site), words(format!(", {}", self.model_name(*model)))]
+                    }
                     None => vec![words(format!("stock record {id}"))],
                 }
             }

@@ -700,10 +700,17 @@ async fn every_write_and_sign_in_leaves_an_audit_row_that_the_audit_page_lists()
         assert!(page.contains(&what(action)), "the audit page lists {action} in words");
         assert!(!page.contains(&format!(">{action}<")), "not as a code: {action}");
     }
-    assert!(page.find(&what("session.login")).unwrap_or(0) < page.find(&what("stock.receipt")).unwrap_or(0), "newest first");
+    assert!(
+        page.find(&what("session.login")).unwrap_or(0) < page.find(&what("stock.receipt")).unwrap_or(0),
+        "newest first"
+    );
 
     let (_, page) = manager.get("/audit?action=user.").await;
-    assert!(page.contains(&what("user.update")) && !page.contains(&what("stock.receipt")) && !page.contains(&what("session.login")));
+    assert!(
+        page.contains(&what("user.update"))
+            && !page.contains(&what("stock.receipt"))
+            && !page.contains(&what("session.login"))
+    );
     let (_, page) = manager.get("/audit?person=admin%40demo").await;
     assert!(page.contains(&what("user.update")) && !page.contains(&what("stock.receipt")), "by email");
     let (_, page) = manager.get(&format!("/audit?entity=user&entity_id={staff2_id}")).await;

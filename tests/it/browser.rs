@@ -84,7 +84,10 @@ fn axe_source() -> Option<String> {
 /// browser test then runs without its accessibility checks, which only a line in their
 /// captured output would otherwise tell.
 #[test]
-#[cfg_attr(cribs_no_axe, ignore = "axe-core is missing (npm install in .ci/axe): pages are not checked for accessibility")]
+#[cfg_attr(
+    cribs_no_axe,
+    ignore = "axe-core is missing (npm install in .ci/axe): pages are not checked for accessibility"
+)]
 fn the_accessibility_checker_is_installed() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/axe/node_modules/axe-core/axe.min.js");
     let script = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -408,7 +411,10 @@ async fn type_date(b: &Browser, css: &str, date: chrono::NaiveDate) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(cribs_no_browser, ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
 async fn staff_check_in_check_eligibility_educate_hand_out_and_print_the_receipt() {
     if !browser_available("staff") {
         return;
@@ -515,7 +521,10 @@ async fn staff_check_in_check_eligibility_educate_hand_out_and_print_the_receipt
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(cribs_no_browser, ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
 async fn a_nurse_requests_a_crib_and_sees_where_it_waits_once_accepted() {
     if !browser_available("nurse") {
         return;
@@ -571,7 +580,10 @@ async fn a_nurse_requests_a_crib_and_sees_where_it_waits_once_accepted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(cribs_no_browser, ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
 async fn a_manager_triages_restocks_reads_the_report_and_the_audit() {
     if !browser_available("manager") {
         return;
@@ -704,7 +716,10 @@ async fn a_manager_triages_restocks_reads_the_report_and_the_audit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(cribs_no_browser, ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
 async fn staff_at_another_site_find_a_family_as_a_minimal_match_and_check_it_in_here() {
     if !browser_available("staff2") {
         return;
@@ -748,7 +763,10 @@ async fn staff_at_another_site_find_a_family_as_a_minimal_match_and_check_it_in_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(cribs_no_browser, ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
 async fn a_manager_sets_up_two_step_sign_in_and_decides_a_possible_match_at_triage() {
     if !browser_available("manager two-step") {
         return;
@@ -829,7 +847,10 @@ async fn a_manager_sets_up_two_step_sign_in_and_decides_a_possible_match_at_tria
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(cribs_no_browser, ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
 async fn staff_correct_a_family_on_a_phone_and_a_tablet() {
     if !browser_available("staff correction") {
         return;
@@ -1038,7 +1059,10 @@ async fn planted_layout_faults_are_caught(b: &Browser) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(cribs_no_browser, ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
 async fn every_page_holds_on_a_phone_and_a_tablet() {
     if !browser_available("every page") {
         return;

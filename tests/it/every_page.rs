@@ -37,7 +37,8 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
     let abcd = json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking", "room_sharing_without_bed_sharing"], "caregiver_attestation": "Ana Lopez"});
     let (status, e) = app.post(&staff, &format!("/api/v1/families/{ana_id}/education"), &abcd).await;
     assert_eq!(status, StatusCode::CREATED, "{e}");
-    let handout = json!({"family_id": ana_id, "infant_id": ana_infant, "site_id": 1, "crib_model_id": 1, "lot": "LOT-2026-07"});
+    let handout =
+        json!({"family_id": ana_id, "infant_id": ana_infant, "site_id": 1, "crib_model_id": 1, "lot": "LOT-2026-07"});
     let (status, h) = app.post(&staff, "/api/v1/handouts", &handout).await;
     assert_eq!(status, StatusCode::CREATED, "{h}");
     let handout_id = h["id"].as_i64().expect("handout id");
@@ -219,7 +220,10 @@ async fn pages_show_names_and_words_not_codes() {
         assert!(!page.contains(code), "no code {code} on the family page");
     }
     assert!(page.contains("Share the room, not the bed") && page.contains(">At the site<"), "topics and mode in words");
-    assert!(page.contains("Crib handed out") && page.contains("class=\"past-check\""), "the card says the crib was handed out");
+    assert!(
+        page.contains("Crib handed out") && page.contains("class=\"past-check\""),
+        "the card says the crib was handed out"
+    );
     assert!(page.contains(">Version 1<"), "the policy by its version");
 
     let manager = app.browser_signed_in("manager@demo.cribs").await;
@@ -227,7 +231,10 @@ async fn pages_show_names_and_words_not_codes() {
     assert_eq!(status, StatusCode::OK);
     let page = page.replace("&#x2F;", "/").replace("&#x27;", "'");
     assert!(page.contains(">Ana Lopez</a>") && page.contains("href=\"/families/"), "the family by name, linked");
-    assert!(page.contains("Central Crib Warehouse</a>") && page.contains("Portable play yard kit"), "site and model names");
+    assert!(
+        page.contains("Central Crib Warehouse</a>") && page.contains("Portable play yard kit"),
+        "site and model names"
+    );
     assert!(page.contains("Received stock") && page.contains("Handed out a crib"), "actions in words");
     let text: String = {
         let mut out = String::new();
