@@ -20,6 +20,26 @@ pub const OPTIONAL_TOPICS: [&str; 7] = [
 /// Where and how the education was given.
 pub const MODES: [&str; 4] = ["site", "home_visit", "hospital_discharge", "video"];
 
+/// A mode in words, for the pages ("home_visit" → "Home visit"); an unknown one as written.
+pub fn mode_words(mode: &str) -> String {
+    match mode {
+        "site" => "At the site".into(),
+        "home_visit" => "Home visit".into(),
+        "hospital_discharge" => "At hospital discharge".into(),
+        "video" => "By video".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A topic's title in English, for staff pages ("room_sharing_without_bed_sharing" →
+/// "Share the room, not the bed"); an unknown one with its underscores as spaces.
+pub fn topic_words(code: &str) -> String {
+    crate::domain::safe_sleep_text::topics("en")
+        .into_iter()
+        .find(|t| t.code == code)
+        .map_or_else(|| code.replace('_', " "), |t| t.title)
+}
+
 /// The curriculum version recorded with each session.
 pub const CURRICULUM_VERSION: &str = "ABCD-2026.1";
 

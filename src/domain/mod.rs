@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod audit_text;
 pub mod charts;
 pub mod checkin;
 pub mod dates;

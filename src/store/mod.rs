@@ -13,6 +13,7 @@ pub mod account_security;
 pub mod accounts;
 pub mod actors;
 pub mod audit;
+pub mod audit_names;
 pub mod audit_queue;
 pub mod checkin;
 pub mod constraints;

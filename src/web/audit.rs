@@ -1,6 +1,7 @@
 //! The audit page, `GET /audit` (managers and admins): who did or viewed what, newest
 //! first, filtered by person, record, action and New York date range, 50 to a page.
-//! Read-only: no route anywhere edits or deletes an audit row.
+//! Read-only: no route anywhere edits or deletes an audit row. Each row is shown in words
+//! (`store::audit_names`): names instead of ids, families linked where the reader may open them.
 
 use crate::auth::guards::PageManager;
 use crate::db::Db;
@@ -168,7 +169,7 @@ pub async fn audit_page(
     let (filter, page_no, errors) = parse(db, &q).await?;
     let (status, rows, total) = if errors.is_empty() {
         let (rows, total) = audit::search(db, &filter, page_no, PER_PAGE).await?;
-        (Status::Ok, rows, total)
+        (Status::Ok, crate::store::audit_names::describe(db, &user.0, rows).await?, total)
     } else {
         (Status::UnprocessableEntity, Vec::new(), 0)
     };

@@ -695,20 +695,29 @@ async fn every_write_and_sign_in_leaves_an_audit_row_that_the_audit_page_lists()
     let manager = app.browser_signed_in("manager@demo.cribs").await;
     let (status, page) = manager.get("/audit").await;
     assert_eq!(status, StatusCode::OK);
+    // Actions in words (`domain::audit_text`), each in its own cell.
     for action in ["token.create", "stock.receipt", "login.failed", "session.logout", "user.update"] {
-        assert!(page.contains(action), "the audit page lists {action}");
+        assert!(page.contains(&what(action)), "the audit page lists {action} in words");
+        assert!(!page.contains(&format!(">{action}<")), "not as a code: {action}");
     }
-    assert!(page.find("session.login").unwrap_or(0) < page.find("stock.receipt").unwrap_or(0), "newest first");
+    assert!(
+        page.find(&what("session.login")).unwrap_or(0) < page.find(&what("stock.receipt")).unwrap_or(0),
+        "newest first"
+    );
 
     let (_, page) = manager.get("/audit?action=user.").await;
-    assert!(page.contains("user.update") && !page.contains("stock.receipt") && !page.contains("session.login"));
+    assert!(
+        page.contains(&what("user.update"))
+            && !page.contains(&what("stock.receipt"))
+            && !page.contains(&what("session.login"))
+    );
     let (_, page) = manager.get("/audit?person=admin%40demo").await;
-    assert!(page.contains("user.update") && !page.contains("stock.receipt"), "by email");
+    assert!(page.contains(&what("user.update")) && !page.contains(&what("stock.receipt")), "by email");
     let (_, page) = manager.get(&format!("/audit?entity=user&entity_id={staff2_id}")).await;
-    assert!(page.contains("user.update") && !page.contains("session.login"), "by record");
+    assert!(page.contains(&what("user.update")) && !page.contains(&what("session.login")), "by record");
     let today = cribs::clock::today();
     let (_, page) = manager.get(&format!("/audit?from={today}&to={today}")).await;
-    assert!(page.contains("stock.receipt"), "today's rows are in today's range");
+    assert!(page.contains(&what("stock.receipt")), "today's rows are in today's range");
     let tomorrow = today + Duration::days(1);
     let (_, page) = manager.get(&format!("/audit?from={tomorrow}")).await;
     assert!(page.contains("No events match"));
@@ -743,4 +752,9 @@ async fn every_write_and_sign_in_leaves_an_audit_row_that_the_audit_page_lists()
     }
     let writes: Vec<_> = app.routes().iter().filter(|(m, uri)| uri.contains("audit") && m != "GET").collect();
     assert!(writes.is_empty(), "no route edits or deletes audit rows: {writes:?}");
+}
+
+/// An action's cell on the audit page: its words between tags.
+fn what(action: &str) -> String {
+    format!(">{}<", cribs::domain::audit_text::action_words(action))
 }

@@ -6,6 +6,7 @@ use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
 use crate::domain::checkin::{next_step, InfantFacts, LatestCheck};
+use crate::domain::education;
 use crate::domain::family::{LANGUAGES, RACE_ETHNICITY};
 use crate::domain::money::format_dollars;
 use crate::domain::role::Role;
@@ -68,6 +69,7 @@ pub async fn show(
                 "latest_check": i.latest_check,
                 "next": next_step(&facts, today, params.eligibility_valid_days, params.education_valid_days),
                 "receipt_number": crib.map(|h| h.receipt_number.clone()),
+                "crib_on": crib.map(|h| h.handed_out_on),
                 "form_token": FormToken::fresh(),
             })
         })
@@ -107,13 +109,13 @@ pub async fn show(
             "checks": detail.checks.iter().map(|c| json!({
                 "corrected_since": c.corrected_since,
                 "checked_on": c.checked_on, "result": c.result, "infant": c.infant_id.and_then(|i| labels.get(&i)),
-                "policy": format!("{} v{}", c.policy.name, c.policy.version),
+                "policy": format!("Version {}", c.policy.version),
                 "failed": c.rules.iter().filter(|r| !r.passed).count(),
             })).collect::<Vec<_>>(),
             "education": detail.education.iter().map(|e| json!({
-                "on": crate::clock::date_in_new_york(e.delivered_at), "mode": e.mode.replace('_', " "),
+                "on": crate::clock::date_in_new_york(e.delivered_at), "mode": education::mode_words(&e.mode),
                 "language": language_label(&e.language), "site": e.site_id.and_then(|s| sites.get(&s)),
-                "topics": e.topics.join(", "),
+                "topics": e.topics.iter().map(|t| education::topic_words(t)).collect::<Vec<_>>().join("; "),
             })).collect::<Vec<_>>(),
             "handouts": detail.handouts.iter().map(|h| json!({
                 "id": h.id, "on": h.handed_out_on, "receipt_number": h.receipt_number,

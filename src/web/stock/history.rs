@@ -147,7 +147,8 @@ impl MovementRow {
             quantity: m.quantity,
             quantity_signed: signed(i64::from(m.quantity)),
             lot: m.lot.unwrap_or_default(),
-            reason: m.reason.unwrap_or_default(),
+            // NOTE: stored reasons are words but for "transfer_cancelled".
+            reason: m.reason.map(|r| r.replace('_', " ")).unwrap_or_default(),
             note: m.note.unwrap_or_default(),
             by: m.user_id.and_then(|u| names.users.get(&u).cloned()).unwrap_or_default(),
             transfer_id: m.transfer_id,
