@@ -19,6 +19,7 @@ pub struct HeldCrib {
     pub site_id: i64,
     pub site_name: String,
     pub hospital_name: String,
+    pub crib_model_id: Option<i64>,
     pub crib_model_name: Option<String>,
     /// The last day the crib is held.
     pub held_until: NaiveDate,
@@ -41,7 +42,7 @@ fn holds(db: &impl ConnectionTrait, today: NaiveDate) -> Sql {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT r.id AS referral_id, r.family_id AS family_id, r.reserved_site_id AS site_id, \
-         s.name AS site_name, h.name AS hospital_name, m.name AS crib_model_name, r.reserved_until AS held_until, \
+         s.name AS site_name, h.name AS hospital_name, r.reserved_crib_model_id AS crib_model_id, m.name AS crib_model_name, r.reserved_until AS held_until, \
          r.home_delivery AS home_delivery, r.note AS note \
          FROM referrals r JOIN sites s ON s.id = r.reserved_site_id JOIN sites h ON h.id = r.hospital_site_id \
          LEFT JOIN crib_models m ON m.id = r.reserved_crib_model_id WHERE r.status = ",

@@ -229,6 +229,12 @@ async fn the_site_holding_a_crib_says_so_on_the_family_page_and_at_check_in() {
     let staff = app.browser_signed_in("staff@demo.cribs").await;
     let (_, elsewhere) = staff.get("/checkin?q=Heldhere").await;
     assert!(elsewhere.contains("Registered at another site") && !elsewhere.contains("A crib is held"), "{elsewhere}");
+    // The hand-out form there says so too, with the held crib's model chosen.
+    let (status, form) = staff2.get(&format!("/families/{fid}/handout?infant_id={}", r["infant_id"])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains(&sentence), "{form}");
+    assert!(form.contains("name=\"crib_model_id\" value=\"1\" checked>"), "the held model is chosen: {form}");
+    assert!(!form.contains("value=\"2\" checked>"), "only that one");
     // Handed out there, the hold is gone and so is the sentence.
     let (status, _) = app
         .post(
@@ -487,7 +493,7 @@ async fn the_recall_lookup_counts_and_lists_the_hand_outs_with_no_lot_where_the_
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("Kima Notasked") && list.contains("Kima Nolotbox"), "{list}");
     assert!(!list.contains("Kima Othermodel"), "another model is out of the lot's reach");
-    assert!(list.contains("Not recorded") && list.contains("No lot number on the box</td>"));
+    assert!(list.contains("lot not recorded") && list.contains("· no lot number on the box"), "{list}");
     assert_eq!(app.count_where("audit_events", "action = 'lot.lookup'").await, audits + 2, "the lookup and the list");
     // A lot no site received cannot be narrowed; it says so.
     let (_, nowhere) = b.get("/stock/lots?lot=NEVER-RECEIVED").await;

@@ -75,7 +75,7 @@ pub async fn show(
     let held: Vec<Value> = crate::store::held::for_family(db, detail.id, today)
         .await?
         .iter()
-        .map(|h| json!({"sentence": h.sentence_for(&who), "home_delivery": h.home_delivery, "note": h.note, "referral_id": h.referral_id}))
+        .map(|h| json!({"sentence": h.sentence_for(&who), "model": h.crib_model_name, "home_delivery": h.home_delivery, "note": h.note}))
         .collect();
     let versions = crate::store::corrections::versions(db, detail.id).await?;
     let hoods: HashMap<i64, String> = if versions.is_empty() {

@@ -102,6 +102,12 @@ async fn render(
             .collect(),
         None => Vec::new(),
     };
+    // A crib held here for this family's hospital request: said, and its model chosen.
+    let held: Vec<crate::store::held::HeldCrib> =
+        crate::store::held::for_family(db, family_id, crate::clock::today()).await?;
+    let held_here = chosen_site.and_then(|s| held.iter().find(|h| h.site_id == s.id));
+    let held_model = held_here.and_then(|h| h.crib_model_id);
+    let crib_model_id = if form.crib_model_id > 0 { form.crib_model_id } else { held_model.unwrap_or(0) };
     let lot_answer = lot_from_form(&form.lot_choice, &form.lot).ok();
     let confirm_lot = match &lot_answer {
         Some(LotOnBox::Lot(l)) => Some(l.clone()),
@@ -120,12 +126,13 @@ async fn render(
                 "form_token": form.form_token.or_fresh(),
                 "infant_id": form.infant_id,
                 "site_id": chosen_site.map(|s| s.id).unwrap_or(0),
-                "crib_model_id": form.crib_model_id,
+                "crib_model_id": crib_model_id,
                 "lot_choice": form.lot_choice,
                 "lot": form.lot,
                 "override_reason": form.override_reason,
             },
             "lots": lots,
+            "held": held_here.map(|h| json!({"sentence": h.sentence_for(&user.0), "model": h.crib_model_name})),
             "choices": {"none": LOT_CHOICE_NONE, "other": LOT_CHOICE_OTHER},
             "confirm": {
                 "infant": chosen_infant.map(infant_label),
