@@ -129,6 +129,7 @@ async fn hand_out(b: &Bench, family_id: i64, infant_id: i64) {
         site_id: SITE,
         crib_model_id: MODEL,
         lot: Some("BENCH-LOT".into()),
+        no_lot_on_box: false,
         override_reason: None,
         referral_id: None,
         paper: None,

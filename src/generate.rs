@@ -388,6 +388,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 void_reason: Set(p.voided_at.map(|_| "entered in error (synthetic)".to_string())),
                 paper_slip: Set(None),
                 entered_at: Set(None),
+                no_lot_on_box: Set(false),
             });
             summary.handouts += 1;
             movements.push(movement(p.site_id, p.model_id, "handout", -1, Some(hid), w.user_id, p.at));

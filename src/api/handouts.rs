@@ -75,7 +75,11 @@ pub struct HandoutRequest {
     pub infant_id: i64,
     pub site_id: i64,
     pub crib_model_id: i64,
+    /// The lot number printed on the box.
     pub lot: Option<String>,
+    /// True when the box has no lot number (recorded as such; not with `lot`). Leaving both
+    /// out records that nobody said.
+    pub no_lot_on_box: Option<bool>,
     /// Managers only: hand out without a passing check, with a written reason.
     pub override_reason: Option<String>,
     /// The hospital request this fulfils (its held crib is used when held at this site).
@@ -118,6 +122,7 @@ pub async fn create(
         req.override_reason.clone(),
         req.referral_id,
     )?
+    .with_no_lot_on_box(req.no_lot_on_box.unwrap_or(false))?
     .with_paper(req.occurred_at.as_deref(), req.paper_slip.as_deref())?;
     let write = WriteRequest { key: WriteKey::Api(key.0), route: "POST /api/v1/handouts", body: &body.raw };
     let ran = handouts::hand_out_once(db.inner(), Caller { who, ip: &addr.0 }, write, &cmd).await?;

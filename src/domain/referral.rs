@@ -5,7 +5,8 @@
 use crate::domain::family::{
     parse_date, parse_family, AddressInput, CaregiverInput, FamilyInput, InfantInput, NewFamily, Problems,
 };
-use chrono::{Duration, NaiveDate};
+use crate::domain::states::ReferralStatus;
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -37,6 +38,13 @@ pub struct SentFamily {
     pub state: String,
     pub zip: String,
     pub infant: SentInfant,
+    /// The neighborhood chosen on the request (None: outside the city or not sure; also
+    /// every request stored before it was kept).
+    #[serde(default)]
+    pub neighborhood_id: Option<i64>,
+    /// The family's language as sent (None on requests stored before it was kept).
+    #[serde(default)]
+    pub preferred_language: Option<String>,
 }
 
 /// The baby as the hospital sent it.
@@ -69,6 +77,8 @@ impl SentFamily {
             state: f.state.clone(),
             zip: f.zip.clone(),
             infant,
+            neighborhood_id: f.neighborhood_id,
+            preferred_language: Some(f.preferred_language.clone()),
         }
     }
 
@@ -186,9 +196,160 @@ pub fn rank_sites(family_csa: Option<i32>, mut candidates: Vec<Candidate>) -> Ve
     candidates
 }
 
+/// How long ago a discharge was, or how soon it is, in words: "discharged 3 days ago",
+/// "discharged yesterday", "discharged today", "discharge tomorrow", "discharge in 2 days"
+/// (`days_since` is today minus the discharge date: negative before it).
+pub fn discharge_words(days_since: i64) -> String {
+    match days_since {
+        0 => "discharged today".into(),
+        1 => "discharged yesterday".into(),
+        -1 => "discharge tomorrow".into(),
+        d if d > 1 => format!("discharged {d} days ago"),
+        d => format!("discharge in {} days", -d),
+    }
+}
+
+/// What a site's staff read where a crib is held for a family: "A crib is held here for
+/// this family until 2026-12-12 (request from Johns Hopkins Hospital)." — `here` when the
+/// reader works at the holding site, else the site is named.
+pub fn held_sentence(here: bool, site: &str, until: NaiveDate, hospital: &str) -> String {
+    let place = if here { "here".to_string() } else { format!("at {site}") };
+    format!("A crib is held {place} for this family until {until} (request from {hospital}).")
+}
+
+/// A request as its nurse follows it: enough to say in words where it stands.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestState<'a> {
+    pub status: ReferralStatus,
+    pub discharge_date: NaiveDate,
+    pub reserved_site: Option<&'a str>,
+    pub reserved_until: Option<NaiveDate>,
+    pub decline_reason: Option<&'a str>,
+    /// The New York day it last changed state.
+    pub changed_on: NaiveDate,
+}
+
+impl RequestState<'_> {
+    /// A short label for the state: "Waiting", "Crib held", "Handed out", "Declined",
+    /// "Cancelled", "Expired".
+    pub fn label(&self) -> &'static str {
+        match self.status {
+            ReferralStatus::Submitted => "Waiting",
+            ReferralStatus::Reserved => "Crib held",
+            ReferralStatus::Fulfilled => "Handed out",
+            ReferralStatus::Declined => "Declined",
+            ReferralStatus::Cancelled => "Cancelled",
+            ReferralStatus::Expired => "Expired",
+        }
+    }
+
+    /// Where the request stands, in a sentence, as of `today`.
+    pub fn sentence(&self, today: NaiveDate) -> String {
+        let when = discharge_words((today - self.discharge_date).num_days());
+        match self.status {
+            ReferralStatus::Submitted => format!("Waiting for the program to hold a crib ({when})."),
+            ReferralStatus::Reserved => match (self.reserved_site, self.reserved_until) {
+                (Some(site), Some(until)) => format!("Crib held at {site} until {until}."),
+                _ => "A crib is held for the family.".into(),
+            },
+            ReferralStatus::Fulfilled => format!("The crib was handed out on {}.", self.changed_on),
+            ReferralStatus::Declined => match self.decline_reason {
+                Some(reason) => format!("Declined on {}: {reason}", self.changed_on),
+                None => format!("Declined on {}.", self.changed_on),
+            },
+            ReferralStatus::Cancelled => format!("Cancelled on {}.", self.changed_on),
+            ReferralStatus::Expired => match (self.reserved_site, self.reserved_until) {
+                (Some(site), Some(until)) => {
+                    format!("Expired: the crib held at {site} until {until} was not picked up.")
+                }
+                _ => "Expired: the crib held for the family was not picked up.".into(),
+            },
+        }
+    }
+
+    /// The order of a nurse's list: open requests first, the most urgent first (a hold by
+    /// its last day, a waiting request by its discharge date), then the others newest first.
+    pub fn order_key(&self) -> (bool, i64) {
+        match self.status {
+            ReferralStatus::Submitted => (false, self.discharge_date.num_days_from_ce().into()),
+            ReferralStatus::Reserved => {
+                (false, self.reserved_until.unwrap_or(self.discharge_date).num_days_from_ce().into())
+            }
+            _ => (true, -i64::from(self.changed_on.num_days_from_ce())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn a_nurse_reads_each_state_in_words() {
+        let today = d("2026-12-05");
+        let base = RequestState {
+            status: ReferralStatus::Submitted,
+            discharge_date: d("2026-12-07"),
+            reserved_site: Some("Cherry Hill"),
+            reserved_until: Some(d("2026-12-14")),
+            decline_reason: Some("Lives outside the city."),
+            changed_on: d("2026-12-04"),
+        };
+        let say = |status| RequestState { status, ..base }.sentence(today);
+        assert_eq!(say(ReferralStatus::Submitted), "Waiting for the program to hold a crib (discharge in 2 days).");
+        assert_eq!(say(ReferralStatus::Reserved), "Crib held at Cherry Hill until 2026-12-14.");
+        assert_eq!(say(ReferralStatus::Fulfilled), "The crib was handed out on 2026-12-04.");
+        assert_eq!(say(ReferralStatus::Declined), "Declined on 2026-12-04: Lives outside the city.");
+        assert_eq!(say(ReferralStatus::Cancelled), "Cancelled on 2026-12-04.");
+        assert!(say(ReferralStatus::Expired).contains("until 2026-12-14 was not picked up"));
+        assert_eq!(RequestState { status: ReferralStatus::Reserved, ..base }.label(), "Crib held");
+    }
+
+    #[test]
+    fn open_requests_come_first_the_most_urgent_first() {
+        let base = RequestState {
+            status: ReferralStatus::Submitted,
+            discharge_date: d("2026-12-07"),
+            reserved_site: None,
+            reserved_until: None,
+            decline_reason: None,
+            changed_on: d("2026-12-01"),
+        };
+        let held_soon =
+            RequestState { status: ReferralStatus::Reserved, reserved_until: Some(d("2026-12-06")), ..base };
+        let closed_new = RequestState { status: ReferralStatus::Cancelled, changed_on: d("2026-12-04"), ..base };
+        let closed_old = RequestState { status: ReferralStatus::Declined, changed_on: d("2026-11-04"), ..base };
+        let mut list = [closed_old, base, closed_new, held_soon];
+        list.sort_by_key(RequestState::order_key);
+        let order: Vec<ReferralStatus> = list.iter().map(|r| r.status).collect();
+        assert_eq!(
+            order,
+            [ReferralStatus::Reserved, ReferralStatus::Submitted, ReferralStatus::Cancelled, ReferralStatus::Declined]
+        );
+    }
+
+    #[test]
+    fn discharges_in_words_never_say_minus() {
+        assert_eq!(discharge_words(3), "discharged 3 days ago");
+        assert_eq!(discharge_words(1), "discharged yesterday");
+        assert_eq!(discharge_words(0), "discharged today");
+        assert_eq!(discharge_words(-1), "discharge tomorrow");
+        assert_eq!(discharge_words(-2), "discharge in 2 days");
+    }
+
+    #[test]
+    fn a_held_crib_is_here_or_at_a_named_site() {
+        let until = NaiveDate::from_ymd_opt(2026, 12, 12).expect("date");
+        assert_eq!(
+            held_sentence(true, "Cherry Hill", until, "Mercy"),
+            "A crib is held here for this family until 2026-12-12 (request from Mercy)."
+        );
+        assert!(held_sentence(false, "Cherry Hill", until, "Mercy").contains("held at Cherry Hill for this family"));
+    }
 
     fn c(site_id: i64, csa_id: Option<i32>, available: i32) -> Candidate {
         Candidate { site_id, csa_id, available }

@@ -170,9 +170,66 @@ pub fn in_words(n: i64) -> String {
     parts.join(" ")
 }
 
+/// The lot of the box at a hand-out, as the hand-out form answers it: a lot number (chosen
+/// from the lots the site received, or typed), or an explicit "no lot number on the box" —
+/// recorded as such, so a recall can tell it from a hand-out where nobody said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LotOnBox {
+    Lot(String),
+    NoLot,
+}
+
+/// The form's choice for "No lot number on the box".
+pub const LOT_CHOICE_NONE: &str = "none";
+/// The form's choice for "Another lot number" (typed in the field beside it).
+pub const LOT_CHOICE_OTHER: &str = "other";
+/// The prefix of a listed lot's choice (`lot:` and the lot as the ledger has it).
+pub const LOT_CHOICE_PREFIX: &str = "lot:";
+
+/// The form's lot answer from its choice (`LOT_CHOICE_*`, or none chosen) and the typed
+/// field; the error is a sentence for the lot field. One answer is required: a blank lot
+/// is no longer taken silently.
+pub fn lot_from_form(choice: &str, typed: &str) -> Result<LotOnBox, &'static str> {
+    let typed = typed.trim();
+    let choice = choice.trim();
+    if choice == LOT_CHOICE_NONE {
+        return if typed.is_empty() {
+            Ok(LotOnBox::NoLot)
+        } else {
+            Err("You chose \u{201c}No lot number on the box\u{201d} and typed a lot number: keep one of the two.")
+        };
+    }
+    if let Some(listed) = choice.strip_prefix(LOT_CHOICE_PREFIX).map(str::trim).filter(|l| !l.is_empty()) {
+        return if typed.is_empty() || typed == listed {
+            Ok(LotOnBox::Lot(listed.to_string()))
+        } else {
+            Err("You chose a lot from the list and typed another one: keep one of the two.")
+        };
+    }
+    if typed.is_empty() {
+        Err("Choose the lot number printed on the box, type it, or choose \u{201c}No lot number on the box\u{201d}.")
+    } else {
+        Ok(LotOnBox::Lot(typed.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lot_of_the_box_is_answered_once() {
+        assert_eq!(lot_from_form("lot:L-7", ""), Ok(LotOnBox::Lot("L-7".into())));
+        assert_eq!(lot_from_form("lot:L-7", " L-7 "), Ok(LotOnBox::Lot("L-7".into())));
+        assert!(lot_from_form("lot:L-7", "L-8").is_err(), "a listed lot and another typed");
+        assert_eq!(lot_from_form("other", " L-9 "), Ok(LotOnBox::Lot("L-9".into())));
+        assert_eq!(lot_from_form("", "L-9"), Ok(LotOnBox::Lot("L-9".into())), "typed without a choice");
+        assert_eq!(lot_from_form("none", ""), Ok(LotOnBox::NoLot));
+        assert!(lot_from_form("none", "L-9").is_err(), "no lot and a lot");
+        assert!(lot_from_form("", "  ").is_err(), "a blank lot is refused");
+        assert!(lot_from_form("other", "").is_err());
+        assert!(lot_from_form("lot:", "").is_err(), "an empty listed lot is no answer");
+    }
 
     #[test]
     fn quantity_bounds() {

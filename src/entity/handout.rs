@@ -30,6 +30,8 @@ pub struct Model {
     pub paper_slip: Option<String>,
     /// When a paper hand-out was entered (`handed_out_at` is when it happened).
     pub entered_at: Option<DateTimeUtc>,
+    /// Staff said the box had no lot number (a null lot with false: nobody said).
+    pub no_lot_on_box: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

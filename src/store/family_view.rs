@@ -83,6 +83,9 @@ pub struct HandoutView {
     /// When a paper hand-out was entered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entered_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Staff said the box had no lot number (absent: a lot was given, or nobody said).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_lot_on_box: bool,
 }
 
 impl From<handout::Model> for HandoutView {
@@ -107,6 +110,7 @@ impl From<handout::Model> for HandoutView {
             void_reason: h.void_reason,
             paper_slip: h.paper_slip,
             entered_at: h.entered_at,
+            no_lot_on_box: h.no_lot_on_box,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod family_merge;
 pub mod family_view;
 pub mod follow_ups;
 pub mod handouts;
+pub mod held;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod infant_matches;

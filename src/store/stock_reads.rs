@@ -55,3 +55,31 @@ pub async fn user_names(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMa
         .map(|u| (u.id, u.display_name))
         .collect())
 }
+
+/// A lot the ledger says a site received (a restock or a transfer in carried it) and has
+/// not all given out, for the hand-out form's lot choices.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct LotAtSite {
+    pub lot: String,
+    pub crib_model_id: i64,
+    /// The sum of the lot's movements here: in, less what left with this lot recorded.
+    pub left: i64,
+}
+
+/// The lots a site received and has left by the ledger, the first received first (the
+/// boxes that have waited longest), then by lot. One statement.
+pub async fn lots_at(db: &impl ConnectionTrait, site_id: i64) -> Result<Vec<LotAtSite>, DbErr> {
+    use sea_orm::FromQueryResult;
+    let mut sql = crate::store::sql::Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT lot, crib_model_id, CAST(SUM(quantity) AS BIGINT) AS \"left\" FROM stock_movements \
+         WHERE lot IS NOT NULL AND site_id = ",
+    )
+    .bind(site_id)
+    .push(
+        " GROUP BY lot, crib_model_id \
+         HAVING SUM(CASE WHEN kind IN ('receipt', 'transfer_in') THEN 1 ELSE 0 END) > 0 AND SUM(quantity) > 0 \
+         ORDER BY MIN(id), lot LIMIT 50",
+    );
+    LotAtSite::find_by_statement(sql.statement()).all(db).await
+}

@@ -1,9 +1,10 @@
 //! The home page: what each role sees first after signing in. Site staff start at
 //! check-in (`/checkin`); managers and admins get their dashboard (this month's handouts
 //! against last month's, low sites, requests waiting, follow-ups due, each linking on)
-//! above the stock overview; nurses get the stock of the sites they work with.
+//! above the stock overview; nurses get their hospital's requests with their states
+//! (`referrals::nurse::requests_list`).
 
-use crate::auth::guards::PageUser;
+use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
 use crate::domain::role::Role;
 use crate::store::{dashboard, reference};
@@ -16,19 +17,31 @@ use rocket::{get, Either, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-/// Home: site staff go to check-in; everyone else sees the sites they work with and their
-/// stock, low sites first.
+/// Home: site staff go to check-in; nurses see their hospital's requests; everyone else
+/// sees the sites they work with and their stock, low sites first.
 #[get("/")]
 pub async fn home(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Either<Redirect, Template>> {
-    let who = user.0;
-    if who.role == Role::SiteStaff {
+    if user.0.role == Role::SiteStaff {
         return Ok(Either::Left(Redirect::to("/checkin")));
     }
+    if user.0.role == Role::Nurse {
+        let list = crate::web::referrals::nurse::requests_list(
+            &user,
+            db.inner(),
+            cookies,
+            &addr,
+            flash,
+            "Your hospital's requests",
+        );
+        return Ok(Either::Right(list.await?));
+    }
+    let who = user.0;
     let scope: Option<Vec<i64>> = if who.is_manager() {
         None
     } else {
@@ -44,6 +57,14 @@ pub async fn home(
     } else {
         None
     };
-    let ctx = page("Home", Some(&who), cookies, flash, json!({ "sites": sites, "dashboard": board }));
+    // "discharged 3 days ago", "discharge in 2 days": never a negative number of days.
+    let oldest = board.as_ref().and_then(|d| d.oldest_waiting_days).map(crate::domain::referral::discharge_words);
+    let ctx = page(
+        "Home",
+        Some(&who),
+        cookies,
+        flash,
+        json!({ "sites": sites, "dashboard": board, "oldest_waiting": oldest }),
+    );
     Ok(Either::Right(Template::render("home", ctx)))
 }

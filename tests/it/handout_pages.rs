@@ -178,6 +178,7 @@ async fn refused_forms_keep_what_was_typed_and_write_nothing() {
                 ("infant_id", &iid_s),
                 ("site_id", "1"),
                 ("crib_model_id", "1"),
+                ("lot_choice", "none"),
                 ("lot", ""),
             ],
         )

@@ -28,6 +28,7 @@ mod referrals;
 mod reports;
 mod request_matches;
 mod security;
+mod shown_pages;
 mod stock;
 mod stock_pages;
 mod write_path;

@@ -56,7 +56,7 @@ async fn a_nurse_request_goes_through_triage_and_shows_where_the_crib_waits() {
     assert_eq!(app.count("referrals").await, 1);
     assert_eq!(app.count("education_sessions").await, 1, "hospital education recorded");
     let (_, page) = nurse.get(&location).await;
-    assert!(page.contains("✓ passed") && page.contains("submitted"), "the preview and status");
+    assert!(page.contains("class=\"rule pass\"") && page.contains("Waiting for the program"), "the preview and status");
     assert!(page.contains("&lt;i&gt;Grant&lt;&#x2F;i&gt;") || page.contains("&lt;i&gt;Grant&lt;/i&gt;"), "escaped");
     // Triage.
     let manager = app.browser_signed_in("manager@demo.cribs").await;

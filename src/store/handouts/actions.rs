@@ -107,10 +107,24 @@ impl HandoutCommand {
             site_id,
             crib_model_id,
             lot,
+            no_lot_on_box: false,
             override_reason,
             referral_id,
             paper: None,
         })
+    }
+
+    /// The box has no lot number, as staff said (the hand-out form's explicit choice, or
+    /// the API's `no_lot_on_box`): refused with a lot given too.
+    pub fn with_no_lot_on_box(mut self, no_lot: bool) -> Result<HandoutCommand, AppError> {
+        if no_lot && self.lot.is_some() {
+            return Err(AppError::validation(
+                "lot",
+                "Give either the lot number or \u{201c}no lot number on the box\u{201d}, not both.",
+            ));
+        }
+        self.no_lot_on_box = no_lot;
+        Ok(self)
     }
 
     /// A hand-out that happened on paper: when (RFC 3339) and the slip's number, both or

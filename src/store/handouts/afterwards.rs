@@ -1,5 +1,6 @@
 //! After a handout: its void (a reversing movement returns the crib; the row stays,
-//! marked) and the lot lookup for a recall.
+//! marked) and the lot lookup for a recall, with the hand-outs that recorded no lot where
+//! and when the lot was at hand (they may be of it).
 
 use super::get;
 use crate::domain::actor::Actor;
@@ -83,6 +84,8 @@ pub struct LotRecipient {
     pub site_id: i64,
     pub handed_out_on: chrono::NaiveDate,
     pub voided: bool,
+    /// Staff said the box had no lot number (only in `without_lot`).
+    pub no_lot_on_box: bool,
 }
 
 /// Every handout of a lot (voided ones included and marked), newest first.
@@ -105,7 +108,99 @@ pub async fn with_lot(db: &impl ConnectionTrait, lot: &str) -> Result<Vec<LotRec
             site_id: h.site_id,
             handed_out_on: h.handed_out_on,
             voided: h.voided_at.is_some(),
+            no_lot_on_box: h.no_lot_on_box,
         });
     }
     Ok(out)
+}
+
+/// Where a lot was at hand: a site that received it (a restock or a transfer in), of its
+/// crib model, from the New York day it first arrived there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LotReach {
+    pub site_id: i64,
+    pub crib_model_id: i64,
+    pub since: chrono::NaiveDate,
+}
+
+/// How many live hand-outs within a lot's reach have no lot recorded, and how many of
+/// those staff marked "no lot number on the box" (the rest: nobody said).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Unrecorded {
+    pub count: u64,
+    pub said_none: u64,
+}
+
+/// The most hand-outs `without_lot` lists.
+pub const UNRECORDED_MAX_ROWS: u64 = 2_000;
+
+/// Live hand-outs with no lot recorded within a lot's reach: at a site that received the
+/// lot, of its model, on or after the day it arrived there (None: the lot reached nowhere).
+fn without_lot_query(reach: &[LotReach]) -> Option<sea_orm::Select<handout::Entity>> {
+    use sea_orm::Condition;
+    if reach.is_empty() {
+        return None;
+    }
+    let mut any = Condition::any();
+    for r in reach {
+        any = any.add(
+            Condition::all()
+                .add(handout::Column::SiteId.eq(r.site_id))
+                .add(handout::Column::CribModelId.eq(r.crib_model_id))
+                .add(handout::Column::HandedOutOn.gte(r.since)),
+        );
+    }
+    Some(
+        handout::Entity::find()
+            .filter(handout::Column::Lot.is_null())
+            .filter(handout::Column::VoidedAt.is_null())
+            .filter(any),
+    )
+}
+
+/// How many hand-outs within a lot's reach have no lot recorded (`without_lot_query`).
+pub async fn count_without_lot(db: &impl ConnectionTrait, reach: &[LotReach]) -> Result<Unrecorded, AppError> {
+    use sea_orm::PaginatorTrait;
+    let Some(q) = without_lot_query(reach) else { return Ok(Unrecorded::default()) };
+    let count = q.clone().count(db).await?;
+    let said_none = if count == 0 { 0 } else { q.filter(handout::Column::NoLotOnBox.eq(true)).count(db).await? };
+    Ok(Unrecorded { count, said_none })
+}
+
+/// The hand-outs within a lot's reach with no lot recorded, newest first (at most
+/// `UNRECORDED_MAX_ROWS`), with their families, for the calls of a recall.
+pub async fn without_lot(db: &impl ConnectionTrait, reach: &[LotReach]) -> Result<Vec<LotRecipient>, AppError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let Some(q) = without_lot_query(reach) else { return Ok(Vec::new()) };
+    let rows = q
+        .order_by_desc(handout::Column::HandedOutAt)
+        .order_by_desc(handout::Column::Id)
+        .limit(UNRECORDED_MAX_ROWS)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|h| h.family_id).collect();
+    let families: std::collections::HashMap<i64, crate::entity::family::Model> = crate::entity::family::Entity::find()
+        .filter(crate::entity::family::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|h| {
+            let fam = families.get(&h.family_id)?;
+            Some(LotRecipient {
+                handout_id: h.id,
+                receipt_number: h.receipt_number,
+                family_id: fam.id,
+                caregiver: format!("{} {}", fam.first_name, fam.last_name),
+                phone: fam.phone.clone(),
+                site_id: h.site_id,
+                handed_out_on: h.handed_out_on,
+                voided: false,
+                no_lot_on_box: h.no_lot_on_box,
+            })
+        })
+        .collect())
 }

@@ -33,7 +33,9 @@ mod gates;
 pub mod paper;
 
 pub use actions::{hand_out_once, receipt, void_once, Receipt, LOT_MAX_CHARS, OVERRIDE_MAX_CHARS};
-pub use afterwards::{void, with_lot, LotRecipient};
+pub use afterwards::{
+    count_without_lot, void, with_lot, without_lot, LotReach, LotRecipient, Unrecorded, UNRECORDED_MAX_ROWS,
+};
 
 use crate::store::sqlite::handout_script::{record_held, record_in_one_script};
 use gates::Gates;
@@ -46,6 +48,8 @@ pub struct HandoutCommand {
     pub site_id: i64,
     pub crib_model_id: i64,
     pub lot: Option<String>,
+    /// Staff said the box has no lot number (then `lot` is None).
+    pub no_lot_on_box: bool,
     /// A manager's written reason to hand out without a passing check.
     pub override_reason: Option<String>,
     /// The hospital request this handout fulfils (an open request for the infant is used anyway).
@@ -126,6 +130,7 @@ pub struct HandoutPlan {
     pub(crate) site_id: i64,
     pub(crate) crib_model_id: i64,
     pub(crate) lot: Option<String>,
+    pub(crate) no_lot_on_box: bool,
     pub(crate) neighborhood_id: Option<i64>,
     pub(crate) csa_id: Option<i32>,
     /// The passing check, or None when a manager overrides.
@@ -301,6 +306,7 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) 
         site_id: cmd.site_id,
         crib_model_id: cmd.crib_model_id,
         lot: cmd.lot.clone(),
+        no_lot_on_box: cmd.no_lot_on_box,
         neighborhood_id: g.neighborhood_id,
         csa_id: g.csa_id,
         eligibility_check_id: passing,
@@ -465,6 +471,7 @@ impl HandoutRows {
             site_id: Set(plan.site_id),
             crib_model_id: Set(plan.crib_model_id),
             lot: Set(plan.lot.clone()),
+            no_lot_on_box: Set(plan.no_lot_on_box),
             neighborhood_id: Set(plan.neighborhood_id),
             csa_id: Set(plan.csa_id),
             eligibility_check_id: Set(plan.eligibility_check_id),

@@ -44,6 +44,18 @@ pub async fn read_view(db: &Db, by: Caller<'_>, id: i64) -> Result<ReferralView,
     one.pop().ok_or(AppError::NotFound)
 }
 
+/// One request with the family and baby as the hospital sent them (`sent`: never the
+/// family's record as it stands), for the request page; audited like `read_view`.
+pub async fn read_as_sent(db: &Db, by: Caller<'_>, id: i64) -> Result<(ReferralView, SentFamily), AppError> {
+    settle(db).await?;
+    let r = get_scoped(db, by.who, id).await?;
+    let as_sent = sent(db, &r).await?;
+    let mut one = vec![view(db, r).await?];
+    with_matches(db, by.who, &mut one).await?;
+    audit::families_shown(db, by, "request", shown(&one)).await?;
+    Ok((one.pop().ok_or(AppError::NotFound)?, as_sent))
+}
+
 /// A manager's views get their possible matches (nobody else sees them: a match is a
 /// family registered before the request).
 async fn with_matches(db: &impl ConnectionTrait, who: &Actor, list: &mut [ReferralView]) -> Result<(), AppError> {
@@ -153,6 +165,8 @@ pub struct ReferralView {
     pub phone: Option<String>,
     pub discharge_date: NaiveDate,
     pub preferred_site_id: Option<i64>,
+    /// The pickup site the nurse chose (None: home delivery, or none chosen).
+    pub preferred_site: Option<SiteName>,
     pub home_delivery: bool,
     pub reserved_site: Option<SiteName>,
     pub reserved_crib_model_id: Option<i64>,
@@ -164,6 +178,8 @@ pub struct ReferralView {
     pub eligibility: serde_json::Value,
     pub note: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When the request last changed state.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Days since the discharge date while the request is open.
     pub days_waiting: i64,
     /// Families registered before the request that may be this one (managers only; a
@@ -186,8 +202,11 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
         .into_iter()
         .map(|f| (f.id, f))
         .collect();
-    let site_ids: Vec<i64> =
-        list.iter().flat_map(|r| [Some(r.hospital_site_id), r.reserved_site_id]).flatten().collect();
+    let site_ids: Vec<i64> = list
+        .iter()
+        .flat_map(|r| [Some(r.hospital_site_id), r.reserved_site_id, r.preferred_site_id])
+        .flatten()
+        .collect();
     let sites: HashMap<i64, SiteName> = site::Entity::find()
         .filter(site::Column::Id.is_in(site_ids))
         .all(db)
@@ -212,6 +231,7 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
                 phone: sent.phone,
                 discharge_date: r.discharge_date,
                 preferred_site_id: r.preferred_site_id,
+                preferred_site: r.preferred_site_id.and_then(|id| sites.get(&id).cloned()),
                 home_delivery: r.home_delivery,
                 reserved_site,
                 reserved_crib_model_id: r.reserved_crib_model_id,
@@ -221,6 +241,7 @@ pub async fn views(db: &impl ConnectionTrait, list: Vec<referral::Model>) -> Res
                 eligibility: serde_json::from_str(&r.eligibility_json).unwrap_or(serde_json::Value::Null),
                 note: r.note,
                 created_at: r.created_at,
+                updated_at: r.updated_at,
                 days_waiting: if open { (today - r.discharge_date).num_days().max(0) } else { 0 },
                 status: r.status,
                 possible_matches: Vec::new(),
@@ -254,6 +275,8 @@ fn sent_or(r: &referral::Model, fam: &family::Model, baby: Option<&infant::Model
         city: fam.city.clone(),
         state: fam.state.clone(),
         zip: fam.zip.clone(),
+        neighborhood_id: fam.neighborhood_id,
+        preferred_language: Some(fam.preferred_language.clone()),
         infant: baby
             .map(|b| SentInfant {
                 name: b.name.clone(),

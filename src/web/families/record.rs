@@ -74,6 +74,11 @@ pub async fn show(
             })
         })
         .collect();
+    let held: Vec<Value> = crate::store::held::for_family(db, detail.id, today)
+        .await?
+        .iter()
+        .map(|h| json!({"sentence": h.sentence_for(&who), "model": h.crib_model_name, "home_delivery": h.home_delivery, "note": h.note}))
+        .collect();
     let versions = crate::store::corrections::versions(db, detail.id).await?;
     let hoods: HashMap<i64, String> = if versions.is_empty() {
         HashMap::new()
@@ -93,6 +98,7 @@ pub async fn show(
         json!({
             "family": family_header(&detail),
             "infants": infants,
+            "held": held,
             "may_act": who.role != Role::Nurse,
             "is_manager": who.is_manager(),
             "possible_same": possible_same,
@@ -120,7 +126,7 @@ pub async fn show(
             "handouts": detail.handouts.iter().map(|h| json!({
                 "id": h.id, "on": h.handed_out_on, "receipt_number": h.receipt_number,
                 "infant": labels.get(&h.infant_id), "site": sites.get(&h.site_id), "model": models.get(&h.crib_model_id),
-                "lot": h.lot, "voided": h.voided, "void_reason": h.void_reason, "paper_slip": h.paper_slip,
+                "lot": h.lot, "no_lot": h.no_lot_on_box, "voided": h.voided, "void_reason": h.void_reason, "paper_slip": h.paper_slip,
                 "entered_on": h.entered_at.map(crate::clock::date_in_new_york),
             })).collect::<Vec<_>>(),
         }),

@@ -1,5 +1,6 @@
 //! Handing out a crib from the family page: a form (site, model with what is available,
-//! lot), a confirmation that names the infant and the site, then the write — once, whatever
+//! the lot of the box: one the site received, another typed, or "no lot number on the
+//! box"), a confirmation that names the infant and the site, then the write — once, whatever
 //! the double clicks — and the receipt.
 
 use super::errors_of;
@@ -8,6 +9,7 @@ use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::states::SiteKind;
+use crate::domain::stock::{lot_from_form, LotOnBox, LOT_CHOICE_NONE, LOT_CHOICE_OTHER, LOT_CHOICE_PREFIX};
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::Caller;
 use crate::store::handouts::{self, HandoutCommand};
@@ -37,6 +39,10 @@ pub struct HandoutForm {
     pub site_id: i64,
     #[field(default = 0)]
     pub crib_model_id: i64,
+    /// The lot choice: `lot:<lot>` (one the site received), `other` (typed in `lot`) or
+    /// `none` (no lot number on the box); see `domain::stock::lot_from_form`.
+    #[field(default = String::new())]
+    pub lot_choice: String,
     #[field(default = String::new())]
     pub lot: String,
     #[field(default = String::new())]
@@ -80,6 +86,33 @@ async fn render(
     let model_name = chosen_site
         .and_then(|s| s.stock.iter().find(|m| m.crib_model_id == form.crib_model_id))
         .map(|m| m.crib_model_name.clone());
+    // The lots the chosen site received, as choices (the ledger knows them).
+    let lots: Vec<Value> = match chosen_site {
+        Some(site) => crate::store::stock_reads::lots_at(db, site.id)
+            .await?
+            .into_iter()
+            .map(|l| {
+                let model = site.stock.iter().find(|m| m.crib_model_id == l.crib_model_id);
+                json!({
+                    "choice": format!("{LOT_CHOICE_PREFIX}{}", l.lot),
+                    "lot": l.lot,
+                    "model": model.map(|m| m.crib_model_name.clone()),
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    // A crib held here for this family's hospital request: said, and its model chosen.
+    let held: Vec<crate::store::held::HeldCrib> =
+        crate::store::held::for_family(db, family_id, crate::clock::today()).await?;
+    let held_here = chosen_site.and_then(|s| held.iter().find(|h| h.site_id == s.id));
+    let held_model = held_here.and_then(|h| h.crib_model_id);
+    let crib_model_id = if form.crib_model_id > 0 { form.crib_model_id } else { held_model.unwrap_or(0) };
+    let lot_answer = lot_from_form(&form.lot_choice, &form.lot).ok();
+    let confirm_lot = match &lot_answer {
+        Some(LotOnBox::Lot(l)) => Some(l.clone()),
+        _ => None,
+    };
     let ctx = page(
         "Hand out a crib",
         Some(&user.0),
@@ -93,14 +126,20 @@ async fn render(
                 "form_token": form.form_token.or_fresh(),
                 "infant_id": form.infant_id,
                 "site_id": chosen_site.map(|s| s.id).unwrap_or(0),
-                "crib_model_id": form.crib_model_id,
+                "crib_model_id": crib_model_id,
+                "lot_choice": form.lot_choice,
                 "lot": form.lot,
                 "override_reason": form.override_reason,
             },
+            "lots": lots,
+            "held": held_here.map(|h| json!({"sentence": h.sentence_for(&user.0), "model": h.crib_model_name})),
+            "choices": {"none": LOT_CHOICE_NONE, "other": LOT_CHOICE_OTHER},
             "confirm": {
                 "infant": chosen_infant.map(infant_label),
                 "site": chosen_site.map(|s| s.name.clone()),
                 "model": model_name,
+                "lot": confirm_lot,
+                "no_lot": lot_answer == Some(LotOnBox::NoLot),
             },
             "is_manager": user.0.is_manager(),
             "errors": errors,
@@ -136,6 +175,9 @@ fn check_choice(form: &HandoutForm) -> BTreeMap<String, String> {
     if form.crib_model_id <= 0 {
         e.insert("crib_model_id".into(), "Choose the crib model.".into());
     }
+    if let Err(m) = lot_from_form(&form.lot_choice, &form.lot) {
+        e.insert("lot".into(), m.into());
+    }
     e
 }
 
@@ -165,18 +207,35 @@ pub async fn handout_confirm(
 
 /// The form as the store's command, with its rules (`HandoutCommand::parse`): the same
 /// check on the confirmation and on the write.
+/// The lot is the form's one answer (`domain::stock::lot_from_form`): a lot, or "no lot
+/// number on the box" recorded as such.
 fn command_of(who: &Actor, family_id: i64, form: &HandoutForm) -> Result<HandoutCommand, AppError> {
     let text = |s: &str| Some(s.to_string());
-    HandoutCommand::parse(
+    let answer = lot_from_form(&form.lot_choice, &form.lot);
+    let (lot, no_lot) = match &answer {
+        Ok(LotOnBox::Lot(l)) => (Some(l.clone()), false),
+        Ok(LotOnBox::NoLot) => (None, true),
+        Err(_) => (None, false),
+    };
+    let parsed = HandoutCommand::parse(
         who,
         family_id,
         form.infant_id,
         form.site_id,
         form.crib_model_id,
-        text(&form.lot),
+        lot,
         text(&form.override_reason),
         None,
-    )
+    );
+    // Every problem at once: the lot's beside the others'.
+    match (answer, parsed) {
+        (Ok(_), parsed) => parsed?.with_no_lot_on_box(no_lot),
+        (Err(m), Err(AppError::Validation(mut fields))) => {
+            fields.entry("lot".to_string()).or_default().insert(0, m.to_string());
+            Err(AppError::Validation(fields))
+        }
+        (Err(m), _) => Err(AppError::validation("lot", m)),
+    }
 }
 
 /// Write the handout and go to the receipt; a gate that refuses shows its reason on the form.
@@ -191,8 +250,11 @@ pub async fn handout_submit(
 ) -> PageResult<Either<Redirect, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
     forbidden_unless(user.0.works_with_families())?;
-    let errors = check_choice(&form);
+    let mut errors = check_choice(&form);
     if !errors.is_empty() {
+        if let Err(e) = command_of(&user.0, id, &form) {
+            errors.extend(errors_of(&e));
+        }
         let t = render(db.inner(), &user, cookies, id, &form, errors, "handouts/handout_form").await?;
         return Ok(Either::Right((Status::UnprocessableEntity, t)));
     }

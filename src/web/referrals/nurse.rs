@@ -1,14 +1,16 @@
-//! The nurse's pages: one form for a new request (large targets, keyboard only), and her
-//! hospital's requests with where each crib is waiting and until when.
+//! The nurse's pages: one form for a new request (large targets, keyboard only), her
+//! hospital's requests with each one's state in words (her home page too), and one request
+//! with everything she sent and its eligibility preview.
 
 use super::group_by_csa;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
 use crate::domain::education::REQUIRED_TOPICS;
-use crate::domain::referral::{parse_referral, ReferralInput};
+use crate::domain::family::LANGUAGES;
+use crate::domain::referral::{discharge_words, parse_referral, ReferralInput, RequestState};
 use crate::domain::role::Role;
-use crate::domain::states::SiteKind;
+use crate::domain::states::{ReferralStatus, SiteKind};
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::Caller;
 use crate::store::write::{FormToken, Mode, WriteKey};
@@ -194,7 +196,8 @@ pub async fn new_request_submit(
     }
 }
 
-/// Her hospital's requests, newest first (managers see all).
+/// Her hospital's requests, open ones first (the most urgent first), then the others
+/// newest first (managers see all). Also the nurse's home page (`web::home`).
 #[get("/requests")]
 pub async fn requests_page(
     user: PageUser,
@@ -203,16 +206,75 @@ pub async fn requests_page(
     addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
+    requests_list(&user, db.inner(), cookies, &addr, flash, "Crib requests").await
+}
+
+/// The list of requests with each one's state in words (`RequestState`), as `title`.
+pub async fn requests_list(
+    user: &PageUser,
+    db: &Db,
+    cookies: &CookieJar<'_>,
+    addr: &ClientAddr,
+    flash: Option<FlashMessage<'_>>,
+    title: &str,
+) -> PageResult<Template> {
     if !(user.0.role == Role::Nurse || user.0.is_manager()) {
         return Err(AppError::Forbidden.into());
     }
-    let mut list = referrals::read_list(db.inner(), Caller { who: &user.0, ip: &addr.0 }, None).await?;
-    list.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-    let ctx = page("Crib requests", Some(&user.0), cookies, flash, json!({"requests": list}));
+    let list = referrals::read_list(db, Caller { who: &user.0, ip: &addr.0 }, None).await?;
+    let today = crate::clock::today();
+    let mut rows: Vec<((bool, i64), Value)> = list
+        .iter()
+        .map(|r| {
+            let state = state_of(r);
+            let row = json!({
+                "r": r,
+                "label": state.label(),
+                "sentence": state.sentence(today),
+                "open": state.status.is_open(),
+                "sent_on": crate::clock::date_in_new_york(r.created_at),
+            });
+            (state.order_key(), row)
+        })
+        .collect();
+    rows.sort_by_key(|(key, _)| *key);
+    let (open, closed): (Vec<Value>, Vec<Value>) =
+        rows.into_iter().map(|(_, row)| row).partition(|row| row["open"] == json!(true));
+    let ctx = page(
+        title,
+        Some(&user.0),
+        cookies,
+        flash,
+        json!({
+            "total": list.len(),
+            "is_nurse": user.0.role == Role::Nurse,
+            "sections": [
+                {"id": "open", "title": "Open", "rows": open,
+                 "hint": "The most urgent first: a held crib by its last day, a waiting request by its discharge date.",
+                 "empty": "None open: every request has been answered."},
+                {"id": "answered", "title": "Answered", "rows": closed,
+                 "hint": "Handed out, declined, cancelled or expired; the latest first.",
+                 "empty": "None answered yet."},
+            ],
+        }),
+    );
     Ok(Template::render("referrals/list", ctx))
 }
 
-/// One request with its eligibility preview and status.
+/// A request's state, for its words.
+fn state_of(r: &referrals::ReferralView) -> RequestState<'_> {
+    RequestState {
+        status: ReferralStatus::parse(&r.status).unwrap_or(ReferralStatus::Submitted),
+        discharge_date: r.discharge_date,
+        reserved_site: r.reserved_site.as_ref().map(|s| s.name.as_str()),
+        reserved_until: r.reserved_until,
+        decline_reason: r.decline_reason.as_deref(),
+        changed_on: crate::clock::date_in_new_york(r.updated_at),
+    }
+}
+
+/// One request: everything the hospital sent (as it sent it, never the family's record
+/// as it stands), its state, and the eligibility preview rule by rule.
 #[get("/requests/<id>")]
 pub async fn request_page(
     user: PageUser,
@@ -222,13 +284,37 @@ pub async fn request_page(
     flash: Option<FlashMessage<'_>>,
     id: i64,
 ) -> PageResult<Template> {
-    let v = referrals::read_view(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
+    let db = db.inner();
+    let (v, sent) = referrals::read_as_sent(db, Caller { who: &user.0, ip: &addr.0 }, id).await?;
+    let today = crate::clock::today();
+    let (label, sentence) = {
+        let state = state_of(&v);
+        (state.label(), state.sentence(today))
+    };
+    let neighborhood = match sent.neighborhood_id {
+        Some(n) => reference::neighborhood(db, n).await?,
+        None => None,
+    };
+    let language = sent
+        .preferred_language
+        .as_deref()
+        .map(|c| LANGUAGES.iter().find(|(code, _)| *code == c).map_or(c, |(_, name)| *name))
+        .map(str::to_string);
     let ctx = page(
         "Crib request",
         Some(&user.0),
         cookies,
         flash,
-        json!({"r": v, "is_nurse": user.0.role == Role::Nurse, "form_token": FormToken::fresh()}),
+        json!({
+            "r": v,
+            "sent": sent,
+            "neighborhood": neighborhood,
+            "language": language,
+            "state": {"label": label, "sentence": sentence},
+            "discharge_words": discharge_words((today - v.discharge_date).num_days()),
+            "is_nurse": user.0.role == Role::Nurse,
+            "form_token": FormToken::fresh(),
+        }),
     );
     Ok(Template::render("referrals/show", ctx))
 }

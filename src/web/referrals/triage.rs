@@ -64,15 +64,21 @@ pub async fn triage_page(
     let rows: Vec<serde_json::Value> = queue
         .iter()
         .map(|row| {
+            // The nurse's pickup site comes chosen when it has a crib (triage honours it).
+            let preferred = row.r.preferred_site_id.filter(|_| !row.r.home_delivery);
+            let chosen = row.options.iter().position(|o| Some(o.site_id) == preferred);
             let options: Vec<serde_json::Value> = row
                 .options
                 .iter()
-                .map(|o| {
+                .enumerate()
+                .map(|(i, o)| {
                     let same = if o.same_csa { ", same CSA" } else { "" };
-                    json!({"value": format!("{}-{}", o.site_id, o.crib_model_id),
-                        "label": format!("{} — {} ({} available){same}", o.site_name, o.crib_model_name, o.available)})
+                    let asked = if Some(o.site_id) == preferred { ", the nurse's choice" } else { "" };
+                    json!({"value": format!("{}-{}", o.site_id, o.crib_model_id), "selected": Some(i) == chosen,
+                        "label": format!("{} — {} ({} available){same}{asked}", o.site_name, o.crib_model_name, o.available)})
                 })
                 .collect();
+            let preferred_has_none = preferred.is_some() && chosen.is_none();
             let open_matches: Vec<serde_json::Value> = row
                 .r
                 .possible_matches
@@ -80,7 +86,7 @@ pub async fn triage_page(
                 .filter(|m| m.status == MatchStatus::Open.as_str())
                 .map(|m| json!({"m": m, "token": FormToken::fresh()}))
                 .collect();
-            json!({"r": row.r, "options": options, "open_matches": open_matches,
+            json!({"r": row.r, "options": options, "open_matches": open_matches, "preferred_has_none": preferred_has_none,
                 "accept_token": FormToken::fresh(), "decline_token": FormToken::fresh()})
         })
         .collect();

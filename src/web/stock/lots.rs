@@ -1,11 +1,15 @@
 //! `GET /stock/lots?lot=`: "who got lot X", for recalls (managers): every family that got a
-//! crib of the lot (name, phone, receipt, site, date), and every stock movement carrying it.
-//! Looking it up is a view of those families' records, so it is audited.
+//! crib of the lot (name, phone, receipt, site, date), every stock movement carrying it, and
+//! how many hand-outs where and when the lot was at hand recorded no lot (with a link to
+//! list them: they may be of it). Looking it up is a view of those families' records, so
+//! it is audited.
 
 use crate::auth::guards::PageManager;
 use crate::db::Db;
 use crate::domain::stock::LOT_MAX_CHARS;
 use crate::error::FieldErrors;
+use crate::store::handouts::{self, LotReach, Unrecorded};
+use crate::store::stock::MovementKind;
 use crate::store::stock_ops::MovementView;
 use crate::store::stock_reads;
 use crate::web::context::page;
@@ -15,15 +19,17 @@ use rocket::http::{CookieJar, Status};
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The lot lookup.
-#[get("/stock/lots?<lot>")]
+/// The lot lookup; `unrecorded=1` also lists the hand-outs with no lot recorded within the
+/// lot's reach (`lot_reach`).
+#[get("/stock/lots?<lot>&<unrecorded>")]
 pub async fn lot_lookup(
     user: PageManager,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
     lot: Option<String>,
+    unrecorded: Option<&str>,
 ) -> PageResult<(Status, Template)> {
     let who = user.0;
     let db = db.inner();
@@ -33,24 +39,32 @@ pub async fn lot_lookup(
     let mut status = Status::Ok;
     let mut rows: Vec<MovementRow> = Vec::new();
     let mut recipients = Vec::new();
+    let mut missing = Unrecorded::default();
+    let mut missing_list: Option<Vec<serde_json::Value>> = None;
+    let mut reached = false;
     if wanted.chars().count() > LOT_MAX_CHARS {
         errors.insert("lot".into(), vec![format!("A lot code has at most {LOT_MAX_CHARS} characters.")]);
         status = Status::UnprocessableEntity;
     } else if !wanted.is_empty() {
-        recipients = crate::store::handouts::with_lot(db, wanted).await?;
-        crate::store::audit::record_alone(
-            db,
-            Some(&who),
-            None,
-            crate::store::audit::AuditEntry {
-                action: "lot.lookup",
-                entity: "family",
-                entity_id: None,
-                detail: Some(format!("lot {wanted}: {} families", recipients.len())),
-            },
-        )
-        .await?;
+        recipients = handouts::with_lot(db, wanted).await?;
+        audited(db, &who, format!("lot {wanted}: {} families", recipients.len())).await?;
         let movements = stock_reads::movements_with_lot(db, wanted).await?;
+        let reach = lot_reach(&movements);
+        reached = !reach.is_empty();
+        missing = handouts::count_without_lot(db, &reach).await?;
+        if unrecorded == Some("1") && missing.count > 0 {
+            let list = handouts::without_lot(db, &reach).await?;
+            audited(db, &who, format!("lot {wanted}, hand-outs without a lot: {} families", list.len())).await?;
+            let sites = stock_reads::site_names(db).await?;
+            missing_list = Some(
+                list.into_iter()
+                    .map(|r| {
+                        let site = sites.get(&r.site_id).cloned().unwrap_or_default();
+                        json!({"r": r, "site": site})
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
         let user_ids: Vec<i64> = movements.iter().filter_map(|m| m.user_id).collect();
         let (sites, models, users) = (
             stock_reads::site_names(db).await?,
@@ -73,7 +87,35 @@ pub async fn lot_lookup(
             "rows": rows,
             "recipients": recipients,
             "site_count": site_count,
+            "reached": reached,
+            "missing": missing,
+            "missing_list": missing_list,
+            "missing_max": handouts::UNRECORDED_MAX_ROWS,
+            "lot_query": crate::web::stock::pct(wanted),
         }),
     );
     Ok((status, Template::render("stock/lots", ctx)))
+}
+
+/// Where a lot was at hand, from its movements: each site and model that received it (a
+/// restock or a transfer in), from the New York day it first arrived there.
+fn lot_reach(movements: &[crate::entity::stock_movement::Model]) -> Vec<LotReach> {
+    let arrived = [MovementKind::Receipt.as_str(), MovementKind::TransferIn.as_str()];
+    let mut first: BTreeMap<(i64, i64), chrono::NaiveDate> = BTreeMap::new();
+    for m in movements.iter().filter(|m| arrived.contains(&m.kind.as_str())) {
+        let day = crate::clock::date_in_new_york(m.created_at);
+        first.entry((m.site_id, m.crib_model_id)).and_modify(|d| *d = (*d).min(day)).or_insert(day);
+    }
+    first.into_iter().map(|((site_id, crib_model_id), since)| LotReach { site_id, crib_model_id, since }).collect()
+}
+
+/// A lookup's audit row (`lot.lookup`): the families it showed are views of their records.
+async fn audited(db: &Db, who: &crate::domain::actor::Actor, detail: String) -> Result<(), crate::error::AppError> {
+    let entry = crate::store::audit::AuditEntry {
+        action: "lot.lookup",
+        entity: "family",
+        entity_id: None,
+        detail: Some(detail),
+    };
+    crate::store::audit::record_alone(db, Some(who), None, entry).await.map_err(Into::into)
 }
