@@ -47,6 +47,10 @@ pub struct Settings {
     /// family's last contact (default 7; 0 turns it off).
     #[serde(default)]
     pub cribs_retention_years: Option<u32>,
+    /// `CRIBS_DATA_DIR`: where the server keeps its own files (the generated secret key,
+    /// `secret_key::data_dir`). Unset: beside a SQLite database file, else `./data`.
+    #[serde(default)]
+    pub cribs_data_dir: Option<String>,
 }
 
 fn default_url() -> String {

@@ -20,6 +20,7 @@ mod m0014_family_record;
 mod m0015_erasure_and_paper;
 mod m0016_phone_tails;
 mod m0017_sound_keys;
+mod m0019_withdrawn_policies_and_kept_forms;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_erasure_and_paper::Migration),
             Box::new(m0016_phone_tails::Migration),
             Box::new(m0017_sound_keys::Migration),
+            Box::new(m0019_withdrawn_policies_and_kept_forms::Migration),
         ]
     }
 }

@@ -266,6 +266,14 @@ const ROWS: &[Row] = &[
     row("POST", "/families/<id>/handout/confirm",    "/families/{family}/handout/confirm", SITE1_WORKERS_PAGE),
     row("POST", "/families/<id>/handout",            "/families/{family}/handout",        WORKERS_PAGE),
     row("GET",  "/handouts/<id>/receipt",            "/handouts/{handout}/receipt",       [Login, Allow, Allow, Allow, Hide404, Hide404, Hide404]),
+    // Issue 20's dead ends: a void from the pages and a policy version withdrawn (managers);
+    // the last route for a POST (a page form sent after its session ended; nothing else).
+    row("GET",  "/handouts/<id>/void",               "/handouts/{handout}/void",          MANAGERS_PAGE),
+    row("POST", "/handouts/<id>/void/confirm",       "/handouts/{handout}/void/confirm",  MANAGERS_PAGE),
+    row("POST", "/handouts/<id>/void",               "/handouts/{handout}/void",          MANAGERS_PAGE),
+    row("GET",  "/policy/<id>/withdraw",             "/policy/1/withdraw",                MANAGERS_PAGE),
+    row("POST", "/policy/<id>/withdraw",             "/policy/1/withdraw",                MANAGERS_PAGE),
+    row("POST", "/<_..>",                            "/no-such-form",                     [Hide404; 7]),
     row("GET",  "/follow-ups",                       "/follow-ups",                       WORKERS_PAGE),
     row("POST", "/follow-ups/<id>/call",             "/follow-ups/{follow_up}/call",      [Login, Allow, Allow, Allow, Hide404, Deny403, Deny403])
         .body("reached=no"),

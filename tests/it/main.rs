@@ -10,6 +10,7 @@ mod accounts;
 mod backup;
 mod browser;
 mod checkin_pages;
+mod dead_ends;
 mod families;
 mod fhir;
 mod forms;

@@ -34,6 +34,7 @@ pub async fn receipt_page(
                 "date": h.handed_out_on.to_string(),
                 "lot": h.lot,
                 "voided": h.voided_at.is_some(),
+                "id": h.id,
                 "family_id": h.family_id,
                 "paper_slip": h.paper_slip,
             },
@@ -42,6 +43,7 @@ pub async fn receipt_page(
             "site": site.name,
             "site_address": site.address,
             "model": r.model_name,
+            "may_void": user.0.is_manager() && h.voided_at.is_none(),
         }),
     ))
 }
