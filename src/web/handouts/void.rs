@@ -156,7 +156,7 @@ pub async fn void_submit(
     let r = handouts::receipt(db.inner(), by, id).await?;
     match handouts::void_once(db.inner(), by, mode, id, &reason).await {
         Ok(ran) => {
-            let to = Redirect::to(format!("/families/{}#handouts", r.family.id));
+            let to = Redirect::to(format!("/families/{}", r.family.id));
             let message = if ran.replayed {
                 format!("Receipt {} was already voided with this form.", r.handout.receipt_number)
             } else {
