@@ -47,6 +47,7 @@ async fn setup() -> Bench {
         cribs_public_url: None,
         cribs_second_factor: None,
         cribs_retention_years: None,
+        cribs_data_dir: None,
     };
     let db = prepare(&settings).await.expect("connect, migrate, seed");
     let manager = user::Entity::find()

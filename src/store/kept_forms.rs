@@ -113,7 +113,7 @@ pub async fn take(db: &Db, by: Caller<'_>, id: &str, paths: &[String]) -> Result
         forget(db, id).await?;
         return Ok(None);
     }
-    if !paths.iter().any(|p| *p == k.path) {
+    if !paths.contains(&k.path) {
         return Ok(None);
     }
     let gone = kept_form::Entity::delete_many().filter(kept_form::Column::Id.eq(k.id)).exec(db.writer()).await?;
