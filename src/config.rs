@@ -61,6 +61,10 @@ pub struct Settings {
     /// family's language (`domain::hours` says how to write them; unset: none shown).
     #[serde(default)]
     pub cribs_site_hours: Option<String>,
+    /// `CRIBS_DATA_DIR`: where the server keeps its own files (the generated secret key,
+    /// `secret_key::data_dir`). Unset: beside a SQLite database file, else `./data`.
+    #[serde(default)]
+    pub cribs_data_dir: Option<String>,
 }
 
 /// What the receipt tells the family about reaching the program (managed state, from

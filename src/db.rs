@@ -54,6 +54,11 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The file path of a SQLite URL, if it names a file (not `sqlite::memory:`, not PostgreSQL).
+pub fn sqlite_file_path(url: &str) -> Option<&str> {
+    sqlite_path(url)
+}
+
 /// The file path of a SQLite URL, if it names a file.
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;

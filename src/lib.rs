@@ -17,6 +17,7 @@ pub mod fhir;
 pub mod generate;
 pub mod headers;
 pub mod memory;
+pub mod secret_key;
 pub mod seed;
 pub mod store;
 pub mod web;

@@ -104,14 +104,13 @@ enum Command {
 }
 
 fn figment() -> Figment {
-    rocket::Config::figment().merge(Env::raw().only(&[
-        "DATABASE_URL",
-        "CRIBS_DEMO",
-        "CRIBS_TRUSTED_PROXIES",
-        "CRIBS_PUBLIC_URL",
-        "CRIBS_PROGRAM_PHONE",
-        "CRIBS_SITE_HOURS",
-    ]))
+    // DATABASE_URL and every CRIBS_* variable (the README's settings table); ROCKET_* come
+    // with Rocket's own figment. NOTE: a fixed list of names here once left
+    // CRIBS_SECOND_FACTOR and CRIBS_RETENTION_YEARS unread.
+    rocket::Config::figment().merge(Env::raw().filter(|key| {
+        let key = key.as_str().to_ascii_lowercase();
+        key == "database_url" || key.starts_with("cribs_")
+    }))
 }
 
 fn settings(figment: &Figment) -> Result<Settings, String> {
@@ -183,14 +182,23 @@ async fn serve() -> Result<ExitCode, String> {
     if let Err(e) = figment.extract_inner::<rocket::config::SecretKey>("secret_key") {
         return Err(format!(
             "ROCKET_SECRET_KEY is set but is not a usable key ({e}). Give it 32 or 64 random bytes \
-             in base64 or hex, e.g. from `openssl rand -base64 32`, or leave it unset to get a \
-             random key for this run."
+             in base64 or hex, e.g. from `openssl rand -base64 32`, or leave it unset to have one \
+             generated once and kept with the data."
         ));
     }
     if !has_secret_key(&figment) {
-        let key = cribs::auth::token::random_secret_key();
-        figment = figment.merge(("secret_key", key));
-        println!("cribs: no ROCKET_SECRET_KEY set: generated a random one for this run (sessions end when the server restarts).");
+        // Decision 0020: generated once, kept beside the data (0600), so restarts keep sessions.
+        let path = cribs::secret_key::key_file(&settings(&figment)?);
+        let kept = cribs::secret_key::load_or_create(&path)?;
+        figment = figment.merge(("secret_key", kept.key));
+        if kept.created {
+            println!(
+                "cribs: no ROCKET_SECRET_KEY set: generated one and kept it in {} (owner-only); restarts keep sessions.",
+                kept.path.display()
+            );
+        } else {
+            println!("cribs: no ROCKET_SECRET_KEY set: using the key kept in {}.", kept.path.display());
+        }
     }
     match cribs::build(figment).launch().await {
         Ok(_) => Ok(ExitCode::SUCCESS),

@@ -21,6 +21,7 @@ mod m0015_erasure_and_paper;
 mod m0016_phone_tails;
 mod m0017_sound_keys;
 mod m0018_baby_search;
+mod m0019_withdrawn_policies_and_kept_forms;
 mod m0020_no_lot_on_box;
 
 /// The ordered list of migrations the app runs at launch.
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_phone_tails::Migration),
             Box::new(m0017_sound_keys::Migration),
             Box::new(m0018_baby_search::Migration),
+            Box::new(m0019_withdrawn_policies_and_kept_forms::Migration),
             Box::new(m0020_no_lot_on_box::Migration),
         ]
     }

@@ -125,7 +125,14 @@ impl<'r> FromRequest<'r> for ApiManager {
     }
 }
 
-/// A signed-in staff member on the pages.
+/// Set (in the request's local cache) when `PageUser` forwarded a page form sent without
+/// an open session, for `web::kept::session_ended` to keep what was typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSessionOnPagePost(pub bool);
+
+/// A signed-in staff member on the pages. Not signed in: 401 (the catcher sends the
+/// browser to the sign-in page), except for a page form (a POST), which is forwarded to
+/// `web::kept::session_ended` so that what was typed is not lost.
 pub struct PageUser(pub Actor);
 
 #[rocket::async_trait]
@@ -139,6 +146,12 @@ impl<'r> FromRequest<'r> for PageUser {
                 from_session(req, db).await.map_err(busy)
             })
             .await;
+        if matches!(cached, Ok(None)) && crate::web::kept::is_page_form_post(req) {
+            // NOTE: a forward, not an error: the form's body is still unread, and the last
+            // route tried for a POST (`session_ended`) keeps it.
+            req.local_cache(|| NoSessionOnPagePost(true));
+            return Outcome::Forward(Status::Unauthorized);
+        }
         outcome_of(cached, PageUser)
     }
 }

@@ -27,6 +27,12 @@ pub fn token(cookies: &CookieJar<'_>) -> Option<String> {
     cookies.get_private(COOKIE).map(|c| c.value().to_string()).filter(|t| !t.is_empty() && t.len() <= 100)
 }
 
+/// Whether the browser sent a session cookie at all, readable or not (a key that changed
+/// makes it unreadable): a session that ended, as opposed to never signing in.
+pub fn sent(cookies: &CookieJar<'_>) -> bool {
+    cookies.get(COOKIE).is_some()
+}
+
 /// Forget the cookie in the browser.
 pub fn clear(cookies: &CookieJar<'_>) {
     cookies.remove_private(Cookie::build(COOKIE).path("/"));

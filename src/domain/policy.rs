@@ -345,6 +345,94 @@ impl PolicyDraft {
     }
 }
 
+/// One thing a new version changes, in plain words: `describe`'s sentence before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub before: String,
+    pub after: String,
+}
+
+impl PolicyParams {
+    /// What these parameters change from `before`, sentence by sentence in `describe`'s
+    /// order (empty when nothing does).
+    pub fn changes_from(&self, before: &PolicyParams) -> Vec<Change> {
+        self.describe()
+            .into_iter()
+            .zip(before.describe())
+            .filter(|(after, before)| after != before)
+            .map(|(after, before)| Change { before, after })
+            .collect()
+    }
+}
+
+/// What decides a version's state: its number, its date, whether it was withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionFacts {
+    pub version: i32,
+    pub effective_from: NaiveDate,
+    pub withdrawn: bool,
+}
+
+/// Where a version of a policy stands on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    /// The version checks use today.
+    InForce,
+    /// It takes effect on a later day.
+    Scheduled,
+    /// It applied, and a later version replaced it.
+    Replaced,
+    /// Withdrawn before it started: it never applies.
+    Withdrawn,
+    /// Another version (not withdrawn) has the same date and a higher number, so this one
+    /// never applies from that date (published before the rule refusing the same date twice).
+    Overtaken { by: i32 },
+}
+
+/// The state of `v` among every version of its policy (`all`, `v` included) on `today`:
+/// the version in force is the latest not withdrawn effective on or before today (ties:
+/// the higher number), as `store::policy::in_force` reads it.
+pub fn state_of(v: &VersionFacts, all: &[VersionFacts], today: NaiveDate) -> VersionState {
+    if v.withdrawn {
+        return VersionState::Withdrawn;
+    }
+    let live = || all.iter().filter(|o| !o.withdrawn);
+    if let Some(o) =
+        live().filter(|o| o.effective_from == v.effective_from && o.version > v.version).max_by_key(|o| o.version)
+    {
+        return VersionState::Overtaken { by: o.version };
+    }
+    let in_force = live().filter(|o| o.effective_from <= today).max_by_key(|o| (o.effective_from, o.version));
+    if in_force.is_some_and(|o| o.version == v.version) {
+        VersionState::InForce
+    } else if v.effective_from > today {
+        VersionState::Scheduled
+    } else {
+        VersionState::Replaced
+    }
+}
+
+/// The refusal of a second version starting on a day another one (not withdrawn) starts.
+pub fn same_date_refusal(other_version: i32, date: NaiveDate) -> String {
+    format!(
+        "Version {other_version} already takes effect on {date}, and two versions cannot start on the same day. \
+         Choose another date, or withdraw version {other_version} first (on the policy page) and publish this one in its place."
+    )
+}
+
+/// The longest reason for withdrawing a version.
+pub const WITHDRAW_REASON_MAX_CHARS: usize = 500;
+
+/// A reason to withdraw a version: 3 to 500 characters, trimmed.
+pub fn withdraw_reason(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    if (3..=WITHDRAW_REASON_MAX_CHARS).contains(&t.chars().count()) {
+        Ok(t.to_string())
+    } else {
+        Err("Say why this version is withdrawn (3 to 500 characters): it stays in the policy's history.".into())
+    }
+}
+
 /// A policy file as stored in `seeds/policies/*.toml`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PolicyFile {
@@ -396,6 +484,57 @@ mod tests {
         assert_eq!(v.params, p);
         assert_eq!(v.effective_from, d("2026-12-01"));
         assert_eq!(v.notes, None);
+    }
+
+    #[test]
+    fn changes_are_told_in_plain_words_and_only_what_changed() {
+        let p = default_params();
+        assert!(p.changes_from(&p).is_empty());
+        let mut q = p.clone();
+        q.income_limit_percent = 250;
+        let changes = q.changes_from(&p);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(changes[0].before.starts_with("Income at or below 185%"), "{changes:?}");
+        assert!(changes[0].after.starts_with("Income at or below 250%"), "{changes:?}");
+    }
+
+    #[test]
+    fn version_states_on_a_day() {
+        let today = d("2026-12-05");
+        let v = |version, date: &str, withdrawn| VersionFacts { version, effective_from: d(date), withdrawn };
+        let all = [
+            v(1, "2024-01-01", false),
+            v(2, "2026-06-01", false),
+            v(3, "2027-01-01", false),
+            v(4, "2027-01-01", false),
+            v(5, "2027-02-01", true),
+        ];
+        let states: Vec<VersionState> = all.iter().map(|x| state_of(x, &all, today)).collect();
+        assert_eq!(
+            states,
+            vec![
+                VersionState::Replaced,
+                VersionState::InForce,
+                VersionState::Overtaken { by: 4 },
+                VersionState::Scheduled,
+                VersionState::Withdrawn,
+            ]
+        );
+        // Withdrawn, version 4 no longer overtakes 3.
+        let mut all = all;
+        all[3].withdrawn = true;
+        assert_eq!(state_of(&all[2], &all, today), VersionState::Scheduled);
+        // On its day a scheduled version is in force.
+        assert_eq!(state_of(&all[2], &all, d("2027-01-01")), VersionState::InForce);
+        assert_eq!(state_of(&all[1], &all, d("2027-01-01")), VersionState::Replaced);
+    }
+
+    #[test]
+    fn a_withdrawal_needs_a_reason() {
+        assert!(withdraw_reason("  ").is_err());
+        assert!(withdraw_reason("no").is_err());
+        assert_eq!(withdraw_reason(" Wrong date ").as_deref(), Ok("Wrong date"));
+        assert!(withdraw_reason(&"x".repeat(501)).is_err());
     }
 
     #[test]

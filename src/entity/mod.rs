@@ -15,6 +15,7 @@ pub mod handout;
 pub mod idempotency_key;
 pub mod infant;
 pub mod infant_match;
+pub mod kept_form;
 pub mod login_attempt;
 pub mod neighborhood;
 pub mod policy;

@@ -15,6 +15,10 @@ pub struct Model {
     pub notes: Option<String>,
     pub published_at: DateTimeUtc,
     pub published_by: Option<i64>,
+    /// A version withdrawn before it started never applies (who, when, why).
+    pub withdrawn_at: Option<DateTimeUtc>,
+    pub withdrawn_by: Option<i64>,
+    pub withdrawn_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -59,6 +59,12 @@ pub async fn sweep_every_hour(db: Db, retention_years: u32) {
             Ok(_) => {}
             Err(e) => tracing::warn!("housekeeping: sweep failed: {e}"),
         }
+        // Forms kept after a session ended live 30 minutes (`store::kept_forms`).
+        match crate::store::kept_forms::sweep(&db, crate::clock::now()).await {
+            Ok(n) if n > 0 => tracing::info!("housekeeping: deleted {n} kept forms whose time was up"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("housekeeping: kept forms not swept: {e}"),
+        }
         match crate::store::erasure::apply_retention(&db, retention_years, crate::clock::now()).await {
             Ok(erased) if !erased.is_empty() => tracing::info!(
                 "retention: erased the identifying data of {} families with no contact for {retention_years} years: {erased:?}",

@@ -32,6 +32,7 @@ pub mod held;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod infant_matches;
+pub mod kept_forms;
 pub mod outcomes;
 pub mod policy;
 pub mod reference;

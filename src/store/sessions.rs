@@ -124,6 +124,16 @@ pub async fn advance(db: &impl ConnectionTrait, token: &str, to: SessionStage) -
     Ok(())
 }
 
+/// Whose session this token was, open or ended (None: no such row, e.g. swept): whom a
+/// form sent after the session ended is kept for (`store::kept_forms`).
+pub async fn owner(db: &Db, token: &str) -> Result<Option<i64>, DbErr> {
+    Ok(user_session::Entity::find()
+        .filter(user_session::Column::TokenHash.eq(sha256_hex(token)))
+        .one(db)
+        .await?
+        .map(|s| s.user_id))
+}
+
 /// Who holds an open session of this token and how far its sign-in got. Notes the request
 /// as the session's last use.
 pub async fn lookup(db: &Db, token: &str) -> Result<Option<(Actor, SessionStage)>, DbErr> {

@@ -442,3 +442,19 @@ pub async fn hospitals(db: &impl ConnectionTrait) -> Result<Vec<site::Model>, Db
         .all(db)
         .await
 }
+
+/// The names of the active program managers (at most `limit`, by name): whom site staff
+/// ask for what only a manager may do (a void, a merge).
+pub async fn manager_names(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<String>, DbErr> {
+    use sea_orm::QuerySelect;
+    Ok(user::Entity::find()
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Role.eq(Role::ProgramManager.as_str()))
+        .order_by_asc(user::Column::DisplayName)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.display_name)
+        .collect())
+}

@@ -94,6 +94,11 @@ pub async fn code_submit(
     }
     let by = Caller { who: &half.who, ip: &addr.0 };
     let said = match account_security::check_code_once(db.inner(), by, &half.token, &form.code).await? {
+        CodeChecked::Right(SessionStage::Full) => {
+            // Back to the form this person was filling in when their session ended, if any.
+            let kept = crate::web::kept::resume_after_sign_in(db.inner(), cookies, &half.who).await;
+            return Ok(Either::Left(Redirect::to(kept.unwrap_or_else(|| page_for(SessionStage::Full).to_string()))));
+        }
         CodeChecked::Right(next) => return Ok(Either::Left(Redirect::to(page_for(next)))),
         CodeChecked::Wrong => "That code is not right. Type the code the app shows now, or one of your recovery codes.",
         CodeChecked::SignedOut => {

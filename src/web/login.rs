@@ -3,6 +3,7 @@
 use crate::auth::guards::{load_actor, ClientAddr, HalfSignedIn, PageUser};
 use crate::auth::{csrf, session};
 use crate::db::Db;
+use crate::domain::states::SessionStage;
 use crate::error::AppError;
 use crate::store::account_security::{self, SecondFactorRule};
 use crate::store::audit::Caller;
@@ -85,7 +86,12 @@ pub async fn login_submit(
             let stage = account_security::stage_after_password(&user, &who, *rule.inner());
             let token = sessions::start(db.inner(), Caller { who: &who, ip: &addr.0 }, stage).await?;
             session::set(cookies, &token, req_tls.0);
-            Ok(Either::Left(Redirect::to(crate::web::account::page_for(stage))))
+            // Back to the form this person was filling in when their session ended, if any.
+            let kept = match stage {
+                SessionStage::Full => crate::web::kept::resume_after_sign_in(db.inner(), cookies, &who).await,
+                _ => None,
+            };
+            Ok(Either::Left(Redirect::to(kept.unwrap_or_else(|| crate::web::account::page_for(stage).to_string()))))
         }
         Err(e @ (AppError::Unauthorized | AppError::TooManyRequests)) => {
             // NOTE: one sentence for an unknown email, a wrong password and a deactivated

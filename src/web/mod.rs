@@ -11,6 +11,7 @@ pub mod fields;
 pub mod handouts;
 pub mod home;
 pub mod input;
+pub mod kept;
 pub mod login;
 pub mod outcomes;
 pub mod paper;
@@ -68,6 +69,10 @@ pub fn routes() -> Vec<Route> {
         handouts::handout::handout_submit,
         handouts::receipt::receipt_page,
         handouts::refusal::explanation_page,
+        // Voiding a hand-out from the pages (issue 20).
+        handouts::void::void_page,
+        handouts::void::void_confirm,
+        handouts::void::void_submit,
         handouts::follow_ups::follow_ups_page,
         handouts::follow_ups::follow_up_call,
         referrals::nurse::new_request_page,
@@ -91,7 +96,15 @@ pub fn routes() -> Vec<Route> {
     all.extend(admin::routes());
     all.extend(families::routes());
     all.extend(stock::routes());
-    all.extend(routes![policy::index, policy::new_page, policy::submit]);
+    // The last route tried for a POST: a page form sent after its session ended (issue 20).
+    all.extend(routes![kept::session_ended]);
+    all.extend(routes![
+        policy::index,
+        policy::new_page,
+        policy::submit,
+        policy::withdraw_page,
+        policy::withdraw_submit
+    ]);
     all
 }
 

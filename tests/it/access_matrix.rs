@@ -268,6 +268,14 @@ const ROWS: &[Row] = &[
     row("GET",  "/handouts/<id>/receipt",            "/handouts/{handout}/receipt",       [Login, Allow, Allow, Allow, Hide404, Hide404, Hide404]),
     // Why a crib could not be given, printable for the family (branch family).
     row("GET",  "/families/<id>/infants/<infant_id>/explanation", "/families/{family}/infants/{infant}/explanation", SITE1_WORKERS_PAGE),
+    // Issue 20's dead ends: a void from the pages and a policy version withdrawn (managers);
+    // the last route for a POST (a page form sent after its session ended; nothing else).
+    row("GET",  "/handouts/<id>/void",               "/handouts/{handout}/void",          MANAGERS_PAGE),
+    row("POST", "/handouts/<id>/void/confirm",       "/handouts/{handout}/void/confirm",  MANAGERS_PAGE),
+    row("POST", "/handouts/<id>/void",               "/handouts/{handout}/void",          MANAGERS_PAGE),
+    row("GET",  "/policy/<id>/withdraw",             "/policy/1/withdraw",                MANAGERS_PAGE),
+    row("POST", "/policy/<id>/withdraw",             "/policy/1/withdraw",                MANAGERS_PAGE),
+    row("POST", "/<_..>",                            "/no-such-form",                     [Hide404; 7]),
     row("GET",  "/follow-ups",                       "/follow-ups",                       WORKERS_PAGE),
     row("POST", "/follow-ups/<id>/call",             "/follow-ups/{follow_up}/call",      [Login, Allow, Allow, Allow, Hide404, Deny403, Deny403])
         .body("reached=no"),

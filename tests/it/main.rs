@@ -10,6 +10,7 @@ mod accounts;
 mod backup;
 mod browser;
 mod checkin_pages;
+mod dead_ends;
 mod every_page;
 mod families;
 mod family_words;

@@ -29,17 +29,28 @@ fn free_port() -> u16 {
 }
 
 async fn start(app: &TestApp, secret: &str) -> Server {
+    start_with(app, Some(secret), None).await
+}
+
+/// A `cribs serve` on the test app's database: with this secret key, or none (the key is
+/// then the one kept with the data: beside the SQLite file, or in `data_dir`).
+async fn start_with(app: &TestApp, secret: Option<&str>, data_dir: Option<&std::path::Path>) -> Server {
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cribs"));
     cmd.arg("serve")
         .env("DATABASE_URL", &app.database_url)
         .env("ROCKET_ADDRESS", "127.0.0.1")
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_SECRET_KEY", secret)
-        .env("ROCKET_LOG_LEVEL", "off")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .env("ROCKET_PORT", port.to_string());
+    match secret {
+        Some(secret) => cmd.env("ROCKET_SECRET_KEY", secret),
+        None => cmd.env_remove("ROCKET_SECRET_KEY"),
+    };
+    if let Some(dir) = data_dir {
+        cmd.env("CRIBS_DATA_DIR", dir);
+    } else {
+        cmd.env_remove("CRIBS_DATA_DIR");
+    }
+    cmd.env("ROCKET_LOG_LEVEL", "off").env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null());
     if let Some(schema) = &app.schema {
         cmd.env("ROCKET_DATABASE_SCHEMA", schema);
     }
@@ -235,16 +246,20 @@ async fn a_server_killed_mid_run_keeps_every_answered_handout_and_no_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_key_that_is_set_but_unusable_stops_the_start_with_the_reason() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cribs"))
-        .arg("serve")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cribs"));
+    cmd.arg("serve")
         .env("DATABASE_URL", "sqlite::memory:")
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_PORT", free_port().to_string())
         .env("ROCKET_SECRET_KEY", "not-a-key")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start cribs serve");
+        .stdout(Stdio::null());
+    let stderr = refused_start(cmd, "an unusable secret key").await;
+    assert!(stderr.contains("ROCKET_SECRET_KEY is set but is not a usable key"), "{stderr}");
+}
+
+/// Run a `cribs serve` that must refuse to start (within 20 s): what it said on stderr.
+async fn refused_start(mut cmd: Command, with: &str) -> String {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().expect("start cribs serve");
     let mut status = None;
     for _ in 0..200 {
         status = child.try_wait().expect("wait");
@@ -255,10 +270,84 @@ async fn a_secret_key_that_is_set_but_unusable_stops_the_start_with_the_reason()
     }
     let Some(status) = status else {
         let _ = child.kill();
-        panic!("the server started with an unusable secret key (it should refuse)");
+        panic!("the server started with {with} (it should refuse)");
     };
     assert!(!status.success(), "a refusal, not a start");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr).expect("read stderr");
-    assert!(stderr.contains("ROCKET_SECRET_KEY is set but is not a usable key"), "{stderr}");
+    stderr
+}
+
+/// Where a `cribs serve` with no secret key keeps the one it generates for this test app:
+/// beside the SQLite file, or (PostgreSQL) in a data directory of the test's own.
+fn key_home(app: &TestApp, scratch: &tempfile::TempDir) -> (std::path::PathBuf, Option<std::path::PathBuf>) {
+    match cribs::db::sqlite_file_path(&app.database_url) {
+        Some(file) => {
+            let dir = std::path::Path::new(file).parent().expect("the file's directory").to_path_buf();
+            (dir.join("secret_key"), None)
+        }
+        None => (scratch.path().join("secret_key"), Some(scratch.path().to_path_buf())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_secret_key_set_a_restart_keeps_sessions_and_the_key_stays_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    app.stop();
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let (key_file, data_dir) = key_home(&app, &scratch);
+    assert!(!key_file.exists(), "no key before the first start");
+    let first = start_with(&app, None, data_dir.as_deref()).await;
+    let mode = std::fs::metadata(&key_file).expect("the key is kept with the data").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "readable by its owner only");
+    let key = std::fs::read_to_string(&key_file).expect("key");
+    // Sign in on the first start.
+    let browser = app.browser();
+    let on_first = crate::common::Browser { client: browser.client.clone(), base: first.base.clone() };
+    let csrf = on_first.csrf("/login").await;
+    let res = on_first
+        .post_form(
+            "/login",
+            &[("email", "staff@demo.cribs"), ("password", crate::common::PASSWORD), ("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = browser.client.get(format!("{}/checkin", first.base)).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::OK, "signed in");
+    drop(first);
+    // Started again on the same data: the same key, the session still open.
+    let second = start_with(&app, None, data_dir.as_deref()).await;
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key"), key, "the same key");
+    let res = browser.client.get(format!("{}/checkin", second.base)).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::OK, "the session survived the restart");
+    drop(second);
+    // A configured key still wins (the kept one is left alone), and the old cookie then fails.
+    let third = start_with(&app, Some(&cribs::auth::token::random_secret_key()), data_dir.as_deref()).await;
+    let res = browser.client.get(format!("{}/checkin", third.base)).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "another key: signed out");
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key"), key, "the kept key untouched");
+    drop(third);
+    // A key file others can read stops the start, saying what to do.
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cribs"));
+    cmd.arg("serve")
+        .env("DATABASE_URL", &app.database_url)
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_PORT", port.to_string())
+        .env_remove("ROCKET_SECRET_KEY")
+        .stdout(Stdio::null());
+    match &data_dir {
+        Some(dir) => cmd.env("CRIBS_DATA_DIR", dir),
+        None => cmd.env_remove("CRIBS_DATA_DIR"),
+    };
+    if let Some(schema) = &app.schema {
+        cmd.env("ROCKET_DATABASE_SCHEMA", schema);
+    }
+    let stderr = refused_start(cmd, "a key file others can read").await;
+    assert!(
+        stderr.contains("can be read or changed by other users (mode 0644)") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
 }

@@ -43,10 +43,11 @@ impl Gates {
         today: chrono::NaiveDate,
     ) -> Result<Gates, AppError> {
         let mut sql = Sql::new(db.get_database_backend());
-        // The version in force: the latest effective on or before today (ties: the higher version).
+        // The version in force: the latest not withdrawn effective on or before today (ties:
+        // the higher version).
         sql.push("SELECT (SELECT params_json FROM policies WHERE effective_from <= ")
             .bind(today)
-            .push(" ORDER BY effective_from DESC, version DESC LIMIT 1) AS policy_params, ");
+            .push(" AND withdrawn_at IS NULL ORDER BY effective_from DESC, version DESC LIMIT 1) AS policy_params, ");
         let latest_check = |sql: &mut Sql, column: &str| {
             sql.push(&format!("(SELECT {column} FROM eligibility_checks WHERE infant_id = "))
                 .bind(cmd.infant_id)

@@ -114,11 +114,18 @@ pub fn refused_unique(e: &sea_orm::DbErr) -> Option<UniqueRefusal> {
     }
 }
 
+/// "Already received", saying where the first hand-out is voided (receipt number when known).
+fn already_received_of(receipt: Option<&str>) -> AppError {
+    let which = receipt.map_or_else(String::new, |r| format!(" (receipt {r})"));
+    AppError::AlreadyReceived(format!(
+        "This baby already has a crib from the program{which}. A second crib needs that hand-out voided first: \
+         a program manager voids it on the family's page, under \u{201c}Cribs handed out\u{201d} \
+         (\u{201c}Void this hand-out\u{201d})."
+    ))
+}
+
 fn already_received() -> AppError {
-    AppError::AlreadyReceived(
-        "This infant already has a crib from the program. A second crib needs the first handout voided by a manager."
-            .into(),
-    )
+    already_received_of(None)
 }
 
 /// Everything a handout needs that is read, not written: found by `plan`, before the write
@@ -274,7 +281,13 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) 
     })?;
     // 4. One crib per infant (read here; the partial unique index decides in `record`).
     if g.live_cribs > 0 {
-        return Err(already_received());
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let live = handout::Entity::find()
+            .filter(handout::Column::InfantId.eq(cmd.infant_id))
+            .filter(handout::Column::VoidedAt.is_null())
+            .one(db)
+            .await?;
+        return Err(already_received_of(live.as_ref().map(|h| h.receipt_number.as_str())));
     }
     // 5. The same baby on another record (one crib per baby across records).
     if g.possible_same_baby.is_some() {

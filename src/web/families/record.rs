@@ -90,6 +90,12 @@ pub async fn show(
         .iter()
         .map(|m| json!({"m": m, "label": labels.get(&m.infant_id), "sentence": m.sentence(), "form_token": FormToken::fresh()}))
         .collect();
+    // Whom site staff ask to void a hand-out (only a program manager may).
+    let void_askees = if !who.is_manager() && detail.handouts.iter().any(|h| !h.voided) {
+        crate::store::users::manager_names(db, 3).await?
+    } else {
+        Vec::new()
+    };
     let ctx = page(
         &format!("{} {}", detail.caregiver.first_name, detail.caregiver.last_name),
         Some(&who),
@@ -101,6 +107,7 @@ pub async fn show(
             "held": held,
             "may_act": who.role != Role::Nurse,
             "is_manager": who.is_manager(),
+            "void_askees": void_askees,
             "possible_same": possible_same,
             "versions": versions.iter().map(|v| json!({
                 "at": crate::clock::in_new_york(v.at).format("%Y-%m-%d %H:%M").to_string(), "by": v.by,
@@ -234,11 +241,13 @@ pub async fn check(
     let by = Caller { who: &user.0, ip: &addr.0 };
     let ran = eligibility::check(db.inner(), by, mode, id, Some(infant_id), None).await?;
     let to = Redirect::to(format!("/families/{id}#infant-{infant_id}"));
+    // NOTE: "not eligible" is an answer, not a success: it is flashed as a warning (its own
+    // colour and mark), never in the green of "eligible".
     Ok(if ran.replayed {
-        Flash::success(to, "That check was already made; its answer is below.")
+        Flash::new(to, "info", "That check was already made; its answer is below.")
     } else if ran.value.result == "eligible" {
         Flash::success(to, "Checked: eligible. Each rule is explained below.")
     } else {
-        Flash::success(to, "Checked: not eligible. Each rule and its reason is below.")
+        Flash::warning(to, "Checked: not eligible. Each rule and its reason is below.")
     })
 }

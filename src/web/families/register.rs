@@ -16,6 +16,7 @@ use crate::web::error_page::PageResult;
 use crate::web::families::form::RegisterForm;
 use crate::web::fields::Problems;
 use crate::web::input::Checked;
+use crate::web::kept;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, Either, State};
@@ -27,25 +28,39 @@ const ROUTE: &str = "POST /families/new";
 /// A page answer: a redirect with a flash, or a page with its status.
 pub type Answer = Either<Flash<Redirect>, (Status, Template)>;
 
-/// The empty registration form.
-/// `q`: the check-in search that found nobody, to start with (`prefill_from_search`).
+/// The empty registration form (`q`: the check-in search that found nobody, to start
+/// with: `prefill_from_search`), or the one this person was filling in when their session
+/// ended (`web::kept`), as they typed it.
 #[get("/families/new?<q>")]
 pub async fn new_page(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     q: Option<&str>,
 ) -> PageResult<Template> {
     let who = user.0;
     forbidden_unless(who.works_with_families())?;
-    let mut form = RegisterForm::blank(FormToken::fresh());
-    let typed = crate::domain::checkin::prefill_from_search(q.unwrap_or(""));
-    form.caregiver.first_name = typed.first_name;
-    form.caregiver.last_name = typed.last_name;
-    form.caregiver.phone = typed.phone;
-    let ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default()).await?;
+    let by = Caller { who: &who, ip: &addr.0 };
+    let kept: Option<RegisterForm> = kept::restore(db.inner(), cookies, by, &[ROUTE_PATH.to_string()]).await;
+    let restored = kept.is_some();
+    let form = kept.unwrap_or_else(|| {
+        let mut form = RegisterForm::blank(FormToken::fresh());
+        let typed = crate::domain::checkin::prefill_from_search(q.unwrap_or(""));
+        form.caregiver.first_name = typed.first_name;
+        form.caregiver.last_name = typed.last_name;
+        form.caregiver.phone = typed.phone;
+        form
+    });
+    let mut ctx = form_context(db.inner(), &who, cookies, &form, &Problems::default()).await?;
+    if restored {
+        kept::say_restored(&mut ctx);
+    }
     Ok(Template::render("families/new", ctx))
 }
+
+/// Where the registration form is sent.
+const ROUTE_PATH: &str = "/families/new";
 
 /// Narrow the neighborhood list, ask about duplicates, or save.
 #[post("/families/new", data = "<form>")]

@@ -103,7 +103,14 @@ pub async fn education_page(
     id: i64,
     lang: Option<&str>,
 ) -> PageResult<Template> {
-    crate::store::families::open_for(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id, "education page").await?;
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    crate::store::families::open_for(db.inner(), by, id, "education page").await?;
+    // The checklist this person was filling in when their session ended, if any (`web::kept`).
+    let sent_to = [format!("/families/{id}/education")];
+    if let Some(form) = crate::web::kept::restore::<EducationForm>(db.inner(), cookies, by, &sent_to).await {
+        let notice = BTreeMap::from([("restored".to_string(), crate::web::kept::RESTORED.to_string())]);
+        return render(db.inner(), &user, cookies, id, &form, notice).await;
+    }
     let form =
         EducationForm { language: lang.map(|l| supported(l).to_string()).unwrap_or_default(), ..Default::default() };
     render(db.inner(), &user, cookies, id, &form, BTreeMap::new()).await

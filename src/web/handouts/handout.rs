@@ -159,7 +159,14 @@ pub async fn handout_page(
     infant_id: Option<i64>,
 ) -> PageResult<Template> {
     forbidden_unless(user.0.works_with_families())?;
-    crate::store::families::open_for(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id, "hand-out page").await?;
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    crate::store::families::open_for(db.inner(), by, id, "hand-out page").await?;
+    // The form this person was filling in when their session ended, if any (`web::kept`).
+    let sent_to = [format!("/families/{id}/handout/confirm"), format!("/families/{id}/handout")];
+    if let Some(form) = crate::web::kept::restore::<HandoutForm>(db.inner(), cookies, by, &sent_to).await {
+        let notice = BTreeMap::from([("restored".to_string(), crate::web::kept::RESTORED.to_string())]);
+        return render(db.inner(), &user, cookies, id, &form, notice, "handouts/handout_form").await;
+    }
     let form = HandoutForm { infant_id: infant_id.unwrap_or(0), ..Default::default() };
     render(db.inner(), &user, cookies, id, &form, BTreeMap::new(), "handouts/handout_form").await
 }
@@ -278,6 +285,10 @@ pub async fn handout_submit(
             // (the template links it for this baby).
             if matches!(e, AppError::Ineligible { .. } | AppError::AlreadyReceived(_)) {
                 errors.insert("family_explanation".into(), form.infant_id.to_string());
+            }
+            if matches!(e, AppError::AlreadyReceived(_)) {
+                // Where a manager voids the first hand-out (the refusal's sentence says so).
+                errors.insert("already_received".into(), "yes".into());
             }
             let t = render(db.inner(), &user, cookies, id, &form, errors, "handouts/handout_form").await?;
             Ok(Either::Right((status, t)))

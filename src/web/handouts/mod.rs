@@ -1,12 +1,14 @@
 //! Staff pages for the moment the program exists for: the safe-sleep education checklist,
 //! handing out a crib (form → confirmation naming the infant and site → receipt), the
-//! printable receipt, the printable explanation of a refusal, and follow-up calls.
+//! printable receipt, the printable explanation of a refusal, follow-up calls, and a
+//! manager's void of a hand-out.
 
 pub mod education;
 pub mod follow_ups;
 pub mod handout;
 pub mod receipt;
 pub mod refusal;
+pub mod void;
 
 use crate::error::AppError;
 use std::collections::BTreeMap;

@@ -45,6 +45,7 @@ pub async fn receipt_page(
                 "date": c.date(lang, h.handed_out_on),
                 "lot": h.lot,
                 "voided": h.voided_at.is_some(),
+                "id": h.id,
                 "family_id": h.family_id,
                 "paper_slip": h.paper_slip,
             },
@@ -55,6 +56,7 @@ pub async fn receipt_page(
             "model": model,
             "phone": contact.phone,
             "hours": hours_words(c, lang, contact.hours.for_site(&site.code)),
+            "may_void": user.0.is_manager() && h.voided_at.is_none(),
         }),
     ))
 }

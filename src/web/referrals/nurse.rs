@@ -137,8 +137,20 @@ async fn render(
 
 /// The new-request form.
 #[get("/requests/new")]
-pub async fn new_request_page(user: PageUser, db: &State<Db>, cookies: &CookieJar<'_>) -> PageResult<Template> {
+pub async fn new_request_page(
+    user: PageUser,
+    db: &State<Db>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+) -> PageResult<Template> {
     forbidden_unless(user.0.may_request_cribs())?;
+    // The request this nurse was filling in when her session ended, if any (`web::kept`).
+    let by = Caller { who: &user.0, ip: &addr.0 };
+    let sent_to = ["/requests/new".to_string()];
+    if let Some(form) = crate::web::kept::restore::<RequestForm>(db.inner(), cookies, by, &sent_to).await {
+        let notice = BTreeMap::from([("restored".to_string(), crate::web::kept::RESTORED.to_string())]);
+        return render(db.inner(), &user, cookies, &form, notice).await;
+    }
     render(db.inner(), &user, cookies, &<RequestForm as Default>::default(), BTreeMap::new()).await
 }
 
