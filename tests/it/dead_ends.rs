@@ -181,6 +181,7 @@ async fn staff_cannot_void_are_told_whom_to_ask_and_the_second_crib_refusal_poin
                 ("infant_id", iid_s.as_str()),
                 ("site_id", "1"),
                 ("crib_model_id", "1"),
+                ("lot_choice", "none"),
             ],
         )
         .await;

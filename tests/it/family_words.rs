@@ -195,7 +195,7 @@ async fn a_refused_hand_out_gives_the_family_a_printable_explanation_in_spanish(
                 ("infant_id", &iid_s),
                 ("site_id", "1"),
                 ("crib_model_id", "1"),
-                ("lot", ""),
+                ("lot_choice", "none"),
             ],
         )
         .await;
