@@ -222,9 +222,11 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     // NOTE: SQLite's memory (page caches, sorters, the temporary tables of a
-                    // report) is held under 24 MiB for the whole process; past it SQLite frees
+                    // report) is held under 16 MiB for the whole process; past it SQLite frees
                     // cached pages first. Without it a 1M-handout report at 4 connections took
-                    // the server from 33 to 86 MiB resident (benches/load.sh).
+                    // the server from 33 to 86 MiB resident (benches/load.sh); at 24 MiB the
+                    // reports still took a 62.6 MiB server to 71.7 once the program itself
+                    // had grown to 44 MiB at start (docs/benchmarks.md, 2026-12-05 evening).
                     .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT.to_string())
             })
             .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(steady_plans(conn))));
@@ -268,7 +270,7 @@ async fn steady_plans(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<(), 
 }
 
 /// The process-wide soft limit on SQLite's own memory, in bytes.
-pub const SQLITE_SOFT_HEAP_LIMIT: u64 = 24 * 1024 * 1024;
+pub const SQLITE_SOFT_HEAP_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Run every pending migration.
 pub async fn migrate(db: &Db) -> Result<(), SetupError> {
