@@ -219,7 +219,8 @@ pub struct MergeDone {
     /// The record that remains (the other one's id now resolves to it).
     pub family_id: i64,
     pub merged_family_id: i64,
-    /// Each baby of the merged record and the baby it is now.
+    /// Each baby of the merged record and the baby it is now, as `[merged baby, baby now]`.
+    #[schema(value_type = Vec<Vec<i64>>)]
     pub infants: Vec<(i64, i64)>,
 }
 
