@@ -123,6 +123,19 @@ pub struct LotReach {
     pub since: chrono::NaiveDate,
 }
 
+/// Where a lot was at hand, from its movements: each site and model that received it (a
+/// restock or a transfer in), from the New York day it first arrived there.
+pub fn lot_reach(movements: &[crate::entity::stock_movement::Model]) -> Vec<LotReach> {
+    let arrived =
+        [crate::store::stock::MovementKind::Receipt.as_str(), crate::store::stock::MovementKind::TransferIn.as_str()];
+    let mut first: std::collections::BTreeMap<(i64, i64), chrono::NaiveDate> = std::collections::BTreeMap::new();
+    for m in movements.iter().filter(|m| arrived.contains(&m.kind.as_str())) {
+        let day = crate::clock::date_in_new_york(m.created_at);
+        first.entry((m.site_id, m.crib_model_id)).and_modify(|d| *d = (*d).min(day)).or_insert(day);
+    }
+    first.into_iter().map(|((site_id, crib_model_id), since)| LotReach { site_id, crib_model_id, since }).collect()
+}
+
 /// How many live hand-outs within a lot's reach have no lot recorded, and how many of
 /// those staff marked "no lot number on the box" (the rest: nobody said).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

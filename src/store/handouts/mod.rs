@@ -34,7 +34,7 @@ pub mod paper;
 
 pub use actions::{hand_out_once, receipt, void_once, Receipt, LOT_MAX_CHARS, OVERRIDE_MAX_CHARS};
 pub use afterwards::{
-    count_without_lot, void, with_lot, without_lot, LotReach, LotRecipient, Unrecorded, UNRECORDED_MAX_ROWS,
+    count_without_lot, lot_reach, void, with_lot, without_lot, LotReach, LotRecipient, Unrecorded, UNRECORDED_MAX_ROWS,
 };
 
 use crate::store::sqlite::handout_script::{record_held, record_in_one_script};

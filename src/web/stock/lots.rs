@@ -8,8 +8,7 @@ use crate::auth::guards::PageManager;
 use crate::db::Db;
 use crate::domain::stock::LOT_MAX_CHARS;
 use crate::error::FieldErrors;
-use crate::store::handouts::{self, LotReach, Unrecorded};
-use crate::store::stock::MovementKind;
+use crate::store::handouts::{self, Unrecorded};
 use crate::store::stock_ops::MovementView;
 use crate::store::stock_reads;
 use crate::web::context::page;
@@ -19,10 +18,10 @@ use rocket::http::{CookieJar, Status};
 use rocket::{get, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The lot lookup; `unrecorded=1` also lists the hand-outs with no lot recorded within the
-/// lot's reach (`lot_reach`).
+/// lot's reach (`handouts::lot_reach`).
 #[get("/stock/lots?<lot>&<unrecorded>")]
 pub async fn lot_lookup(
     user: PageManager,
@@ -49,7 +48,7 @@ pub async fn lot_lookup(
         recipients = handouts::with_lot(db, wanted).await?;
         audited(db, &who, format!("lot {wanted}: {} families", recipients.len())).await?;
         let movements = stock_reads::movements_with_lot(db, wanted).await?;
-        let reach = lot_reach(&movements);
+        let reach = handouts::lot_reach(&movements);
         reached = !reach.is_empty();
         missing = handouts::count_without_lot(db, &reach).await?;
         if unrecorded == Some("1") && missing.count > 0 {
@@ -95,18 +94,6 @@ pub async fn lot_lookup(
         }),
     );
     Ok((status, Template::render("stock/lots", ctx)))
-}
-
-/// Where a lot was at hand, from its movements: each site and model that received it (a
-/// restock or a transfer in), from the New York day it first arrived there.
-fn lot_reach(movements: &[crate::entity::stock_movement::Model]) -> Vec<LotReach> {
-    let arrived = [MovementKind::Receipt.as_str(), MovementKind::TransferIn.as_str()];
-    let mut first: BTreeMap<(i64, i64), chrono::NaiveDate> = BTreeMap::new();
-    for m in movements.iter().filter(|m| arrived.contains(&m.kind.as_str())) {
-        let day = crate::clock::date_in_new_york(m.created_at);
-        first.entry((m.site_id, m.crib_model_id)).and_modify(|d| *d = (*d).min(day)).or_insert(day);
-    }
-    first.into_iter().map(|((site_id, crib_model_id), since)| LotReach { site_id, crib_model_id, since }).collect()
 }
 
 /// A lookup's audit row (`lot.lookup`): the families it showed are views of their records.
