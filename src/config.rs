@@ -65,6 +65,18 @@ pub struct Settings {
     /// `secret_key::data_dir`). Unset: beside a SQLite database file, else `./data`.
     #[serde(default)]
     pub cribs_data_dir: Option<String>,
+    /// `CRIBS_SMTP_URL`: the mail server (`smtp://user:pass@host:port`, `smtps://…`, or
+    /// `smtp://host:port?tls=starttls`). Unset: messages wait in the outbox, shown as
+    /// "not sent: no mail server configured".
+    #[serde(default)]
+    pub cribs_smtp_url: Option<String>,
+    /// `CRIBS_MAIL_FROM`: the From address of every message (`Crib program <cribs@…>`).
+    #[serde(default)]
+    pub cribs_mail_from: Option<String>,
+    /// `CRIBS_OUTBOX_POLL_SECONDS`: how often the sender looks for messages due (default
+    /// 10; 0: this server sends nothing, another instance or a test drives the sender).
+    #[serde(default)]
+    pub cribs_outbox_poll_seconds: Option<u64>,
 }
 
 /// What the receipt tells the family about reaching the program (managed state, from

@@ -16,6 +16,7 @@ pub mod error;
 pub mod fhir;
 pub mod generate;
 pub mod headers;
+pub mod mail;
 pub mod memory;
 pub mod secret_key;
 pub mod seed;
@@ -30,6 +31,10 @@ use rocket::fs::FileServer;
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 use std::path::PathBuf;
+
+/// How often the outbox's sender looks for due messages, unless `CRIBS_OUTBOX_POLL_SECONDS`
+/// says otherwise.
+pub const DEFAULT_OUTBOX_POLL_SECONDS: u64 = 10;
 
 /// Where the templates and static files are when the figment does not say.
 fn asset_dir(name: &str) -> PathBuf {
@@ -90,14 +95,26 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }
             })
         }));
+    let template_dir = figment.extract_inner::<PathBuf>("template_dir").unwrap_or_else(|_| asset_dir("templates"));
     let settings = config::Settings::from_figment(&figment).map_err(|e| e.to_string()).and_then(|settings| {
         let proxies =
             auth::client_addr::TrustedProxies::parse(settings.cribs_trusted_proxies.as_deref().unwrap_or(""))?;
         let contact = config::FamilyContact::from_settings(&settings)?;
-        Ok((settings, proxies, contact))
+        let mailer = std::sync::Arc::new(mail::Mailer::from_settings(&settings, &template_dir)?);
+        Ok((settings, proxies, contact, mailer))
     });
     match settings {
-        Ok((settings, proxies, contact)) => {
+        Ok((settings, proxies, contact, mailer)) => {
+            let poll = settings.cribs_outbox_poll_seconds.unwrap_or(DEFAULT_OUTBOX_POLL_SECONDS);
+            let sender_mailer = mailer.clone();
+            let rocket = rocket.manage(mailer).attach(AdHoc::on_liftoff("Outbox sender", move |rocket| {
+                Box::pin(async move {
+                    if let (Some(db), true) = (rocket.state::<Db>(), poll > 0) {
+                        let every = std::time::Duration::from_secs(poll);
+                        rocket::tokio::spawn(mail::sender::run(db.clone(), sender_mailer, every));
+                    }
+                })
+            }));
             let https = headers::PublicHttps(settings.public_https());
             let retention = store::erasure::Retention(
                 settings.cribs_retention_years.unwrap_or(store::erasure::DEFAULT_RETENTION_YEARS),

@@ -23,6 +23,7 @@ mod m0017_sound_keys;
 mod m0018_baby_search;
 mod m0019_withdrawn_policies_and_kept_forms;
 mod m0020_no_lot_on_box;
+mod m0021_messages;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_baby_search::Migration),
             Box::new(m0019_withdrawn_policies_and_kept_forms::Migration),
             Box::new(m0020_no_lot_on_box::Migration),
+            Box::new(m0021_messages::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod family;
 pub mod hours;
 pub mod map;
+pub mod messages;
 pub mod money;
 pub mod outcomes;
 pub mod paper;

@@ -17,6 +17,8 @@ pub mod infant;
 pub mod infant_match;
 pub mod kept_form;
 pub mod login_attempt;
+pub mod message;
+pub mod message_consent;
 pub mod neighborhood;
 pub mod policy;
 pub mod poverty_guideline;

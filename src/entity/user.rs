@@ -26,6 +26,8 @@ pub struct Model {
     /// The last 30-second step a code was accepted for (a code works once).
     #[serde(skip)]
     pub totp_last_step: Option<i64>,
+    /// The notices this user does not want, comma-separated (`domain::messages::Notice`).
+    pub muted_notices: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,6 +33,7 @@ pub mod housekeeping;
 pub mod idempotency;
 pub mod infant_matches;
 pub mod kept_forms;
+pub mod outbox;
 pub mod outcomes;
 pub mod policy;
 pub mod reference;

@@ -241,6 +241,7 @@ impl FromSqliteRow for user::Model {
             totp_secret: row.get("totp_secret")?,
             totp_enabled_at: row.get::<_, Option<SqlTime>>("totp_enabled_at")?.map(|t| t.0),
             totp_last_step: row.get("totp_last_step")?,
+            muted_notices: row.get("muted_notices")?,
         })
     }
 }
