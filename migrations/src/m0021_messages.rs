@@ -43,9 +43,7 @@ impl MigrationTrait for Migration {
                     .col(col("updated_at").timestamp_with_time_zone())
                     .foreign_key(&mut fk("messages", "user_id", "users"))
                     .foreign_key(&mut fk("messages", "family_id", "families"))
-                    .check(Expr::cust(
-                        "status IN ('pending', 'sending', 'sent', 'failed', 'cancelled', 'suppressed')",
-                    ))
+                    .check(Expr::cust("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled', 'suppressed')"))
                     .check(Expr::cust("(user_id IS NULL) <> (family_id IS NULL)"))
                     .to_owned(),
             )
@@ -75,7 +73,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("message_consents", "ux_message_consents_family_channel", &["family_id", "channel"], true))
+            .create_index(index(
+                "message_consents",
+                "ux_message_consents_family_channel",
+                &["family_id", "channel"],
+                true,
+            ))
             .await?;
         manager
             .alter_table(

@@ -7,6 +7,7 @@ pub mod body;
 pub mod families;
 pub mod handouts;
 pub mod health;
+pub mod messages;
 pub mod openapi;
 pub mod outcomes;
 pub mod records;
@@ -57,6 +58,14 @@ pub fn routes() -> Vec<Route> {
         referrals::decide_match,
         referrals::decline,
         referrals::cancel,
+        messages::list,
+        messages::retry,
+        messages::of_family,
+        messages::give_consent,
+        messages::withdraw_consent,
+        messages::my_notices,
+        messages::set_notices,
+        messages::move_hold,
         stock::receipt,
         stock::create_transfer,
         stock::receive_transfer,

@@ -243,10 +243,8 @@ pub fn after_failure(attempts: i32, permanent: bool, now: DateTime<Utc>) -> Afte
 /// A `Message-ID` that is the same on every try of one message (the dedupe key, made safe),
 /// so a receiver can tell a repeated delivery after a crash from a new message.
 pub fn message_id(dedupe_key: &str, domain: &str) -> String {
-    let local: String = dedupe_key
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '.' })
-        .collect();
+    let local: String =
+        dedupe_key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '.' }).collect();
     format!("<{local}@{domain}>")
 }
 
@@ -354,7 +352,17 @@ mod tests {
     fn addresses_are_judged_plainly() {
         assert_eq!(parse_address("  ana@example.org "), Ok("ana@example.org".into()));
         assert_eq!(parse_address("o'brien-nunez@correo.example.mx"), Ok("o'brien-nunez@correo.example.mx".into()));
-        for bad in ["", "ana", "ana@", "@example.org", "ana@example", "Ana <ana@example.org>", "a b@example.org", "ana@ex..org", "ana@example.org\n"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.org",
+            "ana@example",
+            "Ana <ana@example.org>",
+            "a b@example.org",
+            "ana@ex..org",
+            "ana@example.org\n",
+        ] {
             assert!(parse_address(bad).is_err(), "{bad:?} should be refused");
         }
     }

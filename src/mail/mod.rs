@@ -122,7 +122,9 @@ mod tests {
 
     #[test]
     fn the_contracts_smtp_urls_are_understood_and_bad_ones_refused_with_a_sentence() {
-        for url in ["smtp://127.0.0.1:2525", "smtp://user:pass@mail.example.org:587?tls=starttls", "smtps://mail.example.org"] {
+        for url in
+            ["smtp://127.0.0.1:2525", "smtp://user:pass@mail.example.org:587?tls=starttls", "smtps://mail.example.org"]
+        {
             assert!(transport_of(url).is_ok(), "{url}");
         }
         let e = transport_of("mail.example.org").err().unwrap_or_default();

@@ -14,7 +14,7 @@ use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::stock::{release_one, reserve_one, StockError};
 use crate::store::write::{self, Mode, Ran};
-use crate::store::{education, eligibility, families, policy, referral_matches};
+use crate::store::{education, eligibility, families, outbox, policy, referral_matches};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -81,6 +81,81 @@ pub async fn decline_once(
         (txn, r)
     })
     .await
+}
+
+/// The longest a hold may be moved ahead: 60 days from today.
+pub const HOLD_MAX_DAYS: i64 = 60;
+
+/// Move the end of a request's hold (managers): to a day from today up to `HOLD_MAX_DAYS`
+/// ahead, audited as `referral.hold`; the reminders of the day before move with it.
+pub async fn move_hold_once(
+    db: &Db,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+    until: NaiveDate,
+) -> Result<Ran<ReferralView>, AppError> {
+    forbidden_unless(by.who.is_manager())?;
+    let today = crate::clock::today();
+    if until < today || until > today + Duration::days(HOLD_MAX_DAYS) {
+        return Err(AppError::validation(
+            "until",
+            format!(
+                "Choose a day from today to {} ({HOLD_MAX_DAYS} days ahead).",
+                today + Duration::days(HOLD_MAX_DAYS)
+            ),
+        ));
+    }
+    settle(db).await?;
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = move_hold(&txn, by.who, by.ip, id, until).await;
+        (txn, r)
+    })
+    .await
+}
+
+async fn move_hold(
+    db: &impl ConnectionTrait,
+    who: &Actor,
+    ip: &str,
+    id: i64,
+    until: NaiveDate,
+) -> Result<ReferralView, AppError> {
+    let r = get_scoped(db, who, id).await?;
+    // NOTE: conditional on the request still being held, so a handout or a cancellation
+    // that came first wins and this refuses.
+    let moved = referral::Entity::update_many()
+        .col_expr(referral::Column::ReservedUntil, Expr::value(until))
+        .col_expr(referral::Column::UpdatedAt, Expr::value(crate::clock::now()))
+        .filter(referral::Column::Id.eq(id))
+        .filter(referral::Column::Status.eq(ReferralStatus::Reserved.as_str()))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if moved != 1 {
+        return Err(AppError::Conflict(format!(
+            "This request is {}: only a crib that is held can be held longer or shorter.",
+            r.status
+        )));
+    }
+    let held = referral::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    outbox::causes::hold_moved(db, &held, until).await?;
+    audit::record(
+        db,
+        Some(who),
+        Some(ip),
+        AuditEntry {
+            action: "referral.hold",
+            entity: "referral",
+            entity_id: Some(id),
+            detail: Some(format!(
+                "held until {until} (was {})",
+                r.reserved_until.map_or_else(|| "not set".to_string(), |d| d.to_string())
+            )),
+        },
+    )
+    .await?;
+    view(db, held).await
 }
 
 /// Cancel a request (the nurse of its hospital, managers; anyone else: 404).
@@ -231,6 +306,7 @@ pub async fn expire_lapsed(db: &impl ConnectionTrait, today: NaiveDate) -> Resul
             if let (Some(s), Some(m)) = (r.reserved_site_id, r.reserved_crib_model_id) {
                 release_one(db, s, m).await?;
             }
+            outbox::causes::hold_expired(db, &r).await?;
             audit::record(
                 db,
                 None,
@@ -314,7 +390,7 @@ pub async fn accept(
         let now = referral::Entity::find_by_id(id).one(db).await?.unwrap_or(r);
         return Err(state_conflict(&now, "accepted"));
     }
-    reserve_one(db, site_id, model_id).await.map_err(|e| match e {
+    let after = reserve_one(db, site_id, model_id).await.map_err(|e| match e {
         StockError::Insufficient { .. } => {
             AppError::OutOfStock("No unreserved crib of that model at that site: choose another site.".into())
         }
@@ -329,6 +405,11 @@ pub async fn accept(
         .filter(referral::Column::Id.eq(id))
         .exec(db)
         .await?;
+    let accepted = referral::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    outbox::causes::request_accepted(db, &accepted, until).await?;
+    if crate::store::stock::crossed_low(&after, 1) {
+        outbox::causes::stock_fell(db, site_id, model_id, 1, &format!("referral-{id}")).await?;
+    }
     audit::record(
         db,
         Some(who),
@@ -341,7 +422,7 @@ pub async fn accept(
         },
     )
     .await?;
-    view(db, referral::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?).await
+    view(db, accepted).await
 }
 
 async fn close(
@@ -368,6 +449,11 @@ async fn close(
             .filter(referral::Column::Id.eq(r.id))
             .exec(db)
             .await?;
+    }
+    if to == ReferralStatus::Declined {
+        outbox::causes::request_declined(db, &r).await?;
+    } else {
+        outbox::causes::request_cancelled(db, &r).await?;
     }
     audit::record(
         db,
@@ -418,5 +504,6 @@ pub async fn fulfil_from(db: &impl ConnectionTrait, r: &referral::Model, handout
         .filter(referral::Column::Id.eq(r.id))
         .exec(db)
         .await?;
+    outbox::causes::request_handed_out(db, r).await?;
     Ok(())
 }

@@ -27,6 +27,32 @@ impl Sql {
         }
         self
     }
+    /// Append another statement's text and values (its `$n` placeholders renumbered after
+    /// this one's on PostgreSQL).
+    pub(crate) fn append(&mut self, other: Sql) -> &mut Self {
+        let offset = self.values.len();
+        match self.backend {
+            DbBackend::Postgres => {
+                let mut chars = other.text.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                        let mut n = String::new();
+                        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                            n.push(*d);
+                            chars.next();
+                        }
+                        let k: usize = n.parse().unwrap_or(0);
+                        self.text.push_str(&format!("${}", k + offset));
+                    } else {
+                        self.text.push(c);
+                    }
+                }
+            }
+            _ => self.text.push_str(&other.text),
+        }
+        self.values.extend(other.values);
+        self
+    }
     /// The text and its values, in placeholder order.
     pub(crate) fn into_parts(self) -> (String, Vec<Value>) {
         (self.text, self.values)

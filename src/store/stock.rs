@@ -130,7 +130,27 @@ pub async fn apply_movement(
 ) -> Result<(stock_movement::Model, stock_balance::Model), StockError> {
     let bal = change_balance(db, &m).await?;
     let movement = movement_row(&m).insert(db).await?;
+    if m.quantity < 0 {
+        let fell = -m.quantity;
+        if crossed_low(&bal, fell) {
+            crate::store::outbox::causes::stock_fell(
+                db,
+                m.site_id,
+                m.crib_model_id,
+                fell,
+                &format!("movement-{}", movement.id),
+            )
+            .await?;
+        }
+    }
     Ok((movement, bal))
+}
+
+/// Whether a balance that fell by `fell` crossed its low-stock threshold: at or under it
+/// now, above it before (one crossing, one notice; `outbox::causes::stock_fell`).
+pub fn crossed_low(after: &stock_balance::Model, fell: i32) -> bool {
+    let available = after.on_hand - after.reserved;
+    available <= after.low_stock_threshold && available + fell > after.low_stock_threshold
 }
 
 /// The balance change of a movement, returning the balance after it (`UPDATE … RETURNING`:
@@ -220,21 +240,28 @@ pub async fn check_ledger(db: &impl ConnectionTrait) -> Result<Vec<Drift>, DbErr
 
 /// Hold one crib for a referral: `reserved + 1` only while an unreserved crib is there.
 /// Not a ledger movement: `on_hand` does not change until the crib leaves.
-pub async fn reserve_one(db: &impl ConnectionTrait, site_id: i64, crib_model_id: i64) -> Result<(), StockError> {
+pub async fn reserve_one(
+    db: &impl ConnectionTrait,
+    site_id: i64,
+    crib_model_id: i64,
+) -> Result<stock_balance::Model, StockError> {
     ensure_balance(db, site_id, crib_model_id).await?;
     let changed = stock_balance::Entity::update_many()
         .col_expr(stock_balance::Column::Reserved, Expr::col(stock_balance::Column::Reserved).add(1))
         .filter(stock_balance::Column::SiteId.eq(site_id))
         .filter(stock_balance::Column::CribModelId.eq(crib_model_id))
         .filter(Expr::col(stock_balance::Column::OnHand).sub(Expr::col(stock_balance::Column::Reserved)).gte(1))
-        .exec(db)
+        .exec_with_returning(db)
         .await?
-        .rows_affected;
-    if changed == 0 {
-        let available = balance(db, site_id, crib_model_id).await?.map(|b| b.on_hand - b.reserved).unwrap_or(0);
-        return Err(StockError::Insufficient { wanted: 1, available });
+        .into_iter()
+        .next();
+    match changed {
+        Some(b) => Ok(b),
+        None => {
+            let available = balance(db, site_id, crib_model_id).await?.map(|b| b.on_hand - b.reserved).unwrap_or(0);
+            Err(StockError::Insufficient { wanted: 1, available })
+        }
     }
-    Ok(())
 }
 
 /// Release one held crib (a referral declined, cancelled or expired).

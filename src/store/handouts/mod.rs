@@ -8,7 +8,7 @@
 use crate::db::{begin_write, Db};
 use crate::domain::actor::Actor;
 use crate::domain::states::{FollowUpStatus, ReferralStatus};
-use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_movement};
+use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_balance, stock_movement};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::constraints::{self, Unique};
@@ -21,7 +21,7 @@ use crate::store::stock::{
     StockError,
 };
 use crate::store::write_txn::Write;
-use crate::store::{families, referrals};
+use crate::store::{families, outbox, referrals};
 use chrono::Duration;
 use rand::Rng;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryTrait};
@@ -446,7 +446,12 @@ pub async fn record(
         taken = take_one(db, &movement, false).await;
     }
     match taken {
-        Ok(()) => {}
+        // A crib from the shelf (not from a hold) may take the site under its threshold:
+        // the managers hear of it once, in this transaction (no statement otherwise).
+        Ok(after) if !hold_here && crate::store::stock::crossed_low(&after, 1) => {
+            outbox::causes::stock_fell(db, plan.site_id, plan.crib_model_id, 1, &receipt).await?;
+        }
+        Ok(_) => {}
         Err(StockError::Insufficient { .. }) => return Err(out_of_stock()),
         Err(StockError::Db(e)) => return Err(e.into()),
     }
@@ -565,11 +570,15 @@ fn audit_detail(receipt: &str, override_reason: Option<&str>) -> String {
 }
 
 /// Take the crib off the balance: from the request's hold, or from what is unreserved.
-async fn take_one(db: &impl ConnectionTrait, movement: &NewMovement, from_hold: bool) -> Result<(), StockError> {
+async fn take_one(
+    db: &impl ConnectionTrait,
+    movement: &NewMovement,
+    from_hold: bool,
+) -> Result<stock_balance::Model, StockError> {
     if from_hold {
-        take_held_balance(db, movement).await.map(|_| ())
+        take_held_balance(db, movement).await
     } else {
-        change_balance(db, movement).await.map(|_| ())
+        change_balance(db, movement).await
     }
 }
 

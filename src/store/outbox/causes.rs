@@ -60,10 +60,8 @@ pub async fn request_accepted(db: &impl ConnectionTrait, r: &referral::Model, un
 pub async fn hold_moved(db: &impl ConnectionTrait, r: &referral::Model, until: NaiveDate) -> Result<(), DbErr> {
     let at = reminder_at(until);
     let nurse = Recipient::User(r.created_by);
-    let mut ending = about(
-        NewMessage::new(Kind::HoldEnding, key::referral(r.id, "hold-ending"), nurse, USER_LANGUAGE),
-        r,
-    );
+    let mut ending =
+        about(NewMessage::new(Kind::HoldEnding, key::referral(r.id, "hold-ending"), nurse, USER_LANGUAGE), r);
     ending.not_before = at;
     ending.on_date = Some(until);
     put(db, ending).await?;
@@ -122,7 +120,7 @@ pub async fn stock_fell(
     cause: &str,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let statement = stock_low_insert(backend, site_id, crib_model_id, fell, cause, None);
+    let statement = stock_low_sql(backend, site_id, crib_model_id, fell, cause, None).statement();
     db.execute_raw(statement).await.map(|_| ())
 }
 
@@ -130,14 +128,14 @@ pub async fn stock_fell(
 /// the balance is at or under its threshold and was above it before it fell by `fell`.
 /// `only_if_receipt` adds "and a handout with this receipt exists" (the SQLite handout
 /// script, where the take may not have happened).
-pub(crate) fn stock_low_insert(
+pub(crate) fn stock_low_sql(
     backend: sea_orm::DbBackend,
     site_id: i64,
     crib_model_id: i64,
     fell: i32,
     cause: &str,
     only_if_receipt: Option<&str>,
-) -> sea_orm::Statement {
+) -> Sql {
     let now = crate::clock::now();
     let mut sql = Sql::new(backend);
     sql.push(
@@ -166,7 +164,7 @@ pub(crate) fn stock_low_insert(
         sql.push(" AND EXISTS (SELECT 1 FROM handouts h WHERE h.receipt_number = ").bind(receipt.to_string()).push(")");
     }
     sql.push(" ON CONFLICT (dedupe_key) DO NOTHING");
-    sql.statement()
+    sql
 }
 
 /// The morning's messages to users for `day` (written once a day by the sender, one of a
@@ -215,4 +213,3 @@ pub async fn morning(db: &impl ConnectionTrait, day: NaiveDate) -> Result<u64, D
     }
     Ok(written)
 }
-

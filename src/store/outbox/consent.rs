@@ -169,14 +169,21 @@ async fn give(
 
 /// Withdraw a family's consent on its behalf (staff in scope, managers), audited as
 /// `family.consent_withdrawn`; its waiting messages are suppressed at once.
-pub async fn withdraw_once(db: &Db, by: Caller<'_>, mode: Mode<'_>, family_id: i64) -> Result<Ran<ConsentView>, AppError> {
+pub async fn withdraw_once(
+    db: &Db,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    family_id: i64,
+) -> Result<Ran<ConsentView>, AppError> {
     forbidden_unless(by.who.works_with_families())?;
     let family_id = families::live_id(db, family_id).await?;
     ensure_visible(db, by.who, family_id).await?;
     write::run(db, by.who.id, mode, 200, |txn| async {
         let r = async {
             let Some(c) = live(&txn, family_id).await? else {
-                return Err(AppError::Conflict("This family has not consented to e-mail: there is nothing to withdraw.".into()));
+                return Err(AppError::Conflict(
+                    "This family has not consented to e-mail: there is nothing to withdraw.".into(),
+                ));
             };
             let c = withdraw(&txn, c, Some(by.who.id), "staff").await?;
             audit::record(

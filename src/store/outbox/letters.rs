@@ -109,14 +109,7 @@ pub async fn read(db: &impl ConnectionTrait, m: &message::Model, now: DateTime<U
     if let Some(why) = outcome {
         return suppress(why);
     }
-    Ok(Outcome::Send(Box::new(Letter {
-        kind,
-        language,
-        to_address,
-        to_name,
-        unsubscribe_token: token,
-        facts,
-    })))
+    Ok(Outcome::Send(Box::new(Letter { kind, language, to_address, to_name, unsubscribe_token: token, facts })))
 }
 
 async fn site_facts(db: &impl ConnectionTrait, facts: &mut Facts, site_id: Option<i64>) -> Result<(), DbErr> {
@@ -201,7 +194,11 @@ async fn about_request(
 }
 
 /// A low-stock notice: still low?
-async fn about_stock(db: &impl ConnectionTrait, m: &message::Model, facts: &mut Facts) -> Result<Option<String>, DbErr> {
+async fn about_stock(
+    db: &impl ConnectionTrait,
+    m: &message::Model,
+    facts: &mut Facts,
+) -> Result<Option<String>, DbErr> {
     let (Some(s), Some(c)) = (m.site_id, m.crib_model_id) else {
         return Ok(Some("the notice names no site".into()));
     };
@@ -249,7 +246,9 @@ async fn digest(
         .push("SELECT COUNT(*) AS n FROM referrals WHERE status = 'reserved' AND reserved_until = ")
         .bind(day + Duration::days(1));
     let mut failed = crate::store::sql::Sql::new(backend);
-    failed.push("SELECT COUNT(*) AS n FROM messages WHERE status = 'failed' AND updated_at >= ").bind(now - Duration::days(1));
+    failed
+        .push("SELECT COUNT(*) AS n FROM messages WHERE status = 'failed' AND updated_at >= ")
+        .bind(now - Duration::days(1));
     facts.counts = vec![
         ("requests_waiting".into(), count(db, waiting).await?),
         ("holds_ending".into(), count(db, ending).await?),

@@ -25,6 +25,7 @@ use sea_orm::{
 pub mod causes;
 pub mod consent;
 pub mod letters;
+pub mod notices;
 pub mod views;
 
 /// Who a message is for.

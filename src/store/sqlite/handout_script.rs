@@ -8,6 +8,7 @@ use crate::entity::handout;
 use crate::error::AppError;
 use crate::store::family_view::HandoutView;
 use crate::store::handouts::{out_of_stock, receipt_number, refusal_of, HandoutPlan, HandoutRows, ID_COLUMNS};
+use crate::store::outbox::causes::stock_low_sql;
 use crate::store::referrals;
 use crate::store::sql::Sql;
 use crate::store::sqlite::held_write::HeldWrite;
@@ -65,6 +66,10 @@ fn script(who: &Actor, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
         insert_select(&mut sql, table, &values, Some("h.id"));
         sql.push(" FROM handouts h WHERE h.receipt_number = ").bind(receipt.clone()).push(";\n");
     }
+    // The managers' low-stock notice when this take crossed the threshold (the same
+    // statement as `outbox::causes::stock_fell`, here only if the handout row is there).
+    sql.append(stock_low_sql(DbBackend::Sqlite, plan.site_id, plan.crib_model_id, 1, &receipt, Some(&receipt)));
+    sql.push(";\n");
     sql.statement()
 }
 
