@@ -80,7 +80,9 @@ pub fn context(mailer: &super::Mailer, letter: &Letter) -> Value {
         (Kind::StockLow, _) => format!("{base}/stock"),
         (Kind::ManagerDigest, _) => format!("{base}/triage"),
         (Kind::CallsDue, _) => format!("{base}/follow-ups"),
-        (_, Some(r)) if letter.unsubscribe_token.is_none() => format!("{base}/requests/{r}"),
+        // A family never gets a link to a staff page.
+        (k, _) if k.audience() == crate::domain::messages::Audience::Family => base.clone(),
+        (_, Some(r)) => format!("{base}/requests/{r}"),
         _ => base.clone(),
     };
     let model = match (&f.model_code, &f.model_name) {

@@ -169,6 +169,15 @@ pub async fn erase(
         .filter(family_version::Column::FamilyId.eq(family_id))
         .exec(db)
         .await?;
+    // The e-mail address goes; the consent is withdrawn and what waited is suppressed.
+    crate::entity::message_consent::Entity::update_many()
+        .col_expr(crate::entity::message_consent::Column::Address, Expr::value(None::<String>))
+        .col_expr(crate::entity::message_consent::Column::WithdrawnAt, Expr::value(now))
+        .col_expr(crate::entity::message_consent::Column::WithdrawnHow, Expr::value("erased"))
+        .filter(crate::entity::message_consent::Column::FamilyId.eq(family_id))
+        .exec(db)
+        .await?;
+    crate::store::outbox::consent::suppress_waiting(db, family_id, "the family's identifying data were erased").await?;
     let detail = Some(format!("identifying data removed: {reason}"));
     audit::record(
         db,

@@ -55,6 +55,10 @@ pub struct FamilyExport {
     pub site_check_ins: Vec<CheckInExport>,
     /// Who viewed, searched for, listed or changed the record, oldest first.
     pub access: Vec<AccessExport>,
+    /// The family's consent to e-mail (null: never given).
+    pub message_consent: Option<crate::store::outbox::consent::ConsentView>,
+    /// The messages written to the family, newest first.
+    pub messages: Vec<crate::store::outbox::views::MessageView>,
 }
 
 /// Export one family's record (program managers).
@@ -114,6 +118,8 @@ pub async fn export(db: &Db, by: Caller<'_>, family_id: i64) -> Result<FamilyExp
         follow_ups,
         site_check_ins,
         access,
+        message_consent: crate::store::outbox::consent::of_family(db, family_id).await?,
+        messages: crate::store::outbox::views::of_family(db, family_id).await?,
     })
 }
 

@@ -15,7 +15,7 @@ use crate::entity::{
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// What a merge did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,7 @@ pub async fn merge_into(
         .await?;
     move_site_links(db, into, other).await?;
     move_matches(db, into, other).await?;
+    move_messages(db, into, other).await?;
     let mut tombstone = family::Entity::update_many()
         .col_expr(family::Column::MergedIntoId, Expr::value(into))
         .filter(family::Column::Id.eq(other));
@@ -286,4 +287,19 @@ pub async fn merge_once(
         (txn, r)
     })
     .await
+}
+
+/// The other record's messages become this one's; its e-mail consent too when this record
+/// has none (when both have one, this record's stands and the other's is dropped: the audit
+/// rows keep when each was given).
+async fn move_messages(db: &impl ConnectionTrait, into: i64, other: i64) -> Result<(), AppError> {
+    use crate::entity::{message, message_consent};
+    rename(db, message::Entity, message::Column::FamilyId, other, into).await?;
+    let ours = message_consent::Entity::find().filter(message_consent::Column::FamilyId.eq(into)).count(db).await?;
+    if ours == 0 {
+        rename(db, message_consent::Entity, message_consent::Column::FamilyId, other, into).await?;
+    } else {
+        message_consent::Entity::delete_many().filter(message_consent::Column::FamilyId.eq(other)).exec(db).await?;
+    }
+    Ok(())
 }

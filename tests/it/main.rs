@@ -20,6 +20,8 @@ mod foundation;
 mod handout_pages;
 mod handouts;
 mod inline_reads;
+mod mail_words;
+mod messages;
 mod outcomes;
 mod passwords;
 mod processes;

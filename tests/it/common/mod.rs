@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod smtp;
 
 use cribs::db::Db;
 use reqwest::{Client, Response, StatusCode};
@@ -138,6 +139,9 @@ impl TestApp {
         if let Some(n) = opts.pool_size {
             figment = figment.merge(("database_pool_size", n));
         }
+        // The outbox's sender is driven by the tests that send (`messages.rs`), with their
+        // own clock, unless a test asks for the app's own.
+        figment = figment.merge(("cribs_outbox_poll_seconds", 0));
         for (name, value) in &opts.settings {
             figment = figment.merge((*name, value.clone()));
         }
