@@ -95,12 +95,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }
             })
         }));
-    let template_dir = figment.extract_inner::<PathBuf>("template_dir").unwrap_or_else(|_| asset_dir("templates"));
+    let mail_templates =
+        figment.extract_inner::<PathBuf>("mail_template_dir").unwrap_or_else(|_| asset_dir("mail-templates"));
     let settings = config::Settings::from_figment(&figment).map_err(|e| e.to_string()).and_then(|settings| {
         let proxies =
             auth::client_addr::TrustedProxies::parse(settings.cribs_trusted_proxies.as_deref().unwrap_or(""))?;
         let contact = config::FamilyContact::from_settings(&settings)?;
-        let mailer = std::sync::Arc::new(mail::Mailer::from_settings(&settings, &template_dir)?);
+        let mailer = std::sync::Arc::new(mail::Mailer::from_settings(&settings, &mail_templates)?);
         Ok((settings, proxies, contact, mailer))
     });
     match settings {

@@ -1,5 +1,5 @@
 //! A message put into words: its Tera templates in the recipient's language
-//! (`templates/mail/<lang>/<kind>.txt.tera`, whose first line is the subject, and
+//! (`mail-templates/<lang>/<kind>.txt.tera`, whose first line is the subject, and
 //! `<kind>.html.tera`), filled with the letter's facts as that language writes them
 //! (dates, crib models and site hours from the family-words catalog), and built into one
 //! e-mail with a plain-text and an HTML part, a stable `Message-ID` (from the dedupe key),
@@ -23,10 +23,11 @@ pub const LANGUAGES: [&str; 2] = ["en", "es"];
 pub struct Templates(Tera);
 
 impl Templates {
-    /// Load `mail/**/*.tera` under the template directory; every kind must have both
+    /// Load `**/*.tera` under the message template directory (`mail-templates/`: not under
+    /// the pages' `templates/`, which Rocket loads whole); every kind must have both
     /// templates in both languages (or the server does not start).
-    pub fn load(template_dir: &Path) -> Result<Templates, String> {
-        let glob = template_dir.join("mail").join("**").join("*.tera");
+    pub fn load(dir: &Path) -> Result<Templates, String> {
+        let glob = dir.join("**").join("*.tera");
         let mut tera =
             Tera::new(&glob.to_string_lossy()).map_err(|e| format!("the message templates cannot be read: {e:?}"))?;
         // NOTE: Tera escapes only names ending in .html; ours end in .html.tera. The plain-text
@@ -38,7 +39,7 @@ impl Templates {
                 for part in ["txt", "html"] {
                     let name = format!("{lang}/{}.{part}.tera", kind.as_str());
                     if !names.contains(&name.as_str()) {
-                        return Err(format!("the message template mail/{name} is missing"));
+                        return Err(format!("the message template {} is missing", dir.join(&name).display()));
                     }
                 }
             }

@@ -44,7 +44,7 @@ pub struct SendError {
 
 impl Mailer {
     /// The mail settings, or a sentence saying what is wrong with them.
-    pub fn from_settings(s: &Settings, template_dir: &std::path::Path) -> Result<Mailer, String> {
+    pub fn from_settings(s: &Settings, mail_templates: &std::path::Path) -> Result<Mailer, String> {
         let transport = match s.cribs_smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => Some(transport_of(url)?),
             None => None,
@@ -65,7 +65,7 @@ impl Mailer {
             transport,
             from,
             public_url,
-            templates: compose::Templates::load(template_dir)?,
+            templates: compose::Templates::load(mail_templates)?,
             phone: contact.phone,
             hours: contact.hours,
         })

@@ -1,4 +1,4 @@
-//! The e-mail templates (`templates/mail/<lang>/<kind>.{txt,html}.tera`, issue 21) put into
+//! The e-mail templates (`mail-templates/<lang>/<kind>.{txt,html}.tera`, issue 21) put into
 //! words without a database: every kind in English and Spanish renders a subject and both
 //! parts with nothing left unfilled; the HTML part escapes the facts (a caregiver named
 //! `<script>` stays text) while the plain part shows them as typed; a family reads its own
@@ -41,7 +41,7 @@ fn settings(full: bool) -> Settings {
 }
 
 fn mailer(full: bool) -> Mailer {
-    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("mail-templates");
     Mailer::from_settings(&settings(full), templates.as_path()).expect("mailer")
 }
 

@@ -35,7 +35,7 @@ fn mailer_for(smtp_url: &str) -> Mailer {
         .merge(("cribs_public_url", "https://cribs.test"))
         .merge(("cribs_program_phone", "410-555-0100"));
     let settings = cribs::config::Settings::from_figment(&figment).expect("settings");
-    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mail-templates");
     Mailer::from_settings(&settings, &templates).expect("a mailer")
 }
 
@@ -43,7 +43,7 @@ impl Mail {
     async fn start() -> Mail {
         let smtp = SmtpServer::start().await;
         let app = TestApp::spawn_with(Options {
-            settings: vec![("cribs_smtp_url", smtp.url()), ("cribs_outbox_poll_seconds", "0".into())],
+            settings: vec![("cribs_smtp_url", smtp.url())],
             ..Default::default()
         })
         .await;
@@ -431,16 +431,12 @@ async fn a_site_falling_to_its_threshold_notifies_each_manager_once_per_crossing
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_no_mail_server_messages_wait_and_say_so() {
-    let app = TestApp::spawn_with(Options {
-        settings: vec![("cribs_outbox_poll_seconds", "0".into())],
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn().await;
     let (id, _) = submitted(&app, "NoServer", "410-555-7111", "en").await;
     accept(&app, id).await;
     let mailer = {
         let settings = cribs::config::Settings::from_figment(&rocket::figment::Figment::new()).expect("settings");
-        let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mail-templates");
         Mailer::from_settings(&settings, &templates).expect("a mailer")
     };
     assert!(!mailer.configured());
