@@ -90,7 +90,8 @@ fn afternoon(days: i64) -> DateTime<Utc> {
 
 fn request(last: &str, phone: &str, language: &str) -> Value {
     json!({
-        "caregiver": {"first_name": "Lucía", "last_name": last, "date_of_birth": "1994-03-02", "phone": phone},
+        "caregiver": {"first_name": "Lucía", "last_name": last, "phone": phone,
+            "date_of_birth": format!("19{}-03-{:02}", 70 + phone.len() % 20, 1 + phone.bytes().map(u32::from).sum::<u32>() % 28)},
         "address": {"line1": "900 Cherry Hill Rd", "city": "Baltimore", "state": "MD", "zip": "21225", "neighborhood_id": 46},
         "household_size": 2, "annual_income": "15000.00", "enrollments": ["Medicaid"], "has_safe_sleep_space": false,
         "preferred_language": language,
