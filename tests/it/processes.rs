@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// One `cribs serve` process.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -35,6 +35,16 @@ async fn start(app: &TestApp, secret: &str) -> Server {
 /// A `cribs serve` on the test app's database: with this secret key, or none (the key is
 /// then the one kept with the data: beside the SQLite file, or in `data_dir`).
 async fn start_with(app: &TestApp, secret: Option<&str>, data_dir: Option<&std::path::Path>) -> Server {
+    start_with_env(app, secret, data_dir, &[]).await
+}
+
+/// `start_with`, and more environment (e.g. `CRIBS_SMTP_URL`).
+pub(crate) async fn start_with_env(
+    app: &TestApp,
+    secret: Option<&str>,
+    data_dir: Option<&std::path::Path>,
+    env: &[(&str, String)],
+) -> Server {
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cribs"));
     cmd.arg("serve")
@@ -53,6 +63,9 @@ async fn start_with(app: &TestApp, secret: Option<&str>, data_dir: Option<&std::
     cmd.env("ROCKET_LOG_LEVEL", "off").env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null());
     if let Some(schema) = &app.schema {
         cmd.env("ROCKET_DATABASE_SCHEMA", schema);
+    }
+    for (name, value) in env {
+        cmd.env(name, value);
     }
     let child = cmd.spawn().expect("start cribs serve");
     let server = Server { child, base: format!("http://127.0.0.1:{port}") };
@@ -93,6 +106,11 @@ async fn set_stock(app: &TestApp, n: i64) {
     let manager = app.token("manager@demo.cribs").await;
     let (status, body) = app.post(&manager, "/api/v1/sites/1/counts", &json!({"crib_model_id": 1, "counted": n})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// An API token from a running server.
+pub(crate) async fn token_at(base: &str, email: &str) -> String {
+    token(base, email).await
 }
 
 async fn token(base: &str, email: &str) -> String {
