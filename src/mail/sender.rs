@@ -47,7 +47,12 @@ pub fn owner_name() -> String {
 pub async fn run_once(db: &Db, mailer: &Mailer, owner: &str, now: DateTime<Utc>) -> Result<Pass, DbErr> {
     let mut pass = Pass::default();
     if !mailer.configured() {
-        outbox::mark_no_server(db.writer(), now).await?;
+        if outbox::any_due(db.pool(), now, true).await? {
+            outbox::mark_no_server(db.writer(), now).await?;
+        }
+        return Ok(pass);
+    }
+    if !outbox::any_due(db.pool(), now, false).await? {
         return Ok(pass);
     }
     let claimed = {

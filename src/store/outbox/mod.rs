@@ -164,6 +164,28 @@ pub async fn claim(
     rows.iter().map(|r| message::Model::from_query_result(r, "")).collect()
 }
 
+/// Whether any message is due at `now` (a read: a pass with nothing to do takes no write
+/// lock). `unmarked_only`: only those not yet marked as waiting for a mail server.
+pub async fn any_due(db: &impl ConnectionTrait, now: DateTime<Utc>, unmarked_only: bool) -> Result<bool, DbErr> {
+    let mut q = message::Entity::find().filter(
+        sea_orm::Condition::any()
+            .add(
+                sea_orm::Condition::all()
+                    .add(message::Column::Status.eq(Status::Pending.as_str()))
+                    .add(message::Column::NotBefore.lte(now)),
+            )
+            .add(
+                sea_orm::Condition::all()
+                    .add(message::Column::Status.eq(Status::Sending.as_str()))
+                    .add(message::Column::LeaseUntil.lt(now)),
+            ),
+    );
+    if unmarked_only {
+        q = q.filter(message::Column::LastError.is_null());
+    }
+    Ok(sea_orm::PaginatorTrait::count(q, db).await? > 0)
+}
+
 /// What became of a claimed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finish {
