@@ -279,8 +279,17 @@ pub async fn migrate(db: &Db) -> Result<(), SetupError> {
 
 /// Connect, migrate and seed: everything launch needs from the database.
 pub async fn prepare(settings: &Settings) -> Result<Db, SetupError> {
-    let db = connect(settings).await?;
+    let mut db = connect(settings).await?;
     migrate(&db).await?;
+    if settings.is_sqlite() {
+        // NOTE: a SQLite connection keeps the schema it read, and a statement it prepares
+        // against that copy learns of a migration's new column only when it runs: sqlx
+        // then holds one column fewer than the row has and panics reading it (a
+        // `SELECT *` on a table the last migration widened). The connections that ran or
+        // watched the migrations are closed, and fresh ones read the schema as it is now.
+        db.close().await.map_err(SetupError::Migrate)?;
+        db = connect(settings).await?;
+    }
     let report = seed::run(&db, settings.demo()).await?;
     if report.demo_created && settings.cribs_demo_history.unwrap_or(settings.print_demo_logins) {
         demo_history(&db).await?;

@@ -251,6 +251,9 @@ pub fn message_id(dedupe_key: &str, domain: &str) -> String {
 /// An e-mail address as stored: trimmed; refused (with a sentence) unless it is one
 /// plain address (`name@domain.tld`, no spaces, no display name, at most 254 characters).
 pub fn parse_address(text: &str) -> Result<String, &'static str> {
+    if text.chars().any(char::is_control) {
+        return Err("That is not an e-mail address: write it as name@example.org.");
+    }
     let t = text.trim();
     if t.is_empty() {
         return Err("Give the family's e-mail address.");

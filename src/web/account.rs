@@ -1,9 +1,10 @@
-//! One's own account, and the pages that finish a sign-in: the second factor's code
-//! (`/login/code`), setting up two-step sign-in (`/account/two-step`: a QR code made on the
-//! server, the secret to type instead, then ten recovery codes shown once), and changing
-//! the password (`/account/password`: with the current one; every other session and
-//! token ends). A half-finished sign-in opens only the page for its stage
-//! (`HalfSignedIn`); each action is one store write (`store::account_security`).
+//! One's own account (with its notices, saved by `web::messages::notices`), and the pages
+//! that finish a sign-in: the second factor's code (`/login/code`), setting up two-step
+//! sign-in (`/account/two-step`: a QR code made on the server, the secret to type instead,
+//! then ten recovery codes shown once), and changing the password (`/account/password`:
+//! with the current one; every other session and token ends). A half-finished sign-in
+//! opens only the page for its stage (`HalfSignedIn`); each action is one store write
+//! (`store::account_security`).
 
 use crate::auth::guards::{ClientAddr, HalfSignedIn, PageUser};
 use crate::auth::{csrf, session, totp};
@@ -57,16 +58,20 @@ pub struct PasswordForm {
     pub repeat_password: String,
 }
 
-/// One's own account: name, role, two-step sign-in, password.
+/// One's own account: name, role, two-step sign-in, password, and the notices one's role
+/// can receive (`web::messages::notices`; administrators receive none).
 #[get("/account")]
 pub async fn account_page(
     user: PageUser,
     db: &State<Db>,
     cookies: &CookieJar<'_>,
+    addr: ClientAddr,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
     let summary = account_security::summary(db.inner(), user.0.id).await?;
-    let ctx = page("Your account", Some(&user.0), cookies, flash, json!({"account": summary}));
+    let list = crate::store::outbox::notices::of_user(db.inner(), Caller { who: &user.0, ip: &addr.0 }).await?;
+    let notices = crate::web::messages::notices::fieldset(&list);
+    let ctx = page("Your account", Some(&user.0), cookies, flash, json!({"account": summary, "notices": notices}));
     Ok(Template::render("account/index", ctx))
 }
 

@@ -35,6 +35,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
             links.push(NavLink { href: "/stock/lots", label: "Lot lookup" });
             links.push(NavLink { href: "/reports", label: "Reports" });
             links.push(NavLink { href: "/audit", label: "Audit" });
+            links.push(NavLink { href: "/messages", label: "Messages" });
         }
         Role::Nurse => {
             links.push(NavLink { href: "/requests/new", label: "New request" });

@@ -1,6 +1,7 @@
 //! The home page: what each role sees first after signing in. Site staff start at
 //! check-in (`/checkin`); managers and admins get their dashboard (this month's handouts
-//! against last month's, low sites, requests waiting, follow-ups due, each linking on)
+//! against last month's, low sites, requests waiting, follow-ups due, messages that failed,
+//! each linking on)
 //! above the stock overview; nurses get their hospital's requests with their states
 //! (`referrals::nurse::requests_list`).
 
@@ -59,12 +60,15 @@ pub async fn home(
     };
     // "discharged 3 days ago", "discharge in 2 days": never a negative number of days.
     let oldest = board.as_ref().and_then(|d| d.oldest_waiting_days).map(crate::domain::referral::discharge_words);
+    // Messages the sender gave up on: a card linking to them in the outbox, when there are any.
+    let failed_messages =
+        if who.is_manager() { crate::store::outbox::views::failed_count(db.inner()).await? } else { 0 };
     let ctx = page(
         "Home",
         Some(&who),
         cookies,
         flash,
-        json!({ "sites": sites, "dashboard": board, "oldest_waiting": oldest }),
+        json!({ "sites": sites, "dashboard": board, "oldest_waiting": oldest, "failed_messages": failed_messages }),
     );
     Ok(Either::Right(Template::render("home", ctx)))
 }

@@ -13,6 +13,7 @@ pub mod home;
 pub mod input;
 pub mod kept;
 pub mod login;
+pub mod messages;
 pub mod outcomes;
 pub mod paper;
 pub mod policy;
@@ -96,6 +97,8 @@ pub fn routes() -> Vec<Route> {
     all.extend(admin::routes());
     all.extend(families::routes());
     all.extend(stock::routes());
+    // Messages (issue 21): the outbox, the unsubscribe page, and the forms of other pages.
+    all.extend(messages::routes());
     // The last route tried for a POST: a page form sent after its session ended (issue 20).
     all.extend(routes![kept::session_ended]);
     all.extend(routes![

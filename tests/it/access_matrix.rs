@@ -291,6 +291,27 @@ const ROWS: &[Row] = &[
     // Last: these cancel the request the rows above use.
     row("POST", "/requests/<id>/cancel",             "/requests/{referral}/cancel",       REQUEST_PAGE),
     row("POST", "/api/v1/referrals/<id>/cancel",     "/api/v1/referrals/{referral}/cancel", REQUEST_API),
+    // Messages (issue 21).
+    row("GET",  "/api/v1/messages",                  "/api/v1/messages",                  MANAGERS_API),
+    row("POST", "/api/v1/messages/<id>/retry",       "/api/v1/messages/{message}/retry",  MANAGERS_API),
+    row("GET",  "/api/v1/families/<id>/messages",    "/api/v1/families/{family}/messages", SITE1_WORKERS_API),
+    row("POST", "/api/v1/families/<id>/consent",     "/api/v1/families/{family}/consent", SITE1_WORKERS_API)
+        .body(r#"{"email": "matrix@example.org"}"#),
+    row("POST", "/api/v1/families/<id>/consent/withdraw", "/api/v1/families/{family}/consent/withdraw", SITE1_WORKERS_API),
+    row("GET",  "/api/v1/account/notices",           "/api/v1/account/notices",           SIGNED_IN_API),
+    row("POST", "/api/v1/account/notices",           "/api/v1/account/notices",           SIGNED_IN_API)
+        .body(r#"{"off": []}"#),
+    row("POST", "/api/v1/referrals/<id>/hold",       "/api/v1/referrals/{referral}/hold", MANAGERS_API)
+        .body(r#"{"until": "2020-01-01"}"#),
+    row("GET",  "/messages",                         "/messages",                         MANAGERS_PAGE),
+    row("POST", "/messages/<id>/retry",              "/messages/{message}/retry",         MANAGERS_PAGE),
+    row("GET",  "/messages/unsubscribe/<token>",     "/messages/unsubscribe/not-a-token-we-made", [Hide404; 7]),
+    row("POST", "/messages/unsubscribe/<token>",     "/messages/unsubscribe/not-a-token-we-made", [Hide404; 7]),
+    row("POST", "/families/<id>/consent",            "/families/{family}/consent",        SITE1_WORKERS_PAGE)
+        .body("email=matrix@example.org&language=en&agreed=yes"),
+    row("POST", "/families/<id>/consent/withdraw",   "/families/{family}/consent/withdraw", SITE1_WORKERS_PAGE),
+    row("POST", "/account/notices",                  "/account/notices",                  SIGNED_IN_PAGE),
+    row("POST", "/requests/<id>/hold",               "/requests/{referral}/hold",         MANAGERS_PAGE),
     // Answers a request whose path or query string held a control character (never linked).
     row("GET",  "/_refused-input",                   "/_refused-input",                   [Hide404; 7]),
     // Last: it revokes the token of each caller it is called with.
@@ -392,6 +413,21 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
     let (status, m) = app.post(&nurse, "/api/v1/referrals", &matching).await;
     assert_eq!(status, StatusCode::CREATED, "{m}");
     assert_ne!(m["family_id"], json!(fid), "a request never joins a family registered before it");
+    // A failed message about the request, for the outbox's retry.
+    use sea_orm::ConnectionTrait;
+    let now = cribs::clock::now().format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string();
+    let cast = if app.db.get_database_backend() == sea_orm::DbBackend::Postgres { "::timestamptz" } else { "" };
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO messages (dedupe_key, kind, user_id, referral_id, language, status, not_before, attempts, \
+             last_error, created_at, updated_at) SELECT 'matrix', 'request_accepted', created_by, id, 'en', 'failed', \
+             '{now}'{cast}, 8, 'refused', '{now}'{cast}, '{now}'{cast} FROM referrals WHERE id = {}",
+            r["id"]
+        ))
+        .await
+        .expect("a failed message");
+    let message = app.count_where("messages", "dedupe_key = 'matrix'").await;
+    assert_eq!(message, 1);
     BTreeMap::from([
         ("{user}", target.id.to_string()),
         ("{transfer}", transfer["id"].to_string()),
@@ -402,6 +438,7 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
         ("{follow_up}", "1".to_string()),
         ("{referral}", r["id"].to_string()),
         ("{ref_family}", r["family_id"].to_string()),
+        ("{message}", message_id(app).await.to_string()),
     ])
 }
 
@@ -541,4 +578,17 @@ fn paths_fit_templates() {
     assert!(fits("/static/<path..>", "/static/app.css"));
     assert!(fits("/", "/"));
     assert!(!fits("/admin/users", "/admin/users/1"));
+}
+
+/// The id of the fixture's failed message.
+async fn message_id(app: &TestApp) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db.get_database_backend();
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(backend, "SELECT id FROM messages WHERE dedupe_key = 'matrix'"))
+        .await
+        .expect("read")
+        .expect("the message");
+    row.try_get::<i64>("", "id").expect("id")
 }

@@ -1,6 +1,6 @@
 //! Every main page of every role, with real data behind it (families, a hand-out and its
 //! follow-up call, hospital requests open and held, a transfer on its way, a report range
-//! with a crib in it): `seed` writes the data through the API and returns the pages, which
+//! with a crib in it, families' e-mail consents and messages): `seed` writes the data through the API and returns the pages, which
 //! `browser::every_page_holds_on_a_phone_and_a_tablet` walks in Chromium and
 //! `every_page_is_written_out_for_the_html_checker` here writes to `target/html/` for the
 //! Nu HTML checker that `.ci/run` runs over that folder (any error fails CI).
@@ -83,6 +83,37 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
         .await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
 
+    // Messages (issue 21): Rosa agreed to e-mails in Spanish (her unsubscribe page); the
+    // held request's family agreed too, and its hold was moved (a reminder in its log).
+    let (status, c) = app
+        .post(
+            &staff,
+            &format!("/api/v1/families/{rosa_id}/consent"),
+            &json!({"email": "rosa@example.org", "language": "es"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let unsubscribe_token = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT unsubscribe_token FROM message_consents WHERE family_id = {rosa_id}"),
+        ))
+        .await
+        .expect("query")
+        .and_then(|row| row.try_get::<String>("", "unsubscribe_token").ok())
+        .expect("an unsubscribe token");
+    let held_family = accepted["family_id"].as_i64().expect("the request's family");
+    let (status, c) = app
+        .post(&manager, &format!("/api/v1/families/{held_family}/consent"), &json!({"email": "imani@example.org"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let until =
+        accepted["reserved_until"].as_str().and_then(|d| d.parse::<chrono::NaiveDate>().ok()).expect("held until");
+    let moved = json!({"until": (until + chrono::Duration::days(1)).to_string()});
+    let (status, m) = app.post(&manager, &format!("/api/v1/referrals/{held_id}/hold"), &moved).await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+
     // Stock: a restock with a lot, and a transfer on its way from the warehouse to Druid Heights.
     let (status, r) = app
         .post(&manager, "/api/v1/sites/4/receipts", &json!({"crib_model_id": 1, "quantity": 20, "lot": "LOT-W-20"}))
@@ -120,6 +151,7 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
                 p("paper-slips", "/paper/slips?site=1&count=2".into()),
                 p("paper-sign-in", "/paper/sign-in?site=1".into()),
                 p("account", "/account".into()),
+                p("unsubscribe", format!("/messages/unsubscribe/{unsubscribe_token}")),
             ],
         },
         RolePages {
@@ -146,6 +178,10 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
                 p("reports-neighborhoods", format!("/reports?{range}&group=neighborhood")),
                 p("outcomes", format!("/reports/outcomes?{range}")),
                 p("audit", "/audit".into()),
+                p("messages", "/messages".into()),
+                p("family-messages", format!("/families/{held_family}")),
+                p("request-held", format!("/requests/{held_id}")),
+                p("account", "/account".into()),
             ],
         },
         RolePages {
@@ -168,6 +204,7 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
                 p("users", "/admin/users".into()),
                 p("user-new", "/admin/users/new".into()),
                 p("user-edit", format!("/admin/users/{admin_edits}")),
+                p("messages", "/messages".into()),
             ],
         },
     ]

@@ -68,7 +68,9 @@ impl Mail {
     }
 }
 
+/// A message row as the tests read it (all of it shows in a failing assertion's `{:?}`).
 #[derive(Debug, FromQueryResult)]
+#[allow(dead_code)]
 struct Row {
     id: i64,
     dedupe_key: String,

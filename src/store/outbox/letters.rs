@@ -10,7 +10,7 @@ use crate::domain::messages::{parse_muted, Audience, Kind};
 use crate::domain::states::ReferralStatus;
 use crate::entity::{crib_model, family, message, referral, site, stock_balance, user};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter};
 use serde::Serialize;
 
 /// A message ready to be put into words.
@@ -277,7 +277,7 @@ async fn calls_due(db: &impl ConnectionTrait, m: &message::Model, facts: &mut Fa
     .push(" AND f.due_on <= ")
     .bind(day)
     .push(" GROUP BY s.name ORDER BY s.name");
-    let rows = Row::find_by_statement(Statement::from(sql.statement())).all(db).await?;
+    let rows = Row::find_by_statement(sql.statement()).all(db).await?;
     facts.counts = rows.into_iter().map(|r| (r.name, r.n)).collect();
     Ok(facts.counts.is_empty().then(|| "no follow-up calls are due".to_string()))
 }

@@ -171,5 +171,5 @@ async fn retry(db: &impl ConnectionTrait, by: Caller<'_>, id: i64) -> Result<Mes
     )
     .await?;
     let row = message::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
-    Ok(views(db, vec![row]).await?.into_iter().next().ok_or(AppError::NotFound)?)
+    views(db, vec![row]).await?.into_iter().next().ok_or(AppError::NotFound)
 }

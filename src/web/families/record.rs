@@ -1,15 +1,19 @@
 //! The family page, `GET /families/<id>` (every view leaves an audit row), and the
 //! "Check eligibility" button, `POST /families/<id>/check`. A card per infant shows the
-//! latest answer rule by rule and the one next step (`domain::checkin::next_step`).
+//! latest answer rule by rule and the one next step (`domain::checkin::next_step`); below
+//! them, for staff and managers, the family's e-mail consent and messages
+//! (`web::messages::family`).
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
+use crate::domain::actor::Actor;
 use crate::domain::checkin::{next_step, InfantFacts, LatestCheck};
 use crate::domain::education;
 use crate::domain::family::{LANGUAGES, RACE_ETHNICITY};
 use crate::domain::money::format_dollars;
 use crate::domain::role::Role;
+use crate::error::AppError;
 use crate::store::audit::Caller;
 use crate::store::family_view::{FamilyDetail, InfantView};
 use crate::store::write::{FormToken, Mode, WriteKey};
@@ -17,6 +21,7 @@ use crate::store::{eligibility, families, policy, reference};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::input::Checked;
+use crate::web::messages::family::Typed;
 use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -38,9 +43,21 @@ pub async fn show(
     flash: Option<FlashMessage<'_>>,
     id: i64,
 ) -> PageResult<Template> {
-    let who = user.0;
-    let db = db.inner();
-    let detail = families::view(db, Caller { who: &who, ip: &addr.0 }, id).await?;
+    Ok(render(db.inner(), &user.0, cookies, &addr.0, flash, id, None).await?)
+}
+
+/// The family page (a view, audited); `consent` is the "Messages" section's consent form as
+/// typed when it was refused (`web::messages::family`).
+pub async fn render(
+    db: &Db,
+    who: &Actor,
+    cookies: &CookieJar<'_>,
+    ip: &str,
+    flash: Option<FlashMessage<'_>>,
+    id: i64,
+    consent: Option<&Typed>,
+) -> Result<Template, AppError> {
+    let detail = families::view(db, Caller { who, ip }, id).await?;
     let today = crate::clock::today();
     let params = policy::in_force(db, today).await?.params;
     let sites: HashMap<i64, String> = reference::sites(db, None).await?.into_iter().map(|s| (s.id, s.name)).collect();
@@ -77,7 +94,7 @@ pub async fn show(
     let held: Vec<Value> = crate::store::held::for_family(db, detail.id, today)
         .await?
         .iter()
-        .map(|h| json!({"sentence": h.sentence_for(&who), "model": h.crib_model_name, "home_delivery": h.home_delivery, "note": h.note}))
+        .map(|h| json!({"sentence": h.sentence_for(who), "model": h.crib_model_name, "home_delivery": h.home_delivery, "note": h.note}))
         .collect();
     let versions = crate::store::corrections::versions(db, detail.id).await?;
     let hoods: HashMap<i64, String> = if versions.is_empty() {
@@ -96,9 +113,15 @@ pub async fn show(
     } else {
         Vec::new()
     };
+    // The "Messages" section: staff in scope and managers (nurses see no consent or log).
+    let messages = if who.works_with_families() {
+        Some(crate::web::messages::family::section(db, detail.id, &detail.preferred_language, consent).await?)
+    } else {
+        None
+    };
     let ctx = page(
         &format!("{} {}", detail.caregiver.first_name, detail.caregiver.last_name),
-        Some(&who),
+        Some(who),
         cookies,
         flash,
         json!({
@@ -108,6 +131,7 @@ pub async fn show(
             "may_act": who.role != Role::Nurse,
             "is_manager": who.is_manager(),
             "void_askees": void_askees,
+            "messages": messages,
             "possible_same": possible_same,
             "versions": versions.iter().map(|v| json!({
                 "at": crate::clock::in_new_york(v.at).format("%Y-%m-%d %H:%M").to_string(), "by": v.by,

@@ -1,11 +1,13 @@
 //! The nurse's pages: one form for a new request (large targets, keyboard only), her
 //! hospital's requests with each one's state in words (her home page too), and one request
-//! with everything she sent and its eligibility preview.
+//! with everything she sent and its eligibility preview (for a program manager, while its
+//! crib is held, with "hold the crib until": `web::messages::hold`).
 
 use super::group_by_csa;
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
 use crate::db::Db;
+use crate::domain::actor::Actor;
 use crate::domain::education::REQUIRED_TOPICS;
 use crate::domain::family::LANGUAGES;
 use crate::domain::referral::{discharge_words, parse_referral, ReferralInput, RequestState};
@@ -19,6 +21,7 @@ use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::handouts::errors_of;
 use crate::web::input::Checked;
+use crate::web::messages::hold::HoldTyped;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
@@ -296,8 +299,21 @@ pub async fn request_page(
     flash: Option<FlashMessage<'_>>,
     id: i64,
 ) -> PageResult<Template> {
-    let db = db.inner();
-    let (v, sent) = referrals::read_as_sent(db, Caller { who: &user.0, ip: &addr.0 }, id).await?;
+    Ok(render_request(db.inner(), &user.0, cookies, &addr.0, flash, id, None).await?)
+}
+
+/// The request page; for a program manager, while the crib is held, with the "hold the
+/// crib until" form (as typed when it was refused: `web::messages::hold`).
+pub async fn render_request(
+    db: &Db,
+    who: &Actor,
+    cookies: &CookieJar<'_>,
+    ip: &str,
+    flash: Option<FlashMessage<'_>>,
+    id: i64,
+    hold: Option<&HoldTyped>,
+) -> Result<Template, AppError> {
+    let (v, sent) = referrals::read_as_sent(db, Caller { who, ip }, id).await?;
     let today = crate::clock::today();
     let (label, sentence) = {
         let state = state_of(&v);
@@ -312,9 +328,11 @@ pub async fn request_page(
         .as_deref()
         .map(|c| LANGUAGES.iter().find(|(code, _)| *code == c).map_or(c, |(_, name)| *name))
         .map(str::to_string);
+    let hold_form = (who.is_manager() && v.status == ReferralStatus::Reserved.as_str())
+        .then(|| crate::web::messages::hold::form_values(v.reserved_until, hold));
     let ctx = page(
         "Crib request",
-        Some(&user.0),
+        Some(who),
         cookies,
         flash,
         json!({
@@ -324,8 +342,9 @@ pub async fn request_page(
             "language": language,
             "state": {"label": label, "sentence": sentence},
             "discharge_words": discharge_words((today - v.discharge_date).num_days()),
-            "is_nurse": user.0.role == Role::Nurse,
+            "is_nurse": who.role == Role::Nurse,
             "form_token": FormToken::fresh(),
+            "hold": hold_form,
         }),
     );
     Ok(Template::render("referrals/show", ctx))
