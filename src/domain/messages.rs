@@ -66,16 +66,16 @@ macro_rules! kinds {
 }
 
 kinds! {
-    RequestAccepted = "request_accepted", Nurse, "Your request was accepted (where and until when)";
-    RequestDeclined = "request_declined", Nurse, "Your request was declined (and why)";
-    RequestHandedOut = "request_handed_out", Nurse, "The crib you requested was handed out";
-    HoldEnding = "hold_ending", Nurse, "A crib held for your request is about to be released";
-    HoldExpired = "hold_expired", Nurse, "A crib held for your request was released (the hold ended)";
-    CribReady = "crib_ready", Family, "Your crib is ready (family)";
-    HoldReminder = "hold_reminder", Family, "Reminder: the crib is held until tomorrow (family)";
-    StockLow = "stock_low", Manager, "A site's stock fell to its low-stock threshold";
-    ManagerDigest = "manager_digest", Manager, "Daily digest: requests waiting, holds ending, failed messages";
-    CallsDue = "calls_due", Staff, "Each morning: the follow-up calls due at your sites";
+    RequestAccepted = "request_accepted", Nurse, "Request accepted: where and until when (to the nurse)";
+    RequestDeclined = "request_declined", Nurse, "Request declined, and why (to the nurse)";
+    RequestHandedOut = "request_handed_out", Nurse, "The requested crib was handed out (to the nurse)";
+    HoldEnding = "hold_ending", Nurse, "The hold ends tomorrow (to the nurse)";
+    HoldExpired = "hold_expired", Nurse, "The hold ended and the crib was released (to the nurse)";
+    CribReady = "crib_ready", Family, "The crib is ready at a site (to the family)";
+    HoldReminder = "hold_reminder", Family, "Reminder the day before the hold ends (to the family)";
+    StockLow = "stock_low", Manager, "A site fell to its low-stock threshold (to managers)";
+    ManagerDigest = "manager_digest", Manager, "Daily digest: requests waiting, holds ending, failed messages (to managers)";
+    CallsDue = "calls_due", Staff, "Each morning, the follow-up calls due at their sites (to site staff)";
 }
 
 impl Kind {

@@ -153,7 +153,7 @@ async fn the_family_page_lists_its_messages_in_words() {
     }
     let (status, html) = app.browser_signed_in("staff@demo.cribs").await.get(&format!("/families/{id}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Your crib is ready (family)") && html.contains(">sent<"), "what and its status in words");
+    assert!(html.contains("The crib is ready at a site (to the family)") && html.contains(">sent<"), "what and its status in words");
     assert!(html.contains("not sent, on purpose") && html.contains("the request was handed out before the reminder"));
     let local = cribs::clock::local_date_time(now);
     assert!(html.contains("Sent <time datetime=\"") && html.contains(&local), "when, New York time");
@@ -273,7 +273,7 @@ async fn the_outbox_is_for_managers_and_sends_a_failed_message_again() {
     let (status, html) = manager.get("/messages?status=failed").await;
     assert_eq!(status, StatusCode::OK);
     let html = unescaped(&html);
-    assert!(html.contains("A site's stock fell to its low-stock threshold"), "what, in words");
+    assert!(html.contains("A site fell to its low-stock threshold (to managers)"), "what, in words");
     assert!(html.contains("550 5.1.1 &lt;manager@demo.cribs&gt;: mailbox unavailable"), "why, escaped: {html}");
     assert!(html.contains("<option value=\"failed\" selected>failed</option>"), "the filter shows its choice");
     assert!(html.contains(&format!("action=\"/messages/{}/retry\"", failed.id)), "Send again");
@@ -302,7 +302,7 @@ async fn people_choose_their_notices_on_the_account_page() {
     let staff = app.browser_signed_in("staff@demo.cribs").await;
     let (status, html) = staff.get("/account").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("action=\"/account/notices\"") && html.contains("Each morning: the follow-up calls due"));
+    assert!(html.contains("action=\"/account/notices\"") && html.contains("Each morning, the follow-up calls due"));
     assert!(html.contains("name=\"on\" value=\"calls_due\" checked"), "on until turned off");
     // Every box left unticked: off.
     let res = staff.submit("/account", "/account/notices", &[]).await;
