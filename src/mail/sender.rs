@@ -1,5 +1,5 @@
-//! The sender: a loop in the server (`run`, every `CRIBS_OUTBOX_POLL_SECONDS`) that writes
-//! the morning's messages once a day, claims due messages under a lease (`outbox::claim`),
+//! The sender: a loop in the server (`run`, every `CRIBS_OUTBOX_POLL_SECONDS`) that expires
+//! lapsed holds (so their messages are written), writes the morning's messages once a day, claims due messages under a lease (`outbox::claim`),
 //! reads again what each speaks of (`outbox::letters`), keeps a family's quiet hours, hands
 //! each to the mail server, and records the result only after the server answered: sent,
 //! again later (exponential back-off, capped), failed (a permanent refusal or no tries
@@ -127,6 +127,11 @@ pub async fn run(db: Db, mailer: Arc<Mailer>, every: std::time::Duration) {
     let mut morning: Option<NaiveDate> = None;
     loop {
         let now = crate::clock::now();
+        // Holds that lapsed are expired here too (not only when someone reads them), so the
+        // nurse hears of it without anyone opening a page: a read, and a write only then.
+        if let Err(e) = crate::store::referrals::settle(&db).await {
+            tracing::warn!("outbox: lapsed holds could not be settled: {e}");
+        }
         if let Err(e) = morning_if_due(&db, now, &mut morning).await {
             tracing::warn!("outbox: the morning's messages could not be written: {e}");
         }

@@ -119,3 +119,28 @@ async fn two_servers_on_one_database_send_each_message_exactly_once() {
     assert_eq!((n, ids.len()), (60, 60), "each of the sixty once");
     assert_eq!(app.count_where("messages", "dedupe_key LIKE 'twice:%' AND status = 'sent'").await, 60);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(cribs_no_smtp, ignore = "no SMTP server for tests: install aiosmtpd (see .ci/smtp/README.md)")]
+async fn a_hold_that_lapses_while_nobody_looks_is_expired_by_the_sender_and_the_nurse_hears_of_it() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start().await;
+    let id = held_request(&app, "Lapsed", "410-555-7203").await;
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, r) =
+        app.post(&manager, &format!("/api/v1/referrals/{id}/accept"), &json!({"site_id": 2, "crib_model_id": 1})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    // The hold ended yesterday, and no page or API call reads the request.
+    let yesterday = cribs::clock::today() - chrono::Duration::days(1);
+    app.db
+        .execute_unprepared(&format!("UPDATE referrals SET reserved_until = '{yesterday}' WHERE id = {id}"))
+        .await
+        .expect("lapse");
+    let secret = cribs::auth::token::random_secret_key();
+    let _server = start_with_env(&app, Some(&secret), None, &mailing(&smtp, 1)).await;
+    let expired = format!("<referral.{id}.expired@");
+    until(|| !message_ids(&smtp, &expired).is_empty()).await;
+    assert_eq!(message_ids(&smtp, &expired).len(), 1, "the nurse heard the hold ended");
+    assert_eq!(app.count_where("referrals", &format!("id = {id} AND status = 'expired'")).await, 1);
+    app.assert_no_drift().await;
+}

@@ -153,7 +153,10 @@ async fn the_family_page_lists_its_messages_in_words() {
     }
     let (status, html) = app.browser_signed_in("staff@demo.cribs").await.get(&format!("/families/{id}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("The crib is ready at a site (to the family)") && html.contains(">sent<"), "what and its status in words");
+    assert!(
+        html.contains("The crib is ready at a site (to the family)") && html.contains(">sent<"),
+        "what and its status in words"
+    );
     assert!(html.contains("not sent, on purpose") && html.contains("the request was handed out before the reminder"));
     let local = cribs::clock::local_date_time(now);
     assert!(html.contains("Sent <time datetime=\"") && html.contains(&local), "when, New York time");
