@@ -18,6 +18,7 @@ pub mod generate;
 pub mod headers;
 pub mod mail;
 pub mod memory;
+pub mod request_id;
 pub mod secret_key;
 pub mod seed;
 pub mod store;
@@ -74,6 +75,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }
             }
         }))
+        .attach(request_id::RequestIds)
         .attach(headers::SecurityHeaders)
         .attach(web::input::InputCheck)
         .mount("/", web::routes())
@@ -87,6 +89,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .register("/fhir", fhir::catchers())
         .attach(AdHoc::on_liftoff("Housekeeping", |rocket| {
             Box::pin(async move {
+                let c = rocket.config();
+                tracing::info!("cribs is listening on http://{}:{}", c.address, c.port);
                 if let Some(db) = rocket.state::<Db>() {
                     let years = rocket
                         .state::<store::erasure::Retention>()

@@ -120,12 +120,24 @@ fn settings(figment: &Figment) -> Result<Settings, String> {
 fn main() -> ExitCode {
     cribs::memory::tune_mimalloc();
     cribs::memory::limit_malloc_arenas(std::env::var("DATABASE_URL").ok().as_deref());
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,cribs=info".into()),
-        )
-        .with_target(false)
-        .init();
+    // One line per request (`request_id`, target `cribs::access`) and the program's own
+    // notices; colours only on a terminal; JSON lines with `CRIBS_LOG_FORMAT=json`.
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,cribs=info".into());
+    // NOTE: Rocket's own lines name each request's path and query (a search's name, an
+    // unsubscribe link's token), call every 404 an ERROR and its launch a WARN; the access log
+    // (`request_id`) and the start-up line below say what happened instead. `RUST_LOG`
+    // naming rocket brings them back, for debugging.
+    if !std::env::var("RUST_LOG").is_ok_and(|v| v.contains("rocket")) {
+        if let Ok(off) = "rocket=off".parse() {
+            filter = filter.add_directive(off);
+        }
+    }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if std::env::var("CRIBS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(terminal).init();
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

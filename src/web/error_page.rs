@@ -24,11 +24,13 @@ impl From<sea_orm::DbErr> for PageError {
     }
 }
 
-/// Render the error page for a status and a sentence.
-pub fn error_template(status: Status, message: &str) -> Template {
+/// Render the error page for a status and a sentence, with the request's id for the help
+/// desk (`request_id`).
+pub fn error_template(req: &Request<'_>, status: Status, message: &str) -> Template {
     Template::render(
         "error",
-        json!({"title": status.reason_lossy(), "status": status.code, "message": message, "user": null, "nav": []}),
+        json!({"title": status.reason_lossy(), "status": status.code, "message": message, "user": null, "nav": [],
+            "reference": crate::request_id::of(req)}),
     )
 }
 
@@ -46,7 +48,7 @@ impl<'r> Responder<'r, 'static> for PageError {
             }
             other => other.message(),
         };
-        (status, error_template(status, &message)).respond_to(req)
+        (status, error_template(req, status, &message)).respond_to(req)
     }
 }
 

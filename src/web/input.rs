@@ -174,7 +174,7 @@ impl<'r> Responder<'r, 'static> for RefusedResponse {
             Face::Fhir => FhirError::value(&field, &sentence).respond_to(req),
             Face::Page => {
                 let message = format!("The address has “{field}” with a character that cannot be used. {sentence}");
-                let page: Template = error_template(Status::UnprocessableEntity, &message);
+                let page: Template = error_template(req, Status::UnprocessableEntity, &message);
                 (Status::UnprocessableEntity, page).respond_to(req)
             }
         }

@@ -116,18 +116,18 @@ fn unauthorized() -> Redirect {
     Redirect::to("/login")
 }
 #[catch(403)]
-fn forbidden() -> (Status, Template) {
+fn forbidden(req: &Request<'_>) -> (Status, Template) {
     let msg = "You may not do this with your account, or the page had expired: go back, reload it and try again.";
-    (Status::Forbidden, error_template(Status::Forbidden, msg))
+    (Status::Forbidden, error_template(req, Status::Forbidden, msg))
 }
 #[catch(404)]
-fn not_found() -> (Status, Template) {
-    (Status::NotFound, error_template(Status::NotFound, "There is nothing here, or it is not yours to see."))
+fn not_found(req: &Request<'_>) -> (Status, Template) {
+    (Status::NotFound, error_template(req, Status::NotFound, "There is nothing here, or it is not yours to see."))
 }
 #[catch(default)]
 fn other(status: Status, req: &Request<'_>) -> (Status, Template) {
     if let Some(sentence) = input::refused_sentence(req) {
-        return (status, error_template(status, &sentence));
+        return (status, error_template(req, status, &sentence));
     }
     let msg = if status.code == 503 {
         "The system is busy right now and nothing was saved. Wait a few seconds and try again."
@@ -138,7 +138,7 @@ fn other(status: Status, req: &Request<'_>) -> (Status, Template) {
     } else {
         "The form could not be read: a value was missing or of the wrong kind. Go back and check it."
     };
-    (status, error_template(status, msg))
+    (status, error_template(req, status, msg))
 }
 
 /// HTML catchers for the pages.

@@ -31,6 +31,7 @@ mod records;
 mod referral_pages;
 mod referrals;
 mod reports;
+mod request_ids;
 mod request_matches;
 mod security;
 mod shown_pages;

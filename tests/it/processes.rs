@@ -45,6 +45,18 @@ pub(crate) async fn start_with_env(
     data_dir: Option<&std::path::Path>,
     env: &[(&str, String)],
 ) -> Server {
+    start_logging(app, secret, data_dir, env, None).await
+}
+
+/// `start_with_env`, with the server's standard output and error written to `log` (and
+/// `RUST_LOG` as `env` says, else errors only).
+pub(crate) async fn start_logging(
+    app: &TestApp,
+    secret: Option<&str>,
+    data_dir: Option<&std::path::Path>,
+    env: &[(&str, String)],
+    log: Option<&std::path::Path>,
+) -> Server {
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cribs"));
     cmd.arg("serve")
@@ -60,7 +72,17 @@ pub(crate) async fn start_with_env(
     } else {
         cmd.env_remove("CRIBS_DATA_DIR");
     }
-    cmd.env("ROCKET_LOG_LEVEL", "off").env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.env("ROCKET_LOG_LEVEL", "off").env("RUST_LOG", "error");
+    match log.map(std::fs::File::create) {
+        Some(Ok(file)) => {
+            let err = file.try_clone().expect("the log file, twice");
+            cmd.stdout(Stdio::from(file)).stderr(Stdio::from(err));
+        }
+        Some(Err(e)) => panic!("cannot write the server's log: {e}"),
+        None => {
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        }
+    }
     if let Some(schema) = &app.schema {
         cmd.env("ROCKET_DATABASE_SCHEMA", schema);
     }
