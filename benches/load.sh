@@ -26,7 +26,8 @@
 # DATABASE_URL_PG (an existing database to connect to for CREATE/DROP DATABASE, default
 # postgres://postgres:postgres@127.0.0.1:5432/postgres; PostgreSQL is started with
 # .ci/postgres.sh when none answers), SETTLE_SECONDS (bound on each wait for the server to
-# drain, default 300), CRIBS_BIN (a release binary to use instead of building one), TMPDIR (where the scratch directory cribs-load.XXXXXX is made).
+# drain, default 300), SERVER_RUST_LOG (the server's log filter, default the server's own default:
+# one access-log line per request, written to a file), CRIBS_BIN (a release binary to use instead of building one), TMPDIR (where the scratch directory cribs-load.XXXXXX is made).
 # Everything it creates (the SQLite file, the PostgreSQL database, the servers) is removed
 # on exit, also on failure or Ctrl-C.
 set -euo pipefail
@@ -73,7 +74,7 @@ start_server() { # label url
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   DATABASE_URL="$2" ROCKET_PORT=$port ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=off CRIBS_DEMO=0 \
-    ROCKET_SECRET_KEY=$(openssl rand -base64 64 | tr -d '\n') RUST_LOG=error \
+    ROCKET_SECRET_KEY=$(openssl rand -base64 64 | tr -d '\n') RUST_LOG="${SERVER_RUST_LOG:-warn,cribs=info}" \
     "$BIN" serve >"$WORK/$1-server.log" 2>&1 &
   SERVER_PID=$!
   BASE="http://127.0.0.1:$port"
