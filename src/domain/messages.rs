@@ -153,14 +153,15 @@ pub mod key {
     pub fn referral(id: i64, what: &str) -> String {
         format!("referral:{id}:{what}")
     }
-    /// A low-stock notice: the site, the crib model and the movement or request that
-    /// crossed the threshold (one crossing, one notice) and the manager.
-    pub fn stock_low(site: i64, model: i64, cause: &str, user: i64) -> String {
-        format!("stock-low:{site}:{model}:{cause}:user:{user}")
+    /// A low-stock notice's key before the manager's id (the outbox writes one per manager
+    /// in one statement, appending each id): the site, the crib model and the movement or
+    /// request that crossed the threshold (one crossing, one notice).
+    pub fn stock_low_prefix(site: i64, model: i64, cause: &str) -> String {
+        format!("stock-low:{site}:{model}:{cause}:user:")
     }
-    /// A daily message to a user (a digest, the calls due).
-    pub fn daily(kind: super::Kind, day: NaiveDate, user: i64) -> String {
-        format!("{}:{day}:user:{user}", kind.as_str())
+    /// A daily message's key (a digest, the calls due) before the user's id.
+    pub fn daily_prefix(kind: super::Kind, day: NaiveDate) -> String {
+        format!("{}:{day}:user:", kind.as_str())
     }
 }
 

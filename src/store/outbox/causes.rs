@@ -9,7 +9,7 @@ use crate::domain::messages::{at_new_york, key, reminder_at, Kind};
 use crate::entity::{message_consent, referral};
 use crate::store::sql::Sql;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr};
 
 /// The language of a user's messages (users have no language of their own yet).
 const USER_LANGUAGE: &str = "en";
@@ -22,13 +22,7 @@ fn scheduled_keys(referral_id: i64) -> Vec<String> {
 
 /// A family's live consent to e-mail, if any.
 pub async fn consent_of(db: &impl ConnectionTrait, family_id: i64) -> Result<Option<message_consent::Model>, DbErr> {
-    message_consent::Entity::find()
-        .filter(message_consent::Column::FamilyId.eq(family_id))
-        .filter(message_consent::Column::Channel.eq("email"))
-        .filter(message_consent::Column::WithdrawnAt.is_null())
-        .filter(message_consent::Column::Address.is_not_null())
-        .one(db)
-        .await
+    Ok(super::consent::live(db, family_id).await?.filter(|c| c.address.is_some()))
 }
 
 fn about(mut m: NewMessage, r: &referral::Model) -> NewMessage {
@@ -142,7 +136,7 @@ pub(crate) fn stock_low_sql(
         "INSERT INTO messages (dedupe_key, kind, user_id, site_id, crib_model_id, language, status, not_before, \
          attempts, created_at, updated_at) SELECT ",
     )
-    .bind(format!("stock-low:{site_id}:{crib_model_id}:{cause}:user:"))
+    .bind(key::stock_low_prefix(site_id, crib_model_id, cause))
     .push(" || CAST(u.id AS TEXT), ")
     .bind(Kind::StockLow.as_str())
     .push(", u.id, b.site_id, b.crib_model_id, ")
@@ -175,21 +169,13 @@ pub async fn morning(db: &impl ConnectionTrait, day: NaiveDate) -> Result<u64, D
     let at = at_new_york(day, crate::domain::messages::MORNING);
     let now = crate::clock::now();
     let mut written = 0;
-    for (kind, from_where) in [
-        (Kind::ManagerDigest, "FROM users u WHERE u.role = 'program_manager' AND u.active"),
-        (
-            Kind::CallsDue,
-            "FROM users u WHERE u.role = 'site_staff' AND u.active AND EXISTS (SELECT 1 FROM user_sites us \
-             JOIN follow_ups f ON f.site_id = us.site_id AND f.status = 'due' AND f.due_on <= $DAY \
-             WHERE us.user_id = u.id)",
-        ),
-    ] {
+    for (kind, role) in [(Kind::ManagerDigest, "program_manager"), (Kind::CallsDue, "site_staff")] {
         let mut sql = Sql::new(backend);
         sql.push(
             "INSERT INTO messages (dedupe_key, kind, user_id, on_date, language, status, not_before, attempts, \
              created_at, updated_at) SELECT ",
         )
-        .bind(format!("{}:{day}:user:", kind.as_str()))
+        .bind(key::daily_prefix(kind, day))
         .push(" || CAST(u.id AS TEXT), ")
         .bind(kind.as_str())
         .push(", u.id, ")
@@ -202,11 +188,16 @@ pub async fn morning(db: &impl ConnectionTrait, day: NaiveDate) -> Result<u64, D
         .bind(now)
         .push(", ")
         .bind(now)
-        .push(" ");
-        let (head, tail) = from_where.split_once("$DAY").unwrap_or((from_where, ""));
-        sql.push(head);
-        if !tail.is_empty() || from_where.contains("$DAY") {
-            sql.bind(day).push(tail);
+        .push(" FROM users u WHERE u.active AND u.role = ")
+        .bind(role);
+        if kind == Kind::CallsDue {
+            // Only staff with calls due at one of their sites.
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM user_sites us JOIN follow_ups f ON f.site_id = us.site_id \
+                 AND f.status = 'due' WHERE us.user_id = u.id AND f.due_on <= ",
+            )
+            .bind(day)
+            .push(")");
         }
         sql.push(" ON CONFLICT (dedupe_key) DO NOTHING");
         written += db.execute_raw(sql.statement()).await?.rows_affected();

@@ -206,7 +206,8 @@ pub async fn withdraw_once(
     .await
 }
 
-async fn live(db: &impl ConnectionTrait, family_id: i64) -> Result<Option<message_consent::Model>, DbErr> {
+/// A family's e-mail consent that has not been withdrawn, if any.
+pub(crate) async fn live(db: &impl ConnectionTrait, family_id: i64) -> Result<Option<message_consent::Model>, DbErr> {
     message_consent::Entity::find()
         .filter(message_consent::Column::FamilyId.eq(family_id))
         .filter(message_consent::Column::Channel.eq("email"))
@@ -303,9 +304,4 @@ pub async fn unsubscribe(db: &Db, token: &str, ip: &str) -> Result<Unsubscribe, 
     .await?;
     txn.commit().await?;
     Ok(Unsubscribe::AlreadyWithdrawn { language })
-}
-
-/// The token of a family's live consent (for the links in its e-mails).
-pub async fn token_of(db: &impl ConnectionTrait, family_id: i64) -> Result<Option<String>, DbErr> {
-    Ok(live(db, family_id).await?.map(|c| c.unsubscribe_token))
 }

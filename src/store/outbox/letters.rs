@@ -5,7 +5,6 @@
 //! `Letter`: the address (read now, never copied into the outbox) and the facts the
 //! templates put into words (`crate::mail::compose`).
 
-use super::consent;
 use crate::domain::messages::{parse_muted, Audience, Kind};
 use crate::domain::states::ReferralStatus;
 use crate::entity::{crib_model, family, message, referral, site, stock_balance, user};
@@ -78,7 +77,7 @@ pub async fn read(db: &impl ConnectionTrait, m: &message::Model, now: DateTime<U
             }
             facts.first_name = Some(fam.first_name.clone());
             let address = c.address.clone().unwrap_or_default();
-            (address, fam.first_name, c.language, consent::token_of(db, f).await?)
+            (address, fam.first_name, c.language, Some(c.unsubscribe_token))
         }
         (_, Some(u), _) => {
             let Some(u) = user::Entity::find_by_id(u).one(db).await? else {

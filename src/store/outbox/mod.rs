@@ -19,7 +19,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    Statement,
 };
 
 pub mod causes;
@@ -267,20 +266,3 @@ pub async fn mark_no_server(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Re
 
 /// What a message waiting for a mail server says.
 pub const NO_SERVER: &str = "not sent: no mail server configured";
-
-/// Count the messages in each status (the dashboard, `/metrics`-like summaries).
-pub async fn count_by_status(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        status: String,
-        n: i64,
-    }
-    let backend = db.get_database_backend();
-    let rows = Row::find_by_statement(Statement::from_string(
-        backend,
-        "SELECT status, COUNT(*) AS n FROM messages GROUP BY status ORDER BY status",
-    ))
-    .all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
-}
