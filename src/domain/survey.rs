@@ -222,6 +222,23 @@ mod tests {
     }
 
     #[test]
+    fn every_question_and_answer_has_words_in_every_language() {
+        let c = crate::catalog::Catalog::load(&crate::catalog::locales_dir()).expect("locales/ reads");
+        for lang in c.languages() {
+            let keys = c.keys(lang);
+            for item in ITEMS.iter().chain([&BASELINE]) {
+                let question = format!("survey-{}", item.code);
+                assert!(keys.contains(&question), "{lang}: {question}");
+                for option in item.options {
+                    let answer = format!("survey-{}-{option}", item.code);
+                    assert!(keys.contains(&answer), "{lang}: {answer}");
+                }
+            }
+            assert!(keys.contains(&format!("survey-{PREFER_NOT}")), "{lang}: prefer not to say");
+        }
+    }
+
+    #[test]
     fn small_cells_are_hidden_with_a_complement_so_none_can_be_recovered() {
         // 3 of 20: the 3 is hidden, and so is the 17 (else 20 - 17 = 3).
         let (cells, total) = suppress(&[3, 17], 20);
