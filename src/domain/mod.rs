@@ -24,4 +24,5 @@ pub mod role;
 pub mod safe_sleep_text;
 pub mod states;
 pub mod stock;
+pub mod survey;
 pub mod text;

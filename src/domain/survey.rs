@@ -1,0 +1,257 @@
+//! The follow-up survey (issue 23): the instrument families answer at 1 and 3 months after
+//! their crib (and its baseline question at the hand-out), versioned like the eligibility
+//! policy (a new version never rewrites old answers); when each round is due; how a
+//! submitted answer sheet is read (every item may be skipped, "prefer not to say" is an
+//! answer, not a missing value); the five safe-sleep measures an answer sheet gives; and
+//! small-cell suppression for the reports (cells under 5 shown as "<5", with the
+//! complementary cells, so a suppressed cell cannot be recovered by subtraction).
+//!
+//! Words are not here: the questions and options in the family's language come from the
+//! family catalog (`locales/<lang>/survey.ftl`), keyed by the codes below.
+
+use crate::domain::dates::add_months_clamped;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The instrument's version: answers keep the version they were given under.
+pub const VERSION: i32 = 1;
+
+/// The rounds: months after the hand-out.
+pub const ROUNDS: [u32; 2] = [1, 3];
+
+/// The answer every item accepts besides its own options.
+pub const PREFER_NOT: &str = "prefer_not";
+
+/// One question of the instrument: its code and its options (codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    pub code: &'static str,
+    pub options: &'static [&'static str],
+    /// The item that asks "why not", shown when this one is answered with `when`.
+    pub follow_up: Option<(&'static str, &'static str)>,
+}
+
+/// The items of a round (1 and 3 months), in order.
+pub const ITEMS: [Item; 7] = [
+    Item { code: "crib_in_use", options: &["yes", "no", "not_yet"], follow_up: Some(("no", "crib_not_used_why")) },
+    Item { code: "crib_not_used_why", options: &["no_room", "sleeps_with_me", "gave_away", "other"], follow_up: None },
+    Item {
+        code: "slept_last_night",
+        options: &["this_crib", "other_crib", "adult_bed", "couch_or_chair", "car_seat_or_swing", "other"],
+        follow_up: None,
+    },
+    Item { code: "position", options: &["back", "side", "stomach"], follow_up: None },
+    Item { code: "bed_sharing", options: &["always", "often", "sometimes", "rarely", "never"], follow_up: None },
+    Item { code: "soft_objects", options: &["yes", "no"], follow_up: None },
+    Item { code: "smoke_in_home", options: &["yes", "no"], follow_up: None },
+];
+
+/// The baseline question, asked at the hand-out.
+pub const BASELINE: Item = Item {
+    code: "would_have_slept",
+    options: &["own_crib", "bassinet", "adult_bed", "couch_or_chair", "car_seat_or_swing", "other"],
+    follow_up: None,
+};
+
+/// When the round `months` after a hand-out on `handed_out_on` is due (the same day of the
+/// month, clamped to the month's end as the eligibility rules do: Jan 31 + 1 month = Feb 28).
+pub fn due_on(handed_out_on: NaiveDate, months: u32) -> NaiveDate {
+    add_months_clamped(handed_out_on, months)
+}
+
+/// A submitted answer sheet as read: item → answer code (skipped items are absent).
+pub type Answers = BTreeMap<String, String>;
+
+/// Why a sheet could not be read: the item and a sentence.
+pub type Problems = Vec<(String, String)>;
+
+/// Read a submitted sheet (form fields or JSON, item code → option code): unknown items and
+/// unknown options are refused with a sentence; empty values are skipped items; the "why
+/// not" item only counts when its question was answered "no".
+pub fn read_answers<'a>(
+    items: &[Item],
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Answers, Problems> {
+    let mut answers = Answers::new();
+    let mut problems = Problems::new();
+    for (name, value) in fields {
+        let value = value.trim();
+        let Some(item) = items.iter().find(|i| i.code == name) else {
+            problems.push((name.to_string(), "This is not a question of the survey.".into()));
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        if value != PREFER_NOT && !item.options.contains(&value) {
+            problems.push((name.to_string(), "Choose one of the answers shown.".into()));
+            continue;
+        }
+        answers.insert(name.to_string(), value.to_string());
+    }
+    // A "why not" without its "no" is dropped, not refused (the page may keep a stale tick).
+    for item in items {
+        if let Some((when, why)) = item.follow_up {
+            if answers.get(item.code).map(String::as_str) != Some(when) {
+                answers.remove(why);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(answers)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The five safe-sleep measures, as the reports name them.
+pub const MEASURES: [&str; 5] = ["back_sleep", "crib_in_use", "no_bed_sharing", "no_soft_objects", "smoke_free"];
+
+/// A measure from an answer sheet: `Some(true)` meets it, `Some(false)` does not, `None`
+/// not answered (skipped or "prefer not to say": not counted among the measure's
+/// respondents).
+pub fn measure(answers: &Answers, name: &str) -> Option<bool> {
+    let a = |code: &str| answers.get(code).map(String::as_str).filter(|v| *v != PREFER_NOT);
+    match name {
+        "back_sleep" => a("position").map(|v| v == "back"),
+        "crib_in_use" => a("crib_in_use").map(|v| v == "yes"),
+        "no_bed_sharing" => a("bed_sharing").map(|v| v == "never" || v == "rarely"),
+        "no_soft_objects" => a("soft_objects").map(|v| v == "no"),
+        "smoke_free" => a("smoke_in_home").map(|v| v == "no"),
+        _ => None,
+    }
+}
+
+/// Healthy People 2030's target for a measure, where there is one (MICH-14: infants placed
+/// to sleep on their backs, 88.9 %).
+pub fn target_percent(measure: &str) -> Option<f64> {
+    (measure == "back_sleep").then_some(88.9)
+}
+
+/// The smallest count a report shows as it is.
+pub const SMALLEST_SHOWN: i64 = 5;
+
+/// One report cell: shown, or suppressed ("<5").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Cell {
+    Shown(i64),
+    Suppressed,
+}
+
+impl Cell {
+    /// As a report prints it.
+    pub fn text(self) -> String {
+        match self {
+            Cell::Shown(n) => n.to_string(),
+            Cell::Suppressed => format!("<{SMALLEST_SHOWN}"),
+        }
+    }
+}
+
+/// Suppress a row of counts that add up to `total` (e.g. respondents who met a measure and
+/// those who did not, or one group's cells): every count from 1 to 4 is hidden; when exactly
+/// one cell of the row (total included) is hidden, the next smallest shown cell is hidden too
+/// (its complement), so no hidden count can be got back by subtraction. Zero is shown (it
+/// reveals no one). Returns the cells and the total's cell.
+pub fn suppress(counts: &[i64], total: i64) -> (Vec<Cell>, Cell) {
+    let small = |n: i64| n > 0 && n < SMALLEST_SHOWN;
+    let mut hidden: Vec<bool> = counts.iter().map(|&n| small(n)).collect();
+    let mut total_hidden = small(total);
+    let hidden_count = hidden.iter().filter(|h| **h).count() + usize::from(total_hidden);
+    if hidden_count == 1 {
+        // Hide the smallest other non-zero cell (or the total, if none).
+        let next =
+            counts.iter().enumerate().filter(|(i, n)| !hidden[*i] && **n > 0).min_by_key(|(_, n)| **n).map(|(i, _)| i);
+        match next {
+            Some(i) => hidden[i] = true,
+            None => total_hidden = true,
+        }
+    }
+    let cells = counts.iter().zip(hidden).map(|(&n, h)| if h { Cell::Suppressed } else { Cell::Shown(n) }).collect();
+    (cells, if total_hidden { Cell::Suppressed } else { Cell::Shown(total) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn rounds_fall_one_and_three_months_on_clamped_to_the_months_end() {
+        assert_eq!(due_on(d(2026, 1, 31), 1), d(2026, 2, 28));
+        assert_eq!(due_on(d(2028, 1, 31), 1), d(2028, 2, 29));
+        assert_eq!(due_on(d(2026, 11, 30), 3), d(2027, 2, 28));
+        assert_eq!(due_on(d(2026, 12, 5), 1), d(2027, 1, 5));
+    }
+
+    #[test]
+    fn a_sheet_is_read_with_skips_and_prefer_not_and_refused_with_sentences() {
+        let sheet = read_answers(
+            &ITEMS,
+            [("crib_in_use", "no"), ("crib_not_used_why", "no_room"), ("position", "prefer_not"), ("bed_sharing", "")],
+        )
+        .unwrap();
+        assert_eq!(sheet.get("crib_not_used_why").map(String::as_str), Some("no_room"));
+        assert_eq!(sheet.get("position").map(String::as_str), Some("prefer_not"));
+        assert!(!sheet.contains_key("bed_sharing"), "skipped");
+        // "Why not" without "no" is dropped.
+        let sheet = read_answers(&ITEMS, [("crib_in_use", "yes"), ("crib_not_used_why", "gave_away")]).unwrap();
+        assert!(!sheet.contains_key("crib_not_used_why"));
+        let problems = read_answers(&ITEMS, [("position", "upside_down"), ("favourite_colour", "blue")]).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert!(read_answers(&ITEMS, []).unwrap().is_empty(), "everything may be skipped");
+    }
+
+    #[test]
+    fn measures_count_only_real_answers() {
+        let sheet = read_answers(
+            &ITEMS,
+            [("position", "back"), ("bed_sharing", "rarely"), ("soft_objects", "prefer_not"), ("smoke_in_home", "yes")],
+        )
+        .unwrap();
+        assert_eq!(measure(&sheet, "back_sleep"), Some(true));
+        assert_eq!(measure(&sheet, "no_bed_sharing"), Some(true));
+        assert_eq!(measure(&sheet, "no_soft_objects"), None, "prefer not to say is not counted");
+        assert_eq!(measure(&sheet, "smoke_free"), Some(false));
+        assert_eq!(measure(&sheet, "crib_in_use"), None, "skipped");
+        assert_eq!(target_percent("back_sleep"), Some(88.9));
+    }
+
+    #[test]
+    fn every_question_and_answer_has_words_in_every_language() {
+        let c = crate::catalog::Catalog::load(&crate::catalog::locales_dir()).expect("locales/ reads");
+        for lang in c.languages() {
+            let keys = c.keys(lang);
+            for item in ITEMS.iter().chain([&BASELINE]) {
+                let question = format!("survey-{}", item.code);
+                assert!(keys.contains(&question), "{lang}: {question}");
+                for option in item.options {
+                    let answer = format!("survey-{}-{option}", item.code);
+                    assert!(keys.contains(&answer), "{lang}: {answer}");
+                }
+            }
+            assert!(keys.contains(&format!("survey-{PREFER_NOT}")), "{lang}: prefer not to say");
+        }
+    }
+
+    #[test]
+    fn small_cells_are_hidden_with_a_complement_so_none_can_be_recovered() {
+        // 3 of 20: the 3 is hidden, and so is the 17 (else 20 - 17 = 3).
+        let (cells, total) = suppress(&[3, 17], 20);
+        assert_eq!(cells, vec![Cell::Suppressed, Cell::Suppressed]);
+        assert_eq!(total, Cell::Shown(20));
+        // Two small cells already hide each other.
+        let (cells, _) = suppress(&[2, 3, 30], 35);
+        assert_eq!(cells, vec![Cell::Suppressed, Cell::Suppressed, Cell::Shown(30)]);
+        // A small total hides itself and its smallest non-zero cell.
+        let (cells, total) = suppress(&[0, 4], 4);
+        assert_eq!((cells, total), (vec![Cell::Shown(0), Cell::Suppressed], Cell::Suppressed));
+        // Nothing small: nothing hidden.
+        assert_eq!(suppress(&[6, 9], 15), (vec![Cell::Shown(6), Cell::Shown(9)], Cell::Shown(15)));
+        assert_eq!(Cell::Suppressed.text(), "<5");
+    }
+}
