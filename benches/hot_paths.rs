@@ -133,6 +133,7 @@ async fn hand_out(b: &Bench, family_id: i64, infant_id: i64) {
         override_reason: None,
         referral_id: None,
         paper: None,
+        baseline_sleep: None,
     };
     cribs::store::handouts::hand_out(&txn, &b.who, "bench", &cmd).await.expect("handout");
     txn.commit().await.expect("commit");

@@ -389,6 +389,8 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 paper_slip: Set(None),
                 entered_at: Set(None),
                 no_lot_on_box: Set(false),
+                survey_token: Set(None),
+                baseline_sleep: Set(None),
             });
             summary.handouts += 1;
             movements.push(movement(p.site_id, p.model_id, "handout", -1, Some(hid), w.user_id, p.at));

@@ -24,6 +24,7 @@ mod m0018_baby_search;
 mod m0019_withdrawn_policies_and_kept_forms;
 mod m0020_no_lot_on_box;
 mod m0021_messages;
+mod m0022_survey;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_withdrawn_policies_and_kept_forms::Migration),
             Box::new(m0020_no_lot_on_box::Migration),
             Box::new(m0021_messages::Migration),
+            Box::new(m0022_survey::Migration),
         ]
     }
 }

@@ -89,6 +89,10 @@ pub struct HandoutRequest {
     pub occurred_at: Option<String>,
     /// The paper slip's number: the same slip at the same site records once.
     pub paper_slip: Option<String>,
+    /// The survey's baseline, asked at the hand-out: where the baby would have slept without
+    /// this crib (`own_crib`, `bassinet`, `adult_bed`, `couch_or_chair`, `car_seat_or_swing`,
+    /// `other`, or `prefer_not`); leave it out when not asked.
+    pub baseline_sleep: Option<String>,
 }
 
 /// Hand out a crib: gates in order scope (404) → eligibility (422 ineligible) → education
@@ -123,7 +127,8 @@ pub async fn create(
         req.referral_id,
     )?
     .with_no_lot_on_box(req.no_lot_on_box.unwrap_or(false))?
-    .with_paper(req.occurred_at.as_deref(), req.paper_slip.as_deref())?;
+    .with_paper(req.occurred_at.as_deref(), req.paper_slip.as_deref())?
+    .with_baseline(req.baseline_sleep.as_deref())?;
     let write = WriteRequest { key: WriteKey::Api(key.0), route: "POST /api/v1/handouts", body: &body.raw };
     let ran = handouts::hand_out_once(db.inner(), Caller { who, ip: &addr.0 }, write, &cmd).await?;
     // A paper slip already entered answers 200 with what it recorded (nothing new).
@@ -191,10 +196,14 @@ pub async fn follow_ups_due(user: ApiUser, db: &State<Db>, addr: ClientAddr) -> 
 #[serde(deny_unknown_fields)]
 pub struct CallRequest {
     pub reached: bool,
-    pub crib_in_use: Option<bool>,
-    pub sleeps_alone: Option<bool>,
-    pub sleeps_on_back: Option<bool>,
-    pub sleeps_in_crib: Option<bool>,
+    /// When reached: the survey's answers, item → option (`crib_in_use`: yes, no, not_yet;
+    /// `crib_not_used_why`: no_room, sleeps_with_me, gave_away, other; `slept_last_night`:
+    /// this_crib, other_crib, adult_bed, couch_or_chair, car_seat_or_swing, other;
+    /// `position`: back, side, stomach; `bed_sharing`: always, often, sometimes, rarely,
+    /// never; `soft_objects`: yes, no; `smoke_in_home`: yes, no). Any item may be left out
+    /// (skipped); `prefer_not` answers any of them.
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<std::collections::BTreeMap<String, String>>,
     pub note: Option<String>,
 }
 
@@ -216,12 +225,16 @@ pub async fn record_call(
 ) -> ApiResult<Answer> {
     let body = body?;
     let req = &body.value;
+    let answers = match (&req.answers, req.reached) {
+        (Some(a), true) => follow_ups::answers_of(a.iter().map(|(k, v)| (k.as_str(), v.as_str())))?,
+        (Some(a), false) if !a.is_empty() => {
+            return Err(AppError::validation("answers", "Answers come with a call that reached the family."))
+        }
+        _ => Default::default(),
+    };
     let outcome = CallOutcome {
         reached: req.reached,
-        crib_in_use: req.crib_in_use,
-        sleeps_alone: req.sleeps_alone,
-        sleeps_on_back: req.sleeps_on_back,
-        sleeps_in_crib: req.sleeps_in_crib,
+        answers,
         note: req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
     };
     let route = format!("POST /api/v1/follow-ups/{id}/calls");

@@ -11,6 +11,14 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A fresh short random token for a printed link (the survey's): 16 bytes, URL-safe base64
+/// (22 characters, 128 bits: not guessable, short enough under a QR code).
+pub fn short_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A fresh key for Rocket's private cookies: 64 random bytes, standard base64.
 pub fn random_secret_key() -> String {
     let mut bytes = [0u8; 64];

@@ -26,6 +26,7 @@ pub fn action_words(action: &str) -> String {
         "family.search" => "Searched for a family",
         "family.view" => "Opened the family's record",
         "follow_up.call" => "Recorded a follow-up call",
+        "survey.answer" => "The family answered the follow-up survey on its link",
         "handout.create" => "Handed out a crib",
         "handout.void" => "Voided a hand-out",
         "infant.add" => "Added a baby",

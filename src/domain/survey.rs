@@ -60,6 +60,74 @@ pub fn due_on(handed_out_on: NaiveDate, months: u32) -> NaiveDate {
     add_months_clamped(handed_out_on, months)
 }
 
+/// Days after a round is due before staff call a family who has not answered on the link.
+pub const CALL_AFTER_DAYS: i64 = 7;
+
+/// Rounds whose due date is on or before this day are owed a call today: due a week ago
+/// (`CALL_AFTER_DAYS`) and still not answered.
+pub fn calls_due_by(today: NaiveDate) -> NaiveDate {
+    today - chrono::Duration::days(CALL_AFTER_DAYS)
+}
+
+/// Days before its due date from which a round can be answered on the link.
+pub const OPENS_DAYS_BEFORE: i64 = 7;
+
+/// Days after the last round is due that the link still answers it; after that it is expired.
+pub const LAST_ROUND_OPEN_DAYS: i64 = 60;
+
+/// The days a round can be answered on the family's link, both ends inclusive: from a week
+/// before it is due until the next round opens (the last round: `LAST_ROUND_OPEN_DAYS` after
+/// it is due). A round's answers say how the baby sleeps at that age, so an old round is not
+/// answered once the next one is asked.
+pub fn link_window(handed_out_on: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
+    let opens = due_on(handed_out_on, months) - chrono::Duration::days(OPENS_DAYS_BEFORE);
+    let closes = match ROUNDS.iter().find(|r| **r > months) {
+        Some(next) => due_on(handed_out_on, *next) - chrono::Duration::days(OPENS_DAYS_BEFORE + 1),
+        None => due_on(handed_out_on, months) + chrono::Duration::days(LAST_ROUND_OPEN_DAYS),
+    };
+    (opens, closes)
+}
+
+/// The last day a hand-out's link answers anything.
+pub fn link_expires_on(handed_out_on: NaiveDate) -> NaiveDate {
+    let last = ROUNDS.iter().copied().max().unwrap_or(1);
+    link_window(handed_out_on, last).1
+}
+
+/// Whether a link's token is of the shape the program makes (URL-safe letters, 16 to 64):
+/// anything else is not looked up.
+pub fn token_shape_ok(token: &str) -> bool {
+    (16..=64).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// How a sheet was given: by the family on the link, or by phone with staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[serde(rename = "self")]
+    SelfComplete,
+    Phone,
+}
+
+impl Mode {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::SelfComplete => "self",
+            Mode::Phone => "phone",
+        }
+    }
+
+    /// As staff read it.
+    pub fn label(code: &str) -> &'static str {
+        match code {
+            "self" => "answered by the family on the link",
+            "phone" => "answered by phone",
+            _ => "answered",
+        }
+    }
+}
+
 /// A submitted answer sheet as read: item → answer code (skipped items are absent).
 pub type Answers = BTreeMap<String, String>;
 
@@ -120,6 +188,37 @@ pub fn measure(answers: &Answers, name: &str) -> Option<bool> {
         "no_soft_objects" => a("soft_objects").map(|v| v == "no"),
         "smoke_free" => a("smoke_in_home").map(|v| v == "no"),
         _ => None,
+    }
+}
+
+/// The version of the 14-day call before issue 23 (four yes/no answers, kept as they were
+/// given: `crib_in_use`, `sleeps_alone`, `sleeps_on_back`, `sleeps_in_crib`).
+pub const LEGACY_VERSION: i32 = 0;
+
+/// A measure from a sheet of the given instrument version. The legacy call asked about the
+/// crib in use and the back, so it counts toward those two only; its other questions were
+/// asked differently and are not put beside this instrument's.
+pub fn measure_of(version: i32, answers: &Answers, name: &str) -> Option<bool> {
+    if version == LEGACY_VERSION {
+        let yes = |code: &str| answers.get(code).map(|v| v == "yes");
+        return match name {
+            "back_sleep" => yes("sleeps_on_back"),
+            "crib_in_use" => yes("crib_in_use"),
+            _ => None,
+        };
+    }
+    measure(answers, name)
+}
+
+/// What a report calls a measure.
+pub fn measure_label(name: &str) -> &'static str {
+    match name {
+        "back_sleep" => "Laid on the back to sleep",
+        "crib_in_use" => "The program's crib is in use",
+        "no_bed_sharing" => "Rarely or never shares a bed",
+        "no_soft_objects" => "No blankets, pillows, bumpers or toys",
+        "smoke_free" => "No one smokes or vapes at home",
+        _ => "",
     }
 }
 
@@ -186,6 +285,29 @@ mod tests {
         assert_eq!(due_on(d(2028, 1, 31), 1), d(2028, 2, 29));
         assert_eq!(due_on(d(2026, 11, 30), 3), d(2027, 2, 28));
         assert_eq!(due_on(d(2026, 12, 5), 1), d(2027, 1, 5));
+    }
+
+    #[test]
+    fn a_round_is_open_on_the_link_from_a_week_before_until_the_next_opens() {
+        let (opens, closes) = link_window(d(2026, 1, 31), 1);
+        assert_eq!((opens, closes), (d(2026, 2, 21), d(2026, 4, 22)));
+        let (opens3, closes3) = link_window(d(2026, 1, 31), 3);
+        assert_eq!(opens3, d(2026, 4, 23), "the day after round 1 closes");
+        assert_eq!(closes3, d(2026, 6, 29));
+        assert_eq!(link_expires_on(d(2026, 1, 31)), d(2026, 6, 29));
+        assert!(token_shape_ok("abcdefghij_-012345"));
+        assert!(!token_shape_ok("short"));
+        assert!(!token_shape_ok("abcdefghijklmnop'; DROP"));
+    }
+
+    #[test]
+    fn legacy_calls_count_toward_the_back_and_the_crib_only() {
+        let sheet: Answers =
+            [("sleeps_on_back", "yes"), ("crib_in_use", "no"), ("sleeps_alone", "yes")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(measure_of(LEGACY_VERSION, &sheet, "back_sleep"), Some(true));
+        assert_eq!(measure_of(LEGACY_VERSION, &sheet, "crib_in_use"), Some(false));
+        assert_eq!(measure_of(LEGACY_VERSION, &sheet, "no_bed_sharing"), None);
+        assert_eq!(measure_of(VERSION, &sheet, "back_sleep"), None, "not this instrument's items");
     }
 
     #[test]

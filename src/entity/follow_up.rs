@@ -19,6 +19,8 @@ pub struct Model {
     pub sleeps_on_back: Option<bool>,
     pub sleeps_in_crib: Option<bool>,
     pub closed_at: Option<DateTimeUtc>,
+    /// The round: months after the hand-out (1 or 3; issue 23).
+    pub round_months: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

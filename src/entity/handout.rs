@@ -32,6 +32,11 @@ pub struct Model {
     pub entered_at: Option<DateTimeUtc>,
     /// Staff said the box had no lot number (a null lot with false: nobody said).
     pub no_lot_on_box: bool,
+    /// The follow-up survey's link (random, unique; none once voided before issue 23).
+    #[serde(skip)]
+    pub survey_token: Option<String>,
+    /// The baseline: where the baby would have slept without this crib (`domain::survey::BASELINE`).
+    pub baseline_sleep: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,6 +28,7 @@ pub mod referral_match;
 pub mod site;
 pub mod stock_balance;
 pub mod stock_movement;
+pub mod survey_answer;
 pub mod transfer;
 pub mod user;
 pub mod user_session;

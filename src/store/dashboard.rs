@@ -109,7 +109,8 @@ pub async fn dashboard(db: &impl ConnectionTrait, today: NaiveDate) -> Result<Da
         db,
         "SELECT COUNT(*) AS a, CAST(COALESCE(SUM(CASE WHEN due_on < ? THEN 1 ELSE 0 END), 0) AS BIGINT) AS b, \
          CAST(0 AS BIGINT) AS c FROM follow_ups WHERE status = 'due' AND due_on <= ?",
-        vec![today.into(), today.into()],
+        // Calls owed: a round a week past due and not answered on the link.
+        vec![crate::domain::survey::calls_due_by(today).into(), crate::domain::survey::calls_due_by(today).into()],
     ))
     .one(db)
     .await?

@@ -1,10 +1,14 @@
-//! Follow-up calls after a handout: due lists per site, recording a call's outcome, and
-//! closing a follow-up as completed (reached) or lost after three unanswered attempts.
+//! The follow-up rounds by phone (issue 23's staff fallback): the list of rounds a week past
+//! due and not answered on the family's link, recording a call — reached, with the survey's
+//! answers (the same instrument as the link, mode `phone`), or not — and closing a round as
+//! completed or lost after three unanswered attempts. A round's answers, however given, are
+//! read here for lists and for the family's record.
 
 use crate::db::Db;
 use crate::domain::actor::Actor;
 use crate::domain::states::FollowUpStatus;
-use crate::entity::{family, follow_up, follow_up_call, handout};
+use crate::domain::survey::{self, Answers};
+use crate::entity::{family, follow_up, follow_up_call, handout, survey_answer};
 use crate::error::{forbidden_unless, AppError};
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, Ran};
@@ -29,32 +33,80 @@ pub struct FollowUpView {
     pub caregiver: String,
     pub phone: Option<String>,
     pub preferred_language: String,
+    /// The round: months after the hand-out (1 or 3).
+    pub round_months: i32,
     pub due_on: NaiveDate,
     pub status: String,
+    /// Unanswered calls so far.
     pub attempts: i32,
     pub reached: Option<bool>,
-    pub crib_in_use: Option<bool>,
-    pub sleeps_alone: Option<bool>,
-    pub sleeps_on_back: Option<bool>,
-    pub sleeps_in_crib: Option<bool>,
+    /// The round's answers, item code → option code (`domain::survey`), once given.
+    pub answers: Option<RoundAnswers>,
 }
 
-/// The outcome of one call.
+/// A round's answer sheet as given.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct RoundAnswers {
+    /// The instrument's version (0: the 14-day call before issue 23, four yes/no answers).
+    pub instrument_version: i32,
+    /// `self` (the family, on the link) or `phone` (with staff).
+    pub mode: String,
+    pub answered_at: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = Object)]
+    pub answers: Answers,
+}
+
+impl RoundAnswers {
+    /// A stored sheet as read back.
+    pub fn of(row: &survey_answer::Model) -> RoundAnswers {
+        RoundAnswers {
+            instrument_version: row.instrument_version,
+            mode: row.mode.clone(),
+            answered_at: row.answered_at,
+            answers: serde_json::from_str(&row.answers).unwrap_or_default(),
+        }
+    }
+}
+
+/// The outcome of one call: reached with the answers given (any may be skipped), or not.
 #[derive(Debug, Clone, Default)]
 pub struct CallOutcome {
     pub reached: bool,
-    pub crib_in_use: Option<bool>,
-    pub sleeps_alone: Option<bool>,
-    pub sleeps_on_back: Option<bool>,
-    pub sleeps_in_crib: Option<bool>,
+    pub answers: Answers,
     pub note: Option<String>,
+}
+
+/// Read a sheet of the survey's round items (`domain::survey::read_answers`) as an outcome's
+/// answers, each problem under `answers.<item>`.
+pub fn answers_of<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Answers, AppError> {
+    survey::read_answers(&survey::ITEMS, fields).map_err(|problems| {
+        let mut f = crate::error::FieldErrors::new();
+        for (item, sentence) in problems {
+            f.entry(format!("answers.{item}")).or_default().push(sentence);
+        }
+        AppError::Validation(f)
+    })
+}
+
+/// The sheets of some follow-ups, by follow-up id (one statement).
+pub async fn sheets_of(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, survey_answer::Model>, AppError> {
+    Ok(survey_answer::Entity::find()
+        .filter(survey_answer::Column::FollowUpId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.follow_up_id, a))
+        .collect())
 }
 
 async fn view(db: &impl ConnectionTrait, f: follow_up::Model) -> Result<FollowUpView, AppError> {
     views(db, vec![f]).await?.pop().ok_or(AppError::NotFound)
 }
 
-/// Follow-ups with their families, in the order given: three statements however many rows.
+/// Follow-ups with their families, in the order given: four statements however many rows.
 async fn views(db: &impl ConnectionTrait, list: Vec<follow_up::Model>) -> Result<Vec<FollowUpView>, AppError> {
     let handouts: HashMap<i64, i64> = handout::Entity::find()
         .filter(handout::Column::Id.is_in(list.iter().map(|f| f.handout_id).collect::<Vec<_>>()))
@@ -70,6 +122,7 @@ async fn views(db: &impl ConnectionTrait, list: Vec<follow_up::Model>) -> Result
         .into_iter()
         .map(|f| (f.id, f))
         .collect();
+    let sheets = sheets_of(db, list.iter().map(|f| f.id).collect()).await?;
     list.into_iter()
         .map(|f| {
             let fam = handouts.get(&f.handout_id).and_then(|id| families.get(id)).ok_or(AppError::NotFound)?;
@@ -81,26 +134,37 @@ async fn views(db: &impl ConnectionTrait, list: Vec<follow_up::Model>) -> Result
                 caregiver: format!("{} {}", fam.first_name, fam.last_name),
                 phone: fam.phone.clone(),
                 preferred_language: fam.preferred_language.clone(),
+                round_months: f.round_months,
                 due_on: f.due_on,
                 status: f.status,
                 attempts: f.attempts,
                 reached: f.reached,
-                crib_in_use: f.crib_in_use,
-                sleeps_alone: f.sleeps_alone,
-                sleeps_on_back: f.sleeps_on_back,
-                sleeps_in_crib: f.sleeps_in_crib,
+                answers: sheets.get(&f.id).map(RoundAnswers::of),
             })
         })
         .collect()
 }
 
-/// The follow-ups due today at the reader's sites (managers: all), with the families shown
-/// audited.
+/// The rounds owed a call today at the reader's sites (managers: all): a week past due and
+/// not answered on the link (`survey::calls_due_by`), with the families shown audited.
 pub async fn read_due(db: &Db, by: Caller<'_>) -> Result<Vec<FollowUpView>, AppError> {
     forbidden_unless(by.who.works_with_families())?;
-    let list = due(db, by.who.site_scope(), crate::clock::today()).await?;
+    let list = due(db, by.who.site_scope(), survey::calls_due_by(crate::clock::today())).await?;
     audit::families_shown(db, by, "follow-ups due", list.iter().map(|f| f.family_id)).await?;
     Ok(list)
+}
+
+/// One round, for the call page, at a site the reader acts at (else 404), the family shown
+/// audited.
+pub async fn read_one(db: &Db, by: Caller<'_>, id: i64) -> Result<FollowUpView, AppError> {
+    forbidden_unless(by.who.works_with_families())?;
+    let f = follow_up::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    if !by.who.can_act_at(f.site_id) {
+        return Err(AppError::NotFound);
+    }
+    let v = view(db, f).await?;
+    audit::families_shown(db, by, "follow-up call", [v.family_id]).await?;
+    Ok(v)
 }
 
 /// Open follow-ups due on or before `by`, at the given sites (None = all), oldest first.
@@ -154,8 +218,8 @@ pub async fn call(
     .await
 }
 
-/// Record a call. Reached → completed with the answers; not reached → one more attempt,
-/// and the third unanswered attempt closes it as lost to follow-up.
+/// Record a call. Reached → completed with the answers (mode `phone`); not reached → one
+/// more attempt, and the third unanswered attempt closes the round as lost to follow-up.
 pub async fn record_call(
     db: &impl ConnectionTrait,
     who: &Actor,
@@ -175,10 +239,6 @@ pub async fn record_call(
         called_at: Set(now),
         called_by: Set(who.id),
         reached: Set(outcome.reached),
-        crib_in_use: Set(outcome.crib_in_use),
-        sleeps_alone: Set(outcome.sleeps_alone),
-        sleeps_on_back: Set(outcome.sleeps_on_back),
-        sleeps_in_crib: Set(outcome.sleeps_in_crib),
         note: Set(outcome.note.clone()),
         ..Default::default()
     }
@@ -200,12 +260,7 @@ pub async fn record_call(
         .filter(follow_up::Column::Attempts.eq(f.attempts))
         .filter(follow_up::Column::Status.eq(FollowUpStatus::Due.as_str()));
     if outcome.reached {
-        update = update
-            .col_expr(follow_up::Column::Reached, Expr::value(true))
-            .col_expr(follow_up::Column::CribInUse, Expr::value(outcome.crib_in_use))
-            .col_expr(follow_up::Column::SleepsAlone, Expr::value(outcome.sleeps_alone))
-            .col_expr(follow_up::Column::SleepsOnBack, Expr::value(outcome.sleeps_on_back))
-            .col_expr(follow_up::Column::SleepsInCrib, Expr::value(outcome.sleeps_in_crib));
+        update = update.col_expr(follow_up::Column::Reached, Expr::value(true));
     }
     if status != FollowUpStatus::Due {
         update = update.col_expr(follow_up::Column::ClosedAt, Expr::value(now));
@@ -217,6 +272,25 @@ pub async fn record_call(
         return Err(AppError::Conflict(
             "Someone recorded a call for this follow-up at the same time; reload and check.".into(),
         ));
+    }
+    if outcome.reached {
+        // NOTE: unique per round: the family answering on the link meanwhile refuses this
+        // (the conditional update above already saw the round still due).
+        survey_answer::ActiveModel {
+            follow_up_id: Set(id),
+            instrument_version: Set(survey::VERSION),
+            mode: Set(survey::Mode::Phone.as_str().into()),
+            answers: Set(serde_json::to_string(&outcome.answers).map_err(|e| AppError::Internal(e.to_string()))?),
+            answered_at: Set(now),
+            recorded_by: Set(Some(who.id)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .map_err(|e| match crate::store::constraints::unique_violation(&e) {
+            Some(_) => AppError::Conflict("This round was answered meanwhile; reload and check.".into()),
+            None => e.into(),
+        })?;
     }
     let f = follow_up::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     view(db, f).await

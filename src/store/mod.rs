@@ -48,6 +48,7 @@ pub mod sqlite;
 pub mod stock;
 pub mod stock_ops;
 pub mod stock_reads;
+pub mod survey;
 pub mod users;
 pub mod write;
 pub mod write_txn;

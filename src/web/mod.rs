@@ -76,6 +76,7 @@ pub fn routes() -> Vec<Route> {
         handouts::void::void_submit,
         handouts::follow_ups::follow_ups_page,
         handouts::follow_ups::follow_up_call,
+        handouts::follow_ups::follow_up_page,
         referrals::nurse::new_request_page,
         referrals::nurse::new_request_submit,
         referrals::nurse::requests_page,

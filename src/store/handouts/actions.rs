@@ -111,7 +111,25 @@ impl HandoutCommand {
             override_reason,
             referral_id,
             paper: None,
+            baseline_sleep: None,
         })
+    }
+
+    /// The survey's baseline as the family answered it at the hand-out (empty: not asked):
+    /// one of `domain::survey::BASELINE`'s options or "prefer not to say".
+    pub fn with_baseline(mut self, answer: Option<&str>) -> Result<HandoutCommand, AppError> {
+        let answer = answer.map(str::trim).filter(|a| !a.is_empty());
+        if let Some(a) = answer {
+            if a != crate::domain::survey::PREFER_NOT && !crate::domain::survey::BASELINE.options.contains(&a) {
+                let options = crate::domain::survey::BASELINE.options.join(", ");
+                return Err(AppError::validation(
+                    "baseline_sleep",
+                    format!("Where the baby would have slept: choose one of {options}, or prefer_not."),
+                ));
+            }
+        }
+        self.baseline_sleep = answer.map(str::to_string);
+        Ok(self)
     }
 
     /// The box has no lot number, as staff said (the hand-out form's explicit choice, or

@@ -8,6 +8,7 @@
 use crate::db::{begin_write, Db};
 use crate::domain::actor::Actor;
 use crate::domain::states::{FollowUpStatus, ReferralStatus};
+use crate::domain::survey;
 use crate::entity::{audit_event, eligibility_check, follow_up, handout, referral, stock_balance, stock_movement};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry};
@@ -56,6 +57,9 @@ pub struct HandoutCommand {
     pub referral_id: Option<i64>,
     /// A hand-out that happened on paper while the network was down, entered afterwards.
     pub paper: Option<PaperSlip>,
+    /// The survey's baseline: where the baby would have slept without this crib (an option
+    /// of `domain::survey::BASELINE`, or "prefer not to say"; None when not asked).
+    pub baseline_sleep: Option<String>,
 }
 
 /// A hand-out entered from a pre-numbered paper slip: when it happened (not in the future,
@@ -148,7 +152,7 @@ pub struct HandoutPlan {
     pub(crate) referral: Option<referral::Model>,
     /// The request was named by the caller (not just found open for the infant).
     pub(crate) referral_named: bool,
-    pub(crate) follow_up_days: i64,
+    pub(crate) baseline_sleep: Option<String>,
     /// The day of the hand-out (a paper hand-out's own day).
     pub(crate) today: chrono::NaiveDate,
     /// A hand-out entered from paper.
@@ -327,7 +331,7 @@ pub async fn plan(db: &impl ConnectionTrait, who: &Actor, cmd: &HandoutCommand) 
         education_id,
         referral,
         referral_named: cmd.referral_id.is_some(),
-        follow_up_days: i64::from(params.follow_up_days),
+        baseline_sleep: cmd.baseline_sleep.clone(),
         today,
         paper: cmd.paper.clone(),
         lapsed_holds_here: g.lapsed_holds_here > 0,
@@ -428,7 +432,7 @@ pub async fn record(
         db,
         vec![
             backend.build(&stock_movement::Entity::insert(rows.movement).into_query()),
-            backend.build(&follow_up::Entity::insert(rows.follow_up).into_query()),
+            backend.build(&follow_up::Entity::insert_many(rows.follow_ups).into_query()),
             backend.build(&audit_event::Entity::insert(rows.audit).into_query()),
         ],
     )
@@ -465,7 +469,8 @@ pub async fn record(
 pub(crate) struct HandoutRows {
     pub handout: handout::ActiveModel,
     pub movement: stock_movement::ActiveModel,
-    pub follow_up: follow_up::ActiveModel,
+    /// The survey's rounds (`domain::survey::ROUNDS`: 1 and 3 months).
+    pub follow_ups: Vec<follow_up::ActiveModel>,
     pub audit: audit_event::ActiveModel,
 }
 
@@ -501,20 +506,26 @@ impl HandoutRows {
             created_by: Set(who.id),
             paper_slip: Set(plan.paper.as_ref().map(|p| p.slip.clone())),
             entered_at: Set(plan.paper.as_ref().map(|_| now)),
+            survey_token: Set(Some(crate::auth::token::short_token())),
+            baseline_sleep: Set(plan.baseline_sleep.clone()),
             ..Default::default()
         };
         let movement = HandoutRows::movement_of(who, plan, handout_id);
         let mut movement = if hold_here { held_movement_row(&movement) } else { movement_row(&movement) };
         // The crib left the shelf when it happened on paper.
         movement.created_at = Set(happened);
-        let follow_up = follow_up::ActiveModel {
-            handout_id: Set(handout_id),
-            site_id: Set(plan.site_id),
-            due_on: Set(plan.today + Duration::days(plan.follow_up_days)),
-            status: Set(FollowUpStatus::Due.as_str().into()),
-            attempts: Set(0),
-            ..Default::default()
-        };
+        let follow_ups = survey::ROUNDS
+            .iter()
+            .map(|&months| follow_up::ActiveModel {
+                handout_id: Set(handout_id),
+                site_id: Set(plan.site_id),
+                due_on: Set(survey::due_on(plan.today, months)),
+                status: Set(FollowUpStatus::Due.as_str().into()),
+                attempts: Set(0),
+                round_months: Set(months as i32),
+                ..Default::default()
+            })
+            .collect();
         let audit = audit::row(
             Some(who),
             Some(ip),
@@ -532,7 +543,7 @@ impl HandoutRows {
                 }),
             },
         );
-        HandoutRows { handout, movement, follow_up, audit }
+        HandoutRows { handout, movement, follow_ups, audit }
     }
 
     /// The ledger movement of a handout (the take applies it to the balance).

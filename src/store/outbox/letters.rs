@@ -274,7 +274,7 @@ async fn calls_due(db: &impl ConnectionTrait, m: &message::Model, facts: &mut Fa
     )
     .bind(u)
     .push(" AND f.due_on <= ")
-    .bind(day)
+    .bind(crate::domain::survey::calls_due_by(day))
     .push(" GROUP BY s.name ORDER BY s.name");
     let rows = Row::find_by_statement(sql.statement()).all(db).await?;
     facts.counts = rows.into_iter().map(|r| (r.name, r.n)).collect();

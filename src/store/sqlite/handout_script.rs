@@ -58,11 +58,10 @@ fn script(who: &Actor, ip: &str, plan: &HandoutPlan) -> sea_orm::Statement {
         .push(" AND on_hand - reserved >= 1;\n");
     insert_select(&mut sql, "handouts", &set_values(&rows.handout), None);
     sql.push(" WHERE changes() = 1 RETURNING *;\n");
-    for (table, values) in [
-        ("stock_movements", set_values(&rows.movement)),
-        ("follow_ups", set_values(&rows.follow_up)),
-        ("audit_events", set_values(&rows.audit)),
-    ] {
+    let rest = std::iter::once(("stock_movements", set_values(&rows.movement)))
+        .chain(rows.follow_ups.iter().map(|f| ("follow_ups", set_values(f))))
+        .chain(std::iter::once(("audit_events", set_values(&rows.audit))));
+    for (table, values) in rest {
         insert_select(&mut sql, table, &values, Some("h.id"));
         sql.push(" FROM handouts h WHERE h.receipt_number = ").bind(receipt.clone()).push(";\n");
     }

@@ -1,25 +1,33 @@
-//! Follow-ups due: a list with phone numbers and a short outcome form per call.
+//! The follow-up calls (issue 23's staff fallback): the list of rounds a week past due that
+//! the family has not answered on its link (`/follow-ups`), and one round's call page
+//! (`/follow-ups/<id>`): reached or not, and when reached the survey's questions — the
+//! same instrument as the family's link — in English with the family's own words beneath
+//! for a family who reads another language, every question skippable. Three unanswered
+//! calls close the round as lost.
 
 use crate::auth::csrf;
 use crate::auth::guards::{ClientAddr, PageUser};
+use crate::catalog::catalog;
 use crate::db::Db;
 use crate::domain::states::FollowUpStatus;
+use crate::domain::survey;
 use crate::error::AppError;
 use crate::store::audit::Caller;
-use crate::store::follow_ups::{self, CallOutcome};
+use crate::store::follow_ups::{self, CallOutcome, FollowUpView};
 use crate::store::write::{FormToken, Mode, WriteKey};
 use crate::web::context::page;
 use crate::web::error_page::PageResult;
 use crate::web::input::Checked;
 use rocket::form::FromForm;
-use rocket::http::CookieJar;
+use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, State};
+use rocket::{get, post, Either, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-/// One call's outcome as submitted.
+/// One call as submitted: reached, the answers (item code → option code), a note.
 #[derive(FromForm)]
 pub struct CallForm {
     #[field(default = String::new())]
@@ -27,19 +35,14 @@ pub struct CallForm {
     pub form_token: FormToken,
     #[field(default = String::new())]
     pub reached: String,
-    #[field(default = false)]
-    pub crib_in_use: bool,
-    #[field(default = false)]
-    pub sleeps_alone: bool,
-    #[field(default = false)]
-    pub sleeps_on_back: bool,
-    #[field(default = false)]
-    pub sleeps_in_crib: bool,
     #[field(default = String::new())]
     pub note: String,
+    /// The survey's answers, `answers[<item>]`.
+    #[field(default = BTreeMap::new())]
+    pub answers: BTreeMap<String, String>,
 }
 
-/// Follow-ups due today or earlier at the user's sites (managers: all).
+/// The rounds owed a call at the user's sites (managers: all).
 #[get("/follow-ups")]
 pub async fn follow_ups_page(
     user: PageUser,
@@ -49,26 +52,111 @@ pub async fn follow_ups_page(
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult<Template> {
     let due = follow_ups::read_due(db.inner(), Caller { who: &user.0, ip: &addr.0 }).await?;
-    // Each call's form carries its own one-time token: a resent form records one call.
-    let due: Vec<serde_json::Value> = due
-        .into_iter()
-        .map(|f| {
-            let mut v = serde_json::to_value(&f).unwrap_or_default();
-            v["form_token"] = json!(FormToken::fresh());
-            v
-        })
-        .collect();
     let ctx = page(
-        "Follow-ups due",
+        "Follow-up calls",
         Some(&user.0),
         cookies,
         flash,
-        json!({"due": due, "max_attempts": follow_ups::MAX_ATTEMPTS}),
+        json!({"due": due, "max_attempts": follow_ups::MAX_ATTEMPTS, "call_after_days": survey::CALL_AFTER_DAYS}),
     );
     Ok(Template::render("handouts/follow_ups", ctx))
 }
 
-/// Record one call and go back to the list.
+/// The survey's questions for the call page: each item's question and options in English,
+/// and in the family's language when that is another one.
+fn questions(lang: &str) -> Vec<Value> {
+    let c = catalog();
+    let lang = c.supported(lang);
+    let other = (lang != "en").then_some(lang);
+    survey::ITEMS
+        .iter()
+        .map(|item| {
+            let q = format!("survey-{}", item.code);
+            let options: Vec<Value> = item
+                .options
+                .iter()
+                .copied()
+                .map(|o| {
+                    let k = format!("survey-{}-{o}", item.code);
+                    json!({"value": o, "label": c.text("en", &k), "theirs": other.map(|l| c.text(l, &k))})
+                })
+                .chain(std::iter::once(json!({
+                    "value": survey::PREFER_NOT,
+                    "label": c.text("en", "survey-prefer_not"),
+                    "theirs": other.map(|l| c.text(l, "survey-prefer_not")),
+                })))
+                .collect();
+            json!({
+                "code": item.code,
+                "question": c.text("en", &q),
+                "theirs": other.map(|l| c.text(l, &q)),
+                "options": options,
+                "why_of": survey::ITEMS.iter().find(|i| i.follow_up.is_some_and(|(_, why)| why == item.code)).map(|i| i.code),
+            })
+        })
+        .collect()
+}
+
+fn call_page(
+    user: &PageUser,
+    cookies: &CookieJar<'_>,
+    f: &FollowUpView,
+    form: Value,
+    errors: BTreeMap<String, Vec<String>>,
+) -> Template {
+    let lang_name = if f.preferred_language == "es" { "Spanish" } else { "English" };
+    let ctx = page(
+        "Record a follow-up call",
+        Some(&user.0),
+        cookies,
+        None,
+        json!({
+            "f": f,
+            "language_name": lang_name,
+            "questions": questions(&f.preferred_language),
+            "form": form,
+            "errors": errors.into_iter().map(|(k, v)| (k, v.join(" "))).collect::<BTreeMap<_, _>>(),
+            "max_attempts": follow_ups::MAX_ATTEMPTS,
+        }),
+    );
+    Template::render("handouts/follow_up_call", ctx)
+}
+
+/// One round's call page.
+#[get("/follow-ups/<id>")]
+pub async fn follow_up_page(
+    user: PageUser,
+    db: &State<Db>,
+    cookies: &CookieJar<'_>,
+    addr: ClientAddr,
+    id: i64,
+) -> PageResult<Template> {
+    let f = follow_ups::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
+    let form = json!({"form_token": FormToken::fresh(), "reached": "", "note": "", "answers": {}});
+    Ok(call_page(&user, cookies, &f, form, BTreeMap::new()))
+}
+
+/// The call page again, with what was typed and what to fix.
+async fn again(
+    db: &Db,
+    user: &PageUser,
+    cookies: &CookieJar<'_>,
+    ip: &str,
+    id: i64,
+    form: &CallForm,
+    e: AppError,
+) -> Result<Either<Flash<Redirect>, (Status, Template)>, AppError> {
+    let f = follow_ups::read_one(db, Caller { who: &user.0, ip }, id).await?;
+    let errors = match e {
+        AppError::Validation(fields) => fields,
+        other => BTreeMap::from([("form".to_string(), vec![other.sentence()])]),
+    };
+    let kept = json!({"form_token": form.form_token.or_fresh(), "reached": form.reached, "note": form.note,
+        "answers": form.answers});
+    Ok(Either::Right((Status::UnprocessableEntity, call_page(user, cookies, &f, kept, errors))))
+}
+
+/// Record one call and go back to the list (or show the form again with what to fix).
 #[post("/follow-ups/<id>/call", data = "<form>")]
 pub async fn follow_up_call(
     user: PageUser,
@@ -77,42 +165,44 @@ pub async fn follow_up_call(
     addr: ClientAddr,
     id: i64,
     form: Checked<CallForm>,
-) -> PageResult<Flash<Redirect>> {
+) -> PageResult<Either<Flash<Redirect>, (Status, Template)>> {
     csrf::verify(cookies, &form.csrf_token)?;
+    let by = Caller { who: &user.0, ip: &addr.0 };
     let reached = match form.reached.as_str() {
         "yes" => true,
         "no" => false,
-        _ => return Ok(Flash::error(Redirect::to("/follow-ups"), "Say whether the family was reached.")),
+        _ => return Ok(again(db.inner(), &user, cookies, &addr.0, id, &form, AppError::validation("reached", "Say whether the family was reached.")).await?),
+    };
+    let answers = if reached {
+        match follow_ups::answers_of(form.answers.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            Ok(a) => a,
+            Err(e) => return Ok(again(db.inner(), &user, cookies, &addr.0, id, &form, e).await?),
+        }
+    } else {
+        Default::default()
     };
     let note = Some(form.note.trim().to_string()).filter(|s| !s.is_empty());
-    let outcome = CallOutcome {
-        reached,
-        crib_in_use: reached.then_some(form.crib_in_use),
-        sleeps_alone: reached.then_some(form.sleeps_alone),
-        sleeps_on_back: reached.then_some(form.sleeps_on_back),
-        sleeps_in_crib: reached.then_some(form.sleeps_in_crib),
-        note,
-    };
-    let body = json!({"reached": reached, "crib_in_use": outcome.crib_in_use, "sleeps_alone": outcome.sleeps_alone,
-        "sleeps_on_back": outcome.sleeps_on_back, "sleeps_in_crib": outcome.sleeps_in_crib, "note": outcome.note});
+    let body = json!({"reached": reached, "answers": answers, "note": note});
+    let outcome = CallOutcome { reached, answers, note };
     let route = format!("POST /follow-ups/{id}/call");
     let mode = Mode::write(WriteKey::Form(form.form_token.clone()), &route, &body);
-    let v = match follow_ups::call(db.inner(), Caller { who: &user.0, ip: &addr.0 }, mode, id, &outcome).await {
+    let v = match follow_ups::call(db.inner(), by, mode, id, &outcome).await {
         Ok(ran) if ran.replayed => {
-            return Ok(Flash::success(Redirect::to("/follow-ups"), "That call was already recorded."));
+            return Ok(Either::Left(Flash::success(Redirect::to("/follow-ups"), "That call was already recorded.")));
         }
         Ok(ran) => ran.value,
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::BadRequest(_))) => {
-            return Ok(Flash::error(Redirect::to("/follow-ups"), e.sentence()));
+            return Ok(again(db.inner(), &user, cookies, &addr.0, id, &form, e).await?)
         }
         Err(e) => return Err(e.into()),
     };
+    let who = &v.caregiver;
     let msg = match FollowUpStatus::parse(&v.status) {
-        Some(FollowUpStatus::Completed) => "Call recorded: follow-up complete.".to_string(),
+        Some(FollowUpStatus::Completed) => format!("Call with {who} recorded: the {}-month round is complete.", v.round_months),
         Some(FollowUpStatus::LostToFollowUp) => {
-            "Call recorded: no answer three times, closed as lost to follow-up.".to_string()
+            format!("No answer from {who} three times: the {}-month round is closed as lost to follow-up.", v.round_months)
         }
-        _ => format!("Call recorded: attempt {} of {}.", v.attempts, follow_ups::MAX_ATTEMPTS),
+        _ => format!("No answer from {who}: attempt {} of {}.", v.attempts, follow_ups::MAX_ATTEMPTS),
     };
-    Ok(Flash::success(Redirect::to("/follow-ups"), msg))
+    Ok(Either::Left(Flash::success(Redirect::to("/follow-ups"), msg)))
 }

@@ -47,6 +47,9 @@ pub struct HandoutForm {
     pub lot: String,
     #[field(default = String::new())]
     pub override_reason: String,
+    /// The survey's baseline (`domain::survey::BASELINE`): empty when not asked.
+    #[field(default = String::new())]
+    pub baseline_sleep: String,
 }
 
 fn infant_label(i: &crate::store::reference::Infant) -> String {
@@ -130,7 +133,9 @@ async fn render(
                 "lot_choice": form.lot_choice,
                 "lot": form.lot,
                 "override_reason": form.override_reason,
+                "baseline_sleep": form.baseline_sleep,
             },
+            "baseline": baseline_choices(),
             "lots": lots,
             "held": held_here.map(|h| json!({"sentence": h.sentence_for(&user.0), "model": h.crib_model_name})),
             "choices": {"none": LOT_CHOICE_NONE, "other": LOT_CHOICE_OTHER},
@@ -212,6 +217,27 @@ pub async fn handout_confirm(
     Ok((Status::Ok, t))
 }
 
+/// The baseline question's choices in the staff's words (the family catalog's English).
+fn baseline_choices() -> Value {
+    let c = crate::catalog::catalog();
+    let item = crate::domain::survey::BASELINE;
+    let options: Vec<Value> = item
+        .options
+        .iter()
+        .copied()
+        .chain([crate::domain::survey::PREFER_NOT])
+        .map(|o| {
+            let key = if o == crate::domain::survey::PREFER_NOT {
+                format!("survey-{o}")
+            } else {
+                format!("survey-{}-{o}", item.code)
+            };
+            json!({"value": o, "label": c.text("en", &key)})
+        })
+        .collect();
+    json!({"question": c.text("en", &format!("survey-{}", item.code)), "options": options})
+}
+
 /// The form as the store's command, with its rules (`HandoutCommand::parse`): the same
 /// check on the confirmation and on the write.
 /// The lot is the form's one answer (`domain::stock::lot_from_form`): a lot, or "no lot
@@ -236,7 +262,7 @@ fn command_of(who: &Actor, family_id: i64, form: &HandoutForm) -> Result<Handout
     );
     // Every problem at once: the lot's beside the others'.
     match (answer, parsed) {
-        (Ok(_), parsed) => parsed?.with_no_lot_on_box(no_lot),
+        (Ok(_), parsed) => parsed?.with_no_lot_on_box(no_lot)?.with_baseline(Some(&form.baseline_sleep)),
         (Err(m), Err(AppError::Validation(mut fields))) => {
             fields.entry("lot".to_string()).or_default().insert(0, m.to_string());
             Err(AppError::Validation(fields))
