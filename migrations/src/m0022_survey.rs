@@ -37,8 +37,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for column in [opt("survey_token").string_len(64).to_owned(), opt("baseline_sleep").string_len(32).to_owned()]
-        {
+        for column in [opt("survey_token").string_len(64).to_owned(), opt("baseline_sleep").string_len(32).to_owned()] {
             manager.alter_table(Table::alter().table(Alias::new("handouts")).add_column(column).to_owned()).await?;
         }
         manager
@@ -115,7 +114,10 @@ impl MigrationTrait for Migration {
         };
         db.execute_unprepared(&format!("UPDATE handouts SET survey_token = {token} WHERE voided_at IS NULL")).await?;
         let live = db
-            .query_all_raw(run("SELECT id, site_id, handed_out_on FROM handouts WHERE voided_at IS NULL".into(), vec![]))
+            .query_all_raw(run(
+                "SELECT id, site_id, handed_out_on FROM handouts WHERE voided_at IS NULL".into(),
+                vec![],
+            ))
             .await?;
         for r in live {
             let id: i64 = r.try_get("", "id")?;
@@ -133,9 +135,7 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         }
-        manager
-            .create_index(index("follow_ups", "ux_follow_ups_round", &["handout_id", "round_months"], true))
-            .await?;
+        manager.create_index(index("follow_ups", "ux_follow_ups_round", &["handout_id", "round_months"], true)).await?;
         manager.create_index(index("handouts", "ux_handouts_survey_token", &["survey_token"], true)).await
     }
 
@@ -150,7 +150,9 @@ impl MigrationTrait for Migration {
             .drop_index(Index::drop().name("ux_handouts_survey_token").table(Alias::new("handouts")).to_owned())
             .await?;
         manager
-            .alter_table(Table::alter().table(Alias::new("follow_ups")).drop_column(Alias::new("round_months")).to_owned())
+            .alter_table(
+                Table::alter().table(Alias::new("follow_ups")).drop_column(Alias::new("round_months")).to_owned(),
+            )
             .await?;
         for column in ["survey_token", "baseline_sleep"] {
             manager

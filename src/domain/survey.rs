@@ -302,8 +302,10 @@ mod tests {
 
     #[test]
     fn legacy_calls_count_toward_the_back_and_the_crib_only() {
-        let sheet: Answers =
-            [("sleeps_on_back", "yes"), ("crib_in_use", "no"), ("sleeps_alone", "yes")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let sheet: Answers = [("sleeps_on_back", "yes"), ("crib_in_use", "no"), ("sleeps_alone", "yes")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(measure_of(LEGACY_VERSION, &sheet, "back_sleep"), Some(true));
         assert_eq!(measure_of(LEGACY_VERSION, &sheet, "crib_in_use"), Some(false));
         assert_eq!(measure_of(LEGACY_VERSION, &sheet, "no_bed_sharing"), None);

@@ -93,10 +93,9 @@ fn state_of(handed_out_on: NaiveDate, rounds: &[follow_up::Model], today: NaiveD
         let next = rounds.get(i + 1).map(|n| window(n).0);
         return match FollowUpStatus::parse(&f.status) {
             // A round closed as lost after three unanswered calls still takes the family's answer.
-            Some(FollowUpStatus::Due | FollowUpStatus::LostToFollowUp) => LinkState::Open {
-                follow_up_id: f.id,
-                round_months: u32::try_from(f.round_months).unwrap_or(1),
-            },
+            Some(FollowUpStatus::Due | FollowUpStatus::LostToFollowUp) => {
+                LinkState::Open { follow_up_id: f.id, round_months: u32::try_from(f.round_months).unwrap_or(1) }
+            }
             Some(FollowUpStatus::Completed) => LinkState::Answered { next },
             _ => LinkState::Expired,
         };
@@ -129,8 +128,7 @@ pub async fn answer_by_link(db: &Db, token: &str, ip: &str, answers: &Answers) -
         .col_expr(follow_up::Column::ClosedAt, Expr::value(now))
         .filter(follow_up::Column::Id.eq(follow_up_id))
         .filter(
-            follow_up::Column::Status
-                .is_in([FollowUpStatus::Due.as_str(), FollowUpStatus::LostToFollowUp.as_str()]),
+            follow_up::Column::Status.is_in([FollowUpStatus::Due.as_str(), FollowUpStatus::LostToFollowUp.as_str()]),
         )
         .exec(&txn)
         .await?

@@ -20,6 +20,7 @@ pub mod policy;
 pub mod referrals;
 pub mod reports;
 pub mod stock;
+pub mod survey;
 pub mod words;
 
 use crate::auth::guards::is_tls;
@@ -77,6 +78,9 @@ pub fn routes() -> Vec<Route> {
         handouts::follow_ups::follow_ups_page,
         handouts::follow_ups::follow_up_call,
         handouts::follow_ups::follow_up_page,
+        // The family's follow-up survey, no sign-in (issue 23).
+        survey::survey_page,
+        survey::survey_submit,
         referrals::nurse::new_request_page,
         referrals::nurse::new_request_submit,
         referrals::nurse::requests_page,

@@ -171,7 +171,18 @@ pub async fn follow_up_call(
     let reached = match form.reached.as_str() {
         "yes" => true,
         "no" => false,
-        _ => return Ok(again(db.inner(), &user, cookies, &addr.0, id, &form, AppError::validation("reached", "Say whether the family was reached.")).await?),
+        _ => {
+            return Ok(again(
+                db.inner(),
+                &user,
+                cookies,
+                &addr.0,
+                id,
+                &form,
+                AppError::validation("reached", "Say whether the family was reached."),
+            )
+            .await?)
+        }
     };
     let answers = if reached {
         match follow_ups::answers_of(form.answers.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
@@ -198,9 +209,14 @@ pub async fn follow_up_call(
     };
     let who = &v.caregiver;
     let msg = match FollowUpStatus::parse(&v.status) {
-        Some(FollowUpStatus::Completed) => format!("Call with {who} recorded: the {}-month round is complete.", v.round_months),
+        Some(FollowUpStatus::Completed) => {
+            format!("Call with {who} recorded: the {}-month round is complete.", v.round_months)
+        }
         Some(FollowUpStatus::LostToFollowUp) => {
-            format!("No answer from {who} three times: the {}-month round is closed as lost to follow-up.", v.round_months)
+            format!(
+                "No answer from {who} three times: the {}-month round is closed as lost to follow-up.",
+                v.round_months
+            )
         }
         _ => format!("No answer from {who}: attempt {} of {}.", v.attempts, follow_ups::MAX_ATTEMPTS),
     };

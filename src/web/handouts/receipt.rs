@@ -1,6 +1,7 @@
 //! The printed receipt: one page in the family's language with the receipt number, date,
 //! site, model, lot, the ABCD reminders in large type, the program's phone and the site's
-//! hours, and two signature lines. On screen only: a "crib handed out" banner, a Print
+//! hours, the follow-up survey's QR code with its short address beneath, and two signature
+//! lines. On screen only: a "crib handed out" banner, a Print
 //! button and the other languages (`?lang=`, which changes nothing about the family).
 
 use crate::auth::guards::{ClientAddr, PageUser};
@@ -23,6 +24,7 @@ pub async fn receipt_page(
     user: PageUser,
     db: &State<Db>,
     contact: &State<FamilyContact>,
+    mailer: &State<std::sync::Arc<crate::mail::Mailer>>,
     addr: ClientAddr,
     id: i64,
     lang: Option<&str>,
@@ -33,6 +35,12 @@ pub async fn receipt_page(
     let lang = c.supported(lang.unwrap_or(&fam.preferred_language));
     let model = model_name(c, lang, &r.model_code, &r.model_name);
     let baby = baby_words(c, lang, &baby);
+    // The follow-up survey's link: a QR code made here and the address to type beneath.
+    let survey = h.survey_token.as_deref().filter(|_| h.voided_at.is_none()).map(|token| {
+        let url = format!("{}/s/{token}", mailer.public_url);
+        let shown = url.trim_start_matches("https://").trim_start_matches("http://").to_string();
+        json!({"qr_svg": crate::auth::totp::qr_svg(&url), "url": url, "shown": shown})
+    });
     Ok(Template::render(
         "handouts/receipt",
         json!({
@@ -57,6 +65,7 @@ pub async fn receipt_page(
             "phone": contact.phone,
             "hours": hours_words(c, lang, contact.hours.for_site(&site.code)),
             "may_void": user.0.is_manager() && h.voided_at.is_none(),
+            "survey": survey,
         }),
     ))
 }
