@@ -82,6 +82,7 @@ pub fn routes() -> Vec<Route> {
         outcomes::referrals,
         outcomes::follow_ups,
         outcomes::stock,
+        outcomes::safe_sleep,
     ]
 }
 

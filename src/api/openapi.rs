@@ -97,6 +97,7 @@ impl Modify for BearerAuth {
         crate::api::outcomes::referrals,
         crate::api::outcomes::follow_ups,
         crate::api::outcomes::stock,
+        crate::api::outcomes::safe_sleep,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

@@ -167,3 +167,65 @@ pub async fn stock(
 ) -> ApiResult<ReportAnswer> {
     respond(db.inner(), csv, Outcome::Stock, raw(from, to, site_id), table).await
 }
+
+/// The query of the safe-sleep report.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the query; Rocket parses the fields one by one")]
+pub struct SafeSleepParams {
+    /// First due date, YYYY-MM-DD (default: 1 January this year, New York).
+    from: Option<String>,
+    /// Last due date, YYYY-MM-DD, inclusive (default: 31 December this year); rounds not yet due are not counted.
+    to: Option<String>,
+    /// 1 or 3 (months after the crib); both when left out.
+    round: Option<String>,
+    /// `csa` or `race_ethnicity`: a row per group beside the program's.
+    group: Option<String>,
+    /// Only the rounds of this site's hand-outs.
+    site_id: Option<i64>,
+    /// For CSV: `measures` (numerator and denominator per measure and round, the default) or `by_group`.
+    table: Option<String>,
+}
+
+/// Did the babies sleep safely? Per follow-up round due in the period: rounds due, answered
+/// and the response rate, and for each measure (`back_sleep`, `crib_in_use`,
+/// `no_bed_sharing`, `no_soft_objects`, `smoke_free`) the respondents who met it, of those
+/// who answered its question, with the share — overall and by group. Counts from 1 to 4 are
+/// "<5", with complementary cells hidden too. Back sleep carries Healthy People 2030's
+/// target (88.9 %).
+#[utoipa::path(get, path = "/api/v1/reports/safe-sleep", tag = "reports", params(SafeSleepParams),
+    responses(
+        (status = 200, description = "the report; with `Accept: text/csv`, one table as CSV",
+            content((outcomes::safe_sleep::SafeSleepReport = "application/json"), (String = "text/csv"))),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/v1/reports/safe-sleep?<from>&<to>&<round>&<group>&<site_id>&<table>")]
+#[expect(clippy::too_many_arguments, reason = "the report's query, one parameter each")]
+pub async fn safe_sleep(
+    _user: ApiManager,
+    db: &State<Db>,
+    csv: WantsCsv,
+    from: Option<String>,
+    to: Option<String>,
+    round: Option<String>,
+    group: Option<String>,
+    site_id: Option<String>,
+    table: Option<String>,
+) -> ApiResult<ReportAnswer> {
+    use crate::store::outcomes::{safe_sleep, Tables};
+    let raw = RawReportParams { from, to, site_id, group };
+    let (q, table) = safe_sleep::params(db.inner(), &raw, round.as_deref(), table.as_deref()).await?;
+    let report = {
+        let _turn =
+            crate::store::reports::report_turn(sea_orm::ConnectionTrait::get_database_backend(db.inner())).await;
+        safe_sleep::report(db.inner(), &q, crate::clock::today()).await?
+    };
+    if csv.0 {
+        let tables = report.tables();
+        let t = pick(&tables, table.as_deref()).map_err(|m| AppError::validation("table", m))?;
+        let body = t.to_csv().map_err(AppError::Internal)?;
+        let filter = crate::store::reports::ReportFilter { period: q.period, site_id: q.site_id };
+        return Ok(ReportAnswer::Csv(CsvFile { filename: csv_name(&format!("safe-sleep-{}", t.key), &filter), body }));
+    }
+    Ok(ReportAnswer::Json(Answer::ok(&report)?))
+}

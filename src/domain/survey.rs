@@ -271,6 +271,62 @@ pub fn suppress(counts: &[i64], total: i64) -> (Vec<Cell>, Cell) {
     (cells, if total_hidden { Cell::Suppressed } else { Cell::Shown(total) })
 }
 
+/// Which cells of a table of counts to hide: `cells[r][c]` (groups × categories) with its row
+/// totals, column totals and grand total. Every count from 1 to 4 is hidden; then, until
+/// nothing changes, any line (a row with its total, a column with its total, the row totals
+/// with the grand total, the column totals with the grand total) with exactly one hidden
+/// count hides its smallest other non-zero count too (`suppress`'s rule), so no hidden count
+/// can be got back by subtracting along any line. Returns (cells, row totals, column totals,
+/// grand total) hidden flags.
+pub fn suppress_grid(cells: &[Vec<i64>]) -> (Vec<Vec<bool>>, Vec<bool>, Vec<bool>, bool) {
+    let rows = cells.len();
+    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let at = |r: usize, c: usize| cells.get(r).and_then(|row| row.get(c)).copied().unwrap_or(0);
+    let row_totals: Vec<i64> = (0..rows).map(|r| (0..cols).map(|c| at(r, c)).sum()).collect();
+    let col_totals: Vec<i64> = (0..cols).map(|c| (0..rows).map(|r| at(r, c)).sum()).collect();
+    let grand: i64 = row_totals.iter().sum();
+    // One flat list of every count: cells, then row totals, column totals, the grand total.
+    let mut values: Vec<i64> = (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).map(|(r, c)| at(r, c)).collect();
+    let cell = |r: usize, c: usize| r * cols + c;
+    let row_total = |r: usize| rows * cols + r;
+    let col_total = |c: usize| rows * cols + rows + c;
+    let grand_i = rows * cols + rows + cols;
+    values.extend(&row_totals);
+    values.extend(&col_totals);
+    values.push(grand);
+    let mut lines: Vec<Vec<usize>> = Vec::new();
+    for r in 0..rows {
+        lines.push((0..cols).map(|c| cell(r, c)).chain([row_total(r)]).collect());
+    }
+    for c in 0..cols {
+        lines.push((0..rows).map(|r| cell(r, c)).chain([col_total(c)]).collect());
+    }
+    lines.push((0..rows).map(row_total).chain([grand_i]).collect());
+    lines.push((0..cols).map(col_total).chain([grand_i]).collect());
+    let mut hidden: Vec<bool> = values.iter().map(|&n| n > 0 && n < SMALLEST_SHOWN).collect();
+    loop {
+        let mut changed = false;
+        for line in &lines {
+            let hidden_here = line.iter().filter(|&&i| hidden[i]).count();
+            if hidden_here != 1 {
+                continue;
+            }
+            let next = line.iter().copied().filter(|&i| !hidden[i] && values[i] > 0).min_by_key(|&i| values[i]);
+            if let Some(i) = next {
+                hidden[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let cells_hidden = (0..rows).map(|r| (0..cols).map(|c| hidden[cell(r, c)]).collect()).collect();
+    let rows_hidden = (0..rows).map(|r| hidden[row_total(r)]).collect();
+    let cols_hidden = (0..cols).map(|c| hidden[col_total(c)]).collect();
+    (cells_hidden, rows_hidden, cols_hidden, hidden[grand_i])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,6 +416,31 @@ mod tests {
             }
             assert!(keys.contains(&format!("survey-{PREFER_NOT}")), "{lang}: prefer not to say");
         }
+    }
+
+    #[test]
+    fn a_grid_hides_small_cells_along_every_line() {
+        // Two groups × (met, not met): group B has 3 met.
+        let (cells, rows, cols, grand) = suppress_grid(&[vec![20, 10], vec![3, 12]]);
+        assert!(cells[1][0], "the 3");
+        // Its row (3 + 12 = 15) and its column (20 + 3 = 23) each need a second hidden count.
+        assert!(cells[1][1] || rows[1], "B's row cannot give the 3 back");
+        assert!(cells[0][0] || cols[0], "the met column cannot give the 3 back");
+        // Every line now has zero or at least two hidden counts.
+        let lines: Vec<Vec<bool>> = vec![
+            vec![cells[0][0], cells[0][1], rows[0]],
+            vec![cells[1][0], cells[1][1], rows[1]],
+            vec![cells[0][0], cells[1][0], cols[0]],
+            vec![cells[0][1], cells[1][1], cols[1]],
+            vec![rows[0], rows[1], grand],
+            vec![cols[0], cols[1], grand],
+        ];
+        for l in lines {
+            assert_ne!(l.iter().filter(|h| **h).count(), 1, "{l:?}");
+        }
+        // Nothing small: nothing hidden.
+        let (cells, rows, cols, grand) = suppress_grid(&[vec![20, 10], vec![6, 12]]);
+        assert!(!cells.iter().flatten().any(|h| *h) && !rows.iter().any(|h| *h) && !cols.iter().any(|h| *h) && !grand);
     }
 
     #[test]

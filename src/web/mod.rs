@@ -19,6 +19,7 @@ pub mod paper;
 pub mod policy;
 pub mod referrals;
 pub mod reports;
+pub mod safe_sleep;
 pub mod stock;
 pub mod survey;
 pub mod words;
@@ -98,6 +99,8 @@ pub fn routes() -> Vec<Route> {
         reports::chart_svg,
         outcomes::outcomes_page,
         outcomes::outcome_csv,
+        safe_sleep::safe_sleep_page,
+        safe_sleep::safe_sleep_csv,
     ];
     all.extend(admin::routes());
     all.extend(families::routes());

@@ -15,6 +15,7 @@ pub mod education;
 pub mod eligibility;
 pub mod follow_ups;
 pub mod referrals;
+pub mod safe_sleep;
 pub mod stock;
 
 use crate::domain::outcomes::Table;
