@@ -26,9 +26,13 @@ fn months_later(d: chrono::NaiveDate, months: u32) -> chrono::NaiveDate {
     d.checked_add_months(chrono::Months::new(months)).unwrap_or(d)
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+/// `follow_ups.round_months`, and no more one row per hand-out: m0005 made `handout_id`
+/// unique in the column's own definition. PostgreSQL drops that constraint; SQLite cannot
+/// drop it, so the table is built again without it (same columns and rows, ids kept), and
+/// `follow_up_calls`' reference to `follow_ups` then names the new table.
+async fn one_row_per_round(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    if manager.get_database_backend() == DbBackend::Postgres {
         manager
             .alter_table(
                 Table::alter()
@@ -37,6 +41,50 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        db.execute_unprepared("ALTER TABLE follow_ups DROP CONSTRAINT follow_ups_handout_id_key").await?;
+        return Ok(());
+    }
+    let create = Table::create()
+        .table(Alias::new("follow_ups_next"))
+        .col(pk("id"))
+        .col(col("handout_id").big_integer())
+        .col(col("site_id").big_integer())
+        .col(col("due_on").date())
+        .col(col("status").string_len(20))
+        .col(col("attempts").integer().default(0))
+        .col(opt("reached").boolean())
+        .col(opt("crib_in_use").boolean())
+        .col(opt("sleeps_alone").boolean())
+        .col(opt("sleeps_on_back").boolean())
+        .col(opt("sleeps_in_crib").boolean())
+        .col(opt("closed_at").timestamp_with_time_zone())
+        .col(col("round_months").integer().default(1))
+        .foreign_key(&mut fk("follow_ups", "handout_id", "handouts"))
+        .check(Expr::cust("status IN ('due','completed','lost_to_follow_up','cancelled')"))
+        .to_string(SqliteQueryBuilder);
+    let columns = "id, handout_id, site_id, due_on, status, attempts, reached, crib_in_use, sleeps_alone, \
+                   sleeps_on_back, sleeps_in_crib, closed_at";
+    // NOTE: one script, so every statement runs on one connection (the pragmas are per
+    // connection), outside a transaction (SQLite ignores `foreign_keys` inside one): SQLite's
+    // own procedure for changing a table's definition, foreign keys off while the old table
+    // goes (its rows' children would otherwise block the drop) and the new one takes its name.
+    db.execute_unprepared(&format!(
+        "PRAGMA foreign_keys = OFF;\n\
+         {create};\n\
+         INSERT INTO follow_ups_next ({columns}, round_months) SELECT {columns}, 1 FROM follow_ups;\n\
+         DROP TABLE follow_ups;\n\
+         ALTER TABLE follow_ups_next RENAME TO follow_ups;\n\
+         CREATE INDEX ix_follow_ups_due ON follow_ups (status, due_on);\n\
+         PRAGMA foreign_keys = ON;"
+    ))
+    .await?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        one_row_per_round(manager).await?;
         for column in [opt("survey_token").string_len(64).to_owned(), opt("baseline_sleep").string_len(32).to_owned()] {
             manager.alter_table(Table::alter().table(Alias::new("handouts")).add_column(column).to_owned()).await?;
         }

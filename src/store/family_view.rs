@@ -152,6 +152,8 @@ pub struct FamilyDetail {
     pub checks: Vec<CheckView>,
     pub education: Vec<EducationView>,
     pub handouts: Vec<HandoutView>,
+    /// The follow-up survey's rounds of every hand-out (1 and 3 months), with their answers.
+    pub follow_ups: Vec<crate::store::follow_ups::FollowUpView>,
     /// Babies on other records that may be this family's (the hand-out waits for them).
     pub possible_same_babies: Vec<crate::store::infant_matches::PossibleSameBaby>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -240,6 +242,7 @@ pub async fn detail(db: &impl ConnectionTrait, family_id: i64) -> Result<FamilyD
         infants,
         checks,
         education: education(db, family_id).await?.into_iter().map(EducationView::from).collect(),
+        follow_ups: crate::store::follow_ups::of_handouts(db, handouts.iter().map(|h| h.id).collect()).await?,
         handouts: handouts.into_iter().map(HandoutView::from).collect(),
         possible_same_babies,
         created_at: f.created_at,

@@ -167,6 +167,18 @@ pub async fn read_one(db: &Db, by: Caller<'_>, id: i64) -> Result<FollowUpView, 
     Ok(v)
 }
 
+/// The rounds of some hand-outs (a family's record), oldest hand-out and round first, with
+/// their answers.
+pub async fn of_handouts(db: &impl ConnectionTrait, handout_ids: Vec<i64>) -> Result<Vec<FollowUpView>, AppError> {
+    let list = follow_up::Entity::find()
+        .filter(follow_up::Column::HandoutId.is_in(handout_ids))
+        .order_by_asc(follow_up::Column::HandoutId)
+        .order_by_asc(follow_up::Column::RoundMonths)
+        .all(db)
+        .await?;
+    views(db, list).await
+}
+
 /// Open follow-ups due on or before `by`, at the given sites (None = all), oldest first.
 pub async fn due(
     db: &impl ConnectionTrait,

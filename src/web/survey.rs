@@ -31,6 +31,36 @@ pub struct SurveyForm {
     pub answers: BTreeMap<String, String>,
 }
 
+/// A sheet as staff read it on the family's record: "question: answer" in English, skipped
+/// questions left out. The legacy call's four yes/no answers are named as that call asked.
+pub fn answer_lines(version: i32, answers: &survey::Answers) -> Vec<String> {
+    let c = catalog();
+    if version == survey::LEGACY_VERSION {
+        let asked = [
+            ("crib_in_use", "The crib is in use"),
+            ("sleeps_alone", "The baby sleeps alone"),
+            ("sleeps_on_back", "The baby sleeps on its back"),
+            ("sleeps_in_crib", "The baby sleeps in the crib"),
+        ];
+        return asked
+            .iter()
+            .filter_map(|(k, q)| answers.get(*k).map(|a| format!("{q}: {}", if a == "yes" { "yes" } else { "no" })))
+            .collect();
+    }
+    survey::ITEMS
+        .iter()
+        .filter_map(|item| {
+            let a = answers.get(item.code)?;
+            let key = if a == survey::PREFER_NOT {
+                format!("survey-{}", survey::PREFER_NOT)
+            } else {
+                format!("survey-{}-{a}", item.code)
+            };
+            Some(format!("{} {}", c.text("en", &format!("survey-{}", item.code)), c.text("en", &key)))
+        })
+        .collect()
+}
+
 /// The questions of a round in `lang`, with what was chosen.
 fn questions(lang: &str, chosen: &BTreeMap<String, String>) -> Vec<Value> {
     let c = catalog();

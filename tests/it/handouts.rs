@@ -66,7 +66,7 @@ async fn a_handout_takes_one_crib_copies_the_lot_and_gives_a_receipt() {
     let (_, rec) = app.get(&staff, &format!("/api/v1/families/{fid}")).await;
     assert_eq!(rec["infants"][0]["has_crib"], true);
     assert_eq!(rec["handouts"][0]["id"], h["id"]);
-    assert_eq!(app.count("follow_ups").await, 1);
+    assert_eq!(app.count("follow_ups").await, 2, "the survey's rounds at 1 and 3 months");
     // The ledger row, the follow-up and the audit row go in as one batch: each value in its
     // own statement's place.
     use sea_orm::{ConnectionTrait, Statement};
@@ -89,10 +89,18 @@ async fn a_handout_takes_one_crib_copies_the_lot_and_gives_a_receipt() {
     assert_eq!(m.try_get::<Option<String>>("", "lot").ok().flatten().as_deref(), Some("LOT-7"));
     assert_eq!(m.try_get::<i64>("", "site_id").ok(), Some(DRUID));
     assert_eq!(m.try_get::<i64>("", "crib_model_id").ok(), Some(MODEL));
-    let f = row(format!("SELECT status, site_id, attempts FROM follow_ups WHERE handout_id = {hid}")).await;
-    assert_eq!(f.try_get::<String>("", "status").ok().as_deref(), Some("due"));
-    assert_eq!(f.try_get::<i64>("", "site_id").ok(), Some(DRUID));
-    assert_eq!(f.try_get::<i32>("", "attempts").ok(), Some(0));
+    for (months, months_on) in [(1, 1), (3, 3)] {
+        let f = row(format!(
+            "SELECT status, site_id, attempts, due_on FROM follow_ups WHERE handout_id = {hid} AND round_months = {months}"
+        ))
+        .await;
+        assert_eq!(f.try_get::<String>("", "status").ok().as_deref(), Some("due"));
+        assert_eq!(f.try_get::<i64>("", "site_id").ok(), Some(DRUID));
+        assert_eq!(f.try_get::<i32>("", "attempts").ok(), Some(0));
+        let due: chrono::NaiveDate = f.try_get("", "due_on").expect("due_on");
+        let today = cribs::clock::today();
+        assert_eq!(due, cribs::domain::survey::due_on(today, months_on), "month {months}, clamped as the rules do");
+    }
     let a =
         row(format!("SELECT action, detail FROM audit_events WHERE entity = 'handout' AND entity_id = {hid}")).await;
     assert_eq!(a.try_get::<String>("", "action").ok().as_deref(), Some("handout.create"));
@@ -298,9 +306,12 @@ async fn follow_ups_close_when_reached_or_after_three_unanswered_calls() {
         assert_eq!(status, StatusCode::CREATED);
     }
     let (_, due) = app.get(&staff, "/api/v1/follow-ups").await;
-    assert_eq!(due, json!([]), "due in 14 days, not today");
+    assert_eq!(due, json!([]), "the first round is due in a month, not today");
     use sea_orm::ConnectionTrait;
-    app.db.execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01'").await.expect("make due");
+    app.db
+        .execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01' WHERE round_months = 1")
+        .await
+        .expect("make due");
     let (_, due) = app.get(&staff, "/api/v1/follow-ups").await;
     let ids: Vec<i64> = due.as_array().expect("list").iter().filter_map(|f| f["id"].as_i64()).collect();
     assert_eq!(ids.len(), 2);
@@ -324,12 +335,23 @@ async fn follow_ups_close_when_reached_or_after_three_unanswered_calls() {
     let (status, _) =
         app.post(&staff, &format!("/api/v1/follow-ups/{}/calls", ids[0]), &json!({"reached": false})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, f) = app
-        .post(&staff, &format!("/api/v1/follow-ups/{}/calls", ids[1]), &json!({"reached": true, "crib_in_use": true, "sleeps_alone": true, "sleeps_on_back": true, "sleeps_in_crib": true}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    // A made-up answer is refused with the question named, and nothing is written.
+    let url = format!("/api/v1/follow-ups/{}/calls", ids[1]);
+    let (status, e) = app.post(&staff, &url, &json!({"reached": true, "answers": {"position": "upside_down"}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("answers.position"), "{e}");
+    assert_eq!(app.count("survey_answers").await, 0);
+    let sheet = json!({"crib_in_use": "yes", "position": "back", "bed_sharing": "prefer_not", "smoke_in_home": "no"});
+    let (status, f) = app.post(&staff, &url, &json!({"reached": true, "answers": sheet})).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
     assert_eq!(f["status"], "completed");
-    assert_eq!(f["sleeps_on_back"], true);
+    assert_eq!(f["round_months"], 1);
+    assert_eq!(f["answers"]["mode"], "phone");
+    assert_eq!(f["answers"]["answers"], sheet, "kept as given, prefer not to say included");
+    let (_, rec) = app.get(&staff, &format!("/api/v1/families/{}", f["family_id"])).await;
+    let rounds = rec["follow_ups"].as_array().expect("the family's rounds");
+    assert_eq!(rounds.len(), 2, "{rec}");
+    assert_eq!(rounds[0]["answers"]["answers"]["position"], "back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -160,6 +160,17 @@ pub async fn render(
                 "lot": h.lot, "no_lot": h.no_lot_on_box, "voided": h.voided, "void_reason": h.void_reason, "paper_slip": h.paper_slip,
                 "entered_on": h.entered_at.map(crate::clock::date_in_new_york),
             })).collect::<Vec<_>>(),
+            "follow_ups": detail.follow_ups.iter().map(|f| json!({
+                "receipt_number": detail.handouts.iter().find(|h| h.id == f.handout_id).map(|h| h.receipt_number.clone()),
+                "round": f.round_months, "due_on": f.due_on,
+                "status": crate::domain::outcomes::follow_up_status_label(&f.status),
+                "attempts": f.attempts,
+                "answered": f.answers.as_ref().map(|a| json!({
+                    "on": crate::clock::date_in_new_york(a.answered_at),
+                    "how": crate::domain::survey::Mode::label(&a.mode),
+                    "lines": crate::web::survey::answer_lines(a.instrument_version, &a.answers),
+                })),
+            })).collect::<Vec<_>>(),
         }),
     );
     Ok(Template::render("families/show", ctx))
