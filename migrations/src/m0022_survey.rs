@@ -41,7 +41,7 @@ async fn one_row_per_round(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                     .to_owned(),
             )
             .await?;
-        db.execute_unprepared("ALTER TABLE follow_ups DROP CONSTRAINT follow_ups_handout_id_key").await?;
+        db.execute_unprepared("ALTER TABLE follow_ups DROP CONSTRAINT IF EXISTS follow_ups_handout_id_key").await?;
         return Ok(());
     }
     let create = Table::create()

@@ -217,6 +217,7 @@ const ROWS: &[Row] = &[
     row("GET",  "/api/v1/reports/eligibility",       "/api/v1/reports/eligibility",       MANAGERS_API),
     row("GET",  "/api/v1/reports/referrals",         "/api/v1/reports/referrals",         MANAGERS_API),
     row("GET",  "/api/v1/reports/follow-ups",        "/api/v1/reports/follow-ups",        MANAGERS_API),
+    row("GET",  "/api/v1/reports/safe-sleep",        "/api/v1/reports/safe-sleep",        MANAGERS_API),
     row("GET",  "/api/v1/reports/stock",             "/api/v1/reports/stock",             MANAGERS_API),
     row("GET",  "/reports",                          "/reports",                          MANAGERS_PAGE),
     row("GET",  "/reports/outcomes",                 "/reports/outcomes",                 MANAGERS_PAGE),
@@ -277,7 +278,10 @@ const ROWS: &[Row] = &[
     row("POST", "/policy/<id>/withdraw",             "/policy/1/withdraw",                MANAGERS_PAGE),
     row("POST", "/<_..>",                            "/no-such-form",                     [Hide404; 7]),
     row("GET",  "/follow-ups",                       "/follow-ups",                       WORKERS_PAGE),
-    row("POST", "/follow-ups/<id>/call",             "/follow-ups/{follow_up}/call",      [Login, Allow, Allow, Allow, Hide404, Deny403, Deny403])
+    row("POST", "/follow-ups/<id>/call",             "/follow-ups/{follow_up}/call",      [Login, Allow, Allow, Allow, Hide404, Deny403, Deny403]),
+    row("GET",  "/follow-ups/<id>",                  "/follow-ups/{follow_up}",           [Login, Allow, Allow, Allow, Hide404, Deny403, Deny403]),
+    row("GET",  "/reports/safe-sleep",               "/reports/safe-sleep",               MANAGERS_PAGE),
+    row("GET",  "/reports/safe-sleep.csv",           "/reports/safe-sleep.csv",           MANAGERS_PAGE)
         .body("reached=no"),
     // Request pages and triage.
     row("GET",  "/requests",                         "/requests",                         [Login, Allow, Allow, Deny403, Deny403, Allow, Allow]),
@@ -307,6 +311,8 @@ const ROWS: &[Row] = &[
     row("POST", "/messages/<id>/retry",              "/messages/{message}/retry",         MANAGERS_PAGE),
     row("GET",  "/messages/unsubscribe/<token>",     "/messages/unsubscribe/not-a-token-we-made", [Hide404; 7]),
     row("POST", "/messages/unsubscribe/<token>",     "/messages/unsubscribe/not-a-token-we-made", [Hide404; 7]),
+    row("GET",  "/s/<token>",                        "/s/not-a-token-we-made",            [Hide404; 7]),
+    row("POST", "/s/<token>",                        "/s/not-a-token-we-made",            [Hide404; 7]),
     row("POST", "/families/<id>/consent",            "/families/{family}/consent",        SITE1_WORKERS_PAGE)
         .body("email=matrix@example.org&language=en&agreed=yes"),
     row("POST", "/families/<id>/consent/withdraw",   "/families/{family}/consent/withdraw", SITE1_WORKERS_PAGE),

@@ -213,15 +213,25 @@ async fn follow_up_calls_are_recorded_from_the_list() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     use sea_orm::ConnectionTrait;
-    app.db.execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01'").await.expect("due");
+    // Due yesterday: the family still has a week to answer on the link before a call is owed.
+    let yesterday = cribs::clock::today() - chrono::Duration::days(1);
+    app.db
+        .execute_unprepared(&format!("UPDATE follow_ups SET due_on = '{yesterday}' WHERE round_months = 1"))
+        .await
+        .expect("due");
+    let (_, list) = b.get("/follow-ups").await;
+    assert!(!list.contains("410-555-0101"), "not owed a call yet: {list}");
+    app.db.execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01' WHERE round_months = 1").await.expect("due");
     let (status, list) = b.get("/follow-ups").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("Tanya Brooks") && list.contains("410-555-0101"));
-    let id = app.count("follow_ups").await; // the only follow-up has id 1
+    assert!(list.contains("1 month"), "the round is named: {list}");
+    let id = 1; // the first hand-out's 1-month round
+    let page = format!("/follow-ups/{id}");
     let action = format!("/follow-ups/{id}/call");
 
     // "Not reached", sent twice from the same page (a double click, a resent form): one attempt.
-    let form = b.hidden_fields("/follow-ups", &action).await;
+    let form = b.hidden_fields(&page, &action).await;
     let mut not_reached: Vec<(String, String)> = form.clone();
     not_reached.extend([("reached".to_string(), "no".to_string()), ("note".to_string(), "voicemail".to_string())]);
     for _ in 0..3 {
@@ -233,21 +243,40 @@ async fn follow_up_calls_are_recorded_from_the_list() {
     assert!(list.contains("410-555-0101"), "one unanswered attempt leaves the follow-up open");
     assert!(list.contains("That call was already recorded."), "the resend is told: {list}");
 
-    // A note longer than 500 characters is refused, not cut short (the API refuses it too).
+    // A note longer than 500 characters is refused, not cut short (the API refuses it too),
+    // on the call page again with what was typed.
     let long = "x".repeat(501);
-    let res = b.submit("/follow-ups", &action, &[("reached", "yes"), ("note", &long)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (_, list) = b.get("/follow-ups").await;
-    assert!(list.contains("A note has at most 500 characters."), "{list}");
+    let res = b.submit(&page, &action, &[("reached", "yes"), ("answers[position]", "back"), ("note", &long)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("A note has at most 500 characters."), "{html}");
+    assert!(html.contains(r#"value="back" checked"#), "the answer chosen is kept: {html}");
     assert_eq!(app.count("follow_up_calls").await, 1);
+    // An answer the page never offered: the question is named, nothing written.
+    let res = b.submit(&page, &action, &[("reached", "yes"), ("answers[position]", "upside_down")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.expect("html").contains("Choose one of the answers shown."));
 
     let res = b
-        .submit("/follow-ups", &action, &[("reached", "yes"), ("crib_in_use", "true"), ("sleeps_on_back", "true")])
+        .submit(
+            &page,
+            &action,
+            &[
+                ("reached", "yes"),
+                ("answers[crib_in_use]", "yes"),
+                ("answers[position]", "back"),
+                ("answers[smoke_in_home]", "prefer_not"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, list) = b.get("/follow-ups").await;
-    assert!(list.contains("follow-up complete"), "flash");
+    assert!(list.contains("the 1-month round is complete"), "flash: {list}");
     assert!(!list.contains("410-555-0101"), "closed follow-ups leave the list");
+    let (_, record) = b.get(&format!("/families/{fid}")).await;
+    assert!(record.contains("Answered by phone"), "{record}");
+    assert!(record.contains("How do you most often lay your baby down to sleep? On the back"), "{record}");
+    assert!(record.contains("Does anyone smoke or vape in the home? Prefer not to say"), "{record}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,15 +345,16 @@ async fn the_page_and_the_api_refuse_the_same_things_with_the_same_sentence() {
     // A follow-up note over 500 characters: refused by the API on the field, as by the page.
     use sea_orm::ConnectionTrait;
     app.db.execute_unprepared("UPDATE follow_ups SET due_on = '2020-01-01'").await.expect("due");
-    let id = app.count("follow_ups").await;
+    let id = 1; // the hand-out's 1-month round
     let long = "x".repeat(501);
     let (status, answer) =
         app.post(&token, &format!("/api/v1/follow-ups/{id}/calls"), &json!({"reached": false, "note": long})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert_eq!(answer["fields"]["note"][0], "A note has at most 500 characters.");
-    let res = b.submit("/follow-ups", &format!("/follow-ups/{id}/call"), &[("reached", "no"), ("note", &long)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (_, list) = b.get("/follow-ups").await;
-    assert!(list.contains("A note has at most 500 characters."));
+    let res = b
+        .submit(&format!("/follow-ups/{id}"), &format!("/follow-ups/{id}/call"), &[("reached", "no"), ("note", &long)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.expect("html").contains("A note has at most 500 characters."));
     assert_eq!(app.count("follow_up_calls").await, 0, "nothing recorded by either face");
 }

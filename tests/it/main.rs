@@ -37,4 +37,5 @@ mod security;
 mod shown_pages;
 mod stock;
 mod stock_pages;
+mod survey;
 mod write_path;

@@ -497,11 +497,13 @@ async fn each_morning_managers_get_a_digest_and_staff_the_calls_due_once_a_day()
         .expect("backdate");
     let staff_id = m.app.user_id("staff@demo.cribs").await;
     let today = cribs::clock::today();
+    // Owed a call: a round a week past due and not answered on the link.
+    let owed = cribs::domain::survey::calls_due_by(today);
     let due = m
         .app
         .db
         .execute_unprepared(&format!(
-            "UPDATE follow_ups SET due_on = '{today}', status = 'due' WHERE id IN (SELECT f.id FROM follow_ups f \
+            "UPDATE follow_ups SET due_on = '{owed}', status = 'due' WHERE id IN (SELECT f.id FROM follow_ups f \
              JOIN user_sites us ON us.site_id = f.site_id WHERE us.user_id = {staff_id} ORDER BY f.id LIMIT 2)"
         ))
         .await
@@ -531,7 +533,7 @@ async fn each_morning_managers_get_a_digest_and_staff_the_calls_due_once_a_day()
         assert_eq!(status, StatusCode::CREATED, "{h}");
         m.app
             .db
-            .execute_unprepared(&format!("UPDATE follow_ups SET due_on = '{today}' WHERE handout_id = {}", h["id"]))
+            .execute_unprepared(&format!("UPDATE follow_ups SET due_on = '{owed}' WHERE handout_id = {}", h["id"]))
             .await
             .expect("due");
     }

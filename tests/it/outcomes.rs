@@ -146,35 +146,37 @@ async fn education_eligibility_and_follow_ups_count_what_happened() {
     // Follow-ups: reach family A (crib in use, on the back); one of the twins' is overdue.
     let fu_a = follow_up::Entity::find()
         .filter(follow_up::Column::HandoutId.eq(ha))
+        .filter(follow_up::Column::RoundMonths.eq(1))
         .one(&app.db)
         .await
         .expect("q")
         .expect("a follow-up");
-    let call = json!({"reached": true, "crib_in_use": true, "sleeps_on_back": true, "sleeps_alone": false});
+    let call = json!({"reached": true, "answers": {"crib_in_use": "yes", "position": "back", "bed_sharing": "always"}});
     let (status, r) = app.post(&s, &format!("/api/v1/follow-ups/{}/calls", fu_a.id), &call).await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
     let twin = follow_up::Entity::find()
         .filter(follow_up::Column::Status.eq("due"))
+        .filter(follow_up::Column::RoundMonths.eq(1))
         .order_by_asc(follow_up::Column::Id)
         .one(&app.db)
         .await
         .expect("q")
         .expect("a due follow-up");
     follow_up::Entity::update_many()
-        .col_expr(follow_up::Column::DueOn, Expr::value(days_ago(1)))
+        .col_expr(follow_up::Column::DueOn, Expr::value(days_ago(8)))
         .filter(follow_up::Column::Id.eq(twin.id))
         .exec(&app.db)
         .await
         .expect("make it overdue");
     let (_, due) = app.get(&s, "/api/v1/follow-ups").await;
     let due = due.as_array().expect("due list");
-    assert_eq!(due.len(), 1, "only the overdue twin is due today: {due:?}");
+    assert_eq!(due.len(), 1, "only the twin's round, a week past due, is owed a call: {due:?}");
     assert_eq!((due[0]["caregiver"].as_str(), due[0]["id"].as_i64()), (Some("Outcome Family2"), Some(twin.id)));
     let (status, f) = app.get(&m, &format!("/api/v1/reports/follow-ups?{}", period())).await;
     assert_eq!(status, StatusCode::OK, "{f}");
-    assert_eq!(f["follow_ups"], 3, "the voided handout's follow-up is out: {f}");
-    assert_eq!(share(&f["by_status"], "completed"), (1, Some(33.3)));
-    assert_eq!(share(&f["by_status"], "due"), (2, Some(66.7)));
+    assert_eq!(f["follow_ups"], 6, "two rounds per live hand-out; the voided hand-out's are out: {f}");
+    assert_eq!(share(&f["by_status"], "completed"), (1, Some(16.7)));
+    assert_eq!(share(&f["by_status"], "due"), (5, Some(83.3)));
     assert_eq!(share(&f["by_status"], "lost_to_follow_up"), (0, Some(0.0)));
     assert_eq!(f["overdue"], 1);
     assert_eq!(f["reached"], 1);
@@ -182,8 +184,9 @@ async fn education_eligibility_and_follow_ups_count_what_happened() {
         |q: &str| f["answers"].as_array().and_then(|a| a.iter().find(|x| x["question"] == q)).cloned().expect("answer");
     assert_eq!(answer("crib_in_use")["yes"], 1);
     assert_eq!(answer("crib_in_use")["percent_yes"], 100.0);
-    assert_eq!(answer("sleeps_alone")["no"], 1);
-    assert_eq!(answer("sleeps_in_crib")["not_answered"], 1);
+    assert_eq!(answer("back_sleep")["yes"], 1);
+    assert_eq!(answer("no_bed_sharing")["no"], 1, "always shares a bed");
+    assert_eq!(answer("no_soft_objects")["not_answered"], 1, "skipped");
 
     // CSV = JSON, table by table.
     let (status, text) = get_csv(&app, &m, &format!("/api/v1/reports/education?{}&table=by_mode", period())).await;
@@ -212,7 +215,8 @@ async fn education_eligibility_and_follow_ups_count_what_happened() {
     let (_, text) = get_csv(&app, &m, &format!("/api/v1/reports/follow-ups?{}&table=answers", period())).await;
     let (header, rows) = parse_csv(&text);
     assert_eq!(header, ["question", "label", "yes", "no", "not_answered", "percent_yes"]);
-    assert_eq!(rows[0], ["crib_in_use", "The crib is in use", "1", "0", "0", "100.0"]);
+    assert_eq!(rows[0], ["back_sleep", "Laid on the back to sleep", "1", "0", "0", "100.0"]);
+    assert_eq!(rows[1], ["crib_in_use", "The program's crib is in use", "1", "0", "0", "100.0"]);
     app.assert_no_drift().await;
 }
 

@@ -1,10 +1,13 @@
-//! The follow-up outcome: the follow-up calls owed for live handouts given in the period
-//! (at the chosen site), by status — reached, not yet reached (and how many of those are
-//! overdue today), lost after three unanswered calls — and, of the families reached, how
-//! many said the crib is in use and the baby sleeps on its back, alone and in the crib.
+//! The follow-up outcome: the survey rounds (1 and 3 months) owed for live handouts given in
+//! the period (at the chosen site), by status — answered, not yet (and how many of those are
+//! overdue today), lost after three unanswered calls — and, of the sheets answered, how many
+//! met each safe-sleep measure (`domain::survey::measure_of`; the legacy call's answers count
+//! toward the crib and the back only). The safe-sleep report (`safe_sleep`) puts these
+//! beside response rates by round and group.
 
 use crate::domain::outcomes::{follow_up_status_label, num, percent, percent_cell, text, Table};
 use crate::domain::states::FollowUpStatus;
+use crate::domain::survey;
 use crate::store::outcomes::{share_rows, Share, Tables};
 use crate::store::reports::ReportFilter;
 use crate::store::sql::Sql;
@@ -23,16 +26,16 @@ pub const STATUSES: [&str; 4] = [
     FollowUpStatus::Cancelled.as_str(),
 ];
 
-/// One question asked on the call, answered by the families reached.
+/// One safe-sleep measure, from the sheets answered.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Answer {
     pub question: String,
     pub label: String,
     pub yes: i64,
     pub no: i64,
-    /// Reached, but the question was not answered.
+    /// Answered the round, but skipped this question or preferred not to say.
     pub not_answered: i64,
-    /// Percent yes of the families reached; null when none was reached.
+    /// Percent yes of those who answered the question; null when none did.
     pub percent_yes: Option<f64>,
 }
 
@@ -56,54 +59,45 @@ pub struct FollowUpReport {
 struct Row {
     status: String,
     reached: Option<bool>,
-    crib_in_use: Option<bool>,
-    sleeps_on_back: Option<bool>,
-    sleeps_alone: Option<bool>,
-    sleeps_in_crib: Option<bool>,
     overdue: i32,
-    n: i64,
+    instrument_version: Option<i32>,
+    answers: Option<String>,
 }
-
-/// The questions, in the order the table shows them: (key, label, the row's answer).
-type Question = (&'static str, &'static str, fn(&Row) -> Option<bool>);
-const QUESTIONS: [Question; 4] = [
-    ("crib_in_use", "The crib is in use", |r| r.crib_in_use),
-    ("sleeps_on_back", "The baby sleeps on its back", |r| r.sleeps_on_back),
-    ("sleeps_alone", "The baby sleeps alone", |r| r.sleeps_alone),
-    ("sleeps_in_crib", "The baby sleeps in the crib", |r| r.sleeps_in_crib),
-];
 
 /// The follow-up report for a period (and optionally a site), overdue counted on `today`.
 pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter, today: NaiveDate) -> Result<FollowUpReport, DbErr> {
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "SELECT fu.status AS status, fu.reached AS reached, fu.crib_in_use AS crib_in_use, \
-         fu.sleeps_on_back AS sleeps_on_back, fu.sleeps_alone AS sleeps_alone, fu.sleeps_in_crib AS sleeps_in_crib, \
-         CASE WHEN fu.status = 'due' AND fu.due_on < ",
-    )
-    .bind(today)
-    .push(
-        " THEN 1 ELSE 0 END AS overdue, COUNT(*) AS n \
-         FROM follow_ups fu JOIN handouts h ON h.id = fu.handout_id",
-    )
-    .filter(f, "h.")
-    .push(" GROUP BY 1, 2, 3, 4, 5, 6, 7");
+    sql.push("SELECT fu.status AS status, fu.reached AS reached, CASE WHEN fu.status = 'due' AND fu.due_on < ")
+        .bind(today)
+        .push(
+            " THEN 1 ELSE 0 END AS overdue, sa.instrument_version AS instrument_version, sa.answers AS answers \
+             FROM follow_ups fu JOIN handouts h ON h.id = fu.handout_id \
+             LEFT JOIN survey_answers sa ON sa.follow_up_id = fu.id",
+        )
+        .filter(f, "h.");
     let rows = Row::find_by_statement(sql.statement()).all(db).await?;
-    let total: i64 = rows.iter().map(|r| r.n).sum();
-    let reached_rows: Vec<&Row> = rows.iter().filter(|r| r.reached == Some(true)).collect();
-    let reached: i64 = reached_rows.iter().map(|r| r.n).sum();
-    let answers = QUESTIONS
+    let total = rows.len() as i64;
+    let sheets: Vec<(i32, survey::Answers)> = rows
         .iter()
-        .map(|(key, label, answer)| {
-            let count = |v: Option<bool>| reached_rows.iter().filter(|r| answer(r) == v).map(|r| r.n).sum::<i64>();
-            let yes = count(Some(true));
+        .filter_map(|r| {
+            let (v, a) = (r.instrument_version?, r.answers.as_deref()?);
+            Some((v, serde_json::from_str(a).unwrap_or_default()))
+        })
+        .collect();
+    let reached = rows.iter().filter(|r| r.reached == Some(true)).count() as i64;
+    let answers = survey::MEASURES
+        .iter()
+        .map(|m| {
+            let said: Vec<Option<bool>> = sheets.iter().map(|(v, a)| survey::measure_of(*v, a, m)).collect();
+            let yes = said.iter().filter(|s| **s == Some(true)).count() as i64;
+            let no = said.iter().filter(|s| **s == Some(false)).count() as i64;
             Answer {
-                question: key.to_string(),
-                label: label.to_string(),
+                question: m.to_string(),
+                label: survey::measure_label(m).to_string(),
                 yes,
-                no: count(Some(false)),
-                not_answered: count(None),
-                percent_yes: percent(yes, reached),
+                no,
+                not_answered: sheets.len() as i64 - yes - no,
+                percent_yes: percent(yes, yes + no),
             }
         })
         .collect();
@@ -114,7 +108,7 @@ pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter, today: NaiveDat
         by_status: STATUSES
             .iter()
             .map(|s| {
-                let count = rows.iter().filter(|r| r.status == *s).map(|r| r.n).sum();
+                let count = rows.iter().filter(|r| r.status == *s).count() as i64;
                 Share {
                     key: Some(s.to_string()),
                     label: follow_up_status_label(s).to_string(),
@@ -123,7 +117,7 @@ pub async fn report(db: &impl ConnectionTrait, f: &ReportFilter, today: NaiveDat
                 }
             })
             .collect(),
-        overdue: rows.iter().filter(|r| r.overdue == 1).map(|r| r.n).sum(),
+        overdue: rows.iter().filter(|r| r.overdue == 1).count() as i64,
         reached,
         answers,
     })
@@ -153,14 +147,14 @@ impl Tables for FollowUpReport {
             },
             Table {
                 key: "answers",
-                title: format!("What the {} families reached said", self.reached),
+                title: format!("What the {} families reached said (each round's answers)", self.reached),
                 columns: vec![
                     text("question", "Question"),
                     text("label", "Asked"),
                     num("yes", "Yes"),
                     num("no", "No"),
                     num("not_answered", "Not answered"),
-                    num("percent_yes", "% yes of reached"),
+                    num("percent_yes", "% yes of those who answered it"),
                 ],
                 rows: self
                     .answers

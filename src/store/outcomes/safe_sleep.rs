@@ -2,8 +2,8 @@
 //! the period, how many rounds were due, how many families answered (the response rate), and
 //! for each of the five measures (`domain::survey::MEASURES`) how many respondents met it —
 //! overall, and by CSA or by self-reported race/ethnicity. Small counts are hidden as "<5"
-//! with their complements (`domain::survey::suppress_grid`), totals included, and a share
-//! is only given where both its counts are shown. Back sleep stands beside Healthy People
+//! and their complements as "suppressed" (`domain::survey::suppress_grid`), totals included,
+//! and a share is only given where both its counts are shown. Back sleep stands beside Healthy People
 //! 2030's target.
 //!
 //! A round counts in the period of its due date, and only once due (a round due tomorrow is
@@ -66,7 +66,9 @@ pub struct SafeSleepQuery {
     pub site_id: Option<i64>,
 }
 
-/// A count as published: the number, or "<5" when hidden.
+/// A count as published: the number; "<5" when it is small; "suppressed" when it is a
+/// complement hidden so that a small count beside it cannot be worked out (it is not small
+/// itself, so it is not called "<5").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
     pub n: i64,
@@ -76,10 +78,10 @@ pub struct Count {
 impl Count {
     /// As a table cell and in the JSON when hidden.
     pub fn text(self) -> String {
-        if self.hidden {
-            format!("<{SMALLEST_SHOWN}")
-        } else {
-            self.n.to_string()
+        match (self.hidden, self.n < SMALLEST_SHOWN) {
+            (false, _) => self.n.to_string(),
+            (true, true) => format!("<{SMALLEST_SHOWN}"),
+            (true, false) => "suppressed".into(),
         }
     }
 }
@@ -221,6 +223,10 @@ pub async fn report(db: &impl ConnectionTrait, q: &SafeSleepQuery, today: NaiveD
     Ok(SafeSleepReport { from: q.period.from, to: q.period.to, group: q.group, smallest_shown: SMALLEST_SHOWN, rounds })
 }
 
+/// A grid of counts (groups × part, rest) with what is hidden: cells, row totals, column
+/// totals, the grand total (`survey::suppress_grid`).
+type Grid = (Vec<Vec<i64>>, Vec<Vec<bool>>, Vec<bool>, Vec<bool>, bool);
+
 /// Tallies of one group: due, answered, and per measure (met, respondents).
 #[derive(Default, Clone)]
 struct Tally {
@@ -259,7 +265,7 @@ fn round_report(
     let tally = |k: &str| tallies.get(k).cloned().unwrap_or_default();
     // Each pair of counts (answered / not, met / not) is one grid: groups × two columns,
     // hidden together so nothing comes back by subtraction along a row, a column or the totals.
-    let grid = |pick: &dyn Fn(&Tally) -> (i64, i64)| {
+    let grid = |pick: &dyn Fn(&Tally) -> (i64, i64)| -> Grid {
         let cells: Vec<Vec<i64>> = keys
             .iter()
             .map(|(k, _)| {
@@ -275,7 +281,7 @@ fn round_report(
     let measure_grids: Vec<_> = (0..survey::MEASURES.len()).map(|i| grid(&move |t: &Tally| t.measures[i])).collect();
     let row_of = |key: String, label: String, at: Option<usize>| {
         // `at`: a group's row; None: the program's (the column totals).
-        let pair = |g: &(Vec<Vec<i64>>, Vec<Vec<bool>>, Vec<bool>, Vec<bool>, bool)| match at {
+        let pair = |g: &Grid| match at {
             Some(r) => {
                 let part = g.0[r][0];
                 let whole = part + g.0[r][1];
