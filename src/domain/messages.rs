@@ -76,6 +76,7 @@ kinds! {
     StockLow = "stock_low", Manager, "A site fell to its low-stock threshold (to managers)";
     ManagerDigest = "manager_digest", Manager, "Daily digest: requests waiting, holds ending, failed messages (to managers)";
     CallsDue = "calls_due", Staff, "Each morning, the follow-up calls due at their sites (to site staff)";
+    SurveyDue = "survey_due", Family, "The follow-up survey's questions are open (to the family)";
 }
 
 impl Kind {
@@ -158,6 +159,14 @@ pub mod key {
     /// request that crossed the threshold (one crossing, one notice).
     pub fn stock_low_prefix(site: i64, model: i64, cause: &str) -> String {
         format!("stock-low:{site}:{model}:{cause}:user:")
+    }
+    /// A follow-up round's invitation to the family (one per round).
+    pub fn survey(follow_up_id: i64) -> String {
+        format!("survey:{follow_up_id}")
+    }
+    /// The follow-up round a survey invitation's key names.
+    pub fn survey_round(key: &str) -> Option<i64> {
+        key.strip_prefix("survey:")?.parse().ok()
     }
     /// A daily message's key (a digest, the calls due) before the user's id.
     pub fn daily_prefix(kind: super::Kind, day: NaiveDate) -> String {

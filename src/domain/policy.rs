@@ -36,8 +36,11 @@ pub struct PolicyParams {
     pub eligibility_valid_days: u32,
     /// Safe-sleep education counts for this many days.
     pub education_valid_days: u32,
-    /// A follow-up call is due this many days after a handout.
-    pub follow_up_days: u32,
+    /// Before issue 23: a follow-up call was due this many days after a handout. Kept so the
+    /// versions published then still read as they were; it sets nothing now (the survey's
+    /// rounds are at 1 and 3 months, `domain::survey`), and new versions leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_days: Option<u32>,
     /// A referral's reservation is held until this many days after discharge.
     pub reservation_days_after_discharge: u32,
 }
@@ -66,7 +69,6 @@ impl PolicyParams {
         for (name, v) in [
             ("eligibility_valid_days", self.eligibility_valid_days),
             ("education_valid_days", self.education_valid_days),
-            ("follow_up_days", self.follow_up_days),
             ("reservation_days_after_discharge", self.reservation_days_after_discharge),
         ] {
             if !(1..=3650).contains(&v) {
@@ -127,11 +129,6 @@ impl PolicyParams {
             plural(self.education_valid_days, "day", "days")
         ));
         words.push(format!(
-            "A follow-up call is due {} {} after a handout.",
-            self.follow_up_days,
-            plural(self.follow_up_days, "day", "days")
-        ));
-        words.push(format!(
             "A hospital request's crib is held until {} {} after discharge.",
             self.reservation_days_after_discharge,
             plural(self.reservation_days_after_discharge, "day", "days")
@@ -190,7 +187,6 @@ pub struct PolicyDraft {
     pub require_no_safe_sleep_space: String,
     pub eligibility_valid_days: String,
     pub education_valid_days: String,
-    pub follow_up_days: String,
     pub reservation_days_after_discharge: String,
     pub effective_from: String,
     pub notes: String,
@@ -221,7 +217,6 @@ impl PolicyDraft {
             require_no_safe_sleep_space: yes_no(p.require_no_safe_sleep_space),
             eligibility_valid_days: p.eligibility_valid_days.to_string(),
             education_valid_days: p.education_valid_days.to_string(),
-            follow_up_days: p.follow_up_days.to_string(),
             reservation_days_after_discharge: p.reservation_days_after_discharge.to_string(),
             effective_from: effective_from.to_string(),
             notes: String::new(),
@@ -247,7 +242,6 @@ impl PolicyDraft {
         let income_limit_percent = whole("income_limit_percent", &self.income_limit_percent);
         let eligibility_valid_days = whole("eligibility_valid_days", &self.eligibility_valid_days);
         let education_valid_days = whole("education_valid_days", &self.education_valid_days);
-        let follow_up_days = whole("follow_up_days", &self.follow_up_days);
         let reservation_days_after_discharge =
             whole("reservation_days_after_discharge", &self.reservation_days_after_discharge);
         let max_infant_weight_lb = match Decimal::from_str(self.max_infant_weight_lb.trim()) {
@@ -299,7 +293,7 @@ impl PolicyDraft {
             require_no_safe_sleep_space,
             eligibility_valid_days,
             education_valid_days,
-            follow_up_days,
+            follow_up_days: None,
             reservation_days_after_discharge,
         };
         // Range problems once every value could be read, so one typo is not reported twice.

@@ -81,6 +81,7 @@ pub fn context(mailer: &super::Mailer, letter: &Letter) -> Value {
         (Kind::StockLow, _) => format!("{base}/stock"),
         (Kind::ManagerDigest, _) => format!("{base}/triage"),
         (Kind::CallsDue, _) => format!("{base}/follow-ups"),
+        (Kind::SurveyDue, _) => f.survey_token.as_ref().map_or_else(|| base.clone(), |t| format!("{base}/s/{t}")),
         // A family never gets a link to a staff page.
         (k, _) if k.audience() == crate::domain::messages::Audience::Family => base.clone(),
         (_, Some(r)) => format!("{base}/requests/{r}"),
@@ -107,6 +108,8 @@ pub fn context(mailer: &super::Mailer, letter: &Letter) -> Value {
         "reason": f.reason,
         "available": f.available,
         "threshold": f.threshold,
+        "round": f.round_months,
+        "baby": f.baby,
         "counts": f.counts.iter().map(|(what, n)| json!({"what": what, "n": n})).collect::<Vec<_>>(),
         "phone": mailer.phone,
         "link": link,

@@ -144,8 +144,6 @@ pub struct PolicyForm {
     #[field(default = String::new())]
     pub education_valid_days: String,
     #[field(default = String::new())]
-    pub follow_up_days: String,
-    #[field(default = String::new())]
     pub reservation_days_after_discharge: String,
     #[field(default = String::new())]
     pub effective_from: String,
@@ -175,7 +173,6 @@ impl PolicyForm {
             require_no_safe_sleep_space: d.require_no_safe_sleep_space,
             eligibility_valid_days: d.eligibility_valid_days,
             education_valid_days: d.education_valid_days,
-            follow_up_days: d.follow_up_days,
             reservation_days_after_discharge: d.reservation_days_after_discharge,
             effective_from: d.effective_from,
             notes: d.notes,
@@ -205,7 +202,6 @@ impl PolicyForm {
             ("require_no_safe_sleep_space", self.require_no_safe_sleep_space.clone()),
             ("eligibility_valid_days", self.eligibility_valid_days.clone()),
             ("education_valid_days", self.education_valid_days.clone()),
-            ("follow_up_days", self.follow_up_days.clone()),
             ("reservation_days_after_discharge", self.reservation_days_after_discharge.clone()),
             ("effective_from", self.effective_from.clone()),
             ("notes", self.notes.clone()),
@@ -231,7 +227,6 @@ impl PolicyForm {
             require_no_safe_sleep_space: self.require_no_safe_sleep_space.clone(),
             eligibility_valid_days: self.eligibility_valid_days.clone(),
             education_valid_days: self.education_valid_days.clone(),
-            follow_up_days: self.follow_up_days.clone(),
             reservation_days_after_discharge: self.reservation_days_after_discharge.clone(),
             effective_from: self.effective_from.clone(),
             notes: self.notes.clone(),
@@ -274,7 +269,6 @@ impl PolicyForm {
             "require_no_safe_sleep_space": f("require_no_safe_sleep_space", &self.require_no_safe_sleep_space),
             "eligibility_valid_days": f("eligibility_valid_days", &self.eligibility_valid_days),
             "education_valid_days": f("education_valid_days", &self.education_valid_days),
-            "follow_up_days": f("follow_up_days", &self.follow_up_days),
             "reservation_days_after_discharge": f("reservation_days_after_discharge", &self.reservation_days_after_discharge),
             "effective_from": f("effective_from", &self.effective_from),
             "notes": f("notes", &self.notes),

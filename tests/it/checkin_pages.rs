@@ -422,7 +422,6 @@ async fn policy_fields(b: &Browser, percent: &str, effective: &str) -> Fields {
         "max_infant_weight_lb",
         "eligibility_valid_days",
         "education_valid_days",
-        "follow_up_days",
         "reservation_days_after_discharge",
         "sample_household_size",
         "sample_annual_income",

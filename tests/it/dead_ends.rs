@@ -245,7 +245,6 @@ async fn policy_form(b: &Browser, changes: &[(&str, &str)]) -> (String, Vec<(Str
         "income_limit_percent",
         "eligibility_valid_days",
         "education_valid_days",
-        "follow_up_days",
         "reservation_days_after_discharge",
         "sample_household_size",
         "sample_annual_income",

@@ -74,6 +74,9 @@ fn full_facts(kind: Kind) -> Facts {
         day: Some(date(2026, 12, 5)),
         first_name: Some(FIRST_NAME.into()),
         counts,
+        survey_token: Some("SurveyLinkToken_0123".into()),
+        round_months: Some(3),
+        baby: Some("Lola".into()),
     }
 }
 
@@ -134,12 +137,15 @@ fn every_kind_in_both_languages_is_put_into_words_with_its_facts() {
                     assert!(w.subject.to_lowercase().contains(word), "{what}: the subject has no {word:?}");
                     assert!(w.text.to_lowercase().contains(word) && w.html.to_lowercase().contains(word), "{what}");
                     assert!(!all.contains(&REQUEST.to_string()), "{what}: a family is shown the request number");
-                    assert!(w.text.contains("Cherry Hill <b>&</b> Family Center"), "{what}: no site");
-                    assert!(w.text.contains("801 Bridgeview Rd"), "{what}: no address");
-                    assert!(w.text.contains("9:00"), "{what}: no opening hours:\n{}", w.text);
                     assert!(w.text.contains("410-555-0123"), "{what}: no program phone");
-                    let until = if lang == "es" { "10 de diciembre de 2026" } else { "December 10, 2026" };
-                    assert!(w.text.contains(until), "{what}: no date held until:\n{}", w.text);
+                    // A crib waiting: where, when open, until when (the survey's invitation is about the baby).
+                    if kind != Kind::SurveyDue {
+                        assert!(w.text.contains("Cherry Hill <b>&</b> Family Center"), "{what}: no site");
+                        assert!(w.text.contains("801 Bridgeview Rd"), "{what}: no address");
+                        assert!(w.text.contains("9:00"), "{what}: no opening hours:\n{}", w.text);
+                        let until = if lang == "es" { "10 de diciembre de 2026" } else { "December 10, 2026" };
+                        assert!(w.text.contains(until), "{what}: no date held until:\n{}", w.text);
+                    }
                     let safe_sleep =
                         if lang == "es" { "Solo, boca arriba, en una cuna" } else { "Alone, on their Back, in a Crib" };
                     assert!(w.text.contains(safe_sleep) && w.html.contains(safe_sleep), "{what}: no safe-sleep line");
@@ -202,6 +208,14 @@ fn every_kind_in_both_languages_is_put_into_words_with_its_facts() {
                     assert!(w.html.contains("Eastside"), "{what}");
                     let link = format!("{PUBLIC_URL}/follow-ups");
                     assert!(w.text.contains(&link) && unescaped(&w.html).contains(&link), "{what}: no link to {link}");
+                }
+                Kind::SurveyDue => {
+                    let link = format!("{PUBLIC_URL}/s/SurveyLinkToken_0123");
+                    assert!(w.text.contains(&link) && unescaped(&w.html).contains(&link), "{what}: no link to {link}");
+                    let words = if lang == "es" { "cómo duerme Lola" } else { "how Lola is sleeping" };
+                    assert!(w.text.contains(words), "{what}:\n{}", w.text);
+                    let months = if lang == "es" { "tres meses" } else { "three months" };
+                    assert!(w.text.contains(months), "{what}: the round:\n{}", w.text);
                 }
                 Kind::CribReady | Kind::HoldReminder => {}
             }

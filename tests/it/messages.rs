@@ -568,3 +568,105 @@ async fn each_morning_managers_get_a_digest_and_staff_the_calls_due_once_a_day()
     assert_eq!(calls.len(), 1, "the staff member's list");
     assert!(calls[0].text().contains("/follow-ups"), "links to the calls: {}", calls[0].text());
 }
+
+/// A family handed a crib at Druid Heights a month ago, with a named baby: (family, hand-out, link token).
+async fn a_month_after_the_crib(app: &TestApp, last: &str, language: &str, baby: &str) -> (i64, i64, String) {
+    let staff = app.token("staff@demo.cribs").await;
+    let mut body = crate::common::fixtures::family()
+        .named("Survey", last)
+        .set("/preferred_language", json!(language))
+        .set("/caregiver/phone", json!(format!("410-555-{:04}", 3000 + last.len())))
+        .with_infant_born(crate::common::fixtures::days_ago(10 + last.bytes().map(i64::from).sum::<i64>() % 40))
+        .build();
+    body["infants"][0]["name"] = json!(baby);
+    body["confirm_not_duplicate"] = json!(true);
+    let (status, f) = app.post(&staff, "/api/v1/families", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let (fid, iid) = (f["id"].as_i64().expect("family"), f["infant_ids"][0].as_i64().expect("infant"));
+    app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    let edu = json!({"mode": "site", "language": language, "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "S F"});
+    app.post(&staff, &format!("/api/v1/families/{fid}/education"), &edu).await;
+    let (status, h) = app
+        .post(
+            &staff,
+            "/api/v1/handouts",
+            &json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": MODEL}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let hid = h["id"].as_i64().expect("handout");
+    let today = cribs::clock::today();
+    let on = today.checked_sub_months(chrono::Months::new(1)).expect("a month ago");
+    for sql in [
+        format!("UPDATE handouts SET handed_out_on = '{on}' WHERE id = {hid}"),
+        format!(
+            "UPDATE follow_ups SET due_on = '{}' WHERE handout_id = {hid} AND round_months = 1",
+            cribs::domain::survey::due_on(on, 1)
+        ),
+        format!(
+            "UPDATE follow_ups SET due_on = '{}' WHERE handout_id = {hid} AND round_months = 3",
+            cribs::domain::survey::due_on(on, 3)
+        ),
+    ] {
+        app.db.execute_unprepared(&sql).await.expect("a month ago");
+    }
+    let token = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT survey_token FROM handouts WHERE id = {hid}"),
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get_by_index::<String>(0)
+        .expect("token");
+    (fid, hid, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consenting_family_is_invited_to_its_survey_round_once_and_not_after_answering() {
+    let m = Mail::start().await;
+    let (lola, _, lola_token) = a_month_after_the_crib(&m.app, "Invited", "es", "Lola María").await;
+    consent(&m.app, lola, "lola.family@example.org", "es").await;
+    let (ann, _, ann_token) = a_month_after_the_crib(&m.app, "Answered", "en", "Ann").await;
+    consent(&m.app, ann, "ann.family@example.org", "en").await;
+    // A family without consent is not written to at all.
+    let (_, _, _) = a_month_after_the_crib(&m.app, "Unasked", "en", "Ned").await;
+
+    let today = cribs::clock::today();
+    let at = |h: u32, mi: u32| {
+        cribs::clock::from_new_york(today, chrono::NaiveTime::from_hms_opt(h, mi, 0).expect("t")).expect("t")
+    };
+    let mut last = None;
+    cribs::mail::sender::morning_if_due(&m.app.db, at(7, 0), &mut last).await.expect("morning");
+    let invitations = m.rows("kind = 'survey_due'").await;
+    assert_eq!(invitations.len(), 2, "one per consenting family's open round: {invitations:?}");
+    assert!(invitations.iter().all(|r| r.not_before == at(9, 0)), "sent at 09:00 on the due date");
+    let mut again = None;
+    cribs::mail::sender::morning_if_due(&m.app.db, at(7, 30), &mut again).await.expect("again");
+    assert_eq!(m.rows("kind = 'survey_due'").await.len(), 2, "once per round");
+
+    // Ann answers on her link before nine: her invitation is not sent.
+    let res = reqwest::Client::new()
+        .post(m.app.url(&format!("/s/{ann_token}")))
+        .form(&[("answers[position]", "back")])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), StatusCode::OK);
+    m.pass(at(9, 1)).await;
+    let to_lola = m.smtp.to("lola.family@example.org");
+    assert_eq!(to_lola.len(), 1);
+    assert!(to_lola[0].text().contains("cómo duerme Lola"), "in Spanish, the first name: {}", to_lola[0].text());
+    assert!(
+        to_lola[0].text().contains(&format!("https://cribs.test/s/{lola_token}")),
+        "her link: {}",
+        to_lola[0].text()
+    );
+    assert!(!to_lola[0].text().contains("María"), "the first name only");
+    assert!(m.smtp.to("ann.family@example.org").is_empty(), "answered first: not asked again");
+    let ann_row = m.rows(&format!("kind = 'survey_due' AND family_id = {ann}")).await;
+    assert_eq!(ann_row[0].status, "suppressed");
+    assert!(ann_row[0].last_error.as_deref().is_some_and(|e| e.contains("no longer waiting")), "{ann_row:?}");
+}

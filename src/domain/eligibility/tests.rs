@@ -26,7 +26,7 @@ pub(super) fn policy() -> PolicyParams {
         require_no_safe_sleep_space: true,
         eligibility_valid_days: 30,
         education_valid_days: 180,
-        follow_up_days: 14,
+        follow_up_days: None,
         reservation_days_after_discharge: 7,
     }
 }

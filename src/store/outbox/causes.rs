@@ -161,6 +161,40 @@ pub(crate) fn stock_low_sql(
     sql
 }
 
+/// The follow-up survey's invitations, written each morning (`morning`): to each family with
+/// a live e-mail consent, one message per round, for rounds still open and due in the last
+/// week (so a morning the server missed is made up), sent at 09:00 New York that day (at once
+/// when the morning's pass ran later). Returns how many were written.
+pub async fn survey_invitations(db: &impl ConnectionTrait, day: NaiveDate) -> Result<u64, DbErr> {
+    use crate::domain::survey;
+    #[derive(sea_orm::FromQueryResult)]
+    struct Due {
+        id: i64,
+        family_id: i64,
+        due_on: NaiveDate,
+        language: String,
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT f.id AS id, h.family_id AS family_id, f.due_on AS due_on, c.language AS language \
+         FROM follow_ups f JOIN handouts h ON h.id = f.handout_id \
+         JOIN message_consents c ON c.family_id = h.family_id AND c.withdrawn_at IS NULL AND c.address IS NOT NULL \
+         WHERE f.status = 'due' AND h.voided_at IS NULL AND h.survey_token IS NOT NULL AND f.due_on <= ",
+    )
+    .bind(day)
+    .push(" AND f.due_on >= ")
+    .bind(survey::calls_due_by(day));
+    let rounds = <Due as sea_orm::FromQueryResult>::find_by_statement(sql.statement()).all(db).await?;
+    let mut written = 0;
+    for r in rounds {
+        let mut m = NewMessage::new(Kind::SurveyDue, key::survey(r.id), Recipient::Family(r.family_id), &r.language);
+        m.on_date = Some(r.due_on);
+        m.not_before = at_new_york(day, crate::domain::messages::REMINDER_TIME);
+        written += u64::from(super::put_once(db, m).await?);
+    }
+    Ok(written)
+}
+
 /// The morning's messages to users for `day` (written once a day by the sender, one of a
 /// kind by their keys): each active program manager's digest, and to site staff the
 /// follow-up calls due at their sites when there are any. Returns how many were written.
@@ -196,11 +230,12 @@ pub async fn morning(db: &impl ConnectionTrait, day: NaiveDate) -> Result<u64, D
                 " AND EXISTS (SELECT 1 FROM user_sites us JOIN follow_ups f ON f.site_id = us.site_id \
                  AND f.status = 'due' WHERE us.user_id = u.id AND f.due_on <= ",
             )
-            .bind(day)
+            .bind(crate::domain::survey::calls_due_by(day))
             .push(")");
         }
         sql.push(" ON CONFLICT (dedupe_key) DO NOTHING");
         written += db.execute_raw(sql.statement()).await?.rows_affected();
     }
+    written += survey_invitations(db, day).await?;
     Ok(written)
 }

@@ -44,6 +44,12 @@ pub struct Facts {
     pub first_name: Option<String>,
     /// Lines of a digest or a list: (what, how many).
     pub counts: Vec<(String, i64)>,
+    /// The survey's link token (the family's invitation only; never logged).
+    #[serde(skip)]
+    pub survey_token: Option<String>,
+    /// The survey round's months, and the baby's first name.
+    pub round_months: Option<i32>,
+    pub baby: Option<String>,
 }
 
 /// Send this, or do not (and why).
@@ -104,6 +110,7 @@ pub async fn read(db: &impl ConnectionTrait, m: &message::Model, now: DateTime<U
         Kind::StockLow => about_stock(db, m, &mut facts).await?,
         Kind::ManagerDigest => digest(db, m, &mut facts, now).await?,
         Kind::CallsDue => calls_due(db, m, &mut facts).await?,
+        Kind::SurveyDue => survey_due(db, m, &mut facts, now).await?,
     };
     if let Some(why) = outcome {
         return suppress(why);
@@ -254,6 +261,45 @@ async fn digest(
         ("messages_failed".into(), count(db, failed).await?),
     ];
     Ok(facts.counts.iter().all(|(_, n)| *n == 0).then(|| "nothing to report that day".to_string()))
+}
+
+/// A survey invitation: is the round still open on the family's link? (None: send.)
+async fn survey_due(
+    db: &impl ConnectionTrait,
+    m: &message::Model,
+    facts: &mut Facts,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbErr> {
+    use crate::domain::states::FollowUpStatus;
+    use crate::entity::{follow_up, handout, infant};
+    let Some(id) = crate::domain::messages::key::survey_round(&m.dedupe_key) else {
+        return Ok(Some("the invitation names no survey round".into()));
+    };
+    let Some(f) = follow_up::Entity::find_by_id(id).one(db).await? else {
+        return Ok(Some("the survey round is gone".into()));
+    };
+    if !matches!(FollowUpStatus::parse(&f.status), Some(FollowUpStatus::Due)) {
+        return Ok(Some(format!("the round is no longer waiting for answers ({})", f.status)));
+    }
+    let Some(h) = handout::Entity::find_by_id(f.handout_id).one(db).await? else {
+        return Ok(Some("the hand-out is gone".into()));
+    };
+    let (Some(token), None) = (h.survey_token.clone(), h.voided_at) else {
+        return Ok(Some("the hand-out was voided".into()));
+    };
+    let months = u32::try_from(f.round_months).unwrap_or(1);
+    let (_, closes) = crate::domain::survey::link_window(h.handed_out_on, months);
+    if crate::clock::date_in_new_york(now) > closes {
+        return Ok(Some("the round's link has closed".into()));
+    }
+    facts.survey_token = Some(token);
+    facts.round_months = Some(f.round_months);
+    facts.baby = infant::Entity::find_by_id(h.infant_id)
+        .one(db)
+        .await?
+        .and_then(|i| i.name)
+        .and_then(|n| n.split_whitespace().next().map(str::to_string));
+    Ok(None)
 }
 
 /// The follow-up calls due at a staff member's sites on the day (one line per site).

@@ -65,6 +65,36 @@ impl NewMessage {
     }
 }
 
+/// Write a message in the caller's transaction unless one with its key exists, whatever
+/// became of it (a daily pass that offers the same message again writes it once).
+pub async fn put_once(db: &impl ConnectionTrait, m: NewMessage) -> Result<bool, DbErr> {
+    let now = crate::clock::now();
+    let (user_id, family_id) = match m.to {
+        Recipient::User(u) => (Some(u), None),
+        Recipient::Family(f) => (None, Some(f)),
+    };
+    let row = message::ActiveModel {
+        dedupe_key: Set(m.key),
+        kind: Set(m.kind.as_str().to_string()),
+        user_id: Set(user_id),
+        family_id: Set(family_id),
+        referral_id: Set(m.referral_id),
+        site_id: Set(m.site_id),
+        crib_model_id: Set(m.crib_model_id),
+        on_date: Set(m.on_date),
+        language: Set(m.language),
+        status: Set(Status::Pending.as_str().to_string()),
+        not_before: Set(m.not_before),
+        attempts: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let on_conflict = OnConflict::column(message::Column::DedupeKey).do_nothing().to_owned();
+    let done = message::Entity::insert(row).on_conflict(on_conflict).exec_without_returning(db).await?;
+    Ok(done > 0)
+}
+
 /// The statuses a row may be moved back to `pending` from by a new `put` of its key: not
 /// one that is being sent or was sent (a reminder already sent stays sent).
 const MOVABLE: [Status; 4] = [Status::Pending, Status::Cancelled, Status::Suppressed, Status::Failed];
