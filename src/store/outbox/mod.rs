@@ -65,15 +65,14 @@ impl NewMessage {
     }
 }
 
-/// Write a message in the caller's transaction unless one with its key exists, whatever
-/// became of it (a daily pass that offers the same message again writes it once).
-pub async fn put_once(db: &impl ConnectionTrait, m: NewMessage) -> Result<bool, DbErr> {
+/// A new message's row, pending.
+fn row_of(m: NewMessage) -> message::ActiveModel {
     let now = crate::clock::now();
     let (user_id, family_id) = match m.to {
         Recipient::User(u) => (Some(u), None),
         Recipient::Family(f) => (None, Some(f)),
     };
-    let row = message::ActiveModel {
+    message::ActiveModel {
         dedupe_key: Set(m.key),
         kind: Set(m.kind.as_str().to_string()),
         user_id: Set(user_id),
@@ -89,7 +88,13 @@ pub async fn put_once(db: &impl ConnectionTrait, m: NewMessage) -> Result<bool, 
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
+    }
+}
+
+/// Write a message in the caller's transaction unless one with its key exists, whatever
+/// became of it (a daily pass that offers the same message again writes it once).
+pub async fn put_once(db: &impl ConnectionTrait, m: NewMessage) -> Result<bool, DbErr> {
+    let row = row_of(m);
     let on_conflict = OnConflict::column(message::Column::DedupeKey).do_nothing().to_owned();
     let done = message::Entity::insert(row).on_conflict(on_conflict).exec_without_returning(db).await?;
     Ok(done > 0)
@@ -102,28 +107,7 @@ const MOVABLE: [Status; 4] = [Status::Pending, Status::Cancelled, Status::Suppre
 /// Write a message in the caller's transaction, or move the one with its key to the new
 /// time (pending again, tries reset). Returns whether a row was written or moved.
 pub async fn put(db: &impl ConnectionTrait, m: NewMessage) -> Result<bool, DbErr> {
-    let now = crate::clock::now();
-    let (user_id, family_id) = match m.to {
-        Recipient::User(u) => (Some(u), None),
-        Recipient::Family(f) => (None, Some(f)),
-    };
-    let row = message::ActiveModel {
-        dedupe_key: Set(m.key),
-        kind: Set(m.kind.as_str().to_string()),
-        user_id: Set(user_id),
-        family_id: Set(family_id),
-        referral_id: Set(m.referral_id),
-        site_id: Set(m.site_id),
-        crib_model_id: Set(m.crib_model_id),
-        on_date: Set(m.on_date),
-        language: Set(m.language),
-        status: Set(Status::Pending.as_str().to_string()),
-        not_before: Set(m.not_before),
-        attempts: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
+    let row = row_of(m);
     let movable: Vec<&str> = MOVABLE.iter().map(|s| s.as_str()).collect();
     let on_conflict = OnConflict::column(message::Column::DedupeKey)
         .update_columns([
