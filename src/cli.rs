@@ -167,12 +167,14 @@ pub async fn generate(
     let opts = crate::generate::GenerateOptions { families, seed, months: 12 * years, end, plain_names: false };
     let s = crate::generate::generate(&conn, &opts).await?;
     println!(
-        "generate: {} families, {} infants, {} handouts ({} voided), {} stock movements in {:.1} s (seed {seed}, {} years to {end})",
+        "generate: {} families, {} infants, {} handouts ({} voided), {} stock movements, {} survey rounds ({} answered) in {:.1} s (seed {seed}, {} years to {end})",
         s.families,
         s.infants,
         s.handouts,
         s.voided,
         s.movements,
+        s.follow_ups,
+        s.survey_answers,
         started.elapsed().as_secs_f64(),
         years
     );

@@ -306,7 +306,13 @@ async fn demo_history(db: &Db) -> Result<(), SetupError> {
     let end = crate::clock::today().pred_opt().unwrap_or_else(crate::clock::today);
     let opts = crate::generate::GenerateOptions { families: 240, seed: 7, months: 6, end, plain_names: true };
     let made = crate::generate::generate(db, &opts).await.map_err(SetupError::DemoHistory)?;
-    tracing::info!("demo history: {} families, {} hand-outs over six months", made.families, made.handouts);
+    tracing::info!(
+        "demo history: {} families, {} hand-outs over six months, {} survey rounds ({} answered)",
+        made.families,
+        made.handouts,
+        made.follow_ups,
+        made.survey_answers
+    );
     Ok(())
 }
 

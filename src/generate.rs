@@ -15,13 +15,19 @@
 //! movements can name their parents without reading anything back; on PostgreSQL the id
 //! sequences are moved past them at the end. Run it against a database nobody else is
 //! writing to. Generated handouts have no eligibility check or education row: they carry
-//! `override_reason = "synthetic data (cribs generate)"`, and no follow-ups are made.
+//! `override_reason = "synthetic data (cribs generate)"`. Each live handout has its survey
+//! rounds (1 and 3 months, issue 23): those already due answered by about half the families
+//! (on the link or by phone) with plausible answers, some lost after three calls, the rest
+//! waiting; they are drawn from a second generator seeded from the first, so the families
+//! and handouts are the same as before the rounds existed.
 
 use crate::db::begin_write;
 use crate::db::Db;
 use crate::domain::family::RACE_ETHNICITY;
 use crate::domain::reports::infant_mortality;
-use crate::entity::{crib_model, family, handout, infant, neighborhood, site, stock_movement, user};
+use crate::entity::{
+    crib_model, family, follow_up, handout, infant, neighborhood, site, stock_movement, survey_answer, user,
+};
 use crate::store::stock::ensure_balance;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -63,6 +69,9 @@ pub struct GenerateSummary {
     pub handouts: usize,
     pub voided: usize,
     pub movements: usize,
+    /// Survey rounds, and the rounds answered.
+    pub follow_ups: usize,
+    pub survey_answers: usize,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -244,6 +253,10 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
     let mut next_family = max_id(db, "families").await.map_err(err)?;
     let mut next_infant = max_id(db, "infants").await.map_err(err)?;
     let mut next_handout = max_id(db, "handouts").await.map_err(err)?;
+    let mut next_round = max_id(db, "follow_ups").await.map_err(err)?;
+    let mut next_sheet = max_id(db, "survey_answers").await.map_err(err)?;
+    // The survey's draws come from their own generator, so the rest is drawn as before.
+    let mut survey_rng = StdRng::seed_from_u64(opts.seed ^ 0x5eed_5u64);
     let mut summary = GenerateSummary::default();
     // Cribs handed out per (site, model), for the receipts.
     let mut per_stock: BTreeMap<(i64, i64), i64> = BTreeMap::new();
@@ -362,6 +375,8 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
         }
         let mut handouts = Vec::with_capacity(planned.len());
         let mut movements = Vec::with_capacity(planned.len() + planned.len() / 40);
+        let mut rounds = Vec::with_capacity(planned.len() * 2);
+        let mut sheets = Vec::with_capacity(planned.len());
         for p in planned {
             next_handout += 1;
             let hid = next_handout;
@@ -393,6 +408,20 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
                 baseline_sleep: Set(None),
             });
             summary.handouts += 1;
+            if p.voided_at.is_none() {
+                let on = crate::clock::date_in_new_york(p.at);
+                for months in crate::domain::survey::ROUNDS {
+                    next_round += 1;
+                    let (round, sheet) =
+                        synthetic_round(&mut survey_rng, next_round, hid, p.site_id, on, months, opts.end, w.user_id);
+                    rounds.push(round);
+                    if let Some(mut sheet) = sheet {
+                        next_sheet += 1;
+                        sheet.id = Set(next_sheet);
+                        sheets.push(sheet);
+                    }
+                }
+            }
             movements.push(movement(p.site_id, p.model_id, "handout", -1, Some(hid), w.user_id, p.at));
             if let Some(v) = p.voided_at {
                 summary.voided += 1;
@@ -406,6 +435,10 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
         insert_chunks(&txn, infants).await.map_err(err)?;
         insert_chunks(&txn, handouts).await.map_err(err)?;
         insert_chunks(&txn, movements).await.map_err(err)?;
+        summary.follow_ups += rounds.len();
+        summary.survey_answers += sheets.len();
+        insert_chunks(&txn, rounds).await.map_err(err)?;
+        insert_chunks(&txn, sheets).await.map_err(err)?;
         txn.commit().await.map_err(err)?;
     }
     // Receipts covering every crib handed out, then the balances by the voids.
@@ -439,7 +472,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
     summary.movements += receipts.len();
     insert_chunks(&txn, receipts).await.map_err(err)?;
     if txn.get_database_backend() == DbBackend::Postgres {
-        for table in ["families", "infants", "handouts"] {
+        for table in ["families", "infants", "handouts", "follow_ups", "survey_answers"] {
             txn.execute_unprepared(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             ))
@@ -455,6 +488,112 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
     }
     db.execute_unprepared("ANALYZE").await.map_err(err)?;
     Ok(summary)
+}
+
+/// Pick one of weighted choices.
+fn weighted<'a>(rng: &mut StdRng, choices: &[(&'a str, u32)]) -> &'a str {
+    let total: u32 = choices.iter().map(|(_, w)| w).sum();
+    let mut at = rng.gen_range(0..total.max(1));
+    for (c, w) in choices {
+        if at < *w {
+            return c;
+        }
+        at -= w;
+    }
+    choices.first().map_or("", |(c, _)| c)
+}
+
+/// One survey round of a synthetic hand-out on `on`, as of `end`: answered (on the link or
+/// by phone, about half of those due), lost after three calls, or still waiting; an
+/// answered round comes with its sheet (every item a plausible answer, a few skipped).
+#[expect(clippy::too_many_arguments, reason = "the round's parts as the generator holds them")]
+fn synthetic_round(
+    rng: &mut StdRng,
+    id: i64,
+    handout_id: i64,
+    site_id: i64,
+    on: NaiveDate,
+    months: u32,
+    end: NaiveDate,
+    staff: i64,
+) -> (follow_up::ActiveModel, Option<survey_answer::ActiveModel>) {
+    use crate::domain::survey;
+    let due = survey::due_on(on, months);
+    let answered_share = if months == 1 { 0.55 } else { 0.42 };
+    let (status, attempts, sheet) = if due > end {
+        ("due", 0, None)
+    } else if rng.gen_bool(answered_share) {
+        let by_phone = rng.gen_bool(0.35);
+        let mut a = survey::Answers::new();
+        let mut put = |item: &str, v: &str| {
+            if !v.is_empty() {
+                a.insert(item.to_string(), v.to_string());
+            }
+        };
+        let in_use = weighted(rng, &[("yes", 85), ("no", 10), ("not_yet", 5)]);
+        put("crib_in_use", in_use);
+        if in_use == "no" {
+            put(
+                "crib_not_used_why",
+                weighted(rng, &[("no_room", 4), ("sleeps_with_me", 4), ("gave_away", 1), ("other", 1)]),
+            );
+        }
+        put(
+            "slept_last_night",
+            weighted(
+                rng,
+                &[
+                    ("this_crib", 74),
+                    ("other_crib", 8),
+                    ("adult_bed", 12),
+                    ("couch_or_chair", 3),
+                    ("car_seat_or_swing", 3),
+                ],
+            ),
+        );
+        put("position", weighted(rng, &[("back", 78), ("side", 12), ("stomach", 7), ("prefer_not", 3)]));
+        put(
+            "bed_sharing",
+            weighted(rng, &[("never", 45), ("rarely", 20), ("sometimes", 15), ("often", 10), ("always", 10)]),
+        );
+        put("soft_objects", weighted(rng, &[("no", 70), ("yes", 25), ("", 5)]));
+        put("smoke_in_home", weighted(rng, &[("no", 80), ("yes", 17), ("prefer_not", 3)]));
+        let at = crate::clock::from_new_york(
+            due + Duration::days(rng.gen_range(-5..10)),
+            chrono::NaiveTime::MIN + Duration::hours(rng.gen_range(9..20)),
+        )
+        .unwrap_or_else(|| Utc.from_utc_datetime(&due.and_time(chrono::NaiveTime::MIN)));
+        let sheet = survey_answer::ActiveModel {
+            follow_up_id: Set(id),
+            instrument_version: Set(survey::VERSION),
+            mode: Set(if by_phone { survey::Mode::Phone } else { survey::Mode::SelfComplete }.as_str().to_string()),
+            answers: Set(serde_json::to_string(&a).unwrap_or_else(|_| "{}".into())),
+            answered_at: Set(at),
+            recorded_by: Set(by_phone.then_some(staff)),
+            ..Default::default()
+        };
+        ("completed", 0, Some(sheet))
+    } else if due + Duration::days(survey::CALL_AFTER_DAYS + 21) < end && rng.gen_bool(0.6) {
+        ("lost_to_follow_up", 3, None)
+    } else {
+        ("due", rng.gen_range(0..3), None)
+    };
+    let round = follow_up::ActiveModel {
+        id: Set(id),
+        handout_id: Set(handout_id),
+        site_id: Set(site_id),
+        due_on: Set(due),
+        status: Set(status.to_string()),
+        attempts: Set(attempts),
+        reached: Set(match status {
+            "completed" => Some(true),
+            "lost_to_follow_up" => Some(false),
+            _ => None,
+        }),
+        round_months: Set(months as i32),
+        ..Default::default()
+    };
+    (round, sheet)
 }
 
 fn movement(

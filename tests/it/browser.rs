@@ -1556,3 +1556,155 @@ async fn a_manager_voids_and_withdraws_and_a_form_outlives_its_session() {
     look(&s, "session-ended-form-restored", 1024).await;
     s.quit().await;
 }
+
+/// The name of the focused control (or its tag when it has none).
+const FOCUSED_JS: &str =
+    "const e = document.activeElement; return e ? (e.name || e.tagName) + '|' + (e.value || '') : '';";
+
+/// Press Tab until the focused control is named `name` (at most 60 times).
+async fn tab_to(b: &Browser, name: &str) -> String {
+    for _ in 0..60 {
+        b.driver.action_chain().send_keys(Key::Tab).perform().await.expect("Tab");
+        let focused: String = b.driver.execute(FOCUSED_JS, vec![]).await.expect("focus").convert().expect("str");
+        if focused.split('|').next() == Some(name) {
+            return focused;
+        }
+    }
+    panic!("Tab never reached {name}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    cribs_no_browser,
+    ignore = "Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)"
+)]
+async fn a_family_answers_the_survey_on_a_phone_with_the_keyboard_alone() {
+    if !browser_available("survey") {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn().await;
+    let staff = app.token("staff@demo.cribs").await;
+    let mut body = family().named("Keisha", "O'Brien-Núñez").with_infant_born(days_ago(9)).build();
+    body["infants"][0]["name"] = json!("Zuri <b>Rose</b>");
+    let (status, f) = app.post(&staff, "/api/v1/families", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let (fid, iid) = (f["id"].as_i64().expect("family"), f["infant_ids"][0].as_i64().expect("infant"));
+    app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+    let edu = json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "K O"});
+    app.post(&staff, &format!("/api/v1/families/{fid}/education"), &edu).await;
+    let (status, h) = app
+        .post(
+            &staff,
+            "/api/v1/handouts",
+            &json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let hid = h["id"].as_i64().expect("handout");
+    use sea_orm::{ConnectionTrait, Statement};
+    let on = today().checked_sub_months(chrono::Months::new(1)).expect("a month ago");
+    app.db
+        .execute_unprepared(&format!("UPDATE handouts SET handed_out_on = '{on}' WHERE id = {hid}"))
+        .await
+        .expect("a month ago");
+    let token = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT survey_token FROM handouts WHERE id = {hid}"),
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get_by_index::<String>(0)
+        .expect("token");
+
+    let b = Browser::start(&app).await;
+    // The tablet first (a look only), then the phone, where the family answers.
+    for (width, height, label) in [(1024, 768, "tablet"), (390, 844, "phone")] {
+        b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        b.goto(&format!("/s/{token}")).await;
+        b.assert_page_ok("survey").await;
+        b.assert_accessible("survey").await;
+        let wide = b.driver.execute("return document.documentElement.scrollWidth;", vec![]).await.expect("width");
+        assert!(wide.json().as_i64().unwrap_or(i64::MAX) <= i64::from(width), "{label}: the page fits its width");
+        b.screenshot(&format!("family-survey-{label}")).await;
+    }
+    let text = b.text().await;
+    assert!(text.contains("How is Zuri sleeping?"), "the first name, as typed: {text}");
+    assert!(!text.contains("Núñez"), "nothing else of the family");
+    b.assert_keyboard_reachable("survey").await;
+    b.driver
+        .execute("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);", vec![])
+        .await
+        .expect("blur");
+    // Keyboard only: Space picks a question's first answer, an arrow key the next ones; a
+    // question left alone is skipped.
+    tab_to(&b, "answers[crib_in_use]").await;
+    b.driver.action_chain().send_keys(Key::Space).perform().await.expect("Space: yes");
+    tab_to(&b, "answers[slept_last_night]").await;
+    b.driver.action_chain().send_keys(Key::Space).perform().await.expect("Space: this crib");
+    tab_to(&b, "answers[position]").await;
+    b.driver.action_chain().send_keys(Key::Space).perform().await.expect("Space: back");
+    let focused = tab_to(&b, "answers[bed_sharing]").await;
+    assert!(focused.ends_with("|always"), "{focused}");
+    for _ in 0..4 {
+        b.driver.action_chain().send_keys(Key::Down).perform().await.expect("Down");
+    }
+    tab_to(&b, "answers[smoke_in_home]").await;
+    b.driver.action_chain().send_keys(Key::Down).perform().await.expect("Down: no");
+    tab_to(&b, "BUTTON").await;
+    b.mark_page().await;
+    b.driver.action_chain().send_keys(Key::Enter).perform().await.expect("Enter sends");
+    b.settle().await;
+    assert!(b.is_new_page().await, "Enter sent the form");
+    b.assert_page_ok("survey answered").await;
+    b.assert_accessible("survey answered").await;
+    assert!(b.text().await.contains("Thank you. We received your answers."), "{}", b.text().await);
+    b.screenshot("family-survey-thanks-phone").await;
+    let sheet = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT answers FROM survey_answers".to_string(),
+        ))
+        .await
+        .expect("q")
+        .expect("a sheet")
+        .try_get_by_index::<String>(0)
+        .expect("answers");
+    let sheet: Value = serde_json::from_str(&sheet).expect("json");
+    assert_eq!(
+        sheet,
+        json!({"crib_in_use": "yes", "slept_last_night": "this_crib", "position": "back", "bed_sharing": "never", "smoke_in_home": "no"}),
+        "what the keys chose, the skipped questions absent"
+    );
+
+    // The manager reads it on the safe-sleep report (the screens looked at, both sizes), with
+    // eight months of synthetic families and their answers beside this one.
+    let opts = cribs::generate::GenerateOptions {
+        families: 400,
+        seed: 11,
+        months: 8,
+        end: today().pred_opt().expect("yesterday"),
+        plain_names: true,
+    };
+    cribs::generate::generate(&app.db, &opts).await.expect("synthetic history");
+    b.sign_in("manager@demo.cribs", false, "/").await;
+    for (width, height, label) in [(390, 844, "phone"), (1024, 768, "tablet")] {
+        b.driver.set_window_rect(0, 0, width, height).await.expect("window size");
+        let from = today() - chrono::Duration::days(240);
+        b.goto(&format!("/reports/safe-sleep?group=race_ethnicity&from={from}&to={}", today())).await;
+        b.assert_page_ok("safe-sleep report").await;
+        b.assert_accessible("safe-sleep report").await;
+        b.screenshot(&format!("manager-safe-sleep-{label}")).await;
+        b.driver.execute("document.getElementById('round-1').scrollIntoView();", vec![]).await.expect("scroll");
+        b.screenshot(&format!("manager-safe-sleep-round-{label}")).await;
+        b.goto(&format!("/handouts/{hid}/receipt")).await;
+        b.assert_page_ok("receipt with the survey code").await;
+        b.driver.execute("document.querySelector('.receipt-survey').scrollIntoView();", vec![]).await.expect("scroll");
+        b.screenshot(&format!("receipt-survey-code-{label}")).await;
+    }
+    b.quit().await;
+}

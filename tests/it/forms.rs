@@ -5,12 +5,17 @@
 use std::path::Path;
 
 /// Forms that post without a `form_token` field of their own, and why that is right.
-const WITHOUT_OWN_TOKEN: [(&str, &str, &str); 10] = [
+const WITHOUT_OWN_TOKEN: [(&str, &str, &str); 11] = [
     ("login.html.tera", "/login", "signs in: no record is written twice by a resend"),
     (
         "messages/unsubscribe.html.tera",
         "/messages/unsubscribe/{{ token }}",
         "no session: the link's token is the key; a resend finds the consent already withdrawn",
+    ),
+    (
+        "survey/page.html.tera",
+        "/s/{{ token }}",
+        "no session: the link's token is the key; a round is answered once, a resend is told it was received",
     ),
     ("base.html.tera", "/logout", "signs out: doing it twice is doing it once"),
     ("account/code.html.tera", "/logout", "signs out: doing it twice is doing it once"),

@@ -485,10 +485,13 @@ async fn the_reports_page_draws_charts_tables_and_downloads() {
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
         .map(|h| h.replace("&amp;", "&").replace("&#x2F;", "/"))
-        .filter(|h| h.starts_with("/reports/") && !h.starts_with("/reports/outcomes"))
+        .filter(|h| {
+            h.starts_with("/reports/") && !h.starts_with("/reports/outcomes") && !h.starts_with("/reports/safe-sleep")
+        })
         .collect();
     assert_eq!(links.len(), 6, "{links:?}");
     assert!(html.contains("href=\"/reports/outcomes?from="), "the outcome reports are one link away, same period");
+    assert!(html.contains("href=\"/reports/safe-sleep\""), "so is the safe-sleep report");
     for link in &links {
         let (status, body) = b.get(link).await;
         assert_eq!(status, StatusCode::OK, "{link}");
