@@ -1701,6 +1701,11 @@ async fn a_family_answers_the_survey_on_a_phone_with_the_keyboard_alone() {
         b.screenshot(&format!("manager-safe-sleep-{label}")).await;
         b.driver.execute("document.getElementById('round-1').scrollIntoView();", vec![]).await.expect("scroll");
         b.screenshot(&format!("manager-safe-sleep-round-{label}")).await;
+        b.driver
+            .execute("document.querySelector('#round-1 .table-scroll').scrollIntoView();", vec![])
+            .await
+            .expect("scroll");
+        b.screenshot(&format!("manager-safe-sleep-groups-{label}")).await;
         b.goto(&format!("/handouts/{hid}/receipt")).await;
         b.assert_page_ok("receipt with the survey code").await;
         b.driver.execute("document.querySelector('.receipt-survey').scrollIntoView();", vec![]).await.expect("scroll");
