@@ -256,7 +256,7 @@ pub async fn generate(db: &Db, opts: &GenerateOptions) -> Result<GenerateSummary
     let mut next_round = max_id(db, "follow_ups").await.map_err(err)?;
     let mut next_sheet = max_id(db, "survey_answers").await.map_err(err)?;
     // The survey's draws come from their own generator, so the rest is drawn as before.
-    let mut survey_rng = StdRng::seed_from_u64(opts.seed ^ 0x5eed_5u64);
+    let mut survey_rng = StdRng::seed_from_u64(opts.seed ^ 0x0005_eed5_u64);
     let mut summary = GenerateSummary::default();
     // Cribs handed out per (site, model), for the receipts.
     let mut per_stock: BTreeMap<(i64, i64), i64> = BTreeMap::new();
