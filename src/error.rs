@@ -74,6 +74,10 @@ pub enum AppError {
     /// 503 `busy`: no database connection came free in time (a queue at the door).
     #[error("The server is busy right now. Nothing was changed; try again in a few seconds.")]
     Busy,
+    /// 503 `database_unavailable`: the database is not answering (stopped, restarting, the
+    /// network to it down); nothing was changed, and the same request may be sent again.
+    #[error("The database is not answering right now. Nothing was changed; try again in a moment.")]
+    Unavailable,
     /// 503 `busy` should it ever reach a caller: the handout's random receipt number was
     /// already taken, so nothing was written; `api::handouts::run_handout` tries again with
     /// a new number before answering.
@@ -97,6 +101,10 @@ impl From<DbErr> for AppError {
         // NOTE: every connection busy for the whole acquire timeout, or SQLite's write lock
         // held past its busy timeout, is load, not a fault: the request changed nothing and
         // can be sent again (writes are idempotent by key).
+        if crate::store::constraints::is_unavailable(&e) {
+            tracing::warn!("database unavailable: {e}");
+            return AppError::Unavailable;
+        }
         if matches!(e, DbErr::ConnectionAcquire(_)) || crate::store::constraints::is_busy(&e) {
             tracing::warn!("database busy: {e}");
             return AppError::Busy;
@@ -123,6 +131,16 @@ impl AppError {
         AppError::Validation(fields)
     }
 
+    /// Seconds to wait before sending the same request again (`Retry-After`), for the
+    /// refusals that are about the moment, not the request.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::Busy | AppError::ReceiptTaken => Some(2),
+            AppError::Unavailable => Some(5),
+            _ => None,
+        }
+    }
+
     /// The HTTP status of this error.
     pub fn status(&self) -> Status {
         match self {
@@ -141,7 +159,7 @@ impl AppError {
                 Status::UnprocessableEntity
             }
             AppError::TooManyRequests => Status::TooManyRequests,
-            AppError::Busy | AppError::ReceiptTaken => Status::ServiceUnavailable,
+            AppError::Busy | AppError::ReceiptTaken | AppError::Unavailable => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
             AppError::Kept { status, .. } => Status::from_code(*status).unwrap_or(Status::Conflict),
         }
@@ -165,6 +183,7 @@ impl AppError {
             AppError::Ineligible { .. } => "ineligible",
             AppError::TooManyRequests => "too_many_requests",
             AppError::Busy | AppError::ReceiptTaken => "busy",
+            AppError::Unavailable => "database_unavailable",
             AppError::Internal(_) => "internal",
             AppError::Kept { .. } => "kept",
         }
@@ -229,7 +248,11 @@ impl<'r> Responder<'r, 'static> for AppError {
         if let AppError::Internal(detail) = &self {
             tracing::error!("internal error: {detail}");
         }
-        Ok(json_response(self.status(), &self.to_json()))
+        let mut response = json_response(self.status(), &self.to_json());
+        if let Some(seconds) = self.retry_after() {
+            response.set_raw_header("Retry-After", seconds.to_string());
+        }
+        Ok(response)
     }
 }
 

@@ -119,8 +119,12 @@ fn unprocessable(req: &Request<'_>) -> AppError {
     )
 }
 #[catch(503)]
-fn unavailable() -> AppError {
-    AppError::Busy
+fn unavailable(req: &Request<'_>) -> AppError {
+    if crate::auth::guards::database_down(req) {
+        AppError::Unavailable
+    } else {
+        AppError::Busy
+    }
 }
 #[catch(500)]
 fn internal() -> AppError {

@@ -80,8 +80,20 @@ fn outcome_of<T>(lookup: &Lookup, make: impl FnOnce(Actor) -> T) -> request::Out
     }
 }
 
-fn busy(e: DbErr) {
+/// Whether looking up the caller failed because the database is not answering (kept for
+/// the 503 catchers, which then say so rather than "busy").
+pub struct DatabaseDown(pub bool);
+
+/// The caller could not be looked up: noted for the catchers, and logged.
+fn busy(req: &Request<'_>, e: DbErr) {
+    let down = crate::store::constraints::is_unavailable(&e);
+    req.local_cache(|| DatabaseDown(down));
     tracing::warn!("who is calling could not be looked up: {e}");
+}
+
+/// Did this request fail to look up its caller because the database is not answering?
+pub fn database_down(req: &Request<'_>) -> bool {
+    req.local_cache(|| DatabaseDown(false)).0
 }
 
 /// A caller of the JSON API: bearer token, or (for GET only) the staff session.
@@ -95,10 +107,10 @@ impl<'r> FromRequest<'r> for ApiUser {
         let cached: &Lookup = req
             .local_cache_async(async {
                 let Some(db) = db(req) else { return Ok(None) };
-                match from_bearer(req, db).await.map_err(busy)? {
+                match from_bearer(req, db).await.map_err(|e| busy(req, e))? {
                     Some(id) => Ok(Some(id)),
                     None if req.method() == Method::Get && req.headers().get_one("Authorization").is_none() => {
-                        from_session(req, db).await.map_err(busy)
+                        from_session(req, db).await.map_err(|e| busy(req, e))
                     }
                     None => Ok(None),
                 }
@@ -143,7 +155,7 @@ impl<'r> FromRequest<'r> for PageUser {
         let cached: &Lookup = req
             .local_cache_async(async {
                 let Some(db) = db(req) else { return Ok(None) };
-                from_session(req, db).await.map_err(busy)
+                from_session(req, db).await.map_err(|e| busy(req, e))
             })
             .await;
         if matches!(cached, Ok(None)) && crate::web::kept::is_page_form_post(req) {
@@ -211,7 +223,7 @@ impl<'r> FromRequest<'r> for HalfSignedIn {
             Ok(Some((who, stage))) => Outcome::Success(HalfSignedIn { who, stage, token }),
             Ok(None) => Outcome::Error((Status::Unauthorized, ())),
             Err(e) => {
-                busy(e);
+                busy(req, e);
                 Outcome::Error((Status::ServiceUnavailable, ()))
             }
         }

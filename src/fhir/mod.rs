@@ -1,15 +1,91 @@
 //! The FHIR R4 face of hospital requests under `/fhir/r4`: a ServiceRequest becomes a
-//! referral, a referral reads back as a ServiceRequest, and every error is an
-//! `OperationOutcome` with the right status.
+//! referral, a referral reads back as a ServiceRequest, the CapabilityStatement says so
+//! (`metadata`), and every error is an `OperationOutcome` with the right status — 401 with
+//! `WWW-Authenticate`, 405 with `Allow` for a method this face does not serve, 406 and 415
+//! for XML (JSON only).
 
+pub mod metadata;
 pub mod outcome;
 pub mod service_request;
 
-use rocket::{catch, catchers, routes, Catcher, Route};
+use rocket::http::{Header, Status};
+use rocket::request::{self, FromRequest, Request};
+use rocket::{catch, catchers, delete, patch, put, routes, Catcher, Route};
 
 /// Routes mounted under `/fhir/r4`.
 pub fn routes() -> Vec<Route> {
-    routes![service_request::create, service_request::read]
+    routes![
+        service_request::create,
+        service_request::read,
+        metadata::metadata,
+        unsupported_put,
+        unsupported_delete,
+        unsupported_patch
+    ]
+}
+
+/// The methods each path serves, for `Allow`: the CapabilityStatement and a resource by id
+/// are read; a resource type takes a new one.
+fn allowed(path: &std::path::Path) -> &'static str {
+    let mut parts = path.iter();
+    match (parts.next().and_then(|p| p.to_str()), parts.next()) {
+        (Some("metadata"), _) | (_, Some(_)) => "GET",
+        _ => "POST",
+    }
+}
+
+/// 405 for a method this face does not serve, with `Allow`.
+fn method_not_allowed(method: &str, path: std::path::PathBuf) -> outcome::WithHeader {
+    let allow = allowed(&path);
+    let err = outcome::FhirError {
+        status: Status::MethodNotAllowed,
+        issues: vec![json_issue(
+            "not-supported",
+            &format!("{method} is not supported here: a hospital request is created with POST and read with GET."),
+        )],
+    };
+    outcome::WithHeader(err, Header::new("Allow", allow))
+}
+
+fn json_issue(code: &str, diagnostics: &str) -> serde_json::Value {
+    serde_json::json!({"severity": "error", "code": code, "diagnostics": diagnostics})
+}
+
+#[put("/<path..>", rank = 20)]
+fn unsupported_put(path: std::path::PathBuf) -> outcome::WithHeader {
+    method_not_allowed("PUT", path)
+}
+#[delete("/<path..>", rank = 20)]
+fn unsupported_delete(path: std::path::PathBuf) -> outcome::WithHeader {
+    method_not_allowed("DELETE", path)
+}
+#[patch("/<path..>", rank = 20)]
+fn unsupported_patch(path: std::path::PathBuf) -> outcome::WithHeader {
+    method_not_allowed("PATCH", path)
+}
+
+/// JSON only: a request asking for XML (and not JSON) answers 406; a body sent as XML, 415.
+pub struct JsonOnly;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for JsonOnly {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let xml = |s: &str| s.contains("xml");
+        let json = |s: &str| s.contains("json") || s.contains("*/*");
+        if let Some(ct) = req.headers().get_one("Content-Type") {
+            if xml(ct) {
+                return request::Outcome::Error((Status::UnsupportedMediaType, ()));
+            }
+        }
+        if let Some(accept) = req.headers().get_one("Accept") {
+            if xml(accept) && !json(accept) {
+                return request::Outcome::Error((Status::NotAcceptable, ()));
+            }
+        }
+        request::Outcome::Success(JsonOnly)
+    }
 }
 
 #[catch(400)]
@@ -17,8 +93,23 @@ fn bad_request() -> outcome::FhirError {
     outcome::FhirError::structure("The request could not be read as a FHIR resource.")
 }
 #[catch(401)]
-fn unauthorized() -> outcome::FhirError {
-    outcome::FhirError::from(crate::error::AppError::Unauthorized)
+fn unauthorized() -> outcome::WithHeader {
+    let err = outcome::FhirError::from(crate::error::AppError::Unauthorized);
+    outcome::WithHeader(err, Header::new("WWW-Authenticate", "Bearer realm=\"cribs\""))
+}
+#[catch(406)]
+fn not_acceptable() -> outcome::FhirError {
+    outcome::FhirError {
+        status: Status::NotAcceptable,
+        issues: vec![json_issue("not-supported", "This server answers in JSON only (application/fhir+json).")],
+    }
+}
+#[catch(415)]
+fn unsupported_media() -> outcome::FhirError {
+    outcome::FhirError {
+        status: Status::UnsupportedMediaType,
+        issues: vec![json_issue("not-supported", "Send resources as JSON (application/fhir+json); XML is not read.")],
+    }
 }
 #[catch(403)]
 fn forbidden() -> outcome::FhirError {
@@ -37,8 +128,12 @@ fn unprocessable() -> outcome::FhirError {
     outcome::FhirError::structure("A value in the request has the wrong type or is out of range.")
 }
 #[catch(503)]
-fn unavailable() -> outcome::FhirError {
-    crate::error::AppError::Busy.into()
+fn unavailable(req: &rocket::Request<'_>) -> outcome::FhirError {
+    if crate::auth::guards::database_down(req) {
+        crate::error::AppError::Unavailable.into()
+    } else {
+        crate::error::AppError::Busy.into()
+    }
 }
 #[catch(500)]
 fn internal() -> outcome::FhirError {
@@ -47,5 +142,16 @@ fn internal() -> outcome::FhirError {
 
 /// OperationOutcome catchers for `/fhir`.
 pub fn catchers() -> Vec<Catcher> {
-    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, unavailable, internal]
+    catchers![
+        bad_request,
+        unauthorized,
+        forbidden,
+        not_found,
+        not_acceptable,
+        too_large,
+        unsupported_media,
+        unprocessable,
+        unavailable,
+        internal
+    ]
 }

@@ -82,7 +82,7 @@ impl From<AppError> for FhirError {
             | AppError::PossibleDuplicates(_) => "conflict",
             AppError::Kept { .. } => "processing",
             AppError::TooManyRequests => "throttled",
-            AppError::Busy | AppError::ReceiptTaken => "transient",
+            AppError::Busy | AppError::ReceiptTaken | AppError::Unavailable => "transient",
             AppError::Internal(_) => "exception",
             AppError::EducationRequired(_) | AppError::Ineligible { .. } => "business-rule",
         };
@@ -99,5 +99,16 @@ impl From<AppError> for FhirError {
 impl<'r> Responder<'r, 'static> for FhirError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         FhirAnswer { status: self.status, body: self.outcome(), location: None }.respond_to(req)
+    }
+}
+
+/// An OperationOutcome with one more header (`WWW-Authenticate` on 401, `Allow` on 405).
+pub struct WithHeader(pub FhirError, pub Header<'static>);
+
+impl<'r> Responder<'r, 'static> for WithHeader {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.0.respond_to(req)?;
+        response.set_header(self.1);
+        Ok(response)
     }
 }

@@ -144,6 +144,7 @@ fn map_field(field: &str) -> String {
     security(("bearer" = [])))]
 #[post("/ServiceRequest", data = "<body>")]
 pub async fn create(
+    _json: super::JsonOnly,
     user: ApiUser,
     db: &State<Db>,
     addr: ClientAddr,
@@ -203,7 +204,13 @@ pub async fn create(
         (status = 404, description = "OperationOutcome", content_type = "application/fhir+json")),
     security(("bearer" = [])))]
 #[get("/ServiceRequest/<id>")]
-pub async fn read(user: ApiUser, db: &State<Db>, addr: ClientAddr, id: i64) -> Result<FhirAnswer, FhirError> {
+pub async fn read(
+    _json: super::JsonOnly,
+    user: ApiUser,
+    db: &State<Db>,
+    addr: ClientAddr,
+    id: i64,
+) -> Result<FhirAnswer, FhirError> {
     let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
     let body = to_service_request(db.inner(), &r).await?;
     Ok(FhirAnswer { status: Status::Ok, body, location: None })

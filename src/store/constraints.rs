@@ -77,6 +77,39 @@ pub fn unique_violation(e: &DbErr) -> Option<Unique> {
     })
 }
 
+/// Whether the database is not answering (issue 24): the connection was refused, broke, or
+/// closed under the request (PostgreSQL stopped or restarting: its connection-exception
+/// codes `08…` and `57P01`–`57P03`), or the pool was closed. Nothing was changed by the
+/// request (a transaction not committed is rolled back by the database), so it may be sent
+/// again; the pools reconnect on their own when the database is back.
+pub fn is_unavailable(e: &DbErr) -> bool {
+    let runtime = match e {
+        DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::ConnectionClosed) => return true,
+        DbErr::Exec(r) | DbErr::Query(r) | DbErr::Conn(r) => r,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(inner) => match inner.as_ref() {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(d) => {
+                let code = d.code();
+                let code = code.as_deref().unwrap_or("");
+                d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
+                    && (code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03"))
+            }
+            _ => false,
+        },
+        RuntimeErr::Internal(text) => {
+            let t = text.to_ascii_lowercase();
+            t.contains("connection refused") || t.contains("broken pipe") || t.contains("connection reset")
+        }
+    }
+}
+
 /// Whether SQLite answered "busy" or "locked" (its result codes 5 and 6, with their
 /// extended codes: the low byte is the primary code): load, not a fault.
 pub fn is_busy(e: &DbErr) -> bool {

@@ -48,7 +48,11 @@ impl<'r> Responder<'r, 'static> for PageError {
             }
             other => other.message(),
         };
-        (status, error_template(req, status, &message)).respond_to(req)
+        let mut response = (status, error_template(req, status, &message)).respond_to(req)?;
+        if let Some(seconds) = self.0.retry_after() {
+            response.set_raw_header("Retry-After", seconds.to_string());
+        }
+        Ok(response)
     }
 }
 

@@ -132,21 +132,40 @@ fn forbidden(req: &Request<'_>) -> (Status, Template) {
 fn not_found(req: &Request<'_>) -> (Status, Template) {
     (Status::NotFound, error_template(req, Status::NotFound, "There is nothing here, or it is not yours to see."))
 }
-#[catch(default)]
-fn other(status: Status, req: &Request<'_>) -> (Status, Template) {
-    if let Some(sentence) = input::refused_sentence(req) {
-        return (status, error_template(req, status, &sentence));
+/// A page answer, with a `Retry-After` header when it has a wait (the 503 pages).
+pub struct RetryAfter<R>(pub R, pub Option<u32>);
+
+impl<'r, 'o: 'r, R: rocket::response::Responder<'r, 'o>> rocket::response::Responder<'r, 'o> for RetryAfter<R> {
+    fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'o> {
+        let mut response = self.0.respond_to(req)?;
+        if let Some(seconds) = self.1 {
+            response.set_raw_header("Retry-After", seconds.to_string());
+        }
+        Ok(response)
     }
-    let msg = if status.code == 503 {
-        "The system is busy right now and nothing was saved. Wait a few seconds and try again."
-    } else if status.code >= 500 {
+}
+
+#[catch(default)]
+fn other(status: Status, req: &Request<'_>) -> RetryAfter<(Status, Template)> {
+    if let Some(sentence) = input::refused_sentence(req) {
+        return RetryAfter((status, error_template(req, status, &sentence)), None);
+    }
+    if status.code == 503 {
+        let (msg, wait) = if crate::auth::guards::database_down(req) {
+            ("The database is not answering right now, so nothing was saved. Try again in a moment.", 5)
+        } else {
+            ("The system is busy right now and nothing was saved. Wait a few seconds and try again.", 2)
+        };
+        return RetryAfter((status, error_template(req, status, msg)), Some(wait));
+    }
+    let msg = if status.code >= 500 {
         "Something went wrong on our side. Nothing you typed was lost: go back and try again."
     } else if status.code == 413 {
         "What you sent is too large. Shorten the text and try again."
     } else {
         "The form could not be read: a value was missing or of the wrong kind. Go back and check it."
     };
-    (status, error_template(req, status, msg))
+    RetryAfter((status, error_template(req, status, msg)), None)
 }
 
 /// HTML catchers for the pages.

@@ -192,6 +192,11 @@ const ROWS: &[Row] = &[
     row("POST", "/api/v1/referrals/<id>/matches/<family_id>", "/api/v1/referrals/{referral}/matches/{family}", MANAGERS_API),
     row("GET",  "/fhir/r4/ServiceRequest/<id>",      "/fhir/r4/ServiceRequest/{referral}", REQUEST_API),
     row("POST", "/fhir/r4/ServiceRequest",           "/fhir/r4/ServiceRequest",           NURSES_API),
+    // The CapabilityStatement is for anyone; other methods answer 405 to anyone.
+    row("GET",  "/fhir/r4/metadata",                 "/fhir/r4/metadata",                 [Allow; 7]),
+    row("PUT",  "/fhir/r4/<path..>",                 "/fhir/r4/ServiceRequest/1",         [Allow; 7]),
+    row("DELETE", "/fhir/r4/<path..>",               "/fhir/r4/ServiceRequest/1",         [Allow; 7]),
+    row("PATCH", "/fhir/r4/<path..>",                "/fhir/r4/ServiceRequest/1",         [Allow; 7]),
     // Stock pages: managers everywhere, staff at their own site, nurses nowhere.
     row("GET",  "/stock",                            "/stock",                            WORKERS_PAGE),
     row("GET",  "/stock/sites/<id>",                 "/stock/sites/1",                    SITE_1_PAGE),

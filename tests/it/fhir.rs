@@ -128,3 +128,74 @@ async fn malformed_resources_answer_operation_outcomes_and_store_nothing() {
     assert_eq!(status, StatusCode::FORBIDDEN, "only nurses send requests");
     assert_eq!((app.count("referrals").await, app.count("families").await), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_capability_statement_says_what_is_served_and_other_methods_and_media_are_refused_plainly() {
+    let app = TestApp::spawn().await;
+    // Anyone may read the CapabilityStatement; it lists exactly the routes' interactions.
+    let res = app.http.get(app.url("/fhir/r4/metadata")).send().await.expect("metadata");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .headers()
+        .get("content-type")
+        .is_some_and(|c| c.to_str().unwrap_or("").starts_with("application/fhir+json")));
+    let cs: Value = res.json().await.expect("json");
+    save_sample("capability-statement", &cs);
+    assert_eq!(cs["resourceType"], "CapabilityStatement");
+    assert_eq!(cs["fhirVersion"], "4.0.1");
+    assert_eq!(cs["kind"], "instance");
+    let resources = cs["rest"][0]["resource"].as_array().expect("resources");
+    assert_eq!(resources.len(), 1, "{cs}");
+    assert_eq!(resources[0]["type"], "ServiceRequest");
+    assert_eq!(resources[0]["interaction"], json!([{"code": "create"}, {"code": "read"}]));
+
+    // A method this face does not serve: 405, Allow, an OperationOutcome.
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/fhir/r4/ServiceRequest/1", "GET"),
+        (reqwest::Method::DELETE, "/fhir/r4/ServiceRequest/1", "GET"),
+        (reqwest::Method::PATCH, "/fhir/r4/ServiceRequest", "POST"),
+        (reqwest::Method::PUT, "/fhir/r4/metadata", "GET"),
+    ] {
+        let res = app.http.request(method.clone(), app.url(path)).send().await.expect("send");
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(res.headers().get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+        let oo: Value = res.json().await.expect("json");
+        save_sample("operation-outcome-405", &oo);
+        assert_eq!(oo["resourceType"], "OperationOutcome");
+        assert_eq!(oo["issue"][0]["code"], "not-supported");
+    }
+
+    // No token: 401 with WWW-Authenticate.
+    let res = app.http.get(app.url("/fhir/r4/ServiceRequest/1")).send().await.expect("read");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().get("www-authenticate").is_some_and(|v| v.to_str().unwrap_or("").starts_with("Bearer")));
+
+    // JSON only: XML asked for is 406, XML sent is 415; nothing stored.
+    let nurse = app.token("nurse@demo.cribs").await;
+    let referrals = app.count("referrals").await;
+    let res =
+        app.http.get(app.url("/fhir/r4/metadata")).header("Accept", "application/fhir+xml").send().await.expect("xml");
+    assert_eq!(res.status(), StatusCode::NOT_ACCEPTABLE);
+    let oo: Value = res.json().await.expect("an OperationOutcome in JSON");
+    assert_eq!(oo["resourceType"], "OperationOutcome");
+    let res = app
+        .http
+        .post(app.url("/fhir/r4/ServiceRequest"))
+        .bearer_auth(&nurse)
+        .header("Content-Type", "application/fhir+xml")
+        .body("<ServiceRequest xmlns=\"http://hl7.org/fhir\"/>")
+        .send()
+        .await
+        .expect("xml");
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(app.count("referrals").await, referrals, "nothing stored");
+    // JSON with a generous Accept still works.
+    let res = app
+        .http
+        .get(app.url("/fhir/r4/metadata"))
+        .header("Accept", "application/fhir+json, application/fhir+xml;q=0.5")
+        .send()
+        .await
+        .expect("json");
+    assert_eq!(res.status(), StatusCode::OK);
+}
