@@ -391,3 +391,88 @@ async fn with_no_secret_key_set_a_restart_keeps_sessions_and_the_key_stays_priva
         "{stderr}"
     );
 }
+
+/// How long a stopped server may take to finish what it was doing and exit.
+const SHUTDOWN_BOUND: Duration = Duration::from_secs(15);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_mid_run_finishes_what_is_in_flight_exits_0_and_a_retrying_client_loses_nothing() {
+    let app = TestApp::spawn().await;
+    let families = eligible_families(&app, 24).await;
+    set_stock(&app, 100).await;
+    app.stop();
+    let secret = cribs::auth::token::random_secret_key();
+    let mut server = start(&app, &secret).await;
+    let staff = token(&server.base, "staff@demo.cribs").await;
+    let http = Client::builder().timeout(Duration::from_secs(20)).build().expect("client");
+    let answered = std::sync::Arc::new(tokio::sync::Mutex::new(0usize));
+    let base = server.base.clone();
+    let lanes: Vec<_> = families
+        .chunks(6)
+        .enumerate()
+        .map(|(lane, chunk)| {
+            let (http, staff, base, answered) = (http.clone(), staff.clone(), base.clone(), answered.clone());
+            let chunk = chunk.to_vec();
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                for (j, (fid, iid)) in chunk.into_iter().enumerate() {
+                    let key = format!("term-{lane}-{j}");
+                    let r = handout(&http, &base, &staff, &key, fid, iid).await;
+                    if r.is_ok() {
+                        *answered.lock().await += 1;
+                    }
+                    out.push((key, fid, iid, r));
+                }
+                out
+            })
+        })
+        .collect();
+    while *answered.lock().await < 5 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let pid = server.child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+    assert!(sent.success());
+    let stopping = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(stopping.elapsed() < SHUTDOWN_BOUND, "the server did not exit within {SHUTDOWN_BOUND:?} of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a stop on SIGTERM exits 0: {status:?}");
+    println!("exited {:?} after SIGTERM", stopping.elapsed());
+    let mut outcomes = Vec::new();
+    for l in lanes {
+        outcomes.extend(l.await.expect("lane"));
+    }
+    // Every answer that came was a 2xx or a 503 (never a 500), and every 201 is kept.
+    for (key, _, _, r) in &outcomes {
+        if let Ok((s, body)) = r {
+            assert!(s.is_success() || *s == StatusCode::SERVICE_UNAVAILABLE, "{key}: {s} {body}");
+        }
+    }
+    let created: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|(_, _, _, r)| {
+            r.as_ref().ok().filter(|(s, _)| *s == StatusCode::CREATED).and_then(|(_, b)| b["id"].as_i64())
+        })
+        .collect();
+    assert!(created.len() >= 5, "{} answered before the stop", created.len());
+    // Another instance takes over: the client retries what got no 2xx with its keys.
+    let next = start(&app, &secret).await;
+    use sea_orm::EntityTrait;
+    for id in &created {
+        let h = cribs::entity::handout::Entity::find_by_id(*id).one(&app.db).await.expect("query");
+        assert!(h.is_some(), "handout {id} was answered 201 and is kept");
+    }
+    for (key, fid, iid, r) in &outcomes {
+        if !r.as_ref().is_ok_and(|(s, _)| s.is_success()) {
+            let (status, body) = handout(&http, &next.base, &staff, key, *fid, *iid).await.expect("retry answered");
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    }
+    assert_eq!(app.count("handouts").await as usize, families.len(), "exactly one handout per infant");
+    app.assert_no_drift().await;
+}
