@@ -1,7 +1,7 @@
 //! `GET /fhir/r4/metadata` (issue 22): the CapabilityStatement every FHIR server serves,
 //! built from the routes this face mounts (`super::routes`), so it lists exactly the
-//! interactions served and cannot drift from them. What it does not claim: searches,
-//! versioning, conditional create, the SDOH Clinical Care Referral Recipient capability
+//! interactions and search parameters served and cannot drift from them. What it does not
+//! claim: versioning, conditional create, the SDOH Clinical Care Referral Recipient capability
 //! and SMART (the issue's next steps); the bearer token comes from `POST /api/v1/tokens`.
 
 use super::outcome::FhirAnswer;
@@ -23,10 +23,18 @@ fn interaction(method: Method, with_id: bool) -> Option<&'static str> {
     }
 }
 
-/// Each resource type with the interactions its routes serve, from the routes (the
-/// `unsupported_*` answers and `metadata` itself are not interactions).
-pub fn resources(routes: &[Route]) -> BTreeMap<String, Vec<&'static str>> {
-    let mut out: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+/// A resource type's interactions and search parameters, as its routes serve them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Served {
+    pub interactions: Vec<&'static str>,
+    /// The search route's query parameters (result parameters such as `_count` left out).
+    pub search_params: Vec<String>,
+}
+
+/// Each resource type with what its routes serve (the `unsupported_*` answers and
+/// `metadata` itself are not interactions).
+pub fn resources(routes: &[Route]) -> BTreeMap<String, Served> {
+    let mut out: BTreeMap<String, Served> = BTreeMap::new();
     for r in routes {
         if r.name.as_deref().is_some_and(|n| n.starts_with("unsupported") || n == "metadata") {
             continue;
@@ -38,9 +46,17 @@ pub fn resources(routes: &[Route]) -> BTreeMap<String, Vec<&'static str>> {
         };
         let with_id = parts.next().is_some();
         if let Some(i) = interaction(r.method, with_id) {
-            let list = out.entry(kind.to_string()).or_default();
-            if !list.contains(&i) {
-                list.push(i);
+            let served = out.entry(kind.to_string()).or_default();
+            if !served.interactions.contains(&i) {
+                served.interactions.push(i);
+            }
+            if i == "search-type" {
+                let query = r.uri.query().map(|q| q.to_string()).unwrap_or_default();
+                for name in query.split('&').map(|p| p.trim_matches(|c| c == '<' || c == '>')) {
+                    if !name.is_empty() && !name.starts_with('_') && !served.search_params.iter().any(|n| n == name) {
+                        served.search_params.push(name.to_string());
+                    }
+                }
             }
         }
     }
@@ -51,15 +67,20 @@ pub fn resources(routes: &[Route]) -> BTreeMap<String, Vec<&'static str>> {
 pub fn capability_statement(routes: &[Route], today: chrono::NaiveDate) -> Value {
     let resources: Vec<Value> = resources(routes)
         .into_iter()
-        .map(|(kind, interactions)| {
-            json!({
+        .map(|(kind, served)| {
+            let mut r = json!({
                 "type": kind,
-                "interaction": interactions.iter().map(|i| json!({"code": i})).collect::<Vec<_>>(),
+                "interaction": served.interactions.iter().map(|i| json!({"code": i})).collect::<Vec<_>>(),
                 "versioning": "no-version",
                 "readHistory": false,
                 "updateCreate": false,
                 "conditionalCreate": false,
-            })
+            });
+            if !served.search_params.is_empty() {
+                r["searchParam"] =
+                    json!(served.search_params.iter().map(|n| json!({"name": n, "type": "token"})).collect::<Vec<_>>());
+            }
+            r
         })
         .collect();
     json!({
@@ -103,7 +124,11 @@ mod tests {
     #[test]
     fn the_statement_lists_what_the_routes_serve_and_nothing_else() {
         let r = resources(&super::super::routes());
-        assert_eq!(r.get("ServiceRequest"), Some(&vec!["create", "read"]), "{r:?}");
-        assert_eq!(r.len(), 1, "{r:?}");
+        let sr = r.get("ServiceRequest").expect("ServiceRequest");
+        assert_eq!(sr.interactions, vec!["create", "read"], "{r:?}");
+        let task = r.get("Task").expect("Task");
+        assert_eq!(task.interactions, vec!["read", "search-type"], "{r:?}");
+        assert_eq!(task.search_params, vec!["identifier".to_string(), "status".to_string()], "{r:?}");
+        assert_eq!(r.len(), 2, "{r:?}");
     }
 }

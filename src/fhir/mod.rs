@@ -1,5 +1,6 @@
 //! The FHIR R4 face of hospital requests under `/fhir/r4`: a ServiceRequest becomes a
-//! referral, a referral reads back as a ServiceRequest, the CapabilityStatement says so
+//! referral, a referral reads back as a ServiceRequest and its Task says what became of
+//! it (`task`, searchable for polling), the CapabilityStatement says so
 //! (`metadata`), and every error is an `OperationOutcome` with the right status — 401 with
 //! `WWW-Authenticate`, 405 with `Allow` for a method this face does not serve, 406 and 415
 //! for XML (JSON only).
@@ -7,6 +8,7 @@
 pub mod metadata;
 pub mod outcome;
 pub mod service_request;
+pub mod task;
 
 use rocket::http::{Header, Status};
 use rocket::request::{self, FromRequest, Request};
@@ -17,6 +19,8 @@ pub fn routes() -> Vec<Route> {
     routes![
         service_request::create,
         service_request::read,
+        task::read,
+        task::search,
         metadata::metadata,
         unsupported_put,
         unsupported_delete,

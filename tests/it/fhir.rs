@@ -145,9 +145,15 @@ async fn the_capability_statement_says_what_is_served_and_other_methods_and_medi
     assert_eq!(cs["fhirVersion"], "4.0.1");
     assert_eq!(cs["kind"], "instance");
     let resources = cs["rest"][0]["resource"].as_array().expect("resources");
-    assert_eq!(resources.len(), 1, "{cs}");
+    assert_eq!(resources.len(), 2, "{cs}");
     assert_eq!(resources[0]["type"], "ServiceRequest");
     assert_eq!(resources[0]["interaction"], json!([{"code": "create"}, {"code": "read"}]));
+    assert_eq!(resources[1]["type"], "Task");
+    assert_eq!(resources[1]["interaction"], json!([{"code": "read"}, {"code": "search-type"}]));
+    assert_eq!(
+        resources[1]["searchParam"],
+        json!([{"name": "identifier", "type": "token"}, {"name": "status", "type": "token"}])
+    );
 
     // A method this face does not serve: 405, Allow, an OperationOutcome.
     for (method, path, allow) in [
@@ -198,4 +204,69 @@ async fn the_capability_statement_says_what_is_served_and_other_methods_and_medi
         .await
         .expect("json");
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn get_fhir(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let res = app.http.get(app.url(path)).bearer_auth(token).send().await.expect("GET");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hospital_polls_the_task_of_its_request_through_each_state() {
+    let app = TestApp::spawn().await;
+    let nurse = app.token("nurse@demo.cribs").await;
+    let nurse2 = app.token("nurse2@demo.cribs").await;
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, sr, _, _) = post_fhir(&app, &nurse, &service_request().to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{sr}");
+    let id: i64 = sr["id"].as_str().and_then(|s| s.parse().ok()).expect("numeric id");
+
+    // Waiting: requested, focused on the ServiceRequest, the IG's fixed values.
+    let (status, task) = get_fhir(&app, &nurse, &format!("/fhir/r4/Task/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{task}");
+    save_sample("task-requested", &task);
+    assert_eq!(task["resourceType"], "Task");
+    assert_eq!(task["status"], "requested");
+    assert_eq!(task["intent"], "order");
+    assert_eq!(task["code"]["coding"][0]["code"], "fulfill");
+    assert_eq!(task["focus"]["reference"], format!("ServiceRequest/{id}"));
+    assert!(task["authoredOn"].is_string() && task["requester"]["display"].is_string() && task["for"].is_object());
+    assert_eq!(task["businessStatus"]["coding"][0]["code"], "submitted");
+
+    // Polled by the hospital's identifier; the other hospital's nurse sees none of it.
+    let query = format!("/fhir/r4/Task?identifier=urn:cribs:referral|{id}");
+    let (status, bundle) = get_fhir(&app, &nurse, &query).await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    save_sample("task-searchset", &bundle);
+    assert_eq!((bundle["type"].clone(), bundle["total"].clone()), (json!("searchset"), json!(1)));
+    assert_eq!(bundle["entry"][0]["resource"]["id"], id.to_string());
+    assert!(bundle["entry"][0]["fullUrl"].as_str().is_some_and(|u| u.ends_with(&format!("/fhir/r4/Task/{id}"))));
+    let (_, other) = get_fhir(&app, &nurse2, &query).await;
+    assert_eq!(other["total"], 0, "another hospital's request is not found");
+    let (status, _) = get_fhir(&app, &nurse2, &format!("/fhir/r4/Task/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, e) = get_fhir(&app, &nurse, "/fhir/r4/Task?status=received").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["resourceType"], "OperationOutcome");
+
+    // Accepted: where and until when, a newer lastUpdated.
+    let (status, body) =
+        app.post(&manager, &format!("/api/v1/referrals/{id}/accept"), &json!({"site_id": 2, "crib_model_id": 1})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, accepted) = get_fhir(&app, &nurse, &format!("/fhir/r4/Task/{id}")).await;
+    save_sample("task-accepted", &accepted);
+    assert_eq!(accepted["status"], "accepted");
+    assert!(accepted["businessStatus"]["text"].as_str().is_some_and(|t| t.contains("held at")), "{accepted}");
+    assert!(accepted["meta"]["lastUpdated"].as_str() >= task["meta"]["lastUpdated"].as_str());
+    let (_, by_status) = get_fhir(&app, &nurse, "/fhir/r4/Task?status=accepted,requested").await;
+    assert!(by_status["entry"].as_array().is_some_and(|e| e.iter().any(|x| x["resource"]["id"] == id.to_string())));
+
+    // Cancelled by the hospital: cancelled with a reason.
+    let (status, body) = app.post(&nurse, &format!("/api/v1/referrals/{id}/cancel"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, cancelled) = get_fhir(&app, &nurse, &format!("/fhir/r4/Task/{id}")).await;
+    save_sample("task-cancelled", &cancelled);
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(cancelled["statusReason"]["text"].is_string(), "{cancelled}");
 }
