@@ -260,7 +260,9 @@ async fn a_hospital_polls_the_task_of_its_request_through_each_state() {
     assert!(accepted["businessStatus"]["text"].as_str().is_some_and(|t| t.contains("held at")), "{accepted}");
     assert!(accepted["meta"]["lastUpdated"].as_str() >= task["meta"]["lastUpdated"].as_str());
     let (_, by_status) = get_fhir(&app, &nurse, "/fhir/r4/Task?status=accepted,requested").await;
-    assert!(by_status["entry"].as_array().is_some_and(|e| e.iter().any(|x| x["resource"]["id"] == id.to_string())));
+    assert!(by_status["entry"]
+        .as_array()
+        .is_some_and(|e| e.iter().any(|x| x["resource"]["id"].as_str() == Some(id.to_string().as_str()))));
 
     // Cancelled by the hospital: cancelled with a reason.
     let (status, body) = app.post(&nurse, &format!("/api/v1/referrals/{id}/cancel"), &json!({})).await;
