@@ -39,6 +39,13 @@ pub struct Settings {
     /// `X-Forwarded-For` names the client; from anyone else the header is ignored.
     #[serde(default)]
     pub cribs_trusted_proxies: Option<String>,
+    /// `CRIBS_METRICS_TOKEN`: a bearer token that may read `/metrics` from anywhere.
+    #[serde(default)]
+    pub cribs_metrics_token: Option<String>,
+    /// `CRIBS_METRICS_FROM`: the addresses (comma-separated) that may read `/metrics` without
+    /// the token; by default the machine itself, `none` for nobody.
+    #[serde(default)]
+    pub cribs_metrics_from: Option<String>,
     /// `CRIBS_PUBLIC_URL`: the address people use (e.g. `https://cribs.example.org`). When it
     /// is https, cookies are `Secure` and answers carry HSTS even though a proxy, not this
     /// server, speaks TLS.

@@ -18,6 +18,7 @@ pub mod generate;
 pub mod headers;
 pub mod mail;
 pub mod memory;
+pub mod metrics;
 pub mod request_id;
 pub mod secret_key;
 pub mod seed;
@@ -80,6 +81,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(web::input::InputCheck)
         .mount("/", web::routes())
         .mount("/", api::root_routes())
+        .mount("/", rocket::routes![metrics::metrics_page])
         .mount("/api", api::routes())
         .mount("/", api::openapi::swagger_ui())
         .mount("/fhir/r4", fhir::routes())
@@ -106,10 +108,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             auth::client_addr::TrustedProxies::parse(settings.cribs_trusted_proxies.as_deref().unwrap_or(""))?;
         let contact = config::FamilyContact::from_settings(&settings)?;
         let mailer = std::sync::Arc::new(mail::Mailer::from_settings(&settings, &mail_templates)?);
-        Ok((settings, proxies, contact, mailer))
+        let metrics = metrics::Access::from_settings(&settings)?;
+        Ok((settings, proxies, contact, mailer, metrics))
     });
     match settings {
-        Ok((settings, proxies, contact, mailer)) => {
+        Ok((settings, proxies, contact, mailer, metrics_access)) => {
+            // NOTE: the recorder is the process's; installed before the first request is counted.
+            let _ = metrics::handle();
             let poll = settings.cribs_outbox_poll_seconds.unwrap_or(DEFAULT_OUTBOX_POLL_SECONDS);
             let sender_mailer = mailer.clone();
             let rocket = rocket.manage(mailer).attach(AdHoc::on_liftoff("Outbox sender", move |rocket| {
@@ -124,7 +129,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             let retention = store::erasure::Retention(
                 settings.cribs_retention_years.unwrap_or(store::erasure::DEFAULT_RETENTION_YEARS),
             );
-            rocket.manage(proxies).manage(https).manage(retention).manage(contact).attach(db::stage(settings))
+            rocket
+                .manage(proxies)
+                .manage(https)
+                .manage(retention)
+                .manage(contact)
+                .manage(metrics_access)
+                .attach(db::stage(settings))
         }
         Err(e) => rocket.attach(AdHoc::try_on_ignite("Settings", move |r| async move {
             eprintln!("cribs: cannot start: bad settings: {e}");

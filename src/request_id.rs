@@ -58,6 +58,7 @@ impl Fairing for RequestIds {
         let ms = req.local_cache(|| Arrived(Instant::now())).0.elapsed().as_secs_f64() * 1000.0;
         let route = req.route().map_or_else(|| "-".to_string(), |r| r.uri.to_string());
         let status = res.status().code;
+        crate::metrics::request(req.method().as_str(), &route, status, ms / 1000.0);
         if status >= 500 {
             tracing::warn!(target: "cribs::access", "{} {route} {status} {ms:.1}ms id={id}", req.method());
         } else {

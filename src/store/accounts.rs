@@ -152,6 +152,7 @@ pub async fn sign_in(db: &Db, email: &str, password_text: &str, ip: &str) -> Res
     serialise_attempts(&txn, &stored_email, &ip).await?;
     if throttled(&txn, &stored_email, &ip).await? {
         txn.rollback().await?;
+        crate::metrics::sign_in_failed(true);
         return Err(AppError::TooManyRequests);
     }
     let attempt = login_attempt::Entity::insert(login_attempt::ActiveModel {
@@ -200,6 +201,7 @@ pub async fn sign_in(db: &Db, email: &str, password_text: &str, ip: &str) -> Res
                 },
             )
             .await?;
+            crate::metrics::sign_in_failed(false);
             Err(AppError::Unauthorized)
         }
     };

@@ -194,6 +194,8 @@ const ROWS: &[Row] = &[
     row("POST", "/fhir/r4/ServiceRequest",           "/fhir/r4/ServiceRequest",           NURSES_API),
     // The CapabilityStatement is for anyone; other methods answer 405 to anyone.
     row("GET",  "/fhir/r4/metadata",                 "/fhir/r4/metadata",                 [Allow; 7]),
+    // The operators' metrics: from the machine itself by default (the tests' client is).
+    row("GET",  "/metrics",                          "/metrics",                          [Allow; 7]),
     row("GET",  "/fhir/r4/Task/<id>",                "/fhir/r4/Task/{referral}",          REQUEST_API),
     row("GET",  "/fhir/r4/Task",                     "/fhir/r4/Task",                     [Unauth, Allow, Allow, Deny403, Deny403, Allow, Allow]),
     row("PUT",  "/fhir/r4/<path..>",                 "/fhir/r4/ServiceRequest/1",         [Allow; 7]),

@@ -24,6 +24,7 @@ mod mail_processes;
 mod mail_words;
 mod message_pages;
 mod messages;
+mod metrics;
 mod outages;
 mod outcomes;
 mod passwords;

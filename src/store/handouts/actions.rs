@@ -34,6 +34,15 @@ pub async fn hand_out_once(
         })
         .await;
         // NOTE: the whole write was rolled back; the next try draws a new receipt number.
+        match &ran {
+            Ok(r) if !r.replayed => crate::metrics::handout(),
+            Err(e) => {
+                if let Some(gate) = refusing_gate(e) {
+                    crate::metrics::handout_refused(gate);
+                }
+            }
+            Ok(_) => {}
+        }
         match ran {
             Err(AppError::ReceiptTaken) if tries < RECEIPT_TRIES => continue,
             // Two entries of one slip at once: the loser answers with the winner's.
@@ -43,6 +52,19 @@ pub async fn hand_out_once(
             ran => return ran,
         }
     }
+}
+
+/// The gate a refusal of a hand-out is, for the metrics (None: not a gate's refusal).
+fn refusing_gate(e: &AppError) -> Option<&'static str> {
+    Some(match e {
+        AppError::NotFound | AppError::Forbidden => "scope",
+        AppError::Ineligible { .. } => "eligibility",
+        AppError::EducationRequired(_) => "education",
+        AppError::AlreadyReceived(_) => "one_crib_per_infant",
+        AppError::PossibleSameBaby(_) => "possible_same_baby",
+        AppError::OutOfStock(_) => "stock",
+        _ => return None,
+    })
 }
 
 /// The hand-out already entered from this command's paper slip at its site, if any (for
