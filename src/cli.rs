@@ -132,20 +132,127 @@ fn describe(e: &AppError) -> String {
 
 /// `cribs backup <file>`: SQLite `VACUUM INTO` (consistent while serving); PostgreSQL uses pg_dump.
 pub async fn backup(settings: &Settings, file: &std::path::Path) -> Result<ExitCode, String> {
-    if !settings.is_sqlite() {
-        return Err(format!(
-            "backup of PostgreSQL is done with pg_dump, which takes a consistent snapshot while the server runs: \
-             pg_dump --format=custom --file={} \"$DATABASE_URL\"",
-            file.display()
-        ));
-    }
     if file.exists() {
         return Err(format!("{} already exists; choose a new file name", file.display()));
+    }
+    if !settings.is_sqlite() {
+        // pg_dump takes a consistent snapshot while the server runs.
+        let tool = pg_tool("pg_dump")?;
+        let mut cmd = std::process::Command::new(tool);
+        cmd.arg("--format=custom").arg("--no-owner").arg(format!("--file={}", file.display()));
+        if let Some(schema) = &settings.database_schema {
+            cmd.arg(format!("--schema={schema}"));
+        }
+        cmd.arg(format!("--dbname={}", settings.database_url));
+        run_tool(cmd, "pg_dump")?;
+        println!("backup written to {}", file.display());
+        return Ok(ExitCode::SUCCESS);
     }
     let path = file.to_str().ok_or("the backup path must be valid UTF-8")?.replace('\'', "''");
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
     conn.execute_unprepared(&format!("VACUUM INTO '{path}'")).await.map_err(|e| e.to_string())?;
     println!("backup written to {}", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A PostgreSQL client program: on the PATH, or the newest of Debian's server packages
+/// (`/usr/lib/postgresql/<version>/bin`); else a sentence saying what to install.
+fn pg_tool(name: &str) -> Result<std::path::PathBuf, String> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|c| c.is_file()))
+        .unwrap_or_default();
+    if let Some(p) = on_path {
+        return Ok(p);
+    }
+    let mut debian: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name))).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    debian.sort();
+    debian.pop().ok_or_else(|| {
+        format!("{name} is not installed: install PostgreSQL's client programs (Debian: apt-get install postgresql-client) and run this again")
+    })
+}
+
+/// Run a PostgreSQL client program; its own message when it fails.
+fn run_tool(mut cmd: std::process::Command, name: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{name} could not be started: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+/// Whether a database already holds a program's data (any family or hand-out).
+async fn holds_data(conn: &impl ConnectionTrait) -> bool {
+    for table in ["families", "handouts"] {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let n = conn
+            .query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get::<i64>("", "n").ok());
+        if n.is_some_and(|n| n > 0) {
+            return true;
+        }
+    }
+    false
+}
+
+/// `cribs restore <file> [--force]`: put a backup back — a SQLite copy in place of the
+/// database file (the server stopped), a `pg_dump` file into the PostgreSQL database with
+/// `pg_restore`. A database that already holds families or hand-outs is not overwritten
+/// unless `--force` (on PostgreSQL it is then cleaned first). The next `cribs serve` runs
+/// any newer migrations on it.
+pub async fn restore(settings: &Settings, file: &std::path::Path, force: bool) -> Result<ExitCode, String> {
+    if !file.is_file() {
+        return Err(format!("{} is not a file", file.display()));
+    }
+    let refuse = || {
+        "the database already holds families or hand-outs; restore into an empty database, or add --force to replace what it holds".to_string()
+    };
+    if settings.is_sqlite() {
+        let target = db::sqlite_file_path(&settings.database_url)
+            .ok_or("restore needs a SQLite file in DATABASE_URL (not an in-memory database)")?;
+        let target = std::path::PathBuf::from(target);
+        if target.exists() && !force {
+            let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+            let full = holds_data(&conn).await;
+            let _ = conn.close().await;
+            if full {
+                return Err(refuse());
+            }
+        }
+        for side in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{side}", target.display()));
+        }
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        }
+        std::fs::copy(file, &target).map_err(|e| format!("cannot copy the backup to {}: {e}", target.display()))?;
+        println!("restored {} into {}", file.display(), target.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let conn = sea_orm::Database::connect(settings.database_url.as_str()).await.map_err(|e| e.to_string())?;
+    if let Some(schema) = &settings.database_schema {
+        conn.execute_unprepared(&format!("SET search_path TO \"{}\"", schema.replace('"', "")))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let full = holds_data(&conn).await;
+    let _ = conn.close().await;
+    if full && !force {
+        return Err(refuse());
+    }
+    let mut cmd = std::process::Command::new(pg_tool("pg_restore")?);
+    cmd.arg("--no-owner").arg("--exit-on-error");
+    if full {
+        cmd.arg("--clean").arg("--if-exists");
+    }
+    cmd.arg(format!("--dbname={}", settings.database_url)).arg(file);
+    run_tool(cmd, "pg_restore")?;
+    println!("restored {} into the PostgreSQL database", file.display());
     Ok(ExitCode::SUCCESS)
 }
 

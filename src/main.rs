@@ -45,8 +45,16 @@ enum Command {
         #[arg(long)]
         hospital: Option<String>,
     },
-    /// Write a consistent copy of the database to a file (SQLite), while serving.
+    /// Write a consistent copy of the database to a file while serving (SQLite: VACUUM INTO;
+    /// PostgreSQL: pg_dump's custom format).
     Backup { file: std::path::PathBuf },
+    /// Put a backup back into an empty database (or, with --force, in place of what it holds).
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a database that already holds families or hand-outs.
+        #[arg(long)]
+        force: bool,
+    },
     /// Fill the database with deterministic synthetic families, infants and handouts.
     Generate {
         /// How many families (about 1.07 handouts each).
@@ -160,6 +168,7 @@ fn main() -> ExitCode {
                 cribs::cli::create_user(&settings(&figment())?, new).await
             }
             Command::Backup { file } => cribs::cli::backup(&settings(&figment())?, &file).await,
+            Command::Restore { file, force } => cribs::cli::restore(&settings(&figment())?, &file, force).await,
             Command::Generate { families, seed, years, end } => {
                 cribs::cli::generate(&settings(&figment())?, families, seed, years, end.as_deref()).await
             }

@@ -43,7 +43,7 @@ async fn cribs(database_url: &str, args: &[&str]) -> (bool, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_taken_while_handouts_are_written_is_consistent_and_restores() {
     if crate::common::postgres_url().is_some() {
-        println!("backup test: SQLite only (on PostgreSQL `cribs backup` points at pg_dump)");
+        println!("backup test: SQLite's VACUUM INTO; on PostgreSQL `pg_dump_backup_restores_into_a_fresh_database`");
         return;
     }
     let app = Arc::new(TestApp::spawn().await);
@@ -158,8 +158,16 @@ async fn a_backup_taken_while_handouts_are_written_is_consistent_and_restores() 
         copy.close().await.expect("close");
     }
 
-    // Restore: the copy serves, and the command-line ledger check agrees.
-    let restored_url = format!("sqlite://{}?mode=rwc", copies[1].display());
+    // Restore: `cribs restore` into an empty place; a database with data is refused unless
+    // told; the copy serves, and the command-line ledger check agrees.
+    let restored_file = dir.path().join("restored").join("cribs.db");
+    let restored_url = format!("sqlite://{}?mode=rwc", restored_file.display());
+    let (ok, out) = cribs(&restored_url, &["restore", copies[1].to_str().expect("utf-8")]).await;
+    assert!(ok && out.contains("restored"), "{out}");
+    let (ok, out) = cribs(&restored_url, &["restore", copies[0].to_str().expect("utf-8")]).await;
+    assert!(!ok && out.contains("already holds families"), "a database with data is not overwritten: {out}");
+    let (ok, out) = cribs(&restored_url, &["restore", "--force", copies[1].to_str().expect("utf-8")]).await;
+    assert!(ok, "--force replaces it: {out}");
     let (ok, out) = cribs(&restored_url, &["check-ledger"]).await;
     assert!(ok && out.contains("drift 0"), "{out}");
     app.stop();
@@ -169,4 +177,84 @@ async fn a_backup_taken_while_handouts_are_written_is_consistent_and_restores() 
     assert_eq!(status, StatusCode::OK, "{h}");
     assert!(h["receipt_number"].as_str().is_some_and(|r| r.starts_with("CR-")), "{h}");
     restored.assert_no_drift().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pg_dump_backup_restores_into_a_fresh_database() {
+    let Some(admin_url) = crate::common::postgres_url() else {
+        println!("PostgreSQL backup test: runs in the PostgreSQL pass (TEST_DATABASE_URL)");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let schema = app.schema.clone().expect("a schema of its own");
+    let staff = app.token("staff@demo.cribs").await;
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, body) =
+        app.post(&manager, "/api/v1/sites/1/receipts", &json!({"crib_model_id": 1, "quantity": 20})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for n in 0..3 {
+        let body = family()
+            .named("Dump", &format!("Family{n}"))
+            .set("/caregiver/phone", json!(format!("410-555-{:04}", 2600 + n)))
+            .with_infant_born(days_ago(10 + n as i64))
+            .build();
+        let (status, f) = app.post(&staff, "/api/v1/families", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{f}");
+        let fid = f["id"].as_i64().expect("id");
+        app.post(&staff, &format!("/api/v1/families/{fid}/eligibility-checks"), &json!({})).await;
+        let edu = json!({"mode": "site", "language": "en", "topics": ["alone", "back", "crib", "no_smoking"], "caregiver_attestation": "D F"});
+        app.post(&staff, &format!("/api/v1/families/{fid}/education"), &edu).await;
+        let body = json!({"family_id": fid, "infant_id": f["infant_ids"][0], "site_id": 1, "crib_model_id": 1});
+        let (status, h) = app.post(&staff, "/api/v1/handouts", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{h}");
+    }
+    let handouts = app.count("handouts").await;
+    let dir = tempfile::tempdir().expect("backup dir");
+    let file = dir.path().join("cribs.dump");
+    let run = |url: String, args: Vec<String>| {
+        let schema = schema.clone();
+        async move {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_cribs"));
+            cmd.args(&args).env("DATABASE_URL", url).env("ROCKET_DATABASE_SCHEMA", schema).env("CRIBS_DEMO", "0");
+            let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("run cribs");
+            (
+                out.status.success(),
+                format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+            )
+        }
+    };
+    let file_arg = file.to_str().expect("utf-8").to_string();
+    let (ok, out) = run(app.database_url.clone(), vec!["backup".into(), file_arg.clone()]).await;
+    assert!(ok && out.contains("backup written"), "{out}");
+
+    // A fresh database on the same server, restored from the dump.
+    let fresh = format!("cribs_restore_{}", std::process::id());
+    let admin = Database::connect(admin_url.as_str()).await.expect("admin");
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {fresh}")).await.expect("drop");
+    admin.execute_unprepared(&format!("CREATE DATABASE {fresh}")).await.expect("create");
+    let fresh_url = match admin_url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{fresh}"),
+        None => panic!("a database URL with a database name: {admin_url}"),
+    };
+    let (ok, out) = run(fresh_url.clone(), vec!["restore".into(), file_arg.clone()]).await;
+    assert!(ok && out.contains("restored"), "{out}");
+    let (ok, out) = run(fresh_url.clone(), vec!["restore".into(), file_arg.clone()]).await;
+    assert!(!ok && out.contains("already holds families"), "not overwritten unasked: {out}");
+    let (ok, out) = run(fresh_url.clone(), vec!["check-ledger".into()]).await;
+    assert!(ok && out.contains("drift 0"), "{out}");
+    // The restored database answers as the original did: its hand-outs, and a sign-in.
+    let restored =
+        TestApp::spawn_with(Options { reuse: Some((fresh_url.clone(), Some(schema.clone()))), ..Default::default() })
+            .await;
+    assert_eq!(restored.count("handouts").await, handouts);
+    let token = restored.token("staff@demo.cribs").await;
+    let (status, _) = restored.get(&token, "/api/v1/handouts/1").await;
+    assert_eq!(status, StatusCode::OK);
+    restored.assert_no_drift().await;
+    restored.stop();
+    drop(restored);
+    let _ = admin
+        .execute_unprepared(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{fresh}' AND pid <> pg_backend_pid()"))
+        .await;
+    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {fresh}")).await;
 }
