@@ -61,7 +61,10 @@ pub fn otpauth_uri(secret: &str, email: &str) -> String {
 /// The QR code of an address, as an SVG made on the server (no script, no outside service).
 pub fn qr_svg(text: &str) -> Option<String> {
     let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
-    Some(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build())
+    let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build();
+    // NOTE: the renderer starts with an XML declaration, which HTML does not allow: the SVG
+    // is placed inline in a page, so only the `<svg>` element is kept.
+    svg.find("<svg").map(|at| svg[at..].to_string())
 }
 
 /// Fresh recovery codes, as shown once: ten groups like `k7m2q-9xw4t` (50 random bits each).

@@ -123,6 +123,33 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
     let (status, t) = app.post(&manager, "/api/v1/transfers", &transfer).await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
 
+    // The survey (issue 23): Ana's hand-out a month ago, so her link shows the questions,
+    // and its 1-month round owed a call.
+    let month_ago = today().checked_sub_months(chrono::Months::new(1)).expect("a month ago");
+    let owed = cribs::domain::survey::calls_due_by(today());
+    for sql in [
+        format!("UPDATE handouts SET handed_out_on = '{month_ago}' WHERE id = {handout_id}"),
+        format!("UPDATE follow_ups SET due_on = '{owed}' WHERE handout_id = {handout_id} AND round_months = 1"),
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, &sql).await.expect("a month ago");
+    }
+    let one = |sql: String| {
+        let db = app.db.clone();
+        async move {
+            db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .expect("query")
+                .expect("a row")
+        }
+    };
+    let survey_token: String = one(format!("SELECT survey_token FROM handouts WHERE id = {handout_id}"))
+        .await
+        .try_get_by_index(0)
+        .expect("a survey link");
+    let round: i64 = one(format!("SELECT id FROM follow_ups WHERE handout_id = {handout_id} AND round_months = 1"))
+        .await
+        .try_get_by_index(0)
+        .expect("the 1-month round");
     let admin_edits = app.user_id("staff@demo.cribs").await;
     let range = format!("from={}&to={}", days_ago(60), days_ahead(0));
     let p = |name: &str, path: String| (name.to_string(), path);
@@ -145,6 +172,9 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
                 p("add-baby", format!("/families/{ana_id}/infants/new")),
                 p("paper-entry", format!("/families/{ana_id}/paper")),
                 p("follow-ups", "/follow-ups".into()),
+                p("follow-up-call", format!("/follow-ups/{round}")),
+                p("survey", format!("/s/{survey_token}")),
+                p("survey-es", format!("/s/{survey_token}?lang=es")),
                 p("stock", "/stock".into()),
                 p("site-stock", "/stock/sites/1".into()),
                 p("paper", "/paper".into()),
@@ -177,6 +207,7 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
                 p("reports", format!("/reports?{range}")),
                 p("reports-neighborhoods", format!("/reports?{range}&group=neighborhood")),
                 p("outcomes", format!("/reports/outcomes?{range}")),
+                p("safe-sleep", format!("/reports/safe-sleep?{range}&group=csa")),
                 p("audit", "/audit".into()),
                 p("messages", "/messages".into()),
                 p("family-messages", format!("/families/{held_family}")),
