@@ -111,10 +111,10 @@ pub struct MeasureRow {
     pub measure: &'static str,
     pub label: &'static str,
     /// Respondents who met it (a number, or "<5").
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub met: Count,
     /// Respondents who answered its question.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub respondents: Count,
     /// Percent of respondents, one decimal; null when either count is hidden or none answered.
     pub percent: Option<f64>,
@@ -129,10 +129,10 @@ pub struct GroupRow {
     pub key: String,
     pub label: String,
     /// Rounds due (a number, or "<5").
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub due: Count,
     /// Rounds answered.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub answered: Count,
     /// Answered of due, percent.
     pub response_rate: Option<f64>,
