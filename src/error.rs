@@ -56,6 +56,10 @@ pub enum AppError {
     /// (`store::families::register`); sent again as confirmed, it is registered.
     #[error("This family may already be registered. Check the possible duplicates; to register a different family, send again with confirm_not_duplicate: true.")]
     PossibleDuplicates(Value),
+    /// 412 `precondition_failed`: the caller's `If-Match` names a version that is not the
+    /// current one (someone changed it since it was read).
+    #[error("{0}")]
+    Stale(String),
     /// 413 `payload_too_large`.
     #[error("The request body is too large (the limit is 64 KiB).")]
     PayloadTooLarge,
@@ -155,6 +159,7 @@ impl AppError {
             | AppError::Conflict(_)
             | AppError::PossibleDuplicates(_) => Status::Conflict,
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
+            AppError::Stale(_) => Status::PreconditionFailed,
             AppError::Validation(_) | AppError::EducationRequired(_) | AppError::Ineligible { .. } => {
                 Status::UnprocessableEntity
             }
@@ -178,6 +183,7 @@ impl AppError {
             AppError::IdempotencyConflict => "idempotency_conflict",
             AppError::Conflict(_) | AppError::PossibleDuplicates(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Stale(_) => "precondition_failed",
             AppError::Validation(_) => "validation_failed",
             AppError::EducationRequired(_) => "education_required",
             AppError::Ineligible { .. } => "ineligible",

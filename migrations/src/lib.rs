@@ -25,6 +25,7 @@ mod m0019_withdrawn_policies_and_kept_forms;
 mod m0020_no_lot_on_box;
 mod m0021_messages;
 mod m0022_survey;
+mod m0023_hospital_systems;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_no_lot_on_box::Migration),
             Box::new(m0021_messages::Migration),
             Box::new(m0022_survey::Migration),
+            Box::new(m0023_hospital_systems::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod answer;
 pub mod body;
 pub mod families;
+pub mod fhir_clients;
 pub mod handouts;
 pub mod health;
 pub mod messages;
@@ -28,6 +29,9 @@ pub fn routes() -> Vec<Route> {
         accounts::revoke_current_token,
         accounts::change_password,
         accounts::me,
+        fhir_clients::register,
+        fhir_clients::list,
+        fhir_clients::revoke,
         reference::neighborhoods,
         reference::crib_models,
         reference::sites,

@@ -116,6 +116,11 @@ impl<'r> FromRequest<'r> for ApiUser {
                 }
             })
             .await;
+        // NOTE: a hospital system's token (it carries SMART scopes) is good on the FHIR face
+        // only; the JSON API and the pages are for people.
+        if matches!(cached, Ok(Some(a)) if a.is_system()) && !req.uri().path().starts_with("/fhir/") {
+            return Outcome::Error((Status::Forbidden, ()));
+        }
         outcome_of(cached, ApiUser)
     }
 }

@@ -19,9 +19,17 @@ pub struct Actor {
     pub site_ids: Vec<i64>,
     /// The hospital a nurse works for.
     pub hospital_site_id: Option<i64>,
+    /// A hospital system's token: the SMART scopes it was granted (`domain::smart`); such a
+    /// caller is served on the FHIR face only. None for a person.
+    pub scopes: Option<String>,
 }
 
 impl Actor {
+    /// A hospital's system (SMART Backend Services), not a person.
+    pub fn is_system(&self) -> bool {
+        self.scopes.is_some()
+    }
+
     /// Managers and admins: they see and act everywhere.
     pub fn is_manager(&self) -> bool {
         self.role.sees_everything()
@@ -84,6 +92,7 @@ mod tests {
             role,
             site_ids: sites.to_vec(),
             hospital_site_id: hospital,
+            scopes: None,
         }
     }
 

@@ -22,6 +22,7 @@ pub mod referral;
 pub mod reports;
 pub mod role;
 pub mod safe_sleep_text;
+pub mod smart;
 pub mod states;
 pub mod stock;
 pub mod survey;

@@ -22,6 +22,18 @@ pub struct NewReferral {
     pub note: Option<String>,
     /// `page`, `api` or `fhir`.
     pub source: &'static str,
+    /// What a hospital's system sent (FHIR only): the resources verbatim, and the
+    /// identifiers it gave the request.
+    pub sent_fhir: Option<SentFhir>,
+}
+
+/// A FHIR request as its hospital's system sent it: its resources (the ServiceRequest, the
+/// Patient, the caregiver's RelatedPerson, a Task, as JSON) and the identifiers it gave them
+/// (system, value), kept so they read back as sent and can be searched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentFhir {
+    pub resources: String,
+    pub identifiers: Vec<(String, String)>,
 }
 
 /// The family and baby as a hospital sent them, kept on the request: what the nurse (and
@@ -173,6 +185,7 @@ pub fn parse_referral(input: ReferralInput, today: NaiveDate, source: &'static s
             home_delivery: input.home_delivery,
             note,
             source,
+            sent_fhir: None,
         }),
         _ => Err(p.into_iter().map(|(f, m)| (f.replace("infants[0]", "infant"), m)).collect()),
     }

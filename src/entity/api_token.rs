@@ -12,6 +12,8 @@ pub struct Model {
     pub token_hash: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// The SMART scopes a hospital system's token was granted; None for a person's token.
+    pub scopes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

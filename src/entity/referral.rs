@@ -30,6 +30,12 @@ pub struct Model {
     pub created_family: bool,
     /// The family and baby as the hospital sent them (`domain::referral::SentFamily`).
     pub sent_json: Option<String>,
+    /// Bumped with every change of state, in the change's transaction (FHIR `meta.versionId`).
+    pub version: i32,
+    /// The resource a hospital's system sent, verbatim (FHIR requests only).
+    pub fhir_json: Option<String>,
+    /// Who declined or cancelled it.
+    pub closed_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

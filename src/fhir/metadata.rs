@@ -1,17 +1,22 @@
 //! `GET /fhir/r4/metadata` (issue 22): the CapabilityStatement every FHIR server serves,
-//! built from the routes this face mounts (`super::routes`), so it lists exactly the
-//! interactions and search parameters served and cannot drift from them. What it does not
-//! claim: versioning, conditional create, the SDOH Clinical Care Referral Recipient capability
-//! and SMART (the issue's next steps); the bearer token comes from `POST /api/v1/tokens`.
+//! built from the routes this face mounts (`super::routes`) and the search parameters the
+//! searches take (`super::search::PARAMS`), so it lists exactly what is served and cannot
+//! drift from it: interactions (`vread` of the current version only; `update` of a Task,
+//! to cancel), conditional create of a ServiceRequest, the system's `transaction`, SMART
+//! Backend Services' token endpoint (`oauth-uris`), and that it instantiates the SDOH
+//! Clinical Care Referral Recipient capability.
 
 use super::outcome::FhirAnswer;
-use rocket::http::{Method, Status};
+use rocket::http::Method;
 use rocket::{get, Route};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// The interaction a route serves, by its method and whether its path names an id.
-fn interaction(method: Method, with_id: bool) -> Option<&'static str> {
+fn interaction(method: Method, with_id: bool, history: bool) -> Option<&'static str> {
+    if history {
+        return (method == Method::Get).then_some("vread");
+    }
     match (method, with_id) {
         (Method::Get, true) => Some("read"),
         (Method::Get, false) => Some("search-type"),
@@ -27,9 +32,13 @@ fn interaction(method: Method, with_id: bool) -> Option<&'static str> {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Served {
     pub interactions: Vec<&'static str>,
-    /// The search route's query parameters (result parameters such as `_count` left out).
-    pub search_params: Vec<String>,
+    /// The search parameters (name, type) its search takes.
+    pub search_params: Vec<(&'static str, &'static str)>,
 }
+
+/// The canonical URL of the SDOH Clinical Care Referral Recipient capability.
+pub const REFERRAL_RECIPIENT: &str =
+    "http://hl7.org/fhir/us/sdoh-clinicalcare/CapabilityStatement/SDOHCC-ReferralRecipient";
 
 /// Each resource type with what its routes serve (the `unsupported_*` answers and
 /// `metadata` itself are not interactions).
@@ -45,40 +54,49 @@ pub fn resources(routes: &[Route]) -> BTreeMap<String, Served> {
             continue;
         };
         let with_id = parts.next().is_some();
-        if let Some(i) = interaction(r.method, with_id) {
+        let history = path.contains("/_history/");
+        if let Some(i) = interaction(r.method, with_id, history) {
             let served = out.entry(kind.to_string()).or_default();
             if !served.interactions.contains(&i) {
                 served.interactions.push(i);
             }
             if i == "search-type" {
-                let query = r.uri.query().map(|q| q.to_string()).unwrap_or_default();
-                for name in query.split('&').map(|p| p.trim_matches(|c| c == '<' || c == '>')) {
-                    if !name.is_empty() && !name.starts_with('_') && !served.search_params.iter().any(|n| n == name) {
-                        served.search_params.push(name.to_string());
-                    }
-                }
+                let params =
+                    super::search::PARAMS.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p).unwrap_or_default();
+                served.search_params = params.to_vec();
             }
         }
     }
     out
 }
 
-/// The CapabilityStatement for these routes, dated `today`.
-pub fn capability_statement(routes: &[Route], today: chrono::NaiveDate) -> Value {
+/// Whether the routes take a transaction Bundle at the base.
+fn takes_transactions(routes: &[Route]) -> bool {
+    routes.iter().any(|r| r.method == Method::Post && r.uri.path() == "/")
+}
+
+/// The CapabilityStatement for these routes, dated `today`, naming the token endpoint.
+pub fn capability_statement(routes: &[Route], today: chrono::NaiveDate, token_url: &str) -> Value {
     let resources: Vec<Value> = resources(routes)
         .into_iter()
         .map(|(kind, served)| {
             let mut r = json!({
                 "type": kind,
                 "interaction": served.interactions.iter().map(|i| json!({"code": i})).collect::<Vec<_>>(),
-                "versioning": "no-version",
+                "versioning": "versioned",
                 "readHistory": false,
                 "updateCreate": false,
-                "conditionalCreate": false,
+                "conditionalCreate": kind == "ServiceRequest" && served.interactions.contains(&"create"),
             });
             if !served.search_params.is_empty() {
                 r["searchParam"] =
-                    json!(served.search_params.iter().map(|n| json!({"name": n, "type": "token"})).collect::<Vec<_>>());
+                    json!(served.search_params.iter().map(|(n, t)| json!({"name": n, "type": t})).collect::<Vec<_>>());
+            }
+            if kind == "Task" {
+                r["searchInclude"] = json!(["Task:focus", "Task:output", "Task:patient"]);
+            }
+            if kind == "ServiceRequest" {
+                r["searchInclude"] = json!(["ServiceRequest:subject"]);
             }
             r
         })
@@ -93,28 +111,35 @@ pub fn capability_statement(routes: &[Route], today: chrono::NaiveDate) -> Value
         "implementation": {
             "description": "A city's free portable-crib program: hospital requests for a crib (ServiceRequest) from discharge nurses"
         },
+        "instantiates": [REFERRAL_RECIPIENT],
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
             "documentation": "Requests for a crib for a baby going home from hospital. JSON only.",
             "security": {
+                "extension": [{
+                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                    "extension": [{"url": "token", "valueUri": token_url}]
+                }],
+                "service": [{"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                    "code": "SMART-on-FHIR"
+                }]}],
                 "cors": false,
-                "description": "A bearer token: POST /api/v1/tokens with a nurse's e-mail and password (12 hours). A request is read by the nurses of its hospital and the program's managers."
+                "description": "A hospital's system: SMART Backend Services (client_credentials with an RS384 or ES384 signed assertion; register the system's public keys with the program's administrator; five-minute tokens with system/ scopes). A nurse: a bearer token from POST /api/v1/tokens. Either sees its own hospital's requests."
             },
             "resource": resources,
+            "interaction": if takes_transactions(routes) { json!([{"code": "transaction"}]) } else { json!([]) },
         }],
     })
 }
 
 /// The CapabilityStatement (no sign-in).
 #[get("/metadata")]
-pub fn metadata(_json: super::JsonOnly) -> FhirAnswer {
-    FhirAnswer {
-        status: Status::Ok,
-        body: capability_statement(&super::routes(), crate::clock::today()),
-        location: None,
-    }
+pub fn metadata(_json: super::JsonOnly, mailer: &rocket::State<std::sync::Arc<crate::mail::Mailer>>) -> FhirAnswer {
+    let token = super::smart::token_url(&mailer.public_url);
+    FhirAnswer::ok(capability_statement(&super::routes(), crate::clock::today(), &token))
 }
 
 #[cfg(test)]
@@ -125,10 +150,15 @@ mod tests {
     fn the_statement_lists_what_the_routes_serve_and_nothing_else() {
         let r = resources(&super::super::routes());
         let sr = r.get("ServiceRequest").expect("ServiceRequest");
-        assert_eq!(sr.interactions, vec!["create", "read"], "{r:?}");
+        assert_eq!(sr.interactions, vec!["create", "read", "vread", "search-type"], "{r:?}");
         let task = r.get("Task").expect("Task");
-        assert_eq!(task.interactions, vec!["read", "search-type"], "{r:?}");
-        assert_eq!(task.search_params, vec!["identifier".to_string(), "status".to_string()], "{r:?}");
-        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(task.interactions, vec!["read", "vread", "search-type", "update"], "{r:?}");
+        assert!(task.search_params.iter().any(|(n, _)| *n == "_lastUpdated"), "{r:?}");
+        assert_eq!(r.get("Procedure").map(|p| p.interactions.clone()), Some(vec!["read", "search-type"]));
+        let kinds: Vec<&String> = r.keys().collect();
+        assert_eq!(kinds, ["Patient", "Procedure", "RelatedPerson", "ServiceRequest", "Task"], "{r:?}");
+        let cs = capability_statement(&super::super::routes(), chrono::NaiveDate::MIN, "https://x/fhir/r4/auth/token");
+        assert_eq!(cs["rest"][0]["interaction"][0]["code"], "transaction");
+        assert_eq!(cs["instantiates"][0], REFERRAL_RECIPIENT);
     }
 }

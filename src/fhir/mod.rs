@@ -5,9 +5,15 @@
 //! `WWW-Authenticate`, 405 with `Allow` for a method this face does not serve, 406 and 415
 //! for XML (JSON only).
 
+pub mod bundle;
+pub mod intake;
 pub mod metadata;
 pub mod outcome;
+pub mod reads;
+pub mod resources;
+pub mod search;
 pub mod service_request;
+pub mod smart;
 pub mod task;
 
 use rocket::http::{Header, Status};
@@ -17,24 +23,39 @@ use rocket::{catch, catchers, delete, patch, put, routes, Catcher, Route};
 /// Routes mounted under `/fhir/r4`.
 pub fn routes() -> Vec<Route> {
     routes![
+        bundle::transaction,
         service_request::create,
         service_request::read,
+        service_request::vread,
+        service_request::search,
         task::read,
+        task::vread,
         task::search,
+        task::update,
+        reads::patient,
+        reads::related_person,
+        reads::procedure,
+        reads::procedure_search,
         metadata::metadata,
+        smart::configuration,
+        smart::token,
         unsupported_put,
         unsupported_delete,
         unsupported_patch
     ]
 }
 
-/// The methods each path serves, for `Allow`: the CapabilityStatement and a resource by id
-/// are read; a resource type takes a new one.
+/// The methods each path serves, for `Allow`: the base takes a transaction Bundle, a Task
+/// by id is read and updated, any other resource by id and the CapabilityStatement are
+/// read, a ServiceRequest is created or searched, other types are searched.
 fn allowed(path: &std::path::Path) -> &'static str {
-    let mut parts = path.iter();
-    match (parts.next().and_then(|p| p.to_str()), parts.next()) {
+    let mut parts = path.iter().filter_map(|p| p.to_str());
+    match (parts.next(), parts.next()) {
+        (None, _) => "POST",
+        (Some("Task"), Some(_)) => "GET, PUT",
         (Some("metadata"), _) | (_, Some(_)) => "GET",
-        _ => "POST",
+        (Some("ServiceRequest"), None) => "GET, POST",
+        _ => "GET",
     }
 }
 
@@ -45,10 +66,32 @@ fn method_not_allowed(method: &str, path: std::path::PathBuf) -> outcome::WithHe
         status: Status::MethodNotAllowed,
         issues: vec![json_issue(
             "not-supported",
-            &format!("{method} is not supported here: a hospital request is created with POST and read with GET."),
+            &format!("{method} is not supported here (this address takes {allow}); see the CapabilityStatement at /fhir/r4/metadata."),
         )],
     };
     outcome::WithHeader(err, Header::new("Allow", allow))
+}
+
+/// A hospital system may do this only if its token was granted the scope (people pass by
+/// their role, checked by the store).
+pub fn require(
+    who: &crate::domain::actor::Actor,
+    resource: &str,
+    what: crate::domain::smart::Interaction,
+) -> Result<(), outcome::FhirError> {
+    if crate::store::fhir_clients::scope_allows(who, resource, what) {
+        return Ok(());
+    }
+    Err(outcome::FhirError {
+        status: Status::Forbidden,
+        issues: vec![json_issue(
+            "forbidden",
+            &format!(
+                "This token was not granted {}: ask for it when requesting the token (and have it registered).",
+                crate::domain::smart::needed(resource, what)
+            ),
+        )],
+    })
 }
 
 fn json_issue(code: &str, diagnostics: &str) -> serde_json::Value {
@@ -66,6 +109,18 @@ fn unsupported_delete(path: std::path::PathBuf) -> outcome::WithHeader {
 #[patch("/<path..>", rank = 20)]
 fn unsupported_patch(path: std::path::PathBuf) -> outcome::WithHeader {
     method_not_allowed("PATCH", path)
+}
+
+/// The request's query string as sent (for a search's `self` and `next` links).
+pub struct RawQuery(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RawQuery {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        request::Outcome::Success(RawQuery(req.uri().query().map(|q| q.as_str().to_string())))
+    }
 }
 
 /// JSON only: a request asking for XML (and not JSON) answers 406; a body sent as XML, 415.

@@ -12,11 +12,31 @@ pub fn fhir_json() -> ContentType {
     ContentType::new("application", "fhir+json")
 }
 
-/// A FHIR resource answer, with an optional Location.
+/// A FHIR resource answer, with an optional Location and more headers (`ETag`,
+/// `Last-Modified`).
 pub struct FhirAnswer {
     pub status: Status,
     pub body: Value,
     pub location: Option<String>,
+    pub headers: Vec<Header<'static>>,
+}
+
+impl FhirAnswer {
+    /// 200 with a body.
+    pub fn ok(body: Value) -> FhirAnswer {
+        FhirAnswer { status: Status::Ok, body, location: None, headers: Vec::new() }
+    }
+
+    /// A resource of a request: `ETag` and `Last-Modified` from its version.
+    pub fn versioned(status: Status, body: Value, r: &crate::entity::referral::Model) -> FhirAnswer {
+        let modified = r.updated_at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        FhirAnswer {
+            status,
+            body,
+            location: None,
+            headers: vec![Header::new("ETag", super::resources::etag(r)), Header::new("Last-Modified", modified)],
+        }
+    }
 }
 
 impl<'r> Responder<'r, 'static> for FhirAnswer {
@@ -26,6 +46,9 @@ impl<'r> Responder<'r, 'static> for FhirAnswer {
         b.status(self.status).header(fhir_json()).sized_body(text.len(), Cursor::new(text));
         if let Some(l) = self.location {
             b.header(Header::new("Location", l));
+        }
+        for h in self.headers {
+            b.header(h);
         }
         Ok(b.finalize())
     }
@@ -50,6 +73,14 @@ impl FhirError {
     /// An element has a bad value (422, code `value`).
     pub fn value(path: &str, msg: &str) -> FhirError {
         FhirError { status: Status::UnprocessableEntity, issues: vec![issue("value", msg, Some(path))] }
+    }
+    /// A state conflict (409, code `conflict`).
+    pub fn conflict(msg: &str) -> FhirError {
+        FhirError { status: Status::Conflict, issues: vec![issue("conflict", msg, None)] }
+    }
+    /// A failed precondition (412: `If-Match`, `If-None-Exist`).
+    pub fn precondition(msg: &str) -> FhirError {
+        FhirError { status: Status::PreconditionFailed, issues: vec![issue("conflict", msg, None)] }
     }
     /// The OperationOutcome resource.
     pub fn outcome(&self) -> Value {
@@ -79,7 +110,8 @@ impl From<AppError> for FhirError {
             | AppError::OutOfStock(_)
             | AppError::AlreadyReceived(_)
             | AppError::PossibleSameBaby(_)
-            | AppError::PossibleDuplicates(_) => "conflict",
+            | AppError::PossibleDuplicates(_)
+            | AppError::Stale(_) => "conflict",
             AppError::Kept { .. } => "processing",
             AppError::TooManyRequests => "throttled",
             AppError::Busy | AppError::ReceiptTaken | AppError::Unavailable => "transient",
@@ -98,7 +130,7 @@ impl From<AppError> for FhirError {
 
 impl<'r> Responder<'r, 'static> for FhirError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        FhirAnswer { status: self.status, body: self.outcome(), location: None }.respond_to(req)
+        FhirAnswer { status: self.status, body: self.outcome(), location: None, headers: Vec::new() }.respond_to(req)
     }
 }
 

@@ -1,8 +1,11 @@
 //! The Task of each hospital request (issue 22), after the Gravity SDOH Clinical Care
 //! referral-management Task: what became of the request, for a hospital's system to poll.
-//! `GET /fhir/r4/Task/<id>` (the request's id) and `GET /fhir/r4/Task?identifier=&status=&_count=`
-//! (a searchset Bundle), for the nurses of the request's hospital and the program's
-//! managers, like the ServiceRequest it is `focus`ed on.
+//! `GET /fhir/r4/Task/<id>` (the request's id, also `_history/<version>`),
+//! `GET /fhir/r4/Task?…` (`super::search`; `_include=Task:focus` and `Task:output`), and
+//! `PUT /fhir/r4/Task/<id>` by which the hospital cancels (status `cancelled`; `If-Match`
+//! honoured, 412 on a stale version; any other change 409), for the nurses and system of
+//! the request's hospital and the program's managers, like the ServiceRequest it is
+//! `focus`ed on.
 //!
 //! The program's states as Task statuses: waiting → `requested`; a crib held at a site →
 //! `accepted` (where and until when in `businessStatus`); handed out → `completed` (the
@@ -11,23 +14,27 @@
 //! program's own state as a code of its own system with the words people read.
 
 use super::outcome::{FhirAnswer, FhirError};
+use super::resources;
+use super::search::{self as find, Params};
+use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::auth::guards::{ApiUser, ClientAddr};
 use crate::db::Db;
-use crate::domain::role::Role;
+use crate::domain::smart::Interaction;
 use crate::domain::states::ReferralStatus;
-use crate::entity::{handout, referral, site};
+use crate::entity::{referral, site, user};
 use crate::error::AppError;
-use crate::store::audit::{self, Caller};
+use crate::store::audit::Caller;
 use crate::store::referrals;
+use crate::store::write::{Mode, WriteKey};
 use rocket::http::Status;
-use rocket::{get, State};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use rocket::request::{self, FromRequest, Request};
+use rocket::{get, put, State};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{json, Value};
 
 /// The system of the program's own request states (`businessStatus`).
 pub const STATE_SYSTEM: &str = "https://cribs.example.org/fhir/CodeSystem/request-state";
-/// The system of the program's request ids (`identifier`).
-pub const ID_SYSTEM: &str = "urn:cribs:referral";
+pub use super::intake::ID_SYSTEM;
 
 /// The Task status of a request's state.
 pub fn task_status(state: &str) -> &'static str {
@@ -42,9 +49,15 @@ pub fn task_status(state: &str) -> &'static str {
     }
 }
 
-/// The request states a Task status stands for (for `status=` searches).
-fn states_of(task: &str) -> Vec<&'static str> {
-    ReferralStatus::ALL.iter().map(|s| s.as_str()).filter(|s| task_status(s) == task).collect()
+/// Who closed a request, in words for the hospital ("by Mercy's system", "by the program").
+async fn closed_by(db: &impl ConnectionTrait, r: &referral::Model) -> Result<String, AppError> {
+    let Some(id) = r.closed_by else { return Ok(String::new()) };
+    let Some(u) = user::Entity::find_by_id(id).one(db).await? else { return Ok(String::new()) };
+    Ok(if u.hospital_site_id == Some(r.hospital_site_id) {
+        format!(" by {}", u.display_name)
+    } else {
+        " by the crib program".to_string()
+    })
 }
 
 /// A request as a Task.
@@ -56,11 +69,13 @@ pub async fn to_task(db: &impl ConnectionTrait, r: &referral::Model) -> Result<V
             None => Ok(None),
         }
     };
+    let mut location = None;
     let (words, reason) = match ReferralStatus::parse(&r.status) {
         Some(ReferralStatus::Submitted) => ("Waiting for the program to hold a crib".to_string(), None),
         Some(ReferralStatus::Reserved) => {
             let at = site_name(r.reserved_site_id).await?.unwrap_or_else(|| "a distribution site".into());
             let until = r.reserved_until.map(|d| format!(" until {d}")).unwrap_or_default();
+            location = Some(at.clone());
             (format!("A crib is held at {at}{until}"), None)
         }
         Some(ReferralStatus::Fulfilled) => ("The crib was handed out".to_string(), None),
@@ -68,44 +83,55 @@ pub async fn to_task(db: &impl ConnectionTrait, r: &referral::Model) -> Result<V
             "Declined".to_string(),
             Some(r.decline_reason.clone().unwrap_or_else(|| "Declined by the program.".into())),
         ),
-        Some(ReferralStatus::Cancelled) => ("Cancelled".to_string(), Some("The request was cancelled.".to_string())),
+        Some(ReferralStatus::Cancelled) => {
+            ("Cancelled".to_string(), Some(format!("The request was cancelled{}.", closed_by(db, r).await?)))
+        }
         Some(ReferralStatus::Expired) => (
             "The hold ended".to_string(),
             Some("The crib's hold ended before it was picked up; the crib went back to the shelf.".to_string()),
         ),
         None => (r.status.clone(), None),
     };
+    let kept = resources::sent(r);
+    let mut identifiers = vec![json!({"system": ID_SYSTEM, "value": r.id.to_string()})];
+    if let Some(list) = kept["Task"]["identifier"].as_array() {
+        identifiers.extend(list.iter().filter(|i| i["system"] != ID_SYSTEM).cloned());
+    }
+    let requester = kept["Task"]
+        .get("requester")
+        .or_else(|| kept["ServiceRequest"].get("requester"))
+        .cloned()
+        .unwrap_or_else(|| json!({"display": hospital.unwrap_or_else(|| "The hospital".into())}));
     let mut task = json!({
         "resourceType": "Task",
         "id": r.id.to_string(),
-        "meta": {"lastUpdated": r.updated_at.to_rfc3339()},
-        "identifier": [{"system": ID_SYSTEM, "value": r.id.to_string()}],
+        "meta": resources::meta(r),
+        "identifier": identifiers,
         "basedOn": [{"reference": format!("ServiceRequest/{}", r.id)}],
         "status": task_status(&r.status),
         "businessStatus": {"coding": [{"system": STATE_SYSTEM, "code": r.status, "display": words}], "text": words},
         "intent": "order",
         "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code", "code": "fulfill"}]},
         "focus": {"reference": format!("ServiceRequest/{}", r.id)},
-        "for": {"display": "The baby of the request"},
+        "for": {"reference": format!("Patient/{}", r.id)},
         "authoredOn": r.created_at.to_rfc3339(),
         "lastModified": r.updated_at.to_rfc3339(),
-        "requester": {"display": hospital.unwrap_or_else(|| "The hospital".into())},
+        "requester": requester,
         "owner": {"display": "The crib program"},
     });
+    if let Some(at) = location {
+        task["location"] = json!({"display": at});
+    }
     if let Some(text) = reason {
         task["statusReason"] = json!({"text": text});
     }
-    if let Some(h) = match r.handout_id {
-        Some(id) => handout::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    } {
-        let at = site_name(Some(h.site_id)).await?.unwrap_or_else(|| "a distribution site".into());
+    if r.handout_id.is_some() {
         task["output"] = json!([{
             "type": {"coding": [{
                 "system": "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes",
                 "code": "resulting-activity"
             }]},
-            "valueReference": {"display": format!("A portable crib and safe-sleep education, handed out on {} at {at}", h.handed_out_on)},
+            "valueReference": {"reference": format!("Procedure/{}", r.id)},
         }]);
     }
     Ok(task)
@@ -120,92 +146,141 @@ pub async fn read(
     addr: ClientAddr,
     id: i64,
 ) -> Result<FhirAnswer, FhirError> {
+    super::require(&user.0, "Task", Interaction::Read)?;
     let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    Ok(FhirAnswer { status: Status::Ok, body: to_task(db.inner(), &r).await?, location: None })
+    let r = super::service_request::current(db.inner(), r.id).await?;
+    Ok(FhirAnswer::versioned(Status::Ok, to_task(db.inner(), &r).await?, &r))
 }
 
-/// The largest page of a search.
-const MAX_COUNT: u64 = 200;
+/// One version of a request's Task (the current one).
+#[get("/Task/<id>/_history/<version>")]
+pub async fn vread(
+    _json: super::JsonOnly,
+    user: ApiUser,
+    db: &State<Db>,
+    addr: ClientAddr,
+    id: i64,
+    version: &str,
+) -> Result<FhirAnswer, FhirError> {
+    super::require(&user.0, "Task", Interaction::Read)?;
+    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
+    let r = super::service_request::current(db.inner(), r.id).await?;
+    super::service_request::check_version(&r, version)?;
+    Ok(FhirAnswer::versioned(Status::Ok, to_task(db.inner(), &r).await?, &r))
+}
 
-/// Tasks of the requests the caller may see: by `identifier` (`urn:cribs:referral|<id>`, or
-/// the bare id), by `status` (Task statuses, comma-separated), newest first, `_count` per
-/// page (default 50, at most 200; `total` counts every match).
-#[get("/Task?<identifier>&<status>&<_count>")]
-#[expect(clippy::too_many_arguments, reason = "the search's parameters, one each")]
+/// Tasks of the requests the caller may see (`super::search`): `_include=Task:focus` adds
+/// the ServiceRequests, `Task:output` the Procedures, `Task:patient` the Patients.
+#[get("/Task?<params..>")]
 pub async fn search(
     _json: super::JsonOnly,
     user: ApiUser,
     db: &State<Db>,
     mailer: &State<std::sync::Arc<crate::mail::Mailer>>,
     addr: ClientAddr,
-    identifier: Option<&str>,
-    status: Option<&str>,
-    _count: Option<&str>,
+    uri: super::RawQuery,
+    params: Params<'_>,
+) -> Result<FhirAnswer, FhirError> {
+    let found = find::run(db.inner(), &user.0, &addr.0, "Task", &params).await?;
+    let wants = |name: &str| params.include.contains(&name);
+    let mut matches = Vec::new();
+    let mut includes = Vec::new();
+    for r in &found.rows {
+        matches.push(to_task(db.inner(), r).await?);
+        if wants("Task:focus") {
+            includes.push(resources::service_request(db.inner(), r).await?);
+        }
+        if wants("Task:patient") || wants("Task:for") {
+            includes.push(resources::patient(db.inner(), r).await?);
+        }
+        if wants("Task:output") {
+            if let Some(p) = resources::procedure(db.inner(), r).await? {
+                includes.push(p);
+            }
+        }
+    }
+    let body = find::bundle(&mailer.public_url, "Task", uri.0.as_deref(), found.page(), matches, includes);
+    Ok(FhirAnswer::ok(body))
+}
+
+/// The `If-Match` header of an update: the version it was read at (`W/"3"`, `"3"` or `3`).
+pub struct IfMatch(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IfMatch {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        request::Outcome::Success(IfMatch(req.headers().get_one("If-Match").map(str::to_string)))
+    }
+}
+
+/// The version an `If-Match` value names.
+pub fn version_of(if_match: &str) -> Option<i32> {
+    if_match.trim().trim_start_matches("W/").trim_matches('"').parse().ok()
+}
+
+/// The hospital cancels its request by updating its Task to `cancelled` (the one change a
+/// hospital may make); the same status again answers the Task unchanged.
+#[put("/Task/<id>", data = "<body>")]
+#[expect(clippy::too_many_arguments, reason = "the request's guards, one each")]
+pub async fn update(
+    _json: super::JsonOnly,
+    user: ApiUser,
+    db: &State<Db>,
+    addr: ClientAddr,
+    key: IdempotencyKey,
+    if_match: IfMatch,
+    id: i64,
+    body: Result<JsonBody<Value>, AppError>,
 ) -> Result<FhirAnswer, FhirError> {
     let who = &user.0;
-    let mut q = referral::Entity::find().order_by_desc(referral::Column::Id);
-    match who.role {
-        Role::Nurse => q = q.filter(referral::Column::HospitalSiteId.eq(who.hospital_id().unwrap_or(-1))),
-        _ if who.is_manager() => {}
-        _ => return Err(AppError::Forbidden.into()),
+    super::require(who, "Task", Interaction::Update)?;
+    // Scope first: a request the caller may not see is not found, whatever was sent.
+    let r = referrals::read_one(db.inner(), Caller { who, ip: &addr.0 }, id).await?;
+    let body = body.map_err(|e| match e {
+        AppError::BadRequest(m) => FhirError::structure(&m),
+        other => FhirError::from(other),
+    })?;
+    let task = &body.value;
+    if task["resourceType"] != "Task" {
+        return Err(FhirError::structure("Send a Task resource (resourceType must be \"Task\")."));
     }
-    if let Some(ident) = identifier.map(str::trim).filter(|i| !i.is_empty()) {
-        let value = match ident.split_once('|') {
-            Some((system, value)) if system == ID_SYSTEM || system.is_empty() => value,
-            Some(_) => "",
-            None => ident,
-        };
-        match value.parse::<i64>() {
-            Ok(id) => q = q.filter(referral::Column::Id.eq(id)),
-            // An identifier of another system, or not a number: nothing of ours has it.
-            Err(_) => q = q.filter(referral::Column::Id.eq(-1)),
-        }
+    if task["id"].as_str() != Some(id.to_string().as_str()) {
+        return Err(FhirError::value("Task.id", &format!("The Task's id must be the one in the address ({id}).")));
     }
-    if let Some(list) = status.map(str::trim).filter(|s| !s.is_empty()) {
-        let mut states = Vec::new();
-        for s in list.split(',') {
-            let these = states_of(s.trim());
-            if these.is_empty() {
-                return Err(FhirError::value(
-                    "status",
-                    &format!("\"{}\" is not a Task status this server uses: requested, accepted, completed, rejected, cancelled or failed.", s.trim()),
-                ));
-            }
-            states.extend(these);
-        }
-        q = q.filter(referral::Column::Status.is_in(states));
-    }
-    let count = match _count.map(str::trim).filter(|c| !c.is_empty()) {
-        None => 50,
-        Some(c) => match c.parse::<u64>() {
-            Ok(n) if (1..=MAX_COUNT).contains(&n) => n,
-            _ => return Err(FhirError::value("_count", &format!("_count is a whole number from 1 to {MAX_COUNT}."))),
-        },
+    let version = match if_match.0.as_deref() {
+        Some(v) => Some(version_of(v).ok_or_else(|| {
+            FhirError::value("If-Match", "If-Match names a version as the ETag gave it, e.g. W/\"3\".")
+        })?),
+        None => None,
     };
-    crate::store::referrals::settle(db.inner()).await?;
-    let total = q.clone().count(db.inner()).await.map_err(AppError::from)?;
-    let rows = q.limit(count).all(db.inner()).await.map_err(AppError::from)?;
-    audit::families_shown(
-        db.inner(),
-        Caller { who, ip: &addr.0 },
-        "FHIR Task search",
-        rows.iter().map(|r| r.family_id),
-    )
-    .await
-    .map_err(AppError::from)?;
-    let mut entries = Vec::new();
-    for r in &rows {
-        entries.push(json!({
-            "fullUrl": format!("{}/fhir/r4/Task/{}", mailer.public_url, r.id),
-            "resource": to_task(db.inner(), r).await?,
-            "search": {"mode": "match"},
-        }));
+    let now = super::service_request::current(db.inner(), r.id).await?;
+    let wanted = task["status"].as_str().unwrap_or("");
+    if version.is_some_and(|v| v != now.version) {
+        return Err(AppError::Stale(format!(
+            "This request is at version {} now, not {}: read its Task again and decide on what it says now.",
+            now.version,
+            version.unwrap_or_default()
+        ))
+        .into());
     }
-    let bundle = json!({
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "entry": entries,
-    });
-    Ok(FhirAnswer { status: Status::Ok, body: bundle, location: None })
+    if wanted == task_status(&now.status) {
+        return Ok(FhirAnswer::versioned(Status::Ok, to_task(db.inner(), &now).await?, &now));
+    }
+    if wanted != "cancelled" {
+        return Err(FhirError::conflict(&format!(
+            "A hospital can only cancel its request (status \"cancelled\"); the program moves it to \"{wanted}\" itself."
+        )));
+    }
+    let route = format!("PUT /fhir/r4/Task/{id}");
+    let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
+    referrals::cancel_at_version_once(db.inner(), Caller { who, ip: &addr.0 }, mode, id, version).await.map_err(
+        |e| match e {
+            AppError::Conflict(m) => FhirError::conflict(&m),
+            other => other.into(),
+        },
+    )?;
+    let after = super::service_request::current(db.inner(), id).await?;
+    Ok(FhirAnswer::versioned(Status::Ok, to_task(db.inner(), &after).await?, &after))
 }

@@ -160,6 +160,9 @@ pub async fn erase(
     referral::Entity::update_many()
         .col_expr(referral::Column::SentJson, Expr::value(sent))
         .col_expr(referral::Column::Note, Expr::value(None::<String>))
+        .col_expr(referral::Column::FhirJson, Expr::value(None::<String>))
+        .col_expr(referral::Column::Version, crate::store::referrals::next_version())
+        .col_expr(referral::Column::UpdatedAt, Expr::value(crate::clock::now()))
         .filter(referral::Column::FamilyId.eq(family_id))
         .exec(db)
         .await?;

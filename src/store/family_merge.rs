@@ -97,6 +97,8 @@ pub async fn merge_into(
     referral::Entity::update_many()
         .col_expr(referral::Column::FamilyId, Expr::value(into))
         .col_expr(referral::Column::CreatedFamily, Expr::value(false))
+        .col_expr(referral::Column::Version, crate::store::referrals::next_version())
+        .col_expr(referral::Column::UpdatedAt, Expr::value(crate::clock::now()))
         .filter(referral::Column::FamilyId.eq(other))
         .exec(db)
         .await?;

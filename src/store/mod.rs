@@ -26,6 +26,7 @@ pub mod export;
 pub mod families;
 pub mod family_merge;
 pub mod family_view;
+pub mod fhir_clients;
 pub mod follow_ups;
 pub mod handouts;
 pub mod held;

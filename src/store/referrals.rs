@@ -127,6 +127,7 @@ async fn move_hold(
     let moved = referral::Entity::update_many()
         .col_expr(referral::Column::ReservedUntil, Expr::value(until))
         .col_expr(referral::Column::UpdatedAt, Expr::value(crate::clock::now()))
+        .col_expr(referral::Column::Version, crate::store::referrals::next_version())
         .filter(referral::Column::Id.eq(id))
         .filter(referral::Column::Status.eq(ReferralStatus::Reserved.as_str()))
         .exec(db)
@@ -166,6 +167,45 @@ pub async fn cancel_once(db: &Db, by: Caller<'_>, mode: Mode<'_>, id: i64) -> Re
     get_scoped(db, by.who, id).await?;
     write::run(db, by.who.id, mode, 200, |txn| async {
         let r = cancel(&txn, by.who, by.ip, id).await;
+        (txn, r)
+    })
+    .await
+}
+
+/// Cancel a request as its hospital's system does, by updating its Task: only when it is
+/// still at `version` (when the system named one, `If-Match`), else 412 (`Stale`); the
+/// version is checked and held in the cancelling transaction (a conditional touch of the
+/// row), so a change that came first wins.
+pub async fn cancel_at_version_once(
+    db: &Db,
+    by: Caller<'_>,
+    mode: Mode<'_>,
+    id: i64,
+    version: Option<i32>,
+) -> Result<Ran<ReferralView>, AppError> {
+    if !(by.who.is_manager() || by.who.role == Role::Nurse) {
+        return Err(AppError::NotFound);
+    }
+    get_scoped(db, by.who, id).await?;
+    write::run(db, by.who.id, mode, 200, |txn| async {
+        let r = async {
+            if let Some(v) = version {
+                let held = referral::Entity::update_many()
+                    .col_expr(referral::Column::Version, Expr::col(referral::Column::Version))
+                    .filter(referral::Column::Id.eq(id))
+                    .filter(referral::Column::Version.eq(v))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                if held != 1 {
+                    return Err(AppError::Stale(format!(
+                        "This request changed since version {v} was read: read it again and decide on what it says now."
+                    )));
+                }
+            }
+            cancel(&txn, by.who, by.ip, id).await
+        }
+        .await;
         (txn, r)
     })
     .await
@@ -246,10 +286,14 @@ pub async fn submit(
         updated_at: Set(now),
         created_family: Set(true),
         sent_json: Set(Some(serde_json::to_string(&sent).map_err(|e| AppError::Internal(e.to_string()))?)),
+        fhir_json: Set(r.sent_fhir.as_ref().map(|f| f.resources.clone())),
         ..Default::default()
     }
     .insert(db)
     .await?;
+    if let Some(f) = &r.sent_fhir {
+        keep_identifiers(db, hospital, row.id, &f.identifiers).await?;
+    }
     referral_matches::record(db, row.id, &duplicates).await?;
     audit::record(
         db,
@@ -264,6 +308,63 @@ pub async fn submit(
     )
     .await?;
     view(db, row).await
+}
+
+/// Keep the identifiers a hospital gave its request; one it already gave another request
+/// refuses (409, naming that request: a resend is answered by conditional create instead).
+async fn keep_identifiers(
+    db: &impl ConnectionTrait,
+    hospital: i64,
+    referral_id: i64,
+    identifiers: &[(String, String)],
+) -> Result<(), AppError> {
+    for (system, value) in identifiers {
+        if let Some(other) = by_identifier(db, Some(hospital), Some(system), value).await?.first() {
+            return Err(AppError::Conflict(format!(
+                "Your hospital already sent request {other} with the identifier {system}|{value}."
+            )));
+        }
+        let kept = crate::entity::referral_identifier::ActiveModel {
+            referral_id: Set(referral_id),
+            hospital_site_id: Set(hospital),
+            system: Set(system.clone()),
+            value: Set(value.clone()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await;
+        if let Err(e) = kept {
+            return Err(match crate::store::constraints::unique_violation(&e) {
+                Some(_) => AppError::Conflict(format!(
+                    "Your hospital already sent a request with the identifier {system}|{value}."
+                )),
+                None => e.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The requests with an identifier their hospital gave (of one hospital, or any; of any
+/// system when `system` is None), oldest first.
+pub async fn by_identifier(
+    db: &impl ConnectionTrait,
+    hospital: Option<i64>,
+    system: Option<&str>,
+    value: &str,
+) -> Result<Vec<i64>, AppError> {
+    use crate::entity::referral_identifier as ri;
+    let mut q = ri::Entity::find().filter(ri::Column::Value.eq(value));
+    if let Some(h) = hospital {
+        q = q.filter(ri::Column::HospitalSiteId.eq(h));
+    }
+    if let Some(s) = system {
+        q = q.filter(ri::Column::System.eq(s));
+    }
+    let mut ids: Vec<i64> = q.all(db).await?.into_iter().map(|r| r.referral_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// An open request of this hospital for the same baby among the families that match: the
@@ -336,6 +437,12 @@ pub async fn settle(db: &Db) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The request's next version (`version + 1`), set with every change of its state
+/// (FHIR's `meta.versionId`, `ETag`).
+pub(crate) fn next_version() -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::ExprTrait::add(Expr::col(referral::Column::Version), 1)
+}
+
 /// Move a request from one of `from` to `to`; false when someone else moved it first.
 async fn transition(
     db: &impl ConnectionTrait,
@@ -346,6 +453,7 @@ async fn transition(
     let changed = referral::Entity::update_many()
         .col_expr(referral::Column::Status, Expr::value(to.as_str()))
         .col_expr(referral::Column::UpdatedAt, Expr::value(crate::clock::now()))
+        .col_expr(referral::Column::Version, crate::store::referrals::next_version())
         .filter(referral::Column::Id.eq(id))
         .filter(referral::Column::Status.is_in(from.iter().map(|s| s.as_str())))
         .exec(db)
@@ -443,13 +551,12 @@ async fn close(
             release_one(db, s, m).await?;
         }
     }
-    if let Some(reason) = reason {
-        referral::Entity::update_many()
-            .col_expr(referral::Column::DeclineReason, Expr::value(reason))
-            .filter(referral::Column::Id.eq(r.id))
-            .exec(db)
-            .await?;
-    }
+    referral::Entity::update_many()
+        .col_expr(referral::Column::DeclineReason, Expr::value(reason))
+        .col_expr(referral::Column::ClosedBy, Expr::value(who.id))
+        .filter(referral::Column::Id.eq(r.id))
+        .exec(db)
+        .await?;
     if to == ReferralStatus::Declined {
         outbox::causes::request_declined(db, &r).await?;
     } else {

@@ -77,6 +77,8 @@ impl Row {
 const EVERYONE: [Expect; 7] = [Allow, Allow, Allow, Allow, Allow, Allow, Allow];
 const SIGNED_IN_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Allow, Allow, Allow];
 const MANAGERS_API: [Expect; 7] = [Unauth, Allow, Allow, Deny403, Deny403, Deny403, Deny403];
+/// Administrators only.
+const ADMIN_API: [Expect; 7] = [Unauth, Allow, Deny403, Deny403, Deny403, Deny403, Deny403];
 /// Managers and staff of site 1; staff of site 2 and nurses do not see it.
 const SITE_1_API: [Expect; 7] = [Unauth, Allow, Allow, Allow, Hide404, Hide404, Hide404];
 const SITE_2_API: [Expect; 7] = [Unauth, Allow, Allow, Hide404, Allow, Hide404, Hide404];
@@ -198,6 +200,24 @@ const ROWS: &[Row] = &[
     row("GET",  "/metrics",                          "/metrics",                          [Allow; 7]),
     row("GET",  "/fhir/r4/Task/<id>",                "/fhir/r4/Task/{referral}",          REQUEST_API),
     row("GET",  "/fhir/r4/Task",                     "/fhir/r4/Task",                     [Unauth, Allow, Allow, Deny403, Deny403, Allow, Allow]),
+    row("GET",  "/fhir/r4/Task/<id>/_history/<version>", "/fhir/r4/Task/{untouched}/_history/1", REQUEST_API),
+    row("PUT",  "/fhir/r4/Task/<id>",                "/fhir/r4/Task/{referral}",          REQUEST_API),
+    row("GET",  "/fhir/r4/ServiceRequest",           "/fhir/r4/ServiceRequest",           [Unauth, Allow, Allow, Deny403, Deny403, Allow, Allow]),
+    row("GET",  "/fhir/r4/ServiceRequest/<id>/_history/<version>", "/fhir/r4/ServiceRequest/{untouched}/_history/1", REQUEST_API),
+    row("GET",  "/fhir/r4/Patient/<id>",             "/fhir/r4/Patient/{referral}",       REQUEST_API),
+    row("GET",  "/fhir/r4/RelatedPerson/<id>",       "/fhir/r4/RelatedPerson/{referral}", REQUEST_API),
+    row("GET",  "/fhir/r4/Procedure/<id>",           "/fhir/r4/Procedure/{fulfilled}",    REQUEST_API),
+    row("GET",  "/fhir/r4/Procedure",                "/fhir/r4/Procedure",                [Unauth, Allow, Allow, Deny403, Deny403, Allow, Allow]),
+    // A transaction Bundle makes a request: nurses (and their hospitals' systems).
+    row("POST", "/fhir/r4",                          "/fhir/r4",                          NURSES_API),
+    // SMART Backend Services: discovery and the token endpoint are for anyone (the
+    // assertion is the credential); registering and revoking systems, administrators.
+    row("GET",  "/fhir/r4/.well-known/smart-configuration", "/fhir/r4/.well-known/smart-configuration", [Allow; 7]),
+    row("POST", "/fhir/r4/auth/token",               "/fhir/r4/auth/token",               [Allow; 7]),
+    row("GET",  "/api/v1/fhir-clients",              "/api/v1/fhir-clients",              ADMIN_API),
+    row("POST", "/api/v1/fhir-clients",              "/api/v1/fhir-clients",              ADMIN_API)
+        .body(r#"{"name": "x", "hospital_site_id": 999999, "jwks": {"keys": []}, "scopes": "system/Task.rs"}"#),
+    row("POST", "/api/v1/fhir-clients/<id>/revoke",  "/api/v1/fhir-clients/{fhir_client}/revoke", ADMIN_API),
     row("PUT",  "/fhir/r4/<path..>",                 "/fhir/r4/ServiceRequest/1",         [Allow; 7]),
     row("DELETE", "/fhir/r4/<path..>",               "/fhir/r4/ServiceRequest/1",         [Allow; 7]),
     row("PATCH", "/fhir/r4/<path..>",                "/fhir/r4/ServiceRequest/1",         [Allow; 7]),
@@ -443,8 +463,32 @@ async fn fixtures(app: &TestApp) -> BTreeMap<&'static str, String> {
         .expect("a failed message");
     let message = app.count_where("messages", "dedupe_key = 'matrix'").await;
     assert_eq!(message, 1);
+    // A request handed out (its Procedure), sent by the nurse with hospital education.
+    let mut fulfilled = request.clone();
+    fulfilled["caregiver"]["last_name"] = json!("Okonkwo");
+    fulfilled["caregiver"]["phone"] = json!("410-555-0177");
+    fulfilled["education_given_in_hospital"] = json!(true);
+    let (status, fr) = app.post(&nurse, "/api/v1/referrals", &fulfilled).await;
+    assert_eq!(status, StatusCode::CREATED, "{fr}");
+    let (status, a) = app
+        .post(&manager, &format!("/api/v1/referrals/{}/accept", fr["id"]), &json!({"site_id": 2, "crib_model_id": 1}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    let staff2 = app.token("staff2@demo.cribs").await;
+    let (status, c) =
+        app.post(&staff2, &format!("/api/v1/families/{}/eligibility-checks", fr["family_id"]), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let (status, fh) = app.post(&staff2, "/api/v1/handouts", &json!({"family_id": fr["family_id"], "infant_id": fr["infant_id"], "site_id": 2, "crib_model_id": 1, "referral_id": fr["id"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{fh}");
+    // A hospital system's registration, for its revocation.
+    let admin = app.token("admin@demo.cribs").await;
+    let (status, client) = app.post(&admin, "/api/v1/fhir-clients", &json!({"name": "Matrix system", "hospital_site_id": 5, "jwks": crate::fhir_systems::jwks(), "scopes": "system/Task.rs"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{client}");
     BTreeMap::from([
         ("{user}", target.id.to_string()),
+        ("{fulfilled}", fr["id"].to_string()),
+        ("{untouched}", m["id"].to_string()),
+        ("{fhir_client}", client["id"].to_string()),
         ("{transfer}", transfer["id"].to_string()),
         ("{transfer2}", transfer2["id"].to_string()),
         ("{family}", fid.to_string()),

@@ -60,10 +60,21 @@ async fn a_service_request_becomes_a_referral_and_reads_back() {
     assert_eq!(status, StatusCode::CREATED, "{sr}");
     assert!(ctype.starts_with("application/fhir+json"), "{ctype}");
     let location = location.expect("Location");
-    assert_eq!(location, format!("/fhir/r4/ServiceRequest/{}", sr["id"].as_str().expect("id")));
+    assert_eq!(location, format!("/fhir/r4/ServiceRequest/{}/_history/1", sr["id"].as_str().expect("id")));
     assert_eq!(sr["status"], "active");
     assert_eq!(sr["intent"], "order");
-    assert_eq!(sr["contained"][1]["name"][0]["family"], "Nwosu");
+    assert_eq!(sr["meta"]["versionId"], "1");
+    assert_eq!(sr["requester"]["display"], "Nurse on 8th floor", "the sender's requester, kept");
+    let sid = sr["id"].as_str().expect("id");
+    assert_eq!(sr["subject"]["reference"], format!("Patient/{sid}"));
+    let (status, carer) = get_fhir(&app, &nurse, &format!("/fhir/r4/RelatedPerson/{sid}")).await;
+    assert_eq!(status, StatusCode::OK, "{carer}");
+    assert_eq!(carer["name"][0]["family"], "Nwosu");
+    save_sample("related-person", &carer);
+    let (status, baby) = get_fhir(&app, &nurse, &format!("/fhir/r4/Patient/{sid}")).await;
+    assert_eq!(status, StatusCode::OK, "{baby}");
+    assert_eq!(baby["birthDate"], days_ago(2).to_string());
+    save_sample("patient-infant", &baby);
     save_sample("service-request-active", &sr);
     let id: i64 = sr["id"].as_str().and_then(|s| s.parse().ok()).expect("numeric id");
     let (_, r) = app.get(&nurse, &format!("/api/v1/referrals/{id}")).await;
@@ -74,15 +85,27 @@ async fn a_service_request_becomes_a_referral_and_reads_back() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let res = app.http.get(app.url(&location)).bearer_auth(&nurse).send().await.expect("GET");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "version 1 is not kept once declined");
+    let res =
+        app.http.get(app.url(&format!("/fhir/r4/ServiceRequest/{sid}"))).bearer_auth(&nurse).send().await.expect("GET");
     assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers().get("etag").and_then(|v| v.to_str().ok()), Some("W/\"2\""));
+    assert!(res.headers().get("last-modified").is_some());
     let back: Value = res.json().await.expect("json");
     assert_eq!(back["status"], "revoked");
+    assert_eq!(back["meta"]["versionId"], "2");
     assert!(back["note"]
         .as_array()
         .is_some_and(|n| n.iter().any(|x| x["text"].as_str().is_some_and(|t| t.contains("already has a crib")))));
     save_sample("service-request-revoked", &back);
     let nurse2 = app.token("nurse2@demo.cribs").await;
-    let res = app.http.get(app.url(&location)).bearer_auth(&nurse2).send().await.expect("GET");
+    let res = app
+        .http
+        .get(app.url(&format!("/fhir/r4/ServiceRequest/{sid}")))
+        .bearer_auth(&nurse2)
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(res.status(), StatusCode::NOT_FOUND, "another hospital's request");
     let outcome: Value = res.json().await.expect("json");
     assert_eq!(outcome["resourceType"], "OperationOutcome");
@@ -102,6 +125,8 @@ async fn malformed_resources_answer_operation_outcomes_and_store_nothing() {
     bad_date["occurrenceDateTime"] = json!("0001-13-45");
     let mut future_birth = service_request();
     future_birth["contained"][0]["birthDate"] = json!("2999-01-01");
+    let mut outside = service_request();
+    outside["subject"] = json!({"reference": "Patient/123"});
     let mut wrong_intent = service_request();
     wrong_intent["intent"] = json!("proposal");
     let cases = [
@@ -111,6 +136,7 @@ async fn malformed_resources_answer_operation_outcomes_and_store_nothing() {
         ("bad discharge date", bad_date.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
         ("birth in the future", future_birth.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
         ("wrong intent", wrong_intent.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+        ("subject not sent", outside.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
     ];
     for (what, body, want) in cases {
         let (status, outcome, _, ctype) = post_fhir(&app, &nurse, &body).await;
@@ -145,22 +171,53 @@ async fn the_capability_statement_says_what_is_served_and_other_methods_and_medi
     assert_eq!(cs["fhirVersion"], "4.0.1");
     assert_eq!(cs["kind"], "instance");
     let resources = cs["rest"][0]["resource"].as_array().expect("resources");
-    assert_eq!(resources.len(), 2, "{cs}");
-    assert_eq!(resources[0]["type"], "ServiceRequest");
-    assert_eq!(resources[0]["interaction"], json!([{"code": "create"}, {"code": "read"}]));
-    assert_eq!(resources[1]["type"], "Task");
-    assert_eq!(resources[1]["interaction"], json!([{"code": "read"}, {"code": "search-type"}]));
+    let kinds: Vec<&str> = resources.iter().filter_map(|r| r["type"].as_str()).collect();
+    assert_eq!(kinds, ["Patient", "Procedure", "RelatedPerson", "ServiceRequest", "Task"], "{cs}");
+    let of = |kind: &str| resources.iter().find(|r| r["type"] == kind).cloned().unwrap_or_default();
     assert_eq!(
-        resources[1]["searchParam"],
-        json!([{"name": "identifier", "type": "token"}, {"name": "status", "type": "token"}])
+        of("ServiceRequest")["interaction"],
+        json!([{"code": "create"}, {"code": "read"}, {"code": "vread"}, {"code": "search-type"}])
     );
+    assert_eq!(of("ServiceRequest")["conditionalCreate"], true);
+    assert_eq!(
+        of("Task")["interaction"],
+        json!([{"code": "read"}, {"code": "vread"}, {"code": "search-type"}, {"code": "update"}])
+    );
+    let task = of("Task");
+    let task_params: Vec<&str> = task["searchParam"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(task_params, ["_id", "identifier", "status", "patient", "focus", "_lastUpdated"]);
+    assert_eq!(cs["rest"][0]["interaction"], json!([{"code": "transaction"}]));
+    assert_eq!(
+        cs["instantiates"][0],
+        "http://hl7.org/fhir/us/sdoh-clinicalcare/CapabilityStatement/SDOHCC-ReferralRecipient"
+    );
+    let oauth = &cs["rest"][0]["security"]["extension"][0];
+    assert_eq!(oauth["url"], "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
+    let token_url = oauth["extension"][0]["valueUri"].as_str().expect("token endpoint");
+    assert!(token_url.ends_with("/fhir/r4/auth/token"), "{token_url}");
+    let smart: Value = app
+        .http
+        .get(app.url("/fhir/r4/.well-known/smart-configuration"))
+        .send()
+        .await
+        .expect("smart")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(smart["token_endpoint"], token_url);
+    assert_eq!(smart["token_endpoint_auth_signing_alg_values_supported"], json!(["RS384", "ES384"]));
 
     // A method this face does not serve: 405, Allow, an OperationOutcome.
     for (method, path, allow) in [
         (reqwest::Method::PUT, "/fhir/r4/ServiceRequest/1", "GET"),
         (reqwest::Method::DELETE, "/fhir/r4/ServiceRequest/1", "GET"),
-        (reqwest::Method::PATCH, "/fhir/r4/ServiceRequest", "POST"),
+        (reqwest::Method::DELETE, "/fhir/r4/Task/1", "GET, PUT"),
+        (reqwest::Method::PATCH, "/fhir/r4/ServiceRequest", "GET, POST"),
         (reqwest::Method::PUT, "/fhir/r4/metadata", "GET"),
+        (reqwest::Method::PUT, "/fhir/r4", "POST"),
     ] {
         let res = app.http.request(method.clone(), app.url(path)).send().await.expect("send");
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");

@@ -15,6 +15,7 @@ mod every_page;
 mod families;
 mod family_words;
 mod fhir;
+mod fhir_systems;
 mod forms;
 mod foundation;
 mod handout_pages;
