@@ -7,12 +7,41 @@ use chrono_tz::Tz;
 
 /// Now, in UTC, truncated to microseconds so both databases store the same value.
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    shifted(Utc::now()).trunc_subsecs(6)
+}
+
+/// The test clock's setting: the file `CRIBS_TEST_CLOCK` names, read once per start.
+/// For tests of a whole running server only (the FHIR round trip lets a hold lapse); never
+/// set in production, and the server says so at start-up when it is.
+static TEST_CLOCK: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
+/// The file the test clock reads, if one is set.
+pub fn test_clock_file() -> Option<&'static std::path::Path> {
+    TEST_CLOCK
+        .get_or_init(|| std::env::var_os("CRIBS_TEST_CLOCK").filter(|v| !v.is_empty()).map(std::path::PathBuf::from))
+        .as_deref()
+}
+
+/// The real instant as the test clock moves it: the file holds a number of seconds to add
+/// (`+864000`: ten days on) or an instant to stand still at (`2026-11-01T05:30:00Z`);
+/// anything else (or no file) leaves the real time.
+fn shifted(real: DateTime<Utc>) -> DateTime<Utc> {
+    let Some(file) = test_clock_file() else { return real };
+    let setting = std::fs::read_to_string(file).unwrap_or_default();
+    apply_setting(real, setting.trim())
+}
+
+/// A test clock setting applied to the real instant (see `shifted`).
+pub fn apply_setting(real: DateTime<Utc>, setting: &str) -> DateTime<Utc> {
+    if let Ok(seconds) = setting.trim_start_matches('+').parse::<i64>() {
+        return real + chrono::Duration::seconds(seconds);
+    }
+    DateTime::parse_from_rfc3339(setting).map(|t| t.with_timezone(&Utc)).unwrap_or(real)
 }
 
 /// Today's date in the program's calendar (America/New_York).
 pub fn today() -> NaiveDate {
-    date_in_new_york(Utc::now())
+    date_in_new_york(now())
 }
 
 /// The New York calendar date of an instant.
@@ -55,6 +84,17 @@ pub fn from_new_york(d: NaiveDate, t: chrono::NaiveTime) -> Option<DateTime<Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_test_clock_moves_on_or_stands_still() {
+        let real = Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).single().expect("valid");
+        assert_eq!(apply_setting(real, "+86400"), real + chrono::Duration::days(1));
+        assert_eq!(apply_setting(real, "-60"), real - chrono::Duration::minutes(1));
+        let still = Utc.with_ymd_and_hms(2026, 11, 1, 5, 30, 0).single().expect("valid");
+        assert_eq!(apply_setting(real, "2026-11-01T05:30:00Z"), still);
+        assert_eq!(apply_setting(real, ""), real);
+        assert_eq!(apply_setting(real, "tomorrow"), real);
+    }
 
     #[test]
     fn late_evening_in_new_york_is_still_that_day() {

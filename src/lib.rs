@@ -93,6 +93,9 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             Box::pin(async move {
                 let c = rocket.config();
                 tracing::info!("cribs is listening on http://{}:{}", c.address, c.port);
+                if let Some(f) = clock::test_clock_file() {
+                    tracing::warn!("the test clock is on (CRIBS_TEST_CLOCK={}): never in production", f.display());
+                }
                 if let Some(db) = rocket.state::<Db>() {
                     let years = rocket
                         .state::<store::erasure::Retention>()

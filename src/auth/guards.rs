@@ -70,13 +70,13 @@ fn db<'r>(req: &'r Request<'_>) -> Option<&'r Db> {
 
 /// Who is calling, as the guards cache it per request: signed in, not signed in, or not
 /// known because the database could not answer (503, never a misleading 401).
-type Lookup = Result<Option<Actor>, ()>;
+type Lookup = Result<Option<Actor>, Status>;
 
 fn outcome_of<T>(lookup: &Lookup, make: impl FnOnce(Actor) -> T) -> request::Outcome<T, ()> {
     match lookup {
         Ok(Some(id)) => Outcome::Success(make(id.clone())),
         Ok(None) => Outcome::Error((Status::Unauthorized, ())),
-        Err(()) => Outcome::Error((Status::ServiceUnavailable, ())),
+        Err(status) => Outcome::Error((*status, ())),
     }
 }
 
@@ -84,11 +84,19 @@ fn outcome_of<T>(lookup: &Lookup, make: impl FnOnce(Actor) -> T) -> request::Out
 /// the 503 catchers, which then say so rather than "busy").
 pub struct DatabaseDown(pub bool);
 
-/// The caller could not be looked up: noted for the catchers, and logged.
-fn busy(req: &Request<'_>, e: DbErr) {
+/// The caller could not be looked up: noted for the catchers, and logged. The database
+/// not answering or busy is 503 (the request can be sent again); any other database error
+/// is a fault of ours, 500, logged as an error (never a "try again" that cannot succeed).
+fn busy(req: &Request<'_>, e: DbErr) -> Status {
     let down = crate::store::constraints::is_unavailable(&e);
     req.local_cache(|| DatabaseDown(down));
-    tracing::warn!("who is calling could not be looked up: {e}");
+    if down || matches!(e, DbErr::ConnectionAcquire(_)) || crate::store::constraints::is_busy(&e) {
+        tracing::warn!("who is calling could not be looked up: {e}");
+        Status::ServiceUnavailable
+    } else {
+        tracing::error!("who is calling could not be looked up: {e}");
+        Status::InternalServerError
+    }
 }
 
 /// Did this request fail to look up its caller because the database is not answering?
@@ -227,10 +235,7 @@ impl<'r> FromRequest<'r> for HalfSignedIn {
         match sessions::lookup(db, &token).await {
             Ok(Some((who, stage))) => Outcome::Success(HalfSignedIn { who, stage, token }),
             Ok(None) => Outcome::Error((Status::Unauthorized, ())),
-            Err(e) => {
-                busy(req, e);
-                Outcome::Error((Status::ServiceUnavailable, ()))
-            }
+            Err(e) => Outcome::Error((busy(req, e), ())),
         }
     }
 }

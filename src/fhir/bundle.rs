@@ -98,7 +98,8 @@ async fn response(db: &Db, entries: &[Value], r: &referral::Model, created: bool
         let mut resp =
             json!({"status": status, "etag": super::resources::etag(r), "lastModified": r.updated_at.to_rfc3339()});
         if kind == "Observation" {
-            resp = json!({"status": status, "outcome": {"resourceType": "OperationOutcome", "issue": [{
+            // NOTE: not "201 Created": the Observation is read, not kept as a resource.
+            resp = json!({"status": "200 OK", "outcome": {"resourceType": "OperationOutcome", "issue": [{
                 "severity": "information", "code": "informational",
                 "diagnostics": format!("The due date was kept on Patient/{}; the Observation itself is not stored.", r.id)}]}});
         } else {

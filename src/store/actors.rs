@@ -29,8 +29,18 @@ pub async fn by_token(db: &Db, raw_token: &str) -> Result<Option<Actor>, DbErr> 
         .and_where(api_token::Column::ExpiresAt.gt(chrono::Utc::now()))
         .to_owned();
     // NOTE: a hospital system's scopes come in the same statement (decision 0014).
-    let scopes =
-        Expr::cust_with_values("(SELECT scopes FROM api_tokens WHERE token_hash = ? LIMIT 1)", [sha256_hex(raw_token)]);
+    let scopes = SimpleExpr::SubQuery(
+        None,
+        Box::new(
+            Query::select()
+                .column(api_token::Column::Scopes)
+                .from(api_token::Entity)
+                .and_where(api_token::Column::TokenHash.eq(sha256_hex(raw_token)))
+                .limit(1)
+                .to_owned()
+                .into(),
+        ),
+    );
     actor_where(db, user::Column::Id.in_subquery(token), scopes).await
 }
 

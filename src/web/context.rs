@@ -44,6 +44,7 @@ pub fn nav_for(role: Role) -> Vec<NavLink> {
     }
     if role == Role::Admin {
         links.push(NavLink { href: "/admin/users", label: "Users" });
+        links.push(NavLink { href: "/admin/systems", label: "Hospital systems" });
     }
     links
 }

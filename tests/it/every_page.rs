@@ -151,6 +151,18 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
         .try_get_by_index(0)
         .expect("the 1-month round");
     let admin_edits = app.user_id("staff@demo.cribs").await;
+    // Two hospital systems, one revoked, for the administrator's page.
+    let admin = app.token("admin@demo.cribs").await;
+    for (name, hospital) in [("Hopkins Epic interface", 5), ("Mercy Cerner bridge", 6)] {
+        let body = json!({"name": name, "hospital_site_id": hospital, "jwks": crate::fhir_systems::jwks(),
+            "scopes": "system/ServiceRequest.crs system/Task.rus system/Patient.rs system/RelatedPerson.rs system/Procedure.rs"});
+        let (status, c) = app.post(&admin, "/api/v1/fhir-clients", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+        if hospital == 6 {
+            let (status, _) = app.post(&admin, &format!("/api/v1/fhir-clients/{}/revoke", c["id"]), &json!({})).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
     let range = format!("from={}&to={}", days_ago(60), days_ahead(0));
     let p = |name: &str, path: String| (name.to_string(), path);
     vec![
@@ -235,6 +247,7 @@ pub async fn seed(app: &TestApp) -> Vec<RolePages> {
                 p("users", "/admin/users".into()),
                 p("user-new", "/admin/users/new".into()),
                 p("user-edit", format!("/admin/users/{admin_edits}")),
+                p("systems", "/admin/systems".into()),
                 p("messages", "/messages".into()),
             ],
         },

@@ -535,3 +535,74 @@ async fn a_handed_out_crib_reads_back_as_a_completed_task_with_its_procedure() {
     let (_, with_output) = get(&app, &nurse, &format!("/fhir/r4/Task?_id={id}&_include=Task:output")).await;
     assert_eq!(with_output["entry"][1]["resource"]["resourceType"], "Procedure");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_registers_and_revokes_a_system_on_its_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.browser_signed_in("admin@demo.cribs").await;
+    let before = app.count("fhir_clients").await;
+    // Pasted wrong: the page again with the sentence, what was typed kept, nothing stored.
+    let res = admin
+        .submit(
+            "/admin/systems",
+            "/admin/systems",
+            &[
+                ("name", "Hopkins <Epic> interface"),
+                ("hospital_site_id", "5"),
+                ("jwks", "-----BEGIN PUBLIC KEY-----"),
+                ("scopes", "system/Task.rs"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.expect("page");
+    assert!(
+        html.contains("Paste the system&#x27;s public key set as JSON")
+            || html.contains("Paste the system's public key set as JSON"),
+        "{html}"
+    );
+    assert!(html.contains("Hopkins &lt;Epic&gt; interface"), "what was typed, escaped");
+    let res = admin
+        .submit(
+            "/admin/systems",
+            "/admin/systems",
+            &[
+                ("name", "Hopkins interface"),
+                ("hospital_site_id", "5"),
+                ("jwks", &jwks().to_string()),
+                ("scopes", "patient/Task.read"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.expect("page").contains("is not a scope this server grants"));
+    assert_eq!(app.count("fhir_clients").await, before);
+
+    // Registered: the client id to hand over, on the page and in the audit log.
+    let res = admin
+        .submit(
+            "/admin/systems",
+            "/admin/systems",
+            &[
+                ("name", "Hopkins <Epic> interface"),
+                ("hospital_site_id", "5"),
+                ("jwks", &serde_json::to_string_pretty(&jwks()).expect("json")),
+                ("scopes", cribs::web::admin::systems::DEFAULT_SCOPES),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, html) = admin.get("/admin/systems").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Give its client id to the hospital"), "{html}");
+    assert!(html.contains("Hopkins &lt;Epic&gt; interface") && html.contains("rsa-1, ec-1"), "{html}");
+    assert_eq!(app.count("fhir_clients").await, before + 1);
+    assert_eq!(app.count_where("audit_events", "action = 'fhir_client.register'").await, 1);
+    // Revoked from the page.
+    let id = app.count_where("fhir_clients", "1 = 1").await;
+    let res = admin.submit("/admin/systems", &format!("/admin/systems/{id}/revoke"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = admin.get("/admin/systems").await;
+    assert!(html.contains("Revoked"), "{html}");
+    assert_eq!(app.count_where("fhir_clients", "revoked_at IS NOT NULL").await, 1);
+}

@@ -1,9 +1,10 @@
-//! Administrators' pages (`PageAdmin`): the Users list, creating an account, changing its
+//! Administrators' pages (`PageAdmin`): hospital systems (`systems`), the Users list, creating an account, changing its
 //! name, role and memberships, deactivating and activating it. Handlers are in `users`,
 //! the forms and the page data the templates get in `form`.
 
 pub mod credentials;
 pub mod form;
+pub mod systems;
 pub mod users;
 
 use rocket::{routes, Route};
@@ -19,6 +20,9 @@ pub fn routes() -> Vec<Route> {
         users::deactivate,
         users::activate,
         credentials::reset_password,
-        credentials::two_step_off
+        credentials::two_step_off,
+        systems::list,
+        systems::register,
+        systems::revoke
     ]
 }
