@@ -229,7 +229,10 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
                     // had grown to 44 MiB at start (docs/benchmarks.md, 2026-12-05 evening).
                     .pragma("soft_heap_limit", SQLITE_SOFT_HEAP_LIMIT.to_string())
             })
-            .map_sqlx_sqlite_pool_opts(|o| o.after_connect(|conn, _| Box::pin(steady_plans(conn))));
+            .map_sqlx_sqlite_pool_opts(|o| {
+                o.after_connect(|conn, _| Box::pin(steady_plans(conn)))
+                    .after_release(|conn, _| Box::pin(async move { Ok(outside_any_transaction(conn).await) }))
+            });
     } else {
         // The name PostgreSQL's pg_stat_activity shows for these connections.
         opts.test_before_acquire_if_idle_for(Duration::from_secs(60))
@@ -239,6 +242,34 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
         opts.set_schema_search_path(schema.clone());
     }
     Database::connect(opts).await.map_err(|source| SetupError::Connect { url: redact_url(&url), source })
+}
+
+/// Whether a SQLite connection given back to its pool is outside any transaction, as sqlx
+/// counts them and as SQLite itself says; a connection that is not is closed rather than
+/// reused (the pool opens a fresh one).
+///
+/// NOTE: a COMMIT refused because the disk is full makes SQLite roll the transaction back
+/// itself; sqlx then still counts it open, its rollback is refused ("no transaction is
+/// active"), and the next write on that connection failed with "cannot start a transaction
+/// within a transaction" — a 500 where the disk-full test wanted 507, and every later write
+/// too until a restart (issue 24).
+async fn outside_any_transaction(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
+    use sea_orm::sqlx::Connection;
+    if conn.is_in_transaction() {
+        tracing::warn!("a SQLite connection came back inside a transaction: closing it");
+        return false;
+    }
+    match conn.lock_handle().await {
+        // SAFETY: the handle is this connection's, open, held for this thread while `h` lives.
+        Ok(mut h) => {
+            let autocommit = unsafe { rusqlite::ffi::sqlite3_get_autocommit(h.as_raw_handle().as_ptr()) } != 0;
+            if !autocommit {
+                tracing::warn!("a SQLite connection came back with a transaction open: closing it");
+            }
+            autocommit
+        }
+        Err(_) => false,
+    }
 }
 
 /// Plan each statement once (SQLite's query planner stability guarantee, QPSG).

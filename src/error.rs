@@ -82,6 +82,11 @@ pub enum AppError {
     /// network to it down); nothing was changed, and the same request may be sent again.
     #[error("The database is not answering right now. Nothing was changed; try again in a moment.")]
     Unavailable,
+    /// 507 `disk_full`: the database's disk is full; nothing was changed (the write was
+    /// rolled back whole), reads still work, and the same request works again once the
+    /// operator frees space.
+    #[error("The server could not write to its disk (it is full, or failing), so nothing was saved and nothing was changed. Reading still works. Tell the program's IT person; then send it again.")]
+    DiskFull,
     /// 503 `busy` should it ever reach a caller: the handout's random receipt number was
     /// already taken, so nothing was written; `api::handouts::run_handout` tries again with
     /// a new number before answering.
@@ -105,6 +110,10 @@ impl From<DbErr> for AppError {
         // NOTE: every connection busy for the whole acquire timeout, or SQLite's write lock
         // held past its busy timeout, is load, not a fault: the request changed nothing and
         // can be sent again (writes are idempotent by key).
+        if crate::store::constraints::is_disk_full(&e) {
+            tracing::error!("the database's disk is full: {e}");
+            return AppError::DiskFull;
+        }
         if crate::store::constraints::is_unavailable(&e) {
             tracing::warn!("database unavailable: {e}");
             return AppError::Unavailable;
@@ -160,6 +169,7 @@ impl AppError {
             | AppError::PossibleDuplicates(_) => Status::Conflict,
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
             AppError::Stale(_) => Status::PreconditionFailed,
+            AppError::DiskFull => Status::InsufficientStorage,
             AppError::Validation(_) | AppError::EducationRequired(_) | AppError::Ineligible { .. } => {
                 Status::UnprocessableEntity
             }
@@ -184,6 +194,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::PossibleDuplicates(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Stale(_) => "precondition_failed",
+            AppError::DiskFull => "disk_full",
             AppError::Validation(_) => "validation_failed",
             AppError::EducationRequired(_) => "education_required",
             AppError::Ineligible { .. } => "ineligible",

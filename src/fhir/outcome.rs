@@ -116,6 +116,7 @@ impl From<AppError> for FhirError {
             AppError::TooManyRequests => "throttled",
             AppError::Busy | AppError::ReceiptTaken | AppError::Unavailable => "transient",
             AppError::Internal(_) => "exception",
+            AppError::DiskFull => "no-store",
             AppError::EducationRequired(_) | AppError::Ineligible { .. } => "business-rule",
         };
         let issues = match e.fields() {

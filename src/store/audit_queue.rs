@@ -52,7 +52,7 @@ impl AuditQueue {
         match written.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(Failure::Busy)) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
-            Ok(Err(Failure::Other(e))) => Err(DbErr::Custom(e)),
+            Ok(Err(Failure::Db(e))) => Err(e),
             Err(_) => Err(DbErr::Custom("the audit row was not written: the server is stopping".into())),
         }
     }
@@ -101,7 +101,9 @@ enum Failure {
     /// No writer connection came free within the acquire timeout, or SQLite was busy
     /// (answered 503 `busy`).
     Busy,
-    Other(String),
+    /// The row's own INSERT failed: its error as the database gave it (so a full disk or
+    /// a database gone away is answered as such, not as a fault).
+    Db(DbErr),
 }
 
 impl From<DbErr> for Failure {
@@ -109,7 +111,7 @@ impl From<DbErr> for Failure {
         match e {
             DbErr::ConnectionAcquire(_) => Failure::Busy,
             e if crate::store::constraints::is_busy(&e) => Failure::Busy,
-            e => Failure::Other(e.to_string()),
+            e => Failure::Db(e),
         }
     }
 }

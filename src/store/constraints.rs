@@ -119,6 +119,21 @@ pub fn is_busy(e: &DbErr) -> bool {
     is_sqlite && code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
+/// Whether the database's disk is full (issue 24): SQLite's `SQLITE_FULL` or `SQLITE_IOERR`
+/// (13 and 10, with their extended codes) or PostgreSQL's `53100 disk_full`. The write was rolled back whole; reads
+/// still work, and writes work again once space is freed.
+pub fn is_disk_full(e: &DbErr) -> bool {
+    let Some(d) = database_error(e) else { return false };
+    let code = d.code();
+    let code = code.as_deref().unwrap_or("");
+    if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // SQLITE_FULL (13); and SQLITE_IOERR (10), which is what a write answers when the
+        // disk filled under the write-ahead log or its index (seen on a full tmpfs).
+        return code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 13 | 10));
+    }
+    code == "53100"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

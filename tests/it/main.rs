@@ -11,6 +11,7 @@ mod backup;
 mod browser;
 mod checkin_pages;
 mod dead_ends;
+mod disk_full;
 mod every_page;
 mod families;
 mod family_words;

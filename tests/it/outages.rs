@@ -91,9 +91,9 @@ impl Drop for Cluster {
     }
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -103,7 +103,16 @@ impl Drop for Server {
     }
 }
 
-async fn serve(url: &str) -> Server {
+/// Where a served process's errors go: the file `CRIBS_TEST_SERVER_LOG` names (to read
+/// when a test fails), else nowhere.
+fn server_log() -> Stdio {
+    match std::env::var_os("CRIBS_TEST_SERVER_LOG").map(std::fs::File::create) {
+        Some(Ok(f)) => Stdio::from(f),
+        _ => Stdio::null(),
+    }
+}
+
+pub(crate) async fn serve(url: &str) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_cribs"))
         .arg("serve")
@@ -117,7 +126,7 @@ async fn serve(url: &str) -> Server {
         .env("ROCKET_LOG_LEVEL", "off")
         .env("RUST_LOG", "error")
         .env_remove("CRIBS_DATA_DIR")
-        .stdout(Stdio::null())
+        .stdout(server_log())
         .stderr(Stdio::null())
         .spawn()
         .expect("start cribs serve");
@@ -126,7 +135,7 @@ async fn serve(url: &str) -> Server {
     server
 }
 
-async fn wait_healthy(base: &str, within: Duration) {
+pub(crate) async fn wait_healthy(base: &str, within: Duration) {
     let deadline = Instant::now() + within;
     let http = Client::new();
     while Instant::now() < deadline {
@@ -138,7 +147,14 @@ async fn wait_healthy(base: &str, within: Duration) {
     panic!("{base} was not healthy within {within:?}");
 }
 
-async fn call(base: &str, token: &str, method: &str, path: &str, key: Option<&str>, body: Value) -> reqwest::Response {
+pub(crate) async fn call(
+    base: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Value,
+) -> reqwest::Response {
     let http = Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
     let mut req = match method {
         "GET" => http.get(format!("{base}{path}")),
@@ -151,7 +167,7 @@ async fn call(base: &str, token: &str, method: &str, path: &str, key: Option<&st
     req.send().await.expect("an answer")
 }
 
-async fn token(base: &str, email: &str) -> String {
+pub(crate) async fn token(base: &str, email: &str) -> String {
     let res = Client::new()
         .post(format!("{base}/api/v1/tokens"))
         .json(&json!({"email": email, "password": PASSWORD}))
@@ -163,7 +179,7 @@ async fn token(base: &str, email: &str) -> String {
 }
 
 /// A family checked eligible and educated: (family, infant).
-async fn ready_family(base: &str, staff: &str, n: u32) -> (i64, i64) {
+pub(crate) async fn ready_family(base: &str, staff: &str, n: u32) -> (i64, i64) {
     let body = crate::common::fixtures::family()
         .named("Outage", &format!("Family{n}"))
         .set("/caregiver/phone", json!(format!("410-555-{:04}", 7000 + n)))
@@ -181,7 +197,7 @@ async fn ready_family(base: &str, staff: &str, n: u32) -> (i64, i64) {
     (fid, iid)
 }
 
-fn handout(fid: i64, iid: i64) -> Value {
+pub(crate) fn handout(fid: i64, iid: i64) -> Value {
     json!({"family_id": fid, "infant_id": iid, "site_id": 1, "crib_model_id": 1})
 }
 
