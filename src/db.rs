@@ -245,8 +245,8 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
 }
 
 /// Whether a SQLite connection given back to its pool is outside any transaction, as sqlx
-/// counts them and as SQLite itself says; a connection that is not is closed rather than
-/// reused (the pool opens a fresh one).
+/// counts them; a connection that is not is closed rather than reused (the pool opens a
+/// fresh one).
 ///
 /// NOTE: a COMMIT refused because the disk is full makes SQLite roll the transaction back
 /// itself; sqlx then still counts it open, its rollback is refused ("no transaction is
@@ -255,21 +255,13 @@ async fn open_pool(settings: &Settings, size: u32) -> Result<DatabaseConnection,
 /// too until a restart (issue 24).
 async fn outside_any_transaction(conn: &mut sea_orm::sqlx::SqliteConnection) -> bool {
     use sea_orm::sqlx::Connection;
-    if conn.is_in_transaction() {
+    // NOTE: sqlx's own count, an atomic read: nothing is sent to the connection's thread, so
+    // the hot paths pay nothing for it (decision 0013).
+    let inside = conn.is_in_transaction();
+    if inside {
         tracing::warn!("a SQLite connection came back inside a transaction: closing it");
-        return false;
     }
-    match conn.lock_handle().await {
-        // SAFETY: the handle is this connection's, open, held for this thread while `h` lives.
-        Ok(mut h) => {
-            let autocommit = unsafe { rusqlite::ffi::sqlite3_get_autocommit(h.as_raw_handle().as_ptr()) } != 0;
-            if !autocommit {
-                tracing::warn!("a SQLite connection came back with a transaction open: closing it");
-            }
-            autocommit
-        }
-        Err(_) => false,
-    }
+    !inside
 }
 
 /// Plan each statement once (SQLite's query planner stability guarantee, QPSG).
