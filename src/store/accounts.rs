@@ -9,7 +9,7 @@ use crate::entity::{api_token, login_attempt, user};
 use crate::error::AppError;
 use crate::store::audit::{self, AuditEntry, Caller};
 use crate::store::write::{self, Mode, WriteKey};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -238,7 +238,9 @@ pub async fn issue_token(
     user_id: i64,
 ) -> Result<(String, chrono::DateTime<chrono::Utc>), DbErr> {
     let secret = token::random_token();
-    let now = crate::clock::now();
+    // NOTE: a token's life is wall-clock time, as `actors::by_token` checks it (the real
+    // clock, never the test clock that moves the program's calendar).
+    let now = chrono::Utc::now().trunc_subsecs(6);
     let mine = || api_token::Entity::find().filter(api_token::Column::UserId.eq(user_id));
     api_token::Entity::delete_many()
         .filter(api_token::Column::UserId.eq(user_id))

@@ -10,6 +10,7 @@ mod accounts;
 mod backup;
 mod browser;
 mod checkin_pages;
+mod daylight_saving;
 mod dead_ends;
 mod disk_full;
 mod every_page;

@@ -113,8 +113,14 @@ fn server_log() -> Stdio {
 }
 
 pub(crate) async fn serve(url: &str) -> Server {
+    serve_with(url, &[]).await
+}
+
+/// `serve`, with more environment (e.g. `CRIBS_TEST_CLOCK`).
+pub(crate) async fn serve_with(url: &str, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_cribs"))
+        .envs(env.iter().copied())
         .arg("serve")
         .env("DATABASE_URL", url)
         .env("CRIBS_DEMO", "1")
