@@ -120,14 +120,29 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             let _ = metrics::handle();
             let poll = settings.cribs_outbox_poll_seconds.unwrap_or(DEFAULT_OUTBOX_POLL_SECONDS);
             let sender_mailer = mailer.clone();
-            let rocket = rocket.manage(mailer).attach(AdHoc::on_liftoff("Outbox sender", move |rocket| {
-                Box::pin(async move {
-                    if let (Some(db), true) = (rocket.state::<Db>(), poll > 0) {
-                        let every = std::time::Duration::from_secs(poll);
-                        rocket::tokio::spawn(mail::sender::run(db.clone(), sender_mailer, every));
-                    }
-                })
-            }));
+            let sender = mail::sender::Sender::new();
+            let on_stop = sender.clone();
+            let rocket = rocket
+                .manage(mailer)
+                .attach(AdHoc::on_liftoff("Outbox sender", move |rocket| {
+                    Box::pin(async move {
+                        if let (Some(db), true) = (rocket.state::<Db>(), poll > 0) {
+                            let every = std::time::Duration::from_secs(poll);
+                            rocket::tokio::spawn(mail::sender::run(db.clone(), sender_mailer, every, sender));
+                        }
+                    })
+                }))
+                // NOTE: a stopping server gives back the messages it claimed and did not send,
+                // so another server sends them now rather than when the lease runs out.
+                .attach(AdHoc::on_shutdown("Outbox leases", move |rocket| {
+                    Box::pin(async move {
+                        if let (Some(db), true) = (rocket.state::<Db>(), poll > 0) {
+                            if let Err(e) = on_stop.stop_and_release(db).await {
+                                tracing::warn!("outbox: the claimed messages could not be given back: {e}");
+                            }
+                        }
+                    })
+                }));
             let https = headers::PublicHttps(settings.public_https());
             let retention = store::erasure::Retention(
                 settings.cribs_retention_years.unwrap_or(store::erasure::DEFAULT_RETENTION_YEARS),

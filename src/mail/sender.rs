@@ -18,7 +18,9 @@ use crate::store::outbox::{self, Finish};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::DbErr;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// How many messages one pass claims at most.
 pub const BATCH: u64 = 20;
@@ -42,9 +44,64 @@ pub fn owner_name() -> String {
     format!("pid{}-{}", std::process::id(), &crate::auth::token::random_token()[..12])
 }
 
+/// The running sender, as the server holds it: its lease owner's name, and the way to stop
+/// it and give back what it claimed (`stop_and_release`, when the server stops).
+pub struct Sender {
+    pub owner: String,
+    stopping: AtomicBool,
+    wake: Notify,
+    stopped: Notify,
+    done: AtomicBool,
+}
+
+/// How long a stopping server waits for the message being sent to finish.
+pub const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Sender {
+    /// A sender with a fresh owner name.
+    pub fn new() -> Arc<Sender> {
+        Arc::new(Sender {
+            owner: owner_name(),
+            stopping: AtomicBool::new(false),
+            wake: Notify::new(),
+            stopped: Notify::new(),
+            done: AtomicBool::new(false),
+        })
+    }
+
+    /// Stop: the loop finishes the message it is sending (waited for up to `STOP_WAIT`),
+    /// sends no other, and every message it claimed and did not finish goes back to pending
+    /// for another server. Returns how many went back.
+    pub async fn stop_and_release(&self, db: &Db) -> Result<u64, DbErr> {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        let stopped = self.stopped.notified();
+        if !self.done.load(Ordering::SeqCst) {
+            let _ = tokio::time::timeout(STOP_WAIT, stopped).await;
+        }
+        let n = outbox::release(db.writer(), &self.owner, crate::clock::now()).await?;
+        if n > 0 {
+            tracing::info!("outbox: {n} claimed messages given back for another server");
+        }
+        Ok(n)
+    }
+}
+
 /// One pass at `now`: claim due messages and send them. With no mail server configured,
 /// due messages are marked as waiting for one and nothing is claimed.
 pub async fn run_once(db: &Db, mailer: &Mailer, owner: &str, now: DateTime<Utc>) -> Result<Pass, DbErr> {
+    run_once_until(db, mailer, owner, now, &AtomicBool::new(false)).await
+}
+
+/// `run_once`, sending no further message once `stop` is set (the claimed rest stay
+/// `sending` under this owner, for `Sender::stop_and_release` to give back).
+pub async fn run_once_until(
+    db: &Db,
+    mailer: &Mailer,
+    owner: &str,
+    now: DateTime<Utc>,
+    stop: &AtomicBool,
+) -> Result<Pass, DbErr> {
     let mut pass = Pass::default();
     if !mailer.configured() {
         if outbox::any_due(db.pool(), now, true).await? {
@@ -63,6 +120,9 @@ pub async fn run_once(db: &Db, mailer: &Mailer, owner: &str, now: DateTime<Utc>)
     };
     pass.claimed = claimed.len();
     for m in claimed {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
         let finish = match letters::read(db.pool(), &m, now).await? {
             Outcome::Suppress(why) => {
                 pass.suppressed += 1;
@@ -121,11 +181,12 @@ pub async fn morning_if_due(db: &Db, now: DateTime<Utc>, last: &mut Option<Naive
 }
 
 /// The sender's loop: every `every` seconds, the morning's messages (once a day) and one
-/// pass, until the server stops. Errors are logged and the loop goes on.
-pub async fn run(db: Db, mailer: Arc<Mailer>, every: std::time::Duration) {
-    let owner = owner_name();
+/// pass, until the server stops (`Sender::stop_and_release`). Errors are logged and the loop
+/// goes on.
+pub async fn run(db: Db, mailer: Arc<Mailer>, every: std::time::Duration, me: Arc<Sender>) {
+    let owner = me.owner.clone();
     let mut morning: Option<NaiveDate> = None;
-    loop {
+    while !me.stopping.load(Ordering::SeqCst) {
         let now = crate::clock::now();
         // Holds that lapsed are expired here too (not only when someone reads them), so the
         // nurse hears of it without anyone opening a page: a read, and a write only then.
@@ -135,8 +196,8 @@ pub async fn run(db: Db, mailer: Arc<Mailer>, every: std::time::Duration) {
         if let Err(e) = morning_if_due(&db, now, &mut morning).await {
             tracing::warn!("outbox: the morning's messages could not be written: {e}");
         }
-        loop {
-            match run_once(&db, &mailer, &owner, crate::clock::now()).await {
+        while !me.stopping.load(Ordering::SeqCst) {
+            match run_once_until(&db, &mailer, &owner, crate::clock::now(), &me.stopping).await {
                 // A full batch: there may be more due now.
                 Ok(p) if p.claimed as u64 == BATCH => continue,
                 Ok(_) => break,
@@ -146,6 +207,11 @@ pub async fn run(db: Db, mailer: Arc<Mailer>, every: std::time::Duration) {
                 }
             }
         }
-        tokio::time::sleep(every).await;
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = me.wake.notified() => {}
+        }
     }
+    me.done.store(true, Ordering::SeqCst);
+    me.stopped.notify_waiters();
 }

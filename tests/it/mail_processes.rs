@@ -144,3 +144,80 @@ async fn a_hold_that_lapses_while_nobody_looks_is_expired_by_the_sender_and_the_
     assert_eq!(app.count_where("referrals", &format!("id = {id} AND status = 'expired'")).await, 1);
     app.assert_no_drift().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(cribs_no_smtp, ignore = "no SMTP server for tests: install aiosmtpd (see .ci/smtp/README.md)")]
+async fn a_server_stopped_mid_batch_gives_back_what_it_claimed_and_the_next_sends_each_once() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start().await;
+    let id = held_request(&app, "Stopped", "410-555-7203").await;
+    let manager = app.token("manager@demo.cribs").await;
+    let (status, r) =
+        app.post(&manager, &format!("/api/v1/referrals/{id}/accept"), &json!({"site_id": 2, "crib_model_id": 1})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let backend = app.db.get_database_backend();
+    let now = cribs::clock::now().format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string();
+    let cast = if backend == sea_orm::DbBackend::Postgres { "::timestamptz" } else { "" };
+    for i in 0..30 {
+        let sql = format!(
+            "INSERT INTO messages (dedupe_key, kind, user_id, referral_id, language, status, not_before, attempts, created_at, updated_at) \
+             SELECT 'stopped:{i}', 'request_accepted', created_by, id, 'en', 'pending', '{now}'{cast}, 0, '{now}'{cast}, '{now}'{cast} FROM referrals WHERE id = {id}"
+        );
+        app.db.execute_unprepared(&sql).await.expect("a message");
+    }
+    // Server A's mail server takes the connection and never answers: A claims a batch and
+    // is stuck on its first message.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a silent mail server");
+    let silent_port = silent.local_addr().expect("port").port();
+    let held = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = silent.accept().await {
+            keep.lock().await.push(conn);
+        }
+    });
+    let secret = cribs::auth::token::random_secret_key();
+    let env = vec![
+        ("CRIBS_SMTP_URL", format!("smtp://127.0.0.1:{silent_port}")),
+        ("CRIBS_MAIL_FROM", "Crib program <cribs@cribs.test>".into()),
+        ("CRIBS_OUTBOX_POLL_SECONDS", "1".into()),
+    ];
+    let mut a = start_with_env(&app, Some(&secret), None, &env).await;
+    let claimed = "dedupe_key LIKE 'stopped:%' AND status = 'sending'";
+    for _ in 0..300 {
+        if app.count_where("messages", claimed).await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let in_hand = app.count_where("messages", claimed).await;
+    assert_eq!(in_hand, 20, "a batch claimed and stuck");
+    // SIGTERM: A exits 0 within its bound, and gives back all it claimed.
+    let pid = a.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let stopping = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = a.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(stopping.elapsed() < Duration::from_secs(20), "A did not stop within 20 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(app.count_where("messages", claimed).await, 0, "nothing left claimed by a stopped server");
+    assert_eq!(
+        app.count_where("messages", "dedupe_key LIKE 'stopped:%' AND status = 'pending' AND attempts = 0").await,
+        30,
+        "all pending again, no try counted"
+    );
+    println!("A stopped {:?} after SIGTERM, its 20 claimed messages given back", stopping.elapsed());
+    // Server B, with a mail server that answers, sends each of the thirty once, now.
+    let _b = start_with_env(&app, Some(&secret), None, &mailing(&smtp, 1)).await;
+    until(|| message_ids(&smtp, "<stopped.").len() >= 30).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut ids = message_ids(&smtp, "<stopped.");
+    ids.sort();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!((n, ids.len()), (30, 30), "each of the thirty once");
+}

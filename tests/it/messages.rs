@@ -84,7 +84,11 @@ struct Row {
 /// A weekday afternoon in New York (not in quiet hours), some days from now.
 fn afternoon(days: i64) -> DateTime<Utc> {
     let d = cribs::clock::today() + Duration::days(days);
-    cribs::clock::from_new_york(d, chrono::NaiveTime::from_hms_opt(14, 0, 0).expect("14:00")).expect("exists")
+    let at = cribs::clock::from_new_york(d, chrono::NaiveTime::from_hms_opt(14, 0, 0).expect("14:00")).expect("exists");
+    // NOTE: never before the messages the test just wrote (their time is the real clock's):
+    // run after 14:00 New York, 14:00 today is already past. A run between 20:00 and midnight
+    // New York still meets the families' quiet hours (see the closing note of issue 24).
+    at.max(cribs::clock::now() + Duration::seconds(1))
 }
 
 fn request(last: &str, phone: &str, language: &str) -> Value {

@@ -213,6 +213,23 @@ pub enum Finish {
     Suppressed(String),
 }
 
+/// Give back every message `owner` claimed and has not finished: pending again, its claim's
+/// try not counted, for the next sender (a server stopping: issue 24). Returns how many.
+pub async fn release(db: &impl ConnectionTrait, owner: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(message::Entity::update_many()
+        .col_expr(message::Column::Status, Expr::value(Status::Pending.as_str()))
+        .col_expr(message::Column::Attempts, Expr::col(message::Column::Attempts).sub(1))
+        .col_expr(message::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(message::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(message::Column::UpdatedAt, Expr::value(now))
+        .filter(message::Column::Status.eq(Status::Sending.as_str()))
+        .filter(message::Column::LeaseOwner.eq(owner))
+        .filter(message::Column::Attempts.gt(0))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Record what became of a message this sender claimed: only while its lease is this
 /// sender's (a sender whose lease ran out and was taken over writes nothing). Returns
 /// whether it was recorded.
