@@ -48,9 +48,8 @@ async fn a_nurse_request_that_matches_a_registered_family_opens_nothing_until_a_
     // Nothing of the registered family reaches the nurse: the record, the FHIR resource.
     let (status, _) = app.get(&nurse, &format!("/api/v1/families/{fid}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, sr) = app.get(&nurse, &format!("/fhir/r4/ServiceRequest/{id}")).await;
+    let (status, person) = app.get(&nurse, &format!("/fhir/r4/RelatedPerson/{id}")).await;
     assert_eq!(status, StatusCode::OK);
-    let person = &sr["contained"][1];
     assert_eq!(person["name"][0]["given"][0], "Tania");
     assert_eq!(person["address"][0]["line"][0], "7 Hospital Way");
 
@@ -94,9 +93,9 @@ async fn a_nurse_request_that_matches_a_registered_family_opens_nothing_until_a_
     let (status, mine) = app.get(&nurse, &format!("/api/v1/referrals/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(mine["caregiver"], "Tania Brooks");
-    let (_, sr) = app.get(&nurse, &format!("/fhir/r4/ServiceRequest/{id}")).await;
-    assert_eq!(sr["contained"][1]["address"][0]["line"][0], "7 Hospital Way", "{sr}");
-    assert_eq!(sr["contained"][1]["name"][0]["given"][0], "Tania");
+    let (_, person) = app.get(&nurse, &format!("/fhir/r4/RelatedPerson/{id}")).await;
+    assert_eq!(person["address"][0]["line"][0], "7 Hospital Way", "{person}");
+    assert_eq!(person["name"][0]["given"][0], "Tania");
     // The manager reads the merged record under either id.
     let (status, merged) = app.get(&manager, &format!("/api/v1/families/{own}")).await;
     assert_eq!(status, StatusCode::OK);
