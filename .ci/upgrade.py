@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
-SPAN = "from=2015-01-01&to=2035-12-31"
+SPAN = "from=2016-01-01&to=2034-12-31"
 # Every report the release has, each over every year, in every grouping it offers.
 REPORTS = [
     f"/api/v1/reports/distribution-by-neighborhood?{SPAN}",
@@ -35,7 +35,7 @@ REPORTS = [
     f"/api/v1/reports/follow-ups?{SPAN}",
     f"/api/v1/reports/stock?{SPAN}",
     f"/api/v1/reports/safe-sleep?{SPAN}&round=1&group=csa",
-    f"/api/v1/reports/safe-sleep?{SPAN}&round=3&group=race",
+    f"/api/v1/reports/safe-sleep?{SPAN}&round=3&group=race_ethnicity",
     "/api/v1/sites",
 ]
 
@@ -179,7 +179,9 @@ def main():
 
     # The current program's migrations, then the same questions.
     out, took = run(new, ["migrate"], env, "migrate (the current program)")
-    print(f"ok    3  the current program's migrations ran in {took:.2f} s: {out.strip()[-200:]}", flush=True)
+    if "applied" not in out:
+        print("note     no migration between the release and this tree: the comparison still runs", flush=True)
+    print(f"ok    3  the current program's migrations ran ({took:.2f} s with the start): {out.strip()[-300:]}", flush=True)
     after = snapshot(new, env, log)
     for path in REPORTS:
         d = first_difference(before[path], after[path])

@@ -13,9 +13,22 @@ use std::process::ExitCode;
 
 /// `cribs migrate`.
 pub async fn migrate(settings: &Settings) -> Result<ExitCode, String> {
+    use migrations::MigratorTrait;
     let conn = db::connect(settings).await.map_err(|e| e.to_string())?;
+    let pending = migrations::Migrator::get_pending_migrations(conn.pool()).await.map_err(|e| e.to_string())?;
+    let names: Vec<String> = pending.iter().map(|m| m.name().to_string()).collect();
+    let started = std::time::Instant::now();
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
-    println!("migrations: up to date");
+    if names.is_empty() {
+        println!("migrations: up to date (none to apply)");
+    } else {
+        println!(
+            "migrations: applied {} in {:.2} s ({}); up to date",
+            names.len(),
+            started.elapsed().as_secs_f64(),
+            names.join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
