@@ -190,8 +190,10 @@ async fn a_server_stopped_mid_batch_gives_back_what_it_claimed_and_the_next_send
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A batch of 20 claimed (with the request's own messages, due too) and stuck on its first.
     let in_hand = app.count_where("messages", claimed).await;
-    assert_eq!(in_hand, 20, "a batch claimed and stuck");
+    assert!((1..=20).contains(&in_hand), "a batch claimed and stuck: {in_hand}");
+    let all_in_hand = app.count_where("messages", "status = 'sending'").await;
     // SIGTERM: A exits 0 within its bound, and gives back all it claimed.
     let pid = a.child.id().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
@@ -204,13 +206,13 @@ async fn a_server_stopped_mid_batch_gives_back_what_it_claimed_and_the_next_send
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status:?}");
-    assert_eq!(app.count_where("messages", claimed).await, 0, "nothing left claimed by a stopped server");
+    assert_eq!(app.count_where("messages", "status = 'sending'").await, 0, "nothing left claimed by a stopped server");
     assert_eq!(
         app.count_where("messages", "dedupe_key LIKE 'stopped:%' AND status = 'pending' AND attempts = 0").await,
         30,
         "all pending again, no try counted"
     );
-    println!("A stopped {:?} after SIGTERM, its 20 claimed messages given back", stopping.elapsed());
+    println!("A stopped {:?} after SIGTERM, its {all_in_hand} claimed messages given back", stopping.elapsed());
     // Server B, with a mail server that answers, sends each of the thirty once, now.
     let _b = start_with_env(&app, Some(&secret), None, &mailing(&smtp, 1)).await;
     until(|| message_ids(&smtp, "<stopped.").len() >= 30).await;

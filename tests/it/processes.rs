@@ -476,3 +476,99 @@ async fn sigterm_mid_run_finishes_what_is_in_flight_exits_0_and_a_retrying_clien
     assert_eq!(app.count("handouts").await as usize, families.len(), "exactly one handout per infant");
     app.assert_no_drift().await;
 }
+
+/// Stop a server with SIGTERM; it must exit 0 within `SHUTDOWN_BOUND`. Returns how long.
+async fn stop_gracefully(server: &mut Server) -> Duration {
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM").success());
+    let stopping = std::time::Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            assert!(status.success(), "a stop on SIGTERM exits 0: {status:?}");
+            return stopping.elapsed();
+        }
+        assert!(stopping.elapsed() < SHUTDOWN_BOUND, "the server did not exit within {SHUTDOWN_BOUND:?} of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rolling_restart_of_two_instances_loses_no_request_and_hands_out_each_crib_once() {
+    let app = TestApp::spawn().await;
+    let families = eligible_families(&app, 48).await;
+    set_stock(&app, 100).await;
+    app.stop();
+    let secret = cribs::auth::token::random_secret_key();
+    let (mut a, mut b) = tokio::join!(start(&app, &secret), start(&app, &secret));
+    let staff = token(&a.base, "staff@demo.cribs").await;
+    // The "load balancer": the two addresses the clients use, changed as servers come back.
+    let pool = std::sync::Arc::new(std::sync::Mutex::new(vec![a.base.clone(), b.base.clone()]));
+    let http = Client::builder().timeout(Duration::from_secs(20)).build().expect("client");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let lanes: Vec<_> = families
+        .chunks(8)
+        .enumerate()
+        .map(|(lane, chunk)| {
+            let (http, staff, pool, done) = (http.clone(), staff.clone(), pool.clone(), done.clone());
+            let chunk = chunk.to_vec();
+            tokio::spawn(async move {
+                let mut seen: Vec<String> = Vec::new();
+                let mut finals = Vec::new();
+                for (j, (fid, iid)) in chunk.into_iter().enumerate() {
+                    let key = format!("roll-{lane}-{j}");
+                    let mut attempt = lane + j;
+                    let started = std::time::Instant::now();
+                    let last = loop {
+                        let base = {
+                            let p = pool.lock().expect("pool");
+                            p[attempt % p.len()].clone()
+                        };
+                        attempt += 1;
+                        match handout(&http, &base, &staff, &key, fid, iid).await {
+                            Ok((s, body)) if s.is_success() => break (s, body),
+                            Ok((s, body)) => seen.push(format!("{key}: {s} {body}")),
+                            // Refused or cut: the instance is stopping or starting; try again.
+                            Err(_) => {}
+                        }
+                        assert!(started.elapsed() < Duration::from_secs(60), "{key} got no 2xx in 60 s: {seen:?}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    };
+                    done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    finals.push((key, last));
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                }
+                (seen, finals)
+            })
+        })
+        .collect();
+    // Restart A, then B, while the hand-outs go on.
+    while done.load(std::sync::atomic::Ordering::SeqCst) < 6 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took_a = stop_gracefully(&mut a).await;
+    let a2 = start(&app, &secret).await;
+    pool.lock().expect("pool")[0] = a2.base.clone();
+    let midway = done.load(std::sync::atomic::Ordering::SeqCst);
+    let took_b = stop_gracefully(&mut b).await;
+    let b2 = start(&app, &secret).await;
+    pool.lock().expect("pool")[1] = b2.base.clone();
+    let mut refusals = Vec::new();
+    let mut answered = 0;
+    for l in lanes {
+        let (seen, finals) = l.await.expect("lane");
+        refusals.extend(seen);
+        answered += finals.len();
+    }
+    // Only 503s (or no answer at all) before a 2xx: never a 500, never a 4xx.
+    assert!(refusals.iter().all(|r| r.contains(" 503 ")), "{refusals:?}");
+    assert_eq!(answered, families.len());
+    assert!(midway < families.len(), "B was restarted while hand-outs were still coming ({midway} done)");
+    assert_eq!(app.count("handouts").await as usize, families.len(), "exactly one hand-out per infant");
+    println!(
+        "rolling restart: A stopped in {took_a:?}, B in {took_b:?}; {} hand-outs each once, {} answered 503 on the way",
+        families.len(),
+        refusals.len()
+    );
+    drop((a2, b2));
+    app.assert_no_drift().await;
+}
