@@ -85,6 +85,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .mount("/api", api::routes())
         .mount("/", api::openapi::swagger_ui())
         .mount("/fhir/r4", fhir::routes())
+        .mount("/", rocket::routes![fhir::smart::configuration_at_root])
         .mount("/static", FileServer::from(static_dir))
         .register("/", web::catchers())
         .register("/api", api::catchers())

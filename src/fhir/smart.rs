@@ -1,5 +1,5 @@
 //! SMART Backend Services for hospital systems (issue 22): discovery at
-//! `GET /fhir/r4/.well-known/smart-configuration` and the token endpoint
+//! `GET /fhir/r4/.well-known/smart-configuration` (and at the server's root) and the token endpoint
 //! `POST /fhir/r4/auth/token` (`client_credentials` with a signed JWT assertion; answers
 //! in OAuth's JSON, errors as `{"error", "error_description"}`). The rules live in
 //! `store::fhir_clients` and `domain::smart`; this face parses the form and renders.
@@ -34,17 +34,28 @@ pub fn scopes_supported() -> Vec<String> {
     out
 }
 
-/// SMART's discovery document (no sign-in).
+/// SMART's discovery document (no sign-in), under the FHIR base.
 #[get("/.well-known/smart-configuration")]
 pub fn configuration(mailer: &State<std::sync::Arc<crate::mail::Mailer>>) -> Json<Value> {
-    Json(json!({
-        "token_endpoint": token_url(&mailer.public_url),
+    Json(discovery(&mailer.public_url))
+}
+
+/// The same document at the server's root, where some clients look first.
+#[get("/.well-known/smart-configuration", rank = 1)]
+pub fn configuration_at_root(mailer: &State<std::sync::Arc<crate::mail::Mailer>>) -> Json<Value> {
+    Json(discovery(&mailer.public_url))
+}
+
+/// The discovery document for a public address.
+fn discovery(public_url: &str) -> Value {
+    json!({
+        "token_endpoint": token_url(public_url),
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
         "grant_types_supported": ["client_credentials"],
         "scopes_supported": scopes_supported(),
         "capabilities": ["client-confidential-asymmetric"],
-    }))
+    })
 }
 
 /// The token request's form fields.

@@ -216,6 +216,7 @@ const ROWS: &[Row] = &[
     // SMART Backend Services: discovery and the token endpoint are for anyone (the
     // assertion is the credential); registering and revoking systems, administrators.
     row("GET",  "/fhir/r4/.well-known/smart-configuration", "/fhir/r4/.well-known/smart-configuration", [Allow; 7]),
+    row("GET",  "/.well-known/smart-configuration", "/.well-known/smart-configuration", [Allow; 7]),
     row("POST", "/fhir/r4/auth/token",               "/fhir/r4/auth/token",               [Allow; 7]),
     row("GET",  "/api/v1/fhir-clients",              "/api/v1/fhir-clients",              ADMIN_API),
     row("POST", "/api/v1/fhir-clients",              "/api/v1/fhir-clients",              ADMIN_API)
