@@ -208,7 +208,15 @@ async fn the_capability_statement_says_what_is_served_and_other_methods_and_medi
         .await
         .expect("json");
     assert_eq!(smart["token_endpoint"], token_url);
-    let at_root: Value = app.http.get(app.url("/.well-known/smart-configuration")).send().await.expect("smart").json().await.expect("json");
+    let at_root: Value = app
+        .http
+        .get(app.url("/.well-known/smart-configuration"))
+        .send()
+        .await
+        .expect("smart")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(at_root, smart, "the same document at the root");
     assert_eq!(smart["token_endpoint_auth_signing_alg_values_supported"], json!(["RS384", "ES384"]));
 
