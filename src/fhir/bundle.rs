@@ -90,7 +90,7 @@ fn check_task(task: &Value, sr_url: Option<&str>, i: usize) -> Result<(), FhirEr
 }
 
 /// The transaction-response for a request: each entry in the order sent.
-async fn response(db: &Db, entries: &[Value], r: &referral::Model, created: bool) -> Result<Value, FhirError> {
+fn response(entries: &[Value], r: &referral::Model, created: bool) -> Value {
     let status = if created { "201 Created" } else { "200 OK" };
     let mut out = Vec::new();
     for e in entries {
@@ -111,8 +111,7 @@ async fn response(db: &Db, entries: &[Value], r: &referral::Model, created: bool
         }
         out.push(entry);
     }
-    let _ = db;
-    Ok(json!({"resourceType": "Bundle", "type": "transaction-response", "entry": out}))
+    json!({"resourceType": "Bundle", "type": "transaction-response", "entry": out})
 }
 
 /// Take a transaction Bundle that makes one request.
@@ -151,7 +150,7 @@ pub async fn transaction(
                 [id] => {
                     let r = referral::Entity::find_by_id(*id).one(db.inner()).await.map_err(AppError::from)?;
                     let r = r.ok_or(AppError::NotFound)?;
-                    return Ok(FhirAnswer::ok(response(db.inner(), entries, &r, false).await?));
+                    return Ok(FhirAnswer::ok(response(entries, &r, false)));
                 }
                 _ => {
                     return Err(FhirError::precondition(&format!(
@@ -176,5 +175,5 @@ pub async fn transaction(
         )?;
     let r = referral::Entity::find_by_id(ran.value.id).one(db.inner()).await.map_err(AppError::from)?;
     let r = r.ok_or(AppError::NotFound)?;
-    Ok(FhirAnswer::ok(response(db.inner(), entries, &r, !ran.replayed).await?))
+    Ok(FhirAnswer::ok(response(entries, &r, !ran.replayed)))
 }
