@@ -62,24 +62,10 @@ pub async fn existing(db: &Db, who: &Actor, query: &str) -> Result<Vec<i64>, Fhi
     Ok(ids)
 }
 
-/// Percent-decoding of a query value (`%7C` for `|`), leaving anything malformed as sent.
+/// Percent-decoding of a query value (`%7C` for `|`, `+` for a space), as Rocket decodes
+/// its own query strings; a value that does not decode to UTF-8 is taken as sent.
 fn urlencoding_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    rocket::http::RawStr::new(s).url_decode().map_or_else(|_| s.to_string(), |d| d.into_owned())
 }
 
 /// The request an intake describes, checked by the program's rules (422 naming the FHIR

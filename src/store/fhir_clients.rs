@@ -24,7 +24,7 @@ use crate::store::write::{self, Mode, Ran, WriteKey};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 /// How long a system's bearer token lives.
@@ -467,13 +467,4 @@ pub async fn exchange(db: &Db, req: TokenRequest<'_>) -> Result<Grant, Refusal> 
 /// handlers call this for a system; people pass by role alone).
 pub fn scope_allows(who: &crate::domain::actor::Actor, resource: &str, what: smart::Interaction) -> bool {
     who.scopes.as_deref().is_none_or(|g| smart::allows(g, resource, what))
-}
-
-/// Drop every kept assertion id that has expired (the housekeeping pass).
-pub async fn forget_expired_assertions(db: &impl ConnectionTrait) -> Result<u64, AppError> {
-    Ok(fhir_assertion::Entity::delete_many()
-        .filter(fhir_assertion::Column::ExpiresAt.lt(Utc::now()))
-        .exec(db)
-        .await?
-        .rows_affected)
 }

@@ -161,15 +161,7 @@ async fn move_hold(
 
 /// Cancel a request (the nurse of its hospital, managers; anyone else: 404).
 pub async fn cancel_once(db: &Db, by: Caller<'_>, mode: Mode<'_>, id: i64) -> Result<Ran<ReferralView>, AppError> {
-    if !(by.who.is_manager() || by.who.role == Role::Nurse) {
-        return Err(AppError::NotFound);
-    }
-    get_scoped(db, by.who, id).await?;
-    write::run(db, by.who.id, mode, 200, |txn| async {
-        let r = cancel(&txn, by.who, by.ip, id).await;
-        (txn, r)
-    })
-    .await
+    cancel_at_version_once(db, by, mode, id, None).await
 }
 
 /// Cancel a request as its hospital's system does, by updating its Task: only when it is
