@@ -26,6 +26,7 @@ mod m0020_no_lot_on_box;
 mod m0021_messages;
 mod m0022_survey;
 mod m0023_hospital_systems;
+mod m0024_referral_requester;
 
 /// The ordered list of migrations the app runs at launch.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_messages::Migration),
             Box::new(m0022_survey::Migration),
             Box::new(m0023_hospital_systems::Migration),
+            Box::new(m0024_referral_requester::Migration),
         ]
     }
 }

@@ -34,6 +34,9 @@ pub struct NewReferral {
 pub struct SentFhir {
     pub resources: String,
     pub identifiers: Vec<(String, String)>,
+    /// Who at the hospital asked, as `Type/id` (`Practitioner/123`), when the sender named
+    /// them by a reference a later search can give back.
+    pub requester: Option<String>,
 }
 
 /// The family and baby as a hospital sent them, kept on the request: what the nurse (and

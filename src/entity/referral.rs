@@ -36,6 +36,8 @@ pub struct Model {
     pub fhir_json: Option<String>,
     /// Who declined or cancelled it.
     pub closed_by: Option<i64>,
+    /// Who at the hospital asked, as its system named them (`Practitioner/123`; FHIR only).
+    pub requester: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -122,6 +122,31 @@ pub fn identifiers_of(resource: &Value, path: &str) -> Result<Vec<(String, Strin
     Ok(out)
 }
 
+/// `Type/id` of a reference given as `Type/id` or a full URL ending so (`https://h.org/fhir/Practitioner/7`);
+/// anything else (`#contained`, `urn:uuid:…`, a display alone) names no one a search can find.
+pub fn type_and_id(reference: &str) -> Option<String> {
+    let mut parts = reference.trim_end_matches('/').rsplit('/');
+    let (id, kind) = (parts.next()?, parts.next()?);
+    let typed =
+        kind.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && kind.chars().all(|c| c.is_ascii_alphabetic());
+    let id_ok =
+        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    (typed && id_ok).then(|| format!("{kind}/{id}"))
+}
+
+/// Who at the hospital asked: the ServiceRequest's `requester` (or the Task's), as `Type/id`.
+fn requester_of(sr: &Value, task: Option<&Value>) -> Result<Option<String>, FhirError> {
+    let reference = str_at(sr, "/requester/reference").or_else(|| task.and_then(|t| str_at(t, "/requester/reference")));
+    let Some(reference) = reference else { return Ok(None) };
+    if reference.len() > MAX_SYSTEM {
+        return Err(FhirError::value(
+            "ServiceRequest.requester",
+            &format!("A requester reference may be {MAX_SYSTEM} characters long."),
+        ));
+    }
+    Ok(type_and_id(reference))
+}
+
 /// A person's name, phone, address and birth date as the caregiver's fields.
 fn caregiver_of(person: &Value) -> (CaregiverInput, AddressInput, Option<String>) {
     let name = person["name"].get(0).cloned().unwrap_or(Value::Null);
@@ -255,7 +280,7 @@ pub fn read(sr: &Value, others: &Others<'_>, task: Option<&Value>, today: NaiveD
         family,
         discharge: sr["occurrenceDateTime"].as_str().map(|s| s.chars().take(10).collect::<String>()),
         note: sr["note"].get(0).and_then(|n| n["text"].as_str()).map(str::to_string),
-        sent: SentFhir { resources: resources.to_string(), identifiers },
+        sent: SentFhir { resources: resources.to_string(), identifiers, requester: requester_of(sr, task)? },
     })
 }
 
@@ -325,5 +350,27 @@ mod tests {
             "subject": {"reference": "urn:uuid:m"}});
         let e = read(&sr, &others, None, today()).expect_err("no due date");
         assert!(e.issues[0]["diagnostics"].as_str().is_some_and(|d| d.contains("11778-8")));
+    }
+
+    #[test]
+    fn a_requester_is_kept_as_type_and_id_when_it_names_someone() {
+        assert_eq!(type_and_id("Practitioner/okafor-7").as_deref(), Some("Practitioner/okafor-7"));
+        assert_eq!(type_and_id("https://ehr.example.org/fhir/Organization/12/").as_deref(), Some("Organization/12"));
+        for nameless in [
+            "#nurse",
+            "urn:uuid:8f1c1c8e-0000-4000-8000-000000000001",
+            "okafor",
+            "practitioner/1",
+            "Practitioner/a b",
+            "",
+        ] {
+            assert_eq!(type_and_id(nameless), None, "{nameless}");
+        }
+        let sr = json!({"requester": {"reference": "PractitionerRole/9", "display": "RN Alvarez"}});
+        assert_eq!(requester_of(&sr, None).ok().flatten().as_deref(), Some("PractitionerRole/9"));
+        let task = json!({"requester": {"reference": "Practitioner/3"}});
+        assert_eq!(requester_of(&json!({}), Some(&task)).ok().flatten().as_deref(), Some("Practitioner/3"));
+        let long = json!({"requester": {"reference": format!("Practitioner/{}", "x".repeat(400))}});
+        assert!(requester_of(&long, None).is_err());
     }
 }

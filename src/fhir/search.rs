@@ -26,6 +26,7 @@ pub const PARAMS: &[(&str, &[(&str, &str)])] = &[
             ("identifier", "token"),
             ("status", "token"),
             ("patient", "reference"),
+            ("requester", "reference"),
             ("_lastUpdated", "date"),
         ],
     ),
@@ -37,6 +38,7 @@ pub const PARAMS: &[(&str, &[(&str, &str)])] = &[
             ("status", "token"),
             ("patient", "reference"),
             ("focus", "reference"),
+            ("requester", "reference"),
             ("_lastUpdated", "date"),
         ],
     ),
@@ -55,6 +57,7 @@ pub struct Params<'r> {
     pub status: Option<&'r str>,
     pub patient: Option<&'r str>,
     pub focus: Option<&'r str>,
+    pub requester: Option<&'r str>,
     #[field(name = "based-on")]
     pub based_on: Option<&'r str>,
     #[field(name = "_lastUpdated")]
@@ -65,6 +68,11 @@ pub struct Params<'r> {
     pub offset: Option<&'r str>,
     #[field(name = "_include")]
     pub include: Vec<&'r str>,
+}
+
+/// Whether a type's search takes a parameter (as `PARAMS` lists it).
+pub fn takes(kind: &str, name: &str) -> bool {
+    PARAMS.iter().any(|(k, params)| *k == kind && params.iter().any(|(n, _)| *n == name))
 }
 
 fn nonempty(v: Option<&str>) -> Option<&str> {
@@ -91,6 +99,29 @@ fn id_of(reference: &str, kind: &str) -> Option<i64> {
 fn ids(q: Select<referral::Entity>, list: &str, kind: &str) -> Select<referral::Entity> {
     let ids: Vec<i64> = list.split(',').map(|i| id_of(i.trim(), kind).unwrap_or(-1)).collect();
     q.filter(referral::Column::Id.is_in(ids))
+}
+
+/// Narrow by who asked (comma-separated): `Practitioner/123` or a full URL ending so matches
+/// that requester; a bare id (`123`) matches a requester of any type with that id.
+fn requester(q: Select<referral::Entity>, list: &str) -> Result<Select<referral::Entity>, FhirError> {
+    let col = referral::Column::Requester;
+    let mut any = sea_orm::Condition::any();
+    for v in list.split(',').map(str::trim) {
+        any = match super::intake::type_and_id(v) {
+            Some(exact) => any.add(col.eq(exact)),
+            // An id is letters, digits, '-' and '.', so it holds no LIKE wildcard.
+            None if super::intake::type_and_id(&format!("Practitioner/{v}")).is_some() => {
+                any.add(col.ends_with(format!("/{v}")))
+            }
+            None => {
+                return Err(FhirError::value(
+                    "requester",
+                    &format!("\"{v}\" is not a reference: give it as Type/id (Practitioner/123) or an id."),
+                ))
+            }
+        };
+    }
+    Ok(q.filter(any))
 }
 
 /// One `_lastUpdated` value (`ge2026-12-01`, `lt2026-12-05T10:00:00Z`; a bare day is that day).
@@ -186,29 +217,35 @@ async fn identifier(
 }
 
 /// The requests a search finds: (this page, every match's count, the page's offset and size).
-pub async fn find(
+pub async fn find<'a>(
     db: &impl ConnectionTrait,
     who: &Actor,
     kind: &str,
-    p: &Params<'_>,
+    p: &Params<'a>,
 ) -> Result<(Vec<referral::Model>, u64, u64, u64), FhirError> {
+    // A parameter this type does not take is ignored, as FHIR's lenient handling asks; the
+    // CapabilityStatement lists what each type takes (`PARAMS`).
+    let given = |name: &str, v: Option<&'a str>| nonempty(v).filter(|_| takes(kind, name));
     let mut q = scoped(who)?;
-    if let Some(list) = nonempty(p.id) {
+    if let Some(list) = given("_id", p.id) {
         q = ids(q, list, kind);
     }
-    if let Some(i) = nonempty(p.identifier) {
+    if let Some(i) = given("identifier", p.identifier) {
         q = identifier(db, who, q, i).await?;
     }
-    if let Some(list) = nonempty(p.status) {
+    if let Some(list) = given("status", p.status) {
         q = status(q, list, kind)?;
     }
-    if let Some(list) = nonempty(p.patient) {
+    if let Some(list) = given("patient", p.patient) {
         q = ids(q, list, "Patient");
     }
-    if let Some(list) = nonempty(p.focus) {
+    if let Some(list) = given("focus", p.focus) {
         q = ids(q, list, "ServiceRequest");
     }
-    if let Some(list) = nonempty(p.based_on) {
+    if let Some(list) = given("requester", p.requester) {
+        q = requester(q, list)?;
+    }
+    if let Some(list) = given("based-on", p.based_on) {
         q = ids(q, list, "ServiceRequest");
     }
     for v in p.last_updated.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {

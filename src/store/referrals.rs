@@ -279,6 +279,7 @@ pub async fn submit(
         created_family: Set(true),
         sent_json: Set(Some(serde_json::to_string(&sent).map_err(|e| AppError::Internal(e.to_string()))?)),
         fhir_json: Set(r.sent_fhir.as_ref().map(|f| f.resources.clone())),
+        requester: Set(r.sent_fhir.as_ref().and_then(|f| f.requester.clone())),
         ..Default::default()
     }
     .insert(db)

@@ -188,7 +188,7 @@ async fn the_capability_statement_says_what_is_served_and_other_methods_and_medi
         .as_array()
         .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(task_params, ["_id", "identifier", "status", "patient", "focus", "_lastUpdated"]);
+    assert_eq!(task_params, ["_id", "identifier", "status", "patient", "focus", "requester", "_lastUpdated"]);
     assert_eq!(cs["rest"][0]["interaction"], json!([{"code": "transaction"}]));
     assert_eq!(
         cs["instantiates"][0],

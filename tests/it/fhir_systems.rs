@@ -263,7 +263,7 @@ fn referral_bundle(order: &str) -> Value {
                 "category": [{"coding": [{"system": "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes", "code": "sdoh-category-unspecified"}]}],
                 "code": {"text": "Portable crib"},
                 "subject": {"reference": "urn:uuid:8f1c1c8e-0000-4000-8000-000000000002"},
-                "requester": {"display": "Dr. Okafor, Labor & Delivery"},
+                "requester": {"reference": "Practitioner/okafor-7", "display": "Dr. Okafor, Labor & Delivery"},
                 "occurrenceDateTime": days_ahead(1).to_string(), "authoredOn": days_ago(0).to_string()}},
             {"fullUrl": "urn:uuid:8f1c1c8e-0000-4000-8000-000000000002", "request": {"method": "POST", "url": "Patient"},
              "resource": {"resourceType": "Patient", "gender": "female", "birthDate": born,
@@ -384,6 +384,21 @@ async fn a_transaction_bundle_makes_one_request_that_the_hospital_polls_cancels_
     assert_eq!(task["status"], "requested");
     assert_eq!(polled["entry"][1]["search"]["mode"], "include");
     assert_eq!(polled["entry"][1]["resource"]["resourceType"], "ServiceRequest");
+    // Or by who asked: the reference as sent, a full URL ending so, or the id alone.
+    for (query, total) in [
+        ("Task?requester=Practitioner/okafor-7", 1),
+        ("Task?requester=https://ehr.example.org/fhir/Practitioner/okafor-7", 1),
+        ("ServiceRequest?requester=okafor-7", 1),
+        ("ServiceRequest?requester=Practitioner/okafor-8,PractitionerRole/okafor-7", 0),
+        // A parameter the type does not take is ignored (FHIR's lenient handling).
+        ("Task?based-on=ServiceRequest/999999&requester=Practitioner/okafor-7", 1),
+    ] {
+        let (status, found) = get(&app, &tok, &format!("/fhir/r4/{query}")).await;
+        assert_eq!((status, found["total"].clone()), (StatusCode::OK, json!(total)), "{query}: {found}");
+    }
+    let (status, oo) = get(&app, &tok, "/fhir/r4/Task?requester=Practitioner%2F%25").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{oo}");
+    assert!(oo["issue"][0]["diagnostics"].as_str().is_some_and(|d| d.contains("Type/id")), "{oo}");
 
     // The manager holds a crib: a new version, accepted, where and until when.
     let (status, body) =
