@@ -8,6 +8,8 @@ use rocket::figment::providers::Env;
 use rocket::figment::Figment;
 use std::io::Read;
 use std::process::ExitCode;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The server's allocator (see `cribs::memory`).
 #[global_allocator]
@@ -133,18 +135,35 @@ fn main() -> ExitCode {
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,cribs=info".into());
     // NOTE: Rocket's own lines name each request's path and query (a search's name, an
     // unsubscribe link's token), call every 404 an ERROR and its launch a WARN; the access log
-    // (`request_id`) and the start-up line below say what happened instead. `RUST_LOG`
-    // naming rocket brings them back, for debugging.
-    if !std::env::var("RUST_LOG").is_ok_and(|v| v.contains("rocket")) {
+    // (`request_id`) and the start-up line below say what happened instead. So do the lines
+    // Rocket's route code writes in our own modules (target `<module>::_`: "Request guard
+    // `ApiUser` failed" at WARN on every 401). `RUST_LOG` naming rocket brings them back,
+    // for debugging.
+    let rocket_lines = std::env::var("RUST_LOG").is_ok_and(|v| v.contains("rocket"));
+    if !rocket_lines {
         if let Ok(off) = "rocket=off".parse() {
             filter = filter.add_directive(off);
         }
     }
+    let routes_quiet =
+        tracing_subscriber::filter::filter_fn(move |meta| rocket_lines || !meta.target().ends_with("::_"));
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     if std::env::var("CRIBS_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
-        tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(false)
+            .finish()
+            .with(routes_quiet)
+            .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(terminal).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_ansi(terminal)
+            .finish()
+            .with(routes_quiet)
+            .init();
     }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

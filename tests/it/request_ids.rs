@@ -84,8 +84,13 @@ async fn the_servers_log_has_a_line_per_request_and_nobodys_personal_data() {
     let res =
         http.get(format!("{}/api/v1/families?q=Zelda", server.base)).bearer_auth(&token).send().await.expect("search");
     assert_eq!(res.status(), StatusCode::OK);
+    // A request without a token is an ordinary 401: one INFO line, no warning beside it.
+    let res = http.get(format!("{}/api/v1/families/{fid}", server.base)).send().await.expect("no token");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     drop(server);
     let text = std::fs::read_to_string(&log).expect("the log");
+    assert!(text.contains("GET /api/v1/families/<id> 401"), "the 401's line: {text}");
+    assert!(!text.contains("Request guard") && !text.contains(" WARN "), "no warning for a 401: {text}");
     assert!(text.contains("POST /api/v1/families 201"), "a line per request: {text}");
     assert!(text.contains("GET /messages/unsubscribe/<token> 200"), "the route, not the path: {text}");
     assert!(text.lines().filter(|l| l.contains(" id=")).count() >= 6, "{text}");
