@@ -9,7 +9,7 @@
 
 use super::intake::{self, Others};
 use super::outcome::{FhirAnswer, FhirError};
-use super::service_request::{existing, to_new_referral};
+use super::service_request::{current, one_existing, to_new_referral};
 use crate::api::body::{IdempotencyKey, JsonBody};
 use crate::auth::guards::{ApiUser, ClientAddr};
 use crate::db::Db;
@@ -20,7 +20,6 @@ use crate::store::audit::Caller;
 use crate::store::referrals;
 use crate::store::write::{Mode, WriteKey};
 use rocket::{post, State};
-use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
 /// The resource types a transaction may carry, and what each becomes.
@@ -129,10 +128,7 @@ pub async fn transaction(
     if !who.may_request_cribs() {
         return Err(AppError::Forbidden.into());
     }
-    let body = body.map_err(|e| match e {
-        AppError::BadRequest(m) => FhirError::structure(&m),
-        other => FhirError::from(other),
-    })?;
+    let body = body?;
     let bundle = &body.value;
     let (sr_i, task_i) = shape(bundle)?;
     let entries = bundle["entry"].as_array().map(Vec::as_slice).unwrap_or_default();
@@ -144,20 +140,9 @@ pub async fn transaction(
     // A resend: the request already made answers.
     for i in std::iter::once(sr_i).chain(task_i) {
         if let Some(q) = entries[i]["request"]["ifNoneExist"].as_str() {
-            let found = existing(db.inner(), &who, q).await?;
-            match found.as_slice() {
-                [] => {}
-                [id] => {
-                    let r = referral::Entity::find_by_id(*id).one(db.inner()).await.map_err(AppError::from)?;
-                    let r = r.ok_or(AppError::NotFound)?;
-                    return Ok(FhirAnswer::ok(response(entries, &r, false)));
-                }
-                _ => {
-                    return Err(FhirError::precondition(&format!(
-                    "{} requests match ifNoneExist ({q}) of entry {i}: name one identifier that only one request has.",
-                    found.len()
-                )))
-                }
+            let named = format!("ifNoneExist ({q}) of entry {i}");
+            if let Some(r) = one_existing(db.inner(), &who, q, &named).await? {
+                return Ok(FhirAnswer::ok(response(entries, &r, false)));
             }
         }
     }
@@ -166,14 +151,7 @@ pub async fn transaction(
     let intake = intake::read(&sr_entry["resource"], &others, task, crate::clock::today())?;
     let new = to_new_referral(intake)?;
     let mode = Mode::write(WriteKey::Api(key.0), "POST /fhir/r4", &body.raw);
-    let ran =
-        referrals::submit_once(db.inner(), Caller { who: &who, ip: &addr.0 }, mode, &new).await.map_err(
-            |e| match e {
-                AppError::Conflict(m) => FhirError::conflict(&m),
-                other => other.into(),
-            },
-        )?;
-    let r = referral::Entity::find_by_id(ran.value.id).one(db.inner()).await.map_err(AppError::from)?;
-    let r = r.ok_or(AppError::NotFound)?;
+    let ran = referrals::submit_once(db.inner(), Caller { who: &who, ip: &addr.0 }, mode, &new).await?;
+    let r = current(db.inner(), ran.value.id).await?;
     Ok(FhirAnswer::ok(response(entries, &r, !ran.replayed)))
 }

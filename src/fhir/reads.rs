@@ -17,8 +17,9 @@ use crate::store::referrals;
 use rocket::http::Status;
 use rocket::{get, State};
 
-/// The request a read is about, after scope and audit.
-async fn request(
+/// The request a read of any of its resources is about, as it is now: the token's scope
+/// for `kind`, then the caller's (404 outside it), audited as a view of its family.
+pub async fn request(
     db: &Db,
     user: &ApiUser,
     addr: &ClientAddr,
@@ -26,8 +27,7 @@ async fn request(
     id: i64,
 ) -> Result<referral::Model, FhirError> {
     super::require(&user.0, kind, Interaction::Read)?;
-    let r = referrals::read_one(db, Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    super::service_request::current(db, r.id).await
+    Ok(referrals::read_one(db, Caller { who: &user.0, ip: &addr.0 }, id).await?)
 }
 
 /// The Patient of a request.

@@ -41,19 +41,34 @@ pub fn fhir_status(status: &str) -> &'static str {
     }
 }
 
-async fn site_name(db: &impl ConnectionTrait, id: i64) -> Result<Option<String>, AppError> {
+/// A site's name.
+pub async fn site_name(db: &impl ConnectionTrait, id: i64) -> Result<Option<String>, AppError> {
     Ok(site::Entity::find_by_id(id).one(db).await?.map(|s| s.name))
+}
+
+/// The program's identifier of a request, then those the sender gave the resource.
+pub fn identifiers(r: &referral::Model, theirs: &Value) -> Vec<Value> {
+    let mut identifiers = vec![json!({"system": ID_SYSTEM, "value": r.id.to_string()})];
+    if let Some(list) = theirs["identifier"].as_array() {
+        identifiers.extend(list.iter().filter(|i| i["system"] != ID_SYSTEM).cloned());
+    }
+    identifiers
+}
+
+/// The requester when the sender named none: its hospital, by name.
+pub async fn hospital_as_requester(db: &impl ConnectionTrait, r: &referral::Model) -> Result<Value, AppError> {
+    let hospital = site_name(db, r.hospital_site_id).await?.unwrap_or_else(|| "The hospital".into());
+    Ok(json!({"display": hospital}))
 }
 
 /// A request as a ServiceRequest.
 pub async fn service_request(db: &impl ConnectionTrait, r: &referral::Model) -> Result<Value, AppError> {
     let kept = sent(r);
     let theirs = &kept["ServiceRequest"];
-    let hospital = site_name(db, r.hospital_site_id).await?.unwrap_or_else(|| "The hospital".into());
-    let mut identifiers = vec![json!({"system": ID_SYSTEM, "value": r.id.to_string()})];
-    if let Some(list) = theirs["identifier"].as_array() {
-        identifiers.extend(list.iter().filter(|i| i["system"] != ID_SYSTEM).cloned());
-    }
+    let requester = match theirs.get("requester") {
+        Some(v) => v.clone(),
+        None => hospital_as_requester(db, r).await?,
+    };
     let mut notes: Vec<Value> = Vec::new();
     if let Some(n) = &r.note {
         notes.push(json!({"text": n}));
@@ -75,7 +90,7 @@ pub async fn service_request(db: &impl ConnectionTrait, r: &referral::Model) -> 
         "resourceType": "ServiceRequest",
         "id": r.id.to_string(),
         "meta": meta(r),
-        "identifier": identifiers,
+        "identifier": identifiers(r, theirs),
         "status": fhir_status(&r.status),
         "intent": "order",
         "code": theirs.get("code").cloned().unwrap_or_else(|| json!({
@@ -85,7 +100,7 @@ pub async fn service_request(db: &impl ConnectionTrait, r: &referral::Model) -> 
         "subject": {"reference": format!("Patient/{}", r.id)},
         "occurrenceDateTime": r.discharge_date.to_string(),
         "authoredOn": r.created_at.to_rfc3339(),
-        "requester": theirs.get("requester").cloned().unwrap_or_else(|| json!({"display": hospital})),
+        "requester": requester,
         "performer": [{"display": "The crib program"}],
     });
     for element in ["category", "priority", "reasonCode"] {

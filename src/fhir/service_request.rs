@@ -128,10 +128,7 @@ pub async fn create(
     if !who.may_request_cribs() {
         return Err(AppError::Forbidden.into());
     }
-    let body = body.map_err(|e| match e {
-        AppError::BadRequest(m) => FhirError::structure(&m),
-        other => FhirError::from(other),
-    })?;
+    let body = body?;
     if let Some(q) = &if_none_exist.0 {
         if let Some(found) = only_existing(db.inner(), &who, q).await? {
             return Ok(found);
@@ -142,30 +139,42 @@ pub async fn create(
     let mode = Mode::write(WriteKey::Api(key.0), "POST /fhir/r4/ServiceRequest", &body.raw);
     let ran = referrals::submit_once(db.inner(), Caller { who: &who, ip: &addr.0 }, mode, &new).await?;
     // NOTE: the resource is read after the write (a replay shows the request as it is now).
-    let row = referral::Entity::find_by_id(ran.value.id).one(db.inner()).await.map_err(AppError::from)?;
-    let row = row.ok_or(AppError::NotFound)?;
-    let mut answer = FhirAnswer::versioned(Status::Created, resources::service_request(db.inner(), &row).await?, &row);
-    answer.location = Some(format!("/fhir/r4/ServiceRequest/{}/_history/{}", row.id, row.version));
+    let row = current(db.inner(), ran.value.id).await?;
+    located(db.inner(), Status::Created, &row).await
+}
+
+/// A request as a ServiceRequest answered with `Location` naming its version.
+async fn located(db: &Db, status: Status, r: &referral::Model) -> Result<FhirAnswer, FhirError> {
+    let mut answer = FhirAnswer::versioned(status, resources::service_request(db, r).await?, r);
+    answer.location = Some(format!("/fhir/r4/ServiceRequest/{}/_history/{}", r.id, r.version));
     Ok(answer)
+}
+
+/// The one request a conditional create's query (`If-None-Exist`, or a Bundle entry's
+/// `ifNoneExist`: `named`) finds: None when none (create it), 412 when several.
+pub async fn one_existing(
+    db: &Db,
+    who: &Actor,
+    query: &str,
+    named: &str,
+) -> Result<Option<referral::Model>, FhirError> {
+    let ids = existing(db, who, query).await?;
+    match ids.as_slice() {
+        [] => Ok(None),
+        [id] => Ok(Some(current(db, *id).await?)),
+        _ => Err(FhirError::precondition(&format!(
+            "{} requests match {named}: name one identifier that only one request has.",
+            ids.len()
+        ))),
+    }
 }
 
 /// A conditional create's answer when the request exists: 200 with it (one), 412 (several),
 /// None (none: create it).
 pub async fn only_existing(db: &Db, who: &Actor, query: &str) -> Result<Option<FhirAnswer>, FhirError> {
-    let ids = existing(db, who, query).await?;
-    match ids.as_slice() {
-        [] => Ok(None),
-        [id] => {
-            let r = referral::Entity::find_by_id(*id).one(db).await.map_err(AppError::from)?;
-            let r = r.ok_or(AppError::NotFound)?;
-            let mut answer = FhirAnswer::versioned(Status::Ok, resources::service_request(db, &r).await?, &r);
-            answer.location = Some(format!("/fhir/r4/ServiceRequest/{}/_history/{}", r.id, r.version));
-            Ok(Some(answer))
-        }
-        _ => Err(FhirError::precondition(&format!(
-            "{} requests match If-None-Exist ({query}): name one identifier that only one request has.",
-            ids.len()
-        ))),
+    match one_existing(db, who, query, &format!("If-None-Exist ({query})")).await? {
+        Some(r) => Ok(Some(located(db, Status::Ok, &r).await?)),
+        None => Ok(None),
     }
 }
 
@@ -184,13 +193,11 @@ pub async fn read(
     addr: ClientAddr,
     id: i64,
 ) -> Result<FhirAnswer, FhirError> {
-    super::require(&user.0, "ServiceRequest", Interaction::Read)?;
-    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    let r = current(db.inner(), r.id).await?;
+    let r = super::reads::request(db.inner(), &user, &addr, "ServiceRequest", id).await?;
     Ok(FhirAnswer::versioned(Status::Ok, resources::service_request(db.inner(), &r).await?, &r))
 }
 
-/// A request's row as it is now (after `read_one` checked scope and audited the view).
+/// A request's row as it is now (after a write, or found by its identifier).
 pub async fn current(db: &Db, id: i64) -> Result<referral::Model, FhirError> {
     let r = referral::Entity::find_by_id(id).one(db).await.map_err(AppError::from)?;
     Ok(r.ok_or(AppError::NotFound)?)
@@ -220,9 +227,7 @@ pub async fn vread(
     id: i64,
     version: &str,
 ) -> Result<FhirAnswer, FhirError> {
-    super::require(&user.0, "ServiceRequest", Interaction::Read)?;
-    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    let r = current(db.inner(), r.id).await?;
+    let r = super::reads::request(db.inner(), &user, &addr, "ServiceRequest", id).await?;
     check_version(&r, version)?;
     Ok(FhirAnswer::versioned(Status::Ok, resources::service_request(db.inner(), &r).await?, &r))
 }

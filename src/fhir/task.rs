@@ -21,7 +21,7 @@ use crate::auth::guards::{ApiUser, ClientAddr};
 use crate::db::Db;
 use crate::domain::smart::Interaction;
 use crate::domain::states::ReferralStatus;
-use crate::entity::{referral, site, user};
+use crate::entity::{referral, user};
 use crate::error::AppError;
 use crate::store::audit::Caller;
 use crate::store::referrals;
@@ -62,18 +62,15 @@ async fn closed_by(db: &impl ConnectionTrait, r: &referral::Model) -> Result<Str
 
 /// A request as a Task.
 pub async fn to_task(db: &impl ConnectionTrait, r: &referral::Model) -> Result<Value, AppError> {
-    let hospital = site::Entity::find_by_id(r.hospital_site_id).one(db).await?.map(|s| s.name);
-    let site_name = |id: Option<i64>| async move {
-        match id {
-            Some(id) => Ok::<_, AppError>(site::Entity::find_by_id(id).one(db).await?.map(|s| s.name)),
-            None => Ok(None),
-        }
-    };
     let mut location = None;
     let (words, reason) = match ReferralStatus::parse(&r.status) {
         Some(ReferralStatus::Submitted) => ("Waiting for the program to hold a crib".to_string(), None),
         Some(ReferralStatus::Reserved) => {
-            let at = site_name(r.reserved_site_id).await?.unwrap_or_else(|| "a distribution site".into());
+            let at = match r.reserved_site_id {
+                Some(id) => resources::site_name(db, id).await?,
+                None => None,
+            }
+            .unwrap_or_else(|| "a distribution site".into());
             let until = r.reserved_until.map(|d| format!(" until {d}")).unwrap_or_default();
             location = Some(at.clone());
             (format!("A crib is held at {at}{until}"), None)
@@ -93,15 +90,11 @@ pub async fn to_task(db: &impl ConnectionTrait, r: &referral::Model) -> Result<V
         None => (r.status.clone(), None),
     };
     let kept = resources::sent(r);
-    let mut identifiers = vec![json!({"system": ID_SYSTEM, "value": r.id.to_string()})];
-    if let Some(list) = kept["Task"]["identifier"].as_array() {
-        identifiers.extend(list.iter().filter(|i| i["system"] != ID_SYSTEM).cloned());
-    }
-    let requester = kept["Task"]
-        .get("requester")
-        .or_else(|| kept["ServiceRequest"].get("requester"))
-        .cloned()
-        .unwrap_or_else(|| json!({"display": hospital.unwrap_or_else(|| "The hospital".into())}));
+    let identifiers = resources::identifiers(r, &kept["Task"]);
+    let requester = match kept["Task"].get("requester").or_else(|| kept["ServiceRequest"].get("requester")) {
+        Some(theirs) => theirs.clone(),
+        None => resources::hospital_as_requester(db, r).await?,
+    };
     let mut task = json!({
         "resourceType": "Task",
         "id": r.id.to_string(),
@@ -146,9 +139,7 @@ pub async fn read(
     addr: ClientAddr,
     id: i64,
 ) -> Result<FhirAnswer, FhirError> {
-    super::require(&user.0, "Task", Interaction::Read)?;
-    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    let r = super::service_request::current(db.inner(), r.id).await?;
+    let r = super::reads::request(db.inner(), &user, &addr, "Task", id).await?;
     Ok(FhirAnswer::versioned(Status::Ok, to_task(db.inner(), &r).await?, &r))
 }
 
@@ -162,9 +153,7 @@ pub async fn vread(
     id: i64,
     version: &str,
 ) -> Result<FhirAnswer, FhirError> {
-    super::require(&user.0, "Task", Interaction::Read)?;
-    let r = referrals::read_one(db.inner(), Caller { who: &user.0, ip: &addr.0 }, id).await?;
-    let r = super::service_request::current(db.inner(), r.id).await?;
+    let r = super::reads::request(db.inner(), &user, &addr, "Task", id).await?;
     super::service_request::check_version(&r, version)?;
     Ok(FhirAnswer::versioned(Status::Ok, to_task(db.inner(), &r).await?, &r))
 }
@@ -238,10 +227,7 @@ pub async fn update(
     super::require(who, "Task", Interaction::Update)?;
     // Scope first: a request the caller may not see is not found, whatever was sent.
     let r = referrals::read_one(db.inner(), Caller { who, ip: &addr.0 }, id).await?;
-    let body = body.map_err(|e| match e {
-        AppError::BadRequest(m) => FhirError::structure(&m),
-        other => FhirError::from(other),
-    })?;
+    let body = body?;
     let task = &body.value;
     if task["resourceType"] != "Task" {
         return Err(FhirError::structure("Send a Task resource (resourceType must be \"Task\")."));
@@ -255,7 +241,8 @@ pub async fn update(
         })?),
         None => None,
     };
-    let now = super::service_request::current(db.inner(), r.id).await?;
+    // `read_one` read the row as it is now (lapsed holds settled first).
+    let now = r;
     let wanted = task["status"].as_str().unwrap_or("");
     if version.is_some_and(|v| v != now.version) {
         return Err(AppError::Stale(format!(
@@ -275,12 +262,7 @@ pub async fn update(
     }
     let route = format!("PUT /fhir/r4/Task/{id}");
     let mode = Mode::write(WriteKey::Api(key.0), &route, &body.raw);
-    referrals::cancel_at_version_once(db.inner(), Caller { who, ip: &addr.0 }, mode, id, version).await.map_err(
-        |e| match e {
-            AppError::Conflict(m) => FhirError::conflict(&m),
-            other => other.into(),
-        },
-    )?;
+    referrals::cancel_at_version_once(db.inner(), Caller { who, ip: &addr.0 }, mode, id, version).await?;
     let after = super::service_request::current(db.inner(), id).await?;
     Ok(FhirAnswer::versioned(Status::Ok, to_task(db.inner(), &after).await?, &after))
 }

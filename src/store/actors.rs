@@ -22,10 +22,11 @@ pub async fn by_id(db: &Db, user_id: i64) -> Result<Option<Actor>, DbErr> {
 
 /// The active user of an unexpired API token (the raw token as the client sent it).
 pub async fn by_token(db: &Db, raw_token: &str) -> Result<Option<Actor>, DbErr> {
+    let hash = sha256_hex(raw_token);
     let token = Query::select()
         .column(api_token::Column::UserId)
         .from(api_token::Entity)
-        .and_where(api_token::Column::TokenHash.eq(sha256_hex(raw_token)))
+        .and_where(api_token::Column::TokenHash.eq(hash.as_str()))
         .and_where(api_token::Column::ExpiresAt.gt(chrono::Utc::now()))
         .to_owned();
     // NOTE: a hospital system's scopes come in the same statement (decision 0014).
@@ -35,7 +36,7 @@ pub async fn by_token(db: &Db, raw_token: &str) -> Result<Option<Actor>, DbErr> 
             Query::select()
                 .column(api_token::Column::Scopes)
                 .from(api_token::Entity)
-                .and_where(api_token::Column::TokenHash.eq(sha256_hex(raw_token)))
+                .and_where(api_token::Column::TokenHash.eq(hash))
                 .limit(1)
                 .to_owned()
                 .into(),
