@@ -129,9 +129,12 @@ pub fn type_and_id(reference: &str) -> Option<String> {
     let (id, kind) = (parts.next()?, parts.next()?);
     let typed =
         kind.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && kind.chars().all(|c| c.is_ascii_alphabetic());
-    let id_ok =
-        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-    (typed && id_ok).then(|| format!("{kind}/{id}"))
+    (typed && is_id(id)).then(|| format!("{kind}/{id}"))
+}
+
+/// Whether text is a resource id as FHIR writes them: 1 to 64 letters, digits, '-' and '.'.
+pub fn is_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 /// Who at the hospital asked: the ServiceRequest's `requester` (or the Task's), as `Type/id`.

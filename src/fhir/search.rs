@@ -110,9 +110,7 @@ fn requester(q: Select<referral::Entity>, list: &str) -> Result<Select<referral:
         any = match super::intake::type_and_id(v) {
             Some(exact) => any.add(col.eq(exact)),
             // An id is letters, digits, '-' and '.', so it holds no LIKE wildcard.
-            None if super::intake::type_and_id(&format!("Practitioner/{v}")).is_some() => {
-                any.add(col.ends_with(format!("/{v}")))
-            }
+            None if super::intake::is_id(v) => any.add(col.ends_with(format!("/{v}"))),
             None => {
                 return Err(FhirError::value(
                     "requester",
